@@ -1,0 +1,13 @@
+// Package integration holds Strata's end-to-end tests, which run against real
+// PostgreSQL and Redis servers.
+//
+// The servers are found by the harness subpackage: from the environment
+// variables STRATA_POSTGRES_DSN and STRATA_REDIS_ADDR (which `make test` sets
+// after starting the local stack), else from containers started with
+// dockertest when a Docker engine answers. With neither, the tests skip and
+// say how to start the stack, unless STRATA_REQUIRE_SERVERS=1 is set, in which
+// case a missing server fails the run.
+//
+// The module is separate so that its heavy dependencies (dockertest and the
+// Docker client) never reach the library modules' go.mod files.
+package integration

@@ -1,0 +1,3 @@
+module github.com/AndrewDonelson/strata/integration
+
+go 1.24

@@ -1,0 +1,3 @@
+module github.com/AndrewDonelson/strata/migrate
+
+go 1.24

@@ -1,0 +1,3 @@
+module github.com/AndrewDonelson/strata/strata
+
+go 1.24

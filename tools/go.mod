@@ -1,0 +1,3 @@
+module github.com/AndrewDonelson/strata/tools
+
+go 1.24
