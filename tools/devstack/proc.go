@@ -1,0 +1,108 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// running reports whether pid is a live (not zombie) process whose command
+// name is comm. Checking the name keeps a recycled pid from being mistaken
+// for one of ours.
+func running(pid int, comm string) bool {
+	if pid <= 0 {
+		return false
+	}
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	name, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil || strings.TrimSpace(string(name)) != comm {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state letter follows the parenthesised command name.
+	if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+		return false
+	}
+	return true
+}
+
+// stopProcess sends sig to pid if it is still comm, waits up to grace for it
+// to exit, then kills it.
+func stopProcess(pid int, comm string, sig syscall.Signal, grace time.Duration) error {
+	if !running(pid, comm) {
+		return nil
+	}
+	if err := syscall.Kill(pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("devstack: signal %s (pid %d): %w", comm, pid, err)
+	}
+	deadline := time.Now().Add(grace)
+	for time.Now().Before(deadline) {
+		if !running(pid, comm) {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	for range 40 {
+		if !running(pid, comm) {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("devstack: %s (pid %d) did not exit after SIGKILL", comm, pid)
+}
+
+// command builds cmd to run as user when this process is root and user is
+// not empty, else as the current user.
+func command(ctx context.Context, user, name string, args ...string) *exec.Cmd {
+	if user != "" && os.Geteuid() == 0 {
+		return exec.CommandContext(ctx, "runuser", append([]string{"-u", user, "--", name}, args...)...)
+	}
+	return exec.CommandContext(ctx, name, args...)
+}
+
+// run runs cmd and returns an error that includes its output when it fails.
+func run(cmd *exec.Cmd) error {
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("devstack: %s: %w\n%s", strings.Join(cmd.Args, " "), err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// freePort asks the kernel for a loopback port nobody listens on.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("devstack: find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitUntil polls check until it succeeds or ctx ends, returning the last error.
+func waitUntil(ctx context.Context, what string, check func(context.Context) error) error {
+	var last error
+	for {
+		if last = check(ctx); last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("devstack: %s did not become ready: %w (last error: %v)", what, ctx.Err(), last)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,119 @@
+package devstack
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// startRedis starts redis-server on a free loopback port with no persistence.
+func (s *Stack) startRedis(ctx context.Context) (*Server, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if err := s.installer.install(ctx, "redis-server"); err != nil {
+			return nil, err
+		}
+		if bin, err = exec.LookPath("redis-server"); err != nil {
+			return nil, fmt.Errorf("devstack: redis-server still not found after installing it: %w", err)
+		}
+	}
+	root, err := os.MkdirTemp("", "strata-redis-")
+	if err != nil {
+		return nil, fmt.Errorf("devstack: create redis directory: %w", err)
+	}
+	pidFile := filepath.Join(root, "redis.pid")
+	for attempt := 0; ; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			os.RemoveAll(root)
+			return nil, err
+		}
+		err = run(exec.CommandContext(ctx, bin,
+			"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no",
+			"--daemonize", "yes", "--pidfile", pidFile,
+			"--logfile", filepath.Join(root, "redis.log"), "--dir", root))
+		if err == nil {
+			srv := &Server{Port: port, Root: root, Addr: fmt.Sprintf("127.0.0.1:%d", port)}
+			wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			err = waitUntil(wctx, "redis-server", func(ctx context.Context) error {
+				pid, err := readPIDFile(pidFile)
+				if err != nil {
+					return err
+				}
+				srv.PID = pid
+				return pingRedis(ctx, srv.Addr)
+			})
+			cancel()
+			if err == nil {
+				return srv, nil
+			}
+			if srv.PID > 0 {
+				_ = stopProcess(srv.PID, "redis-server", syscall.SIGTERM, 5*time.Second)
+			}
+		}
+		if attempt >= 2 {
+			log := tail(filepath.Join(root, "redis.log"))
+			os.RemoveAll(root)
+			return nil, fmt.Errorf("%w\n(log: %s)", err, log)
+		}
+	}
+}
+
+// checkRedis verifies the recorded process is alive and answers PING.
+func checkRedis(ctx context.Context, srv *Server) error {
+	if !running(srv.PID, "redis-server") {
+		return fmt.Errorf("redis-server (pid %d) is not running", srv.PID)
+	}
+	return pingRedis(ctx, srv.Addr)
+}
+
+// pingRedis sends an inline PING and expects +PONG.
+func pingRedis(ctx context.Context, addr string) error {
+	d := net.Dialer{Timeout: 2 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(line) != "+PONG" {
+		return fmt.Errorf("redis at %s answered %q to PING", addr, strings.TrimSpace(line))
+	}
+	return nil
+}
+
+func (s *Stack) stopRedis(srv *Server) error {
+	err := stopProcess(srv.PID, "redis-server", syscall.SIGTERM, 10*time.Second)
+	if err == nil && srv.Root != "" && strings.HasPrefix(filepath.Base(srv.Root), "strata-redis-") {
+		os.RemoveAll(srv.Root)
+	}
+	return err
+}
+
+func readPIDFile(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0, fmt.Errorf("devstack: parse %s: %w", path, err)
+	}
+	return pid, nil
+}
