@@ -23,8 +23,8 @@ const howToStart = "run `make test` (it starts a local PostgreSQL and Redis), or
 
 // source describes how one kind of server is found.
 type source struct {
-	name   string                // "PostgreSQL" or "Redis"
-	envVar string                // where a running server is announced
+	name   string                 // "PostgreSQL" or "Redis"
+	envVar string                 // where a running server is announced
 	docker func() (string, error) // starts a container; nil when Docker is not tried
 }
 
