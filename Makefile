@@ -1,0 +1,101 @@
+# Strata: the one entry point for building, testing and running the project.
+# `make` (or `make help`) lists the targets. Per-module work is done by
+# pattern rules such as test-unit/<module>, lint/<module> and tidy/<module>.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# Every module of the go.work workspace, in dependency order.
+MODULES := codec l1mem l2redis l3postgres migrate strata integration tools
+# Modules with tests that need the real servers; they run again, with the
+# servers' variables set, in the integration phase.
+SERVER_MODULES := l2redis l3postgres migrate strata integration
+
+STACK_DIR := $(CURDIR)/.devstack
+STACK_ENV := $(STACK_DIR)/env
+DEVSTACK  := go run ./tools/cmd/devstack -dir $(STACK_DIR)
+
+# The unit phase hides any server variables so that it needs nothing but Go.
+NO_SERVERS := env -u STRATA_POSTGRES_DSN -u STRATA_REDIS_ADDR -u STRATA_REQUIRE_SERVERS
+# Loads the devstack's variables into a recipe's shell.
+WITH_STACK := set -a; . $(STACK_ENV); set +a;
+
+GO_TEST_FLAGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_%\/-]+:.*## / {printf "  %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: test
+test: ## everything CI runs: unit tests (-race), each module alone (GOWORK=off), then the local stack and the integration tests
+	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-gowork-off
+	@$(MAKE) --no-print-directory test-integration
+
+.PHONY: test-unit
+test-unit: $(addprefix test-unit/,$(MODULES)) ## unit tests of every module with -race, no servers needed
+
+test-unit/%: ## unit tests of one module, e.g. make test-unit/codec
+	cd $* && $(NO_SERVERS) go test -race -count=1 $(GO_TEST_FLAGS) ./...
+
+.PHONY: test-gowork-off
+test-gowork-off: $(addprefix gowork-off/,$(MODULES)) ## build and test each module with GOWORK=off, proving its own go.mod
+
+gowork-off/%:
+	cd $* && GOWORK=off go build ./... && $(NO_SERVERS) GOWORK=off go test -count=1 $(GO_TEST_FLAGS) ./...
+
+.PHONY: test-integration
+test-integration: stack-up $(addprefix test-integration/,$(SERVER_MODULES)) ## start the local stack, then run the server tests with STRATA_REQUIRE_SERVERS=1
+
+test-integration/%: stack-up
+	$(WITH_STACK) cd $* && STRATA_REQUIRE_SERVERS=1 go test -race -count=1 $(GO_TEST_FLAGS) ./...
+
+.PHONY: stack-up stack-down stack-status
+stack-up: ## start (or reuse) local PostgreSQL and Redis; installs them with apt-get when missing
+	@$(DEVSTACK) up >/dev/null
+
+stack-down: ## stop the local servers started by stack-up
+	@$(DEVSTACK) down
+
+stack-status: ## show whether the local servers run and answer
+	@$(DEVSTACK) status
+
+.PHONY: lint
+lint: $(addprefix lint/,$(MODULES)) ## gofmt check and go vet in every module
+
+lint/%:
+	@cd $* && unformatted="$$(gofmt -l .)" && if [ -n "$$unformatted" ]; then echo "gofmt needed in $*:"; echo "$$unformatted"; exit 1; fi
+	cd $* && go vet ./...
+
+.PHONY: fmt
+fmt: ## gofmt every module in place
+	gofmt -w $(MODULES)
+
+.PHONY: bench
+bench: $(addprefix bench/,$(MODULES)) ## run every module's Go benchmarks
+
+bench/%:
+	$(if $(filter $*,$(SERVER_MODULES)),$(WITH_STACK)) cd $* && go test -run '^$$' -bench . -benchmem ./...
+
+$(addprefix bench/,$(SERVER_MODULES)): stack-up
+
+.PHONY: tidy
+tidy: $(addprefix tidy/,$(MODULES)) ## go mod tidy in every module
+
+tidy/%:
+	cd $* && go mod tidy
+
+.PHONY: check-clean
+check-clean: tidy fmt ## fail if tidy or gofmt change anything, or the tree has uncommitted changes
+	@if [ -n "$$(git status --porcelain)" ]; then echo "the work tree is not clean after tidy and fmt:"; git status --short; exit 1; fi
+
+.PHONY: setup
+setup: stack-up ## download module dependencies and start the local stack
+	for m in $(MODULES); do (cd $$m && go mod download); done
+
+.PHONY: demo
+demo: ## the end-to-end demo (not built yet: it arrives with the "make demo and make bench" issue)
+	@echo "make demo is not available yet: it is built under the 'make demo and make bench' issue. Run 'make test' meanwhile." >&2
+	@exit 1
