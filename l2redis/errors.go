@@ -1,0 +1,94 @@
+package l2redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+var (
+	// ErrNotFound is returned by Get, GetOrLease's callers via Get, TTL,
+	// GetResult and the other reads when the key is absent. redis.Nil never
+	// escapes this package: it always becomes ErrNotFound. A key that holds
+	// only a fill lease (see [Store.GetOrLease]) is absent too.
+	ErrNotFound = errors.New("l2redis: not found")
+
+	// ErrUnavailable is wrapped, together with the cause, by every error
+	// that comes from Redis not answering: refused or broken connections,
+	// I/O timeouts, a closed client, a pool timeout, and the LOADING,
+	// CLUSTERDOWN, MASTERDOWN, TRYAGAIN and BUSY replies. Test it with
+	// errors.Is; errors.Is also finds the cause.
+	ErrUnavailable = errors.New("l2redis: redis unavailable")
+
+	// ErrLeaseBusy is returned by [Store.GetOrLease] when the key is absent
+	// and another caller holds its fill lease. Read the source of truth
+	// without filling, or retry Get shortly.
+	ErrLeaseBusy = errors.New("l2redis: fill lease held by another caller")
+
+	// ErrNilClient is returned by [New] and [NewBus] when given a nil client.
+	ErrNilClient = errors.New("l2redis: nil redis client")
+
+	// ErrEmptyKey is returned by every operation given an empty key, prefix,
+	// namespace or channel.
+	ErrEmptyKey = errors.New("l2redis: empty key")
+
+	// ErrInvalidTTL is returned by writes given a negative TTL other than
+	// [NoExpiry].
+	ErrInvalidTTL = errors.New("l2redis: invalid ttl")
+
+	// ErrReservedValue is returned by Set, SetMany and Fill when a value
+	// begins with the bytes this package uses to mark a fill lease, which no
+	// codec output does. Storing it would make the key read as absent.
+	ErrReservedValue = errors.New("l2redis: value begins with the reserved lease marker")
+
+	// ErrInvalidGeneration is returned by SetResult given generation 0,
+	// which Generation and GetResult never return.
+	ErrInvalidGeneration = errors.New("l2redis: invalid generation")
+
+	// ErrInvalidOptions is wrapped by the errors of [New], [Open] and
+	// [NewBus] when an option is out of range.
+	ErrInvalidOptions = errors.New("l2redis: invalid options")
+
+	// ErrInvalidMessage is wrapped by [DecodeInvalidation] when the bytes
+	// are not an invalidation message this package can read.
+	ErrInvalidMessage = errors.New("l2redis: invalid invalidation message")
+
+	// ErrClosed is returned by a [Bus]'s Publish after Close.
+	ErrClosed = errors.New("l2redis: closed")
+)
+
+// unavailableReplies are the error replies that mean the server cannot
+// serve right now rather than that the command was wrong.
+var unavailableReplies = []string{"LOADING", "CLUSTERDOWN", "MASTERDOWN", "TRYAGAIN", "BUSY"}
+
+// classify maps an error from go-redis to this package's errors: redis.Nil to
+// ErrNotFound, the caller's own context errors unchanged, error replies from
+// a working server wrapped with the package prefix, and everything else
+// (network, timeouts, closed client) to ErrUnavailable wrapping the cause.
+func classify(ctx context.Context, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, redis.Nil):
+		return ErrNotFound
+	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
+		return err
+	}
+	var reply redis.Error
+	if errors.As(err, &reply) && !isUnavailableReply(reply.Error()) {
+		return fmt.Errorf("l2redis: %w", err)
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+func isUnavailableReply(msg string) bool {
+	for _, p := range unavailableReplies {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}

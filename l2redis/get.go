@@ -1,0 +1,93 @@
+package l2redis
+
+import (
+	"context"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/AndrewDonelson/strata/l2redis/internal/slot"
+)
+
+// Get returns the value stored under key, or ErrNotFound when the key is
+// absent (or holds only a fill lease). It is one GET.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	if key == "" {
+		return nil, ErrEmptyKey
+	}
+	b, err := s.c.Get(ctx, key).Bytes()
+	if err != nil {
+		return nil, classify(ctx, err)
+	}
+	if isLeaseMarker(b) {
+		return nil, ErrNotFound
+	}
+	return b, nil
+}
+
+// MGet returns the values of keys, position for position; a nil element
+// means that key is absent (a present empty value is a non-nil empty slice).
+// Only the keys asked are read: one MGET on a standalone server, and on a
+// cluster one MGET per hash slot, all sent in a single pipeline so each
+// master is visited once.
+func (s *Store) MGet(ctx context.Context, keys []string) ([][]byte, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	for _, k := range keys {
+		if k == "" {
+			return nil, ErrEmptyKey
+		}
+	}
+	out := make([][]byte, len(keys))
+	if s.cluster == nil {
+		vals, err := s.c.MGet(ctx, keys...).Result()
+		if err != nil {
+			return nil, classify(ctx, err)
+		}
+		fillValues(out, vals, nil)
+		return out, nil
+	}
+	return out, s.clusterMGet(ctx, keys, out)
+}
+
+func (s *Store) clusterMGet(ctx context.Context, keys []string, out [][]byte) error {
+	groups := slot.GroupKeys(keys)
+	cmds := make([]*redis.SliceCmd, len(groups))
+	_, err := s.cluster.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, g := range groups {
+			cmds[i] = p.MGet(ctx, pick(keys, g.Indexes)...)
+		}
+		return nil
+	})
+	if err != nil {
+		return classify(ctx, err)
+	}
+	for i, g := range groups {
+		fillValues(out, cmds[i].Val(), g.Indexes)
+	}
+	return nil
+}
+
+// fillValues stores MGET replies into out, at idx[i] when idx is given and at
+// i otherwise. Lease markers read as absent.
+func fillValues(out [][]byte, vals []any, idx []int) {
+	for i, v := range vals {
+		str, ok := v.(string)
+		if !ok || isLeaseMarkerString(str) {
+			continue
+		}
+		j := i
+		if idx != nil {
+			j = idx[i]
+		}
+		out[j] = []byte(str)
+	}
+}
+
+func pick(keys []string, idx []int) []string {
+	out := make([]string, len(idx))
+	for i, j := range idx {
+		out[i] = keys[j]
+	}
+	return out
+}
