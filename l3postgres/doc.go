@@ -1,11 +1,67 @@
 // Package l3postgres is Strata's third tier and usual source of truth: the
 // PostgreSQL layer, built on pgx v5 and pgxpool.
 //
-// It operates on a neutral description of a table (columns, types, keys,
-// indexes) rather than on Go structs, so it has no knowledge of Strata's
-// struct tags. Every identifier is checked against that description and
-// quoted; every value travels as a query parameter.
+// It works on a neutral description of a table ([TableDef]: name, columns,
+// primary key, optional partition column) rather than on Go structs, so it
+// knows nothing about Strata's struct tags; the strata module translates tags
+// into a TableDef. This package and the migrate package each define the
+// description they need: migrate's carries DDL facts (types, nullability,
+// defaults, indexes), this one only what reads and writes need.
 //
-// The API is being built under its own issue; until then this package holds
-// only this overview.
+// # Construction
+//
+// [New] wraps a caller-owned *pgxpool.Pool (the caller closes it); [Open]
+// builds a pool from a DSN and [Options] (MaxConns 20, MinConns 2,
+// MaxConnLifetime 30m, MaxConnIdleTime 10m) and closes it on [DB.Close].
+// Either may be given a read replica, whose pool serves [Table.Query] and
+// [Table.Count].
+//
+// # Tables
+//
+// [DB.Table] validates a [TableDef] and precomputes the statements for it.
+// The returned [*Table] offers Upsert, UpsertMany, GetByID, GetMany,
+// Exists, DeleteByID, Count and Query. Values are passed and scanned in the
+// order of TableDef.Columns.
+//
+// # Routing
+//
+// Writes, GetByID, GetMany and Exists always use the primary: they are what a
+// cache fills itself from, and a lagging replica would put an old row into
+// the cache. Query and Count use the replica when one is configured. When
+// the replica fails with a connection-level error, the call is retried on
+// the primary, a warning is logged through Options.Logger, and the replica
+// is skipped for Options.ReplicaRetryInterval before it is tried again.
+//
+// # Bulk writes
+//
+// [Table.UpsertMany] copies the rows with the COPY protocol into a temporary
+// table created for the transaction and merges them with one
+// INSERT … SELECT … ON CONFLICT statement, all in one transaction. When the
+// same key appears twice in one call, the last row wins.
+//
+// # Transactions
+//
+// [DB.Begin] and [DB.InTx] open a transaction on the primary; [Table.On]
+// binds a table to it so that several tables are written atomically.
+//
+// # Safety
+//
+// Every identifier (table, columns, order-by, projection) is checked against
+// the TableDef and quoted with pgx.Identifier; values travel only as
+// parameters, always over the extended protocol (a pool configured for the
+// simple protocol is refused). [Query.Where] is a SQL condition written by
+// the program, with $1… placeholders for its [Query.Args]; it must never be
+// built from user input.
+//
+// # Errors
+//
+// A missing row is [ErrNotFound]; connection-level failures are wrapped in
+// [ErrUnavailable] with the cause still reachable; server errors such as
+// constraint violations are returned so that errors.As finds the
+// *pgconn.PgError.
+//
+// # Row versions
+//
+// Strata's stale-set guard lives in Redis (leases, see DESIGN.md §3), so
+// this tier keeps no row-version column.
 package l3postgres

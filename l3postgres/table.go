@@ -1,0 +1,235 @@
+package l3postgres
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TableDef is the neutral description of a table that this package reads
+// and writes. The strata module builds it from struct tags; any program may
+// build it by hand.
+type TableDef struct {
+	// Schema is the PostgreSQL schema holding the table; "" means the
+	// connection's search_path decides.
+	Schema string
+
+	// Name is the table name. Required.
+	Name string
+
+	// Columns lists the table's columns in the order in which values are
+	// passed to Upsert and UpsertMany and scanned by GetByID. Required.
+	Columns []Column
+
+	// PrimaryKey names the key column used by GetByID, DeleteByID and the
+	// upsert conflict target. Required; must be one of Columns.
+	PrimaryKey string
+
+	// PartitionBy names the partition column of a partitioned table, or "".
+	// PostgreSQL requires a partitioned table's unique keys to include it,
+	// so when it differs from PrimaryKey the upsert conflict target is
+	// (PrimaryKey, PartitionBy).
+	PartitionBy string
+}
+
+// Column describes one column of a [TableDef].
+type Column struct {
+	// Name is the column name.
+	Name string
+
+	// InsertOnly columns are written when a row is inserted and left as
+	// they are when an upsert updates an existing row (a created_at).
+	InsertOnly bool
+}
+
+// Columns is shorthand for a list of plain columns.
+func Columns(names ...string) []Column {
+	cols := make([]Column, len(names))
+	for i, n := range names {
+		cols[i] = Column{Name: n}
+	}
+	return cols
+}
+
+// maxIdentLen is PostgreSQL's NAMEDATALEN-1; longer names are silently
+// truncated by the server, so they are refused here.
+const maxIdentLen = 63
+
+func checkIdent(what, name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: empty %s name", ErrInvalidTable, what)
+	case len(name) > maxIdentLen:
+		return fmt.Errorf("%w: %s name %q is longer than %d bytes", ErrInvalidTable, what, name, maxIdentLen)
+	case strings.ContainsRune(name, 0):
+		return fmt.Errorf("%w: %s name %q contains a NUL byte", ErrInvalidTable, what, name)
+	}
+	return nil
+}
+
+// Table is a validated TableDef with its statements prepared as text. It
+// is safe for concurrent use. A Table returned by [Table.On] runs on a
+// transaction instead of the pools.
+type Table struct {
+	db *DB
+	tx pgx.Tx
+	*tableSQL
+}
+
+type tableSQL struct {
+	def        TableDef
+	ident      pgx.Identifier
+	qname      string         // quoted, qualified table name
+	qcols      []string       // quoted column names, in def order
+	colNames   []string       // column names, in def order
+	colIndex   map[string]int // column name → position
+	pk         int            // position of the primary key
+	selectList string         // all quoted columns, comma-separated
+
+	upsert  string
+	getByID string
+	getMany string
+	exists  string
+	delete  string
+	count   string
+
+	stageName   string // unqualified temporary table name
+	stageCreate string
+	stageMerge  string
+	stageDrop   string
+}
+
+// Table validates def and returns the handle used for reading and writing
+// that table. It does not touch the database.
+func (db *DB) Table(def TableDef) (*Table, error) {
+	s, err := compileTable(def)
+	if err != nil {
+		return nil, err
+	}
+	return &Table{db: db, tableSQL: s}, nil
+}
+
+// Def returns a copy of the table's description.
+func (t *Table) Def() TableDef {
+	d := t.def
+	d.Columns = append([]Column(nil), t.def.Columns...)
+	return d
+}
+
+// On returns t bound to tx: its calls, reads included, run inside the
+// transaction.
+func (t *Table) On(tx *Tx) *Table {
+	return &Table{db: t.db, tx: tx.tx, tableSQL: t.tableSQL}
+}
+
+func compileTable(def TableDef) (*tableSQL, error) {
+	if def.Schema != "" {
+		if err := checkIdent("schema", def.Schema); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkIdent("table", def.Name); err != nil {
+		return nil, err
+	}
+	if len(def.Columns) == 0 {
+		return nil, fmt.Errorf("%w: table %q has no columns", ErrInvalidTable, def.Name)
+	}
+	s := &tableSQL{
+		def:      def,
+		colIndex: make(map[string]int, len(def.Columns)),
+		colNames: make([]string, len(def.Columns)),
+		qcols:    make([]string, len(def.Columns)),
+	}
+	s.def.Columns = append([]Column(nil), def.Columns...)
+	for i, c := range def.Columns {
+		if err := checkIdent("column", c.Name); err != nil {
+			return nil, err
+		}
+		if _, dup := s.colIndex[c.Name]; dup {
+			return nil, fmt.Errorf("%w: table %q lists column %q twice", ErrInvalidTable, def.Name, c.Name)
+		}
+		s.colIndex[c.Name] = i
+		s.colNames[i] = c.Name
+		s.qcols[i] = pgx.Identifier{c.Name}.Sanitize()
+	}
+	pk, ok := s.colIndex[def.PrimaryKey]
+	if !ok {
+		return nil, fmt.Errorf("%w: table %q: primary key %q is not one of its columns", ErrInvalidTable, def.Name, def.PrimaryKey)
+	}
+	s.pk = pk
+	conflict := []string{s.qcols[pk]}
+	if def.PartitionBy != "" && def.PartitionBy != def.PrimaryKey {
+		p, ok := s.colIndex[def.PartitionBy]
+		if !ok {
+			return nil, fmt.Errorf("%w: table %q: partition column %q is not one of its columns", ErrInvalidTable, def.Name, def.PartitionBy)
+		}
+		conflict = append(conflict, s.qcols[p])
+	}
+
+	if def.Schema != "" {
+		s.ident = pgx.Identifier{def.Schema, def.Name}
+	} else {
+		s.ident = pgx.Identifier{def.Name}
+	}
+	s.qname = s.ident.Sanitize()
+	s.selectList = strings.Join(s.qcols, ", ")
+	qpk := s.qcols[pk]
+
+	onConflict := " ON CONFLICT (" + strings.Join(conflict, ", ") + ") "
+	var sets []string
+	for i, c := range def.Columns {
+		if i == pk || c.InsertOnly || (def.PartitionBy != "" && c.Name == def.PartitionBy) {
+			continue
+		}
+		sets = append(sets, s.qcols[i]+" = EXCLUDED."+s.qcols[i])
+	}
+	if len(sets) == 0 {
+		onConflict += "DO NOTHING"
+	} else {
+		onConflict += "DO UPDATE SET " + strings.Join(sets, ", ")
+	}
+	params := make([]string, len(def.Columns))
+	for i := range params {
+		params[i] = "$" + strconv.Itoa(i+1)
+	}
+	s.upsert = "INSERT INTO " + s.qname + " (" + s.selectList + ") VALUES (" + strings.Join(params, ", ") + ")" + onConflict
+	s.getByID = "SELECT " + s.selectList + " FROM " + s.qname + " WHERE " + qpk + " = $1"
+	s.getMany = "SELECT " + s.selectList + " FROM " + s.qname + " WHERE " + qpk + " = ANY($1)"
+	s.exists = "SELECT EXISTS (SELECT 1 FROM " + s.qname + " WHERE " + qpk + " = $1)"
+	s.delete = "DELETE FROM " + s.qname + " WHERE " + qpk + " = $1"
+	s.count = "SELECT count(*) FROM " + s.qname
+
+	// The staging table lives in the session's temporary schema; its name
+	// is derived from the target's so that different tables never share it.
+	h := fnv.New64a()
+	h.Write([]byte(s.qname))
+	s.stageName = "_strata_stage_" + strconv.FormatUint(h.Sum64(), 36)
+	qstage := pgx.Identifier{s.stageName}.Sanitize()
+	s.stageCreate = "CREATE TEMPORARY TABLE " + qstage + " (LIKE " + s.qname + " INCLUDING DEFAULTS) ON COMMIT DROP"
+	s.stageMerge = "INSERT INTO " + s.qname + " (" + s.selectList + ") SELECT " + s.selectList + " FROM " + qstage + onConflict
+	s.stageDrop = "DROP TABLE " + qstage
+	return s, nil
+}
+
+// writer returns where writes go: the bound transaction or the primary.
+func (t *Table) writer() (querier, error) {
+	if t.db.closed.Load() {
+		return nil, ErrClosed
+	}
+	if t.tx != nil {
+		return t.tx, nil
+	}
+	return t.db.primary, nil
+}
+
+// column returns the quoted name of a column of the table.
+func (t *Table) column(name string) (string, error) {
+	i, ok := t.colIndex[name]
+	if !ok {
+		return "", fmt.Errorf("%w: %q is not a column of %s", ErrUnknownColumn, name, t.qname)
+	}
+	return t.qcols[i], nil
+}
