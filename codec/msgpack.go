@@ -1,7 +1,10 @@
 package codec
 
 import (
+	"bytes"
 	"fmt"
+	"reflect"
+	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -26,11 +29,26 @@ func (MsgPack) Marshal(v any) (_ []byte, err error) {
 			err = fmt.Errorf("codec: msgpack: marshal %T: %w: encoder panicked: %v", v, ErrEncode, r)
 		}
 	}()
-	b, err := msgpack.Marshal(v)
-	if err != nil {
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer putBuffer(buf)
+	enc := msgpack.GetEncoder()
+	defer msgpack.PutEncoder(enc)
+	enc.Reset(buf)
+	if err := enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("codec: msgpack: marshal %T: %w: %w", v, ErrEncode, err)
 	}
-	return b, nil
+	return bytes.Clone(buf.Bytes()), nil
+}
+
+// bufPool recycles encoding buffers, so Marshal allocates only its result.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > 64<<10 { // let unusually large buffers go
+		return
+	}
+	b.Reset()
+	bufPool.Put(b)
 }
 
 // Unmarshal decodes MessagePack data into the value v points to. The framing
@@ -51,6 +69,11 @@ func (MsgPack) Unmarshal(data []byte, v any) (err error) {
 	}
 	if err := validateMsgPack(data); err != nil {
 		return fmt.Errorf("codec: msgpack: unmarshal into %T: %w: %w", v, ErrDecode, err)
+	}
+	if t := reflect.TypeOf(v).Elem(); holdsMap(t) && hasExt(data) {
+		if err := checkMapTargets(data, t); err != nil {
+			return fmt.Errorf("codec: msgpack: unmarshal into %T: %w: %w", v, ErrDecode, err)
+		}
 	}
 	if err := msgpack.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("codec: msgpack: unmarshal into %T: %w: %w", v, ErrDecode, err)

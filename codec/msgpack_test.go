@@ -85,3 +85,56 @@ func TestMsgPackNilIntoTimeFieldIsAnError(t *testing.T) {
 		t.Fatalf("Unmarshal error = %v, want one wrapping codec.ErrDecode", err)
 	}
 }
+
+// Found by FuzzMsgPackUnmarshal: decoding into a map, msgpack v5 skips an
+// extension header and reads a map header from the extension's payload. A
+// map32 header hidden in a timestamp must not reserve billions of entries.
+func TestMsgPackRejectsContainerHiddenInExtension(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		data []byte
+		into any
+	}{
+		{"map32 in fixext8", []byte("\xd7\x80\xdf\xdf\xdf\xdf\xdf\xdf00"), new(map[string]any)},
+		{"map32 in timestamp", []byte("\xd7\xff\xdf\xff\xff\xff\xff\x00\x00\x00"), new(map[string]any)},
+		{"nested map32 in timestamp", []byte("\x81\xa1k\xc7\x0c\xff\x81\xa1a\xdf\xff\xff\xff\xff\x00\x00\x00\x00"), new(map[string]map[string]map[string]any)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := codec.MsgPack{}.Unmarshal(tt.data, tt.into)
+			if !errors.Is(err, codec.ErrDecode) || !strings.Contains(err.Error(), "extension") {
+				t.Fatalf("Unmarshal error = %v, want one wrapping codec.ErrDecode that blames the extension", err)
+			}
+		})
+	}
+}
+
+// Timestamps whose bytes look like map headers must still decode into types
+// that hold maps: the guard against extensions at map positions must not
+// reject well-formed input.
+func TestMsgPackTimesBesideMapsRoundTrip(t *testing.T) {
+	t.Parallel()
+	type row struct {
+		Counts map[string]int64
+		At     time.Time
+		Meta   map[string]any
+	}
+	base := time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 5000 {
+		// Walk seconds and nanoseconds so payload bytes take every value.
+		in := row{Counts: map[string]int64{"n": int64(i)}, At: base.Add(time.Duration(i)*(time.Second+1_931_135_489) + time.Duration(i%7)*time.Hour*24*365)}
+		data, err := codec.MsgPack{}.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out row
+		if err := (codec.MsgPack{}).Unmarshal(data, &out); err != nil {
+			t.Fatalf("Unmarshal of %v: %v", in.At, err)
+		}
+		if !out.At.Equal(in.At) || out.Counts["n"] != int64(i) {
+			t.Fatalf("round trip of %+v gave %+v", in, out)
+		}
+	}
+}

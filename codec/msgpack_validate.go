@@ -37,86 +37,14 @@ func validateMsgPack(data []byte) error {
 		if pos >= len(data) {
 			return errTruncated
 		}
-		c := data[pos]
-		pos++
-		var (
-			skip  int // payload bytes after the header
-			items int // child values of an array or map
-		)
-		switch {
-		case c <= 0x7f, c >= 0xe0, c == 0xc0, c == 0xc2, c == 0xc3:
-			// positive/negative fixint, nil, false, true: the code is the value
-		case c <= 0x8f: // fixmap
-			items = 2 * int(c&0x0f)
-		case c <= 0x9f: // fixarray
-			items = int(c & 0x0f)
-		case c <= 0xbf: // fixstr
-			skip = int(c & 0x1f)
-		case c == 0xc1:
-			return errBadCode
-		case c == 0xc4, c == 0xd9: // bin8, str8
-			n, err := readLen(data, &pos, 1)
-			if err != nil {
-				return err
+		next, items, _, ok := token(data, pos)
+		if !ok {
+			if data[pos] == 0xc1 {
+				return errBadCode
 			}
-			skip = n
-		case c == 0xc5, c == 0xda: // bin16, str16
-			n, err := readLen(data, &pos, 2)
-			if err != nil {
-				return err
-			}
-			skip = n
-		case c == 0xc6, c == 0xdb: // bin32, str32
-			n, err := readLen(data, &pos, 4)
-			if err != nil {
-				return err
-			}
-			skip = n
-		case c == 0xc7, c == 0xc8, c == 0xc9: // ext8/16/32: length, then a type byte
-			n, err := readLen(data, &pos, 1<<(c-0xc7))
-			if err != nil {
-				return err
-			}
-			skip = n + 1
-		case c == 0xca: // float32
-			skip = 4
-		case c == 0xcb: // float64
-			skip = 8
-		case c >= 0xcc && c <= 0xcf: // uint8..uint64
-			skip = 1 << (c - 0xcc)
-		case c >= 0xd0 && c <= 0xd3: // int8..int64
-			skip = 1 << (c - 0xd0)
-		case c >= 0xd4 && c <= 0xd8: // fixext1..fixext16: a type byte, then the data
-			skip = 1 + 1<<(c-0xd4)
-		case c == 0xdc: // array16
-			n, err := readLen(data, &pos, 2)
-			if err != nil {
-				return err
-			}
-			items = n
-		case c == 0xdd: // array32
-			n, err := readLen(data, &pos, 4)
-			if err != nil {
-				return err
-			}
-			items = n
-		case c == 0xde: // map16
-			n, err := readLen(data, &pos, 2)
-			if err != nil {
-				return err
-			}
-			items = 2 * n
-		case c == 0xdf: // map32
-			n, err := readLen(data, &pos, 4)
-			if err != nil {
-				return err
-			}
-			items = 2 * n
-		}
-		if skip > len(data)-pos {
 			return errTruncated
 		}
-		pos += skip
+		pos = next
 		if items > 0 {
 			if items > len(data)-pos {
 				return fmt.Errorf("a container declares %d values but only %d bytes remain: %w", items, len(data)-pos, errTruncated)
@@ -131,6 +59,71 @@ func validateMsgPack(data []byte) error {
 		return fmt.Errorf("%d %w", len(data)-pos, errTrailing)
 	}
 	return nil
+}
+
+// token reads the token at data[pos] (pos < len(data)). It returns the
+// position of the next token in sequence (after the header for arrays and
+// maps, after the payload for everything else), the number of values an array
+// or map header declares (a map's keys and values both count), the payload
+// start of an extension (else 0), and false when the bytes at pos are not a
+// complete token.
+func token(data []byte, pos int) (next, items, extPayload int, ok bool) {
+	c := data[pos]
+	p := pos + 1
+	good := true
+	length := func(size int) int { // a big-endian length of size bytes
+		n, err := readLen(data, &p, size)
+		good = good && err == nil
+		return n
+	}
+	var skip int
+	switch {
+	case c <= 0x7f, c >= 0xe0, c == 0xc0, c == 0xc2, c == 0xc3:
+		// positive/negative fixint, nil, false, true: the code is the value
+	case c <= 0x8f: // fixmap
+		items = 2 * int(c&0x0f)
+	case c <= 0x9f: // fixarray
+		items = int(c & 0x0f)
+	case c <= 0xbf: // fixstr
+		skip = int(c & 0x1f)
+	case c == 0xc1: // never used
+		return 0, 0, 0, false
+	case c == 0xc4, c == 0xd9: // bin8, str8
+		skip = length(1)
+	case c == 0xc5, c == 0xda: // bin16, str16
+		skip = length(2)
+	case c == 0xc6, c == 0xdb: // bin32, str32
+		skip = length(4)
+	case c == 0xc7, c == 0xc8, c == 0xc9: // ext8/16/32: length, type byte, payload
+		skip = length(1<<(c-0xc7)) + 1
+		extPayload = p + 1
+	case c == 0xca: // float32
+		skip = 4
+	case c == 0xcb: // float64
+		skip = 8
+	case c >= 0xcc && c <= 0xcf: // uint8..uint64
+		skip = 1 << (c - 0xcc)
+	case c >= 0xd0 && c <= 0xd3: // int8..int64
+		skip = 1 << (c - 0xd0)
+	case c >= 0xd4 && c <= 0xd8: // fixext1..fixext16: type byte, payload
+		skip = 1 + 1<<(c-0xd4)
+		extPayload = p + 1
+	case c == 0xdc: // array16
+		items = length(2)
+	case c == 0xdd: // array32
+		items = length(4)
+	case c == 0xde: // map16
+		items = 2 * length(2)
+	case c == 0xdf: // map32
+		items = 2 * length(4)
+	}
+	if !good || skip > len(data)-p {
+		return 0, 0, 0, false
+	}
+	if extPayload >= len(data) {
+		extPayload = 0
+	}
+	return p + skip, items, extPayload, true
 }
 
 // readLen reads a big-endian length of size bytes (1, 2 or 4) at *pos.
