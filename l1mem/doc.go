@@ -1,10 +1,76 @@
-// Package l1mem is Strata's first tier: a generic, sharded, in-process cache.
+// Package l1mem is a generic, sharded, in-process cache: Strata's first
+// tier, and a cache to use on its own.
 //
-// It is also meant to be used on its own. The module's non-test code imports
-// only the Go standard library, so a program that wants a fast sharded cache
-// with TTLs, eviction policies and per-key single-flight loading can depend on
-// l1mem without pulling in Redis, PostgreSQL or any other third-party module.
+// The module's non-test code imports only the Go standard library, so a
+// program that wants a fast sharded cache with TTLs, eviction policies and
+// single-flight loading can depend on l1mem without pulling in Redis,
+// PostgreSQL or any other third-party module.
 //
-// The cache itself is being built under its own issue; until then this
-// package holds only this overview.
+// # Keys and values
+//
+// A [Cache] maps any comparable K to any V. Keys whose underlying kind is a
+// string or an integer are hashed by specialised functions
+// ([hash/maphash.String], a 64-bit mixer) that never allocate; other key
+// types go through [hash/maphash.Comparable]. Values are stored by value in
+// a per-shard slab and copied out by Get: the cache never hands out a
+// pointer into its own storage. (For pointer, slice or map values the
+// caller shares what the pointer refers to; Strata stores decoded copies.)
+//
+// # Shards and capacity
+//
+// The cache is split into [Options.Shards] shards (256 by default) chosen by
+// the key's hash. Each shard has its own lock, its own eviction policy and
+// its own capacity: [Options.MaxEntries] is PER SHARD, so the cache holds at
+// most Shards*MaxEntries entries. MaxEntries 0 means unbounded.
+//
+// # Eviction policies
+//
+// [EvictLRU] (default), [EvictLFU] and [EvictFIFO] are exact within a shard:
+// in a single goroutine they evict exactly what the textbook policy would.
+// [EvictTinyLFU] is W-TinyLFU, which admits a new entry only when a
+// frequency sketch says it is more popular than the entry it would
+// replace; it has the best hit ratio on skewed (Zipf-like) workloads.
+//
+// # Read path
+//
+// Get takes the shard's read lock only to look the key up and copy the
+// value, and never allocates. It does not reorder the policy's lists
+// itself: it appends the slot to a small lossy per-shard buffer, which is
+// replayed in order under the write lock by the next writer (before it
+// evicts anything) or by the reader that fills the buffer, if the lock is
+// free. Under heavy contention a read can be dropped from the buffer, which
+// only makes the eviction order slightly less exact.
+//
+// # Expiry
+//
+// Every entry can carry a deadline: [Options.DefaultTTL] for Set, or a
+// per-entry TTL via [Cache.SetWithTTL]. An expired entry is never returned;
+// a read that finds one removes it. A background goroutine
+// ([Options.SweepInterval], 30s by default) removes the rest, holding each
+// shard lock for at most 256 slots at a time. [Cache.Close] stops it.
+// The clock is injectable ([Options.Clock]) for tests.
+//
+// # Eviction callback
+//
+// [Options.OnEvict] receives every entry that leaves the cache with an
+// [EvictReason]: capacity, expired, deleted, replaced or cleared. It runs
+// after the shard lock is released, so it may call back into the cache.
+//
+// # Fill guard for tiered caches
+//
+// A cache in front of a slower source of truth races with invalidation: a
+// reader loads an old value, a writer updates the source and invalidates
+// the cache, then the reader stores its old value. [Cache.Epoch] and
+// [Cache.SetIfEpoch] close that window: take the key's epoch before the
+// slow read and store with SetIfEpoch, which refuses the fill if the key
+// was Set, Deleted or Cleared in between. The epochs live in a small
+// per-shard table indexed by hash, not in the entries, so they survive the
+// entry being evicted or deleted. See [Cache.SetIfEpoch] for the exact
+// guarantee. [Cache.GetOrLoad] uses the guard for every load and collapses
+// concurrent loads of one key into one call.
+//
+// # Statistics
+//
+// [Cache.Stats] returns a snapshot: hits, misses, capacity evictions,
+// expirations and per-shard sizes.
 package l1mem

@@ -1,0 +1,274 @@
+package l1mem
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Cache is a sharded in-memory cache from K to V. It is safe for concurrent
+// use. Create one with [New]; stop its background sweep with [Cache.Close].
+type Cache[K comparable, V any] struct {
+	shards  []shard[K, V]
+	mask    uint64
+	hash    func(K) uint64
+	now     nanoClock
+	ttl     int64 // default TTL in ns; 0 = none
+	onEvict func(K, V, EvictReason)
+
+	closeOnce sync.Once
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+// New returns a cache configured by opts; nil opts means all defaults (256
+// unbounded LRU shards, no TTL). It fails with an error wrapping
+// [ErrInvalidOptions] when an option is out of range.
+func New[K comparable, V any](opts *Options[K, V]) (*Cache[K, V], error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cache[K, V]{
+		shards:  make([]shard[K, V], o.Shards),
+		mask:    uint64(o.Shards - 1),
+		hash:    hasher[K](),
+		now:     newNanoClock(o.Clock),
+		ttl:     int64(o.DefaultTTL),
+		onEvict: o.OnEvict,
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	for i := range c.shards {
+		c.shards[i].init(o.Eviction, o.MaxEntries)
+	}
+	if o.DisableSweep {
+		close(c.done)
+	} else {
+		go c.sweepLoop(o.SweepInterval)
+	}
+	return c, nil
+}
+
+func (c *Cache[K, V]) shardOf(h uint64) *shard[K, V] { return &c.shards[h&c.mask] }
+
+// deadline converts a TTL into an expiry deadline; 0 means never.
+func (c *Cache[K, V]) deadline(ttl int64) int64 {
+	if ttl <= 0 {
+		return 0
+	}
+	return c.now() + ttl
+}
+
+// Get returns the value stored under key and whether it was found. An
+// expired entry is never returned. A hit does not allocate and holds the
+// shard's read lock only while the value is copied.
+func (c *Cache[K, V]) Get(key K) (V, bool) {
+	h := c.hash(key)
+	s := c.shardOf(h)
+	s.mu.RLock()
+	i, ok := s.m[key]
+	if !ok {
+		s.mu.RUnlock()
+		s.misses.Add(1)
+		var zero V
+		return zero, false
+	}
+	e := &s.entries[i]
+	if e.expires != 0 && e.expires <= c.now() {
+		gen := e.gen
+		s.mu.RUnlock()
+		c.expire(s, i, gen)
+		s.misses.Add(1)
+		var zero V
+		return zero, false
+	}
+	v := e.val
+	if !s.track {
+		s.mu.RUnlock()
+		s.hits.Add(1)
+		return v, true
+	}
+	drain := s.record(i, e.gen)
+	s.mu.RUnlock()
+	if drain {
+		s.tryDrain()
+	}
+	return v, true
+}
+
+// Has reports whether key is present and unexpired. It does not count as a
+// use of the entry nor as a hit or miss.
+func (c *Cache[K, V]) Has(key K) bool {
+	h := c.hash(key)
+	s := c.shardOf(h)
+	s.mu.RLock()
+	i, ok := s.m[key]
+	if ok {
+		e := &s.entries[i]
+		ok = e.expires == 0 || e.expires > c.now()
+	}
+	s.mu.RUnlock()
+	return ok
+}
+
+// expire removes slot i if it still holds the same, expired entry.
+func (c *Cache[K, V]) expire(s *shard[K, V], i int32, gen uint32) {
+	var ev evictList[K, V]
+	collect := c.onEvict != nil
+	s.mu.Lock()
+	if e := &s.entries[i]; e.gen == gen && e.expires != 0 && e.expires <= c.now() {
+		s.drain()
+		s.removeAt(i, ReasonExpired, &ev, collect)
+	}
+	s.mu.Unlock()
+	if collect {
+		ev.fire(c.onEvict)
+	}
+}
+
+// Set stores value under key with the default TTL, replacing any previous
+// value. Overwriting an existing key does not allocate.
+func (c *Cache[K, V]) Set(key K, value V) {
+	c.set(key, value, c.deadline(c.ttl))
+}
+
+// SetWithTTL stores value under key for ttl; a ttl of 0 means the entry
+// never expires. A negative ttl is an error wrapping [ErrInvalidTTL] and
+// stores nothing.
+func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) error {
+	if ttl < 0 {
+		return fmt.Errorf("%w: %v is negative", ErrInvalidTTL, ttl)
+	}
+	c.set(key, value, c.deadline(int64(ttl)))
+	return nil
+}
+
+func (c *Cache[K, V]) set(key K, value V, exp int64) {
+	h := c.hash(key)
+	s := c.shardOf(h)
+	var ev evictList[K, V]
+	collect := c.onEvict != nil
+	s.mu.Lock()
+	s.bump(h)
+	s.put(key, h, value, exp, &ev, collect)
+	s.mu.Unlock()
+	if collect {
+		ev.fire(c.onEvict)
+	}
+}
+
+// put writes key under mu: in place when present, else as a new entry.
+func (s *shard[K, V]) put(key K, h uint64, value V, exp int64, ev *evictList[K, V], collect bool) {
+	if s.track {
+		s.drain()
+	}
+	if i, ok := s.m[key]; ok {
+		e := &s.entries[i]
+		if collect {
+			ev.add(key, e.val, ReasonReplaced)
+		}
+		e.val, e.expires = value, exp
+		s.pol.hit(i)
+		return
+	}
+	s.insert(key, h, value, exp, ev, collect)
+}
+
+// Delete removes key and reports whether it was present. It always
+// invalidates the key's fill-guard epoch, present or not.
+func (c *Cache[K, V]) Delete(key K) bool {
+	h := c.hash(key)
+	s := c.shardOf(h)
+	var ev evictList[K, V]
+	collect := c.onEvict != nil
+	s.mu.Lock()
+	s.bump(h)
+	i, ok := s.m[key]
+	if ok {
+		if s.track {
+			s.drain()
+		}
+		s.removeAt(i, ReasonDeleted, &ev, collect)
+	}
+	s.mu.Unlock()
+	if collect {
+		ev.fire(c.onEvict)
+	}
+	return ok
+}
+
+// Len returns the number of entries held, including expired entries that
+// have not been removed yet.
+func (c *Cache[K, V]) Len() int {
+	n := 0
+	for i := range c.shards {
+		n += int(c.shards[i].size.Load())
+	}
+	return n
+}
+
+// Clear removes every entry (reason [ReasonCleared]) and invalidates every
+// fill-guard epoch. Shards are cleared one at a time.
+func (c *Cache[K, V]) Clear() {
+	collect := c.onEvict != nil
+	var out []evicted[K, V]
+	for si := range c.shards {
+		s := &c.shards[si]
+		s.mu.Lock()
+		s.seq++
+		s.floor.Store(s.seq)
+		if collect {
+			for i := range s.entries {
+				if e := &s.entries[i]; e.live() {
+					out = append(out, evicted[K, V]{e.key, e.val, ReasonCleared})
+				}
+			}
+		}
+		s.drain()
+		clear(s.m)
+		clear(s.entries)
+		s.entries = s.entries[:0]
+		s.free = s.free[:0]
+		s.pol.reset()
+		s.count = 0
+		s.size.Store(0)
+		s.mu.Unlock()
+		if collect {
+			for _, e := range out {
+				c.onEvict(e.key, e.val, e.reason)
+			}
+			out = out[:0]
+		}
+	}
+}
+
+// Range calls fn for each unexpired entry until fn returns false. Each
+// shard is copied under its read lock and fn runs without any lock held,
+// so fn may use the cache; entries written during Range may or may not be
+// seen.
+func (c *Cache[K, V]) Range(fn func(key K, value V) bool) {
+	type kv struct {
+		k K
+		v V
+	}
+	var buf []kv
+	for si := range c.shards {
+		s := &c.shards[si]
+		buf = buf[:0]
+		s.mu.RLock()
+		now := c.now()
+		for i := range s.entries {
+			e := &s.entries[i]
+			if e.live() && (e.expires == 0 || e.expires > now) {
+				buf = append(buf, kv{e.key, e.val})
+			}
+		}
+		s.mu.RUnlock()
+		for _, p := range buf {
+			if !fn(p.k, p.v) {
+				return
+			}
+		}
+	}
+}

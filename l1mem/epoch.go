@@ -1,0 +1,49 @@
+package l1mem
+
+// epochSlots is the number of invalidation counters per shard. Keys of a
+// shard share them by hash, so a write to one key can make a fill of
+// another key in the same slot fail; it can never make a stale fill
+// succeed.
+const epochSlots = 64
+
+func epochSlot(h uint64) uint64 { return (h >> 20) & (epochSlots - 1) }
+
+// Epoch returns the fill-guard token of key. Take it before reading the
+// value from a slower tier, then store the value with [Cache.SetIfEpoch].
+//
+// The guard does not live in the entry, so it survives the entry being
+// evicted, expired or deleted: each shard keeps a counter that every Set,
+// SetWithTTL, Delete and Clear advances, and a small table of the last
+// counter value per hash slot.
+func (c *Cache[K, V]) Epoch(key K) uint64 {
+	h := c.hash(key)
+	return c.shardOf(h).epoch(h)
+}
+
+// SetIfEpoch stores value under key with the default TTL only if key has
+// not been invalidated since [Cache.Epoch] returned epoch, and reports
+// whether it stored it.
+//
+// The guarantee: if any Set, SetWithTTL or Delete of key, or any Clear,
+// completed after the Epoch call that produced epoch, SetIfEpoch returns
+// false and stores nothing. It may also return false, rarely, when a
+// different key sharing the same shard and hash slot (one in 64 keys of
+// a shard) was written in that window. Fills themselves (SetIfEpoch,
+// GetOrLoad) do not invalidate, so concurrent fills of one key do not
+// refuse each other. Eviction and expiry do not invalidate either.
+func (c *Cache[K, V]) SetIfEpoch(key K, value V, epoch uint64) bool {
+	h := c.hash(key)
+	s := c.shardOf(h)
+	var ev evictList[K, V]
+	collect := c.onEvict != nil
+	s.mu.Lock()
+	ok := s.epoch(h) == epoch
+	if ok {
+		s.put(key, h, value, c.deadline(c.ttl), &ev, collect)
+	}
+	s.mu.Unlock()
+	if collect {
+		ev.fire(c.onEvict)
+	}
+	return ok
+}

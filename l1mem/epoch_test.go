@@ -1,0 +1,75 @@
+package l1mem_test
+
+import (
+	"testing"
+
+	"github.com/AndrewDonelson/strata/l1mem"
+)
+
+func TestSetIfEpoch(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		between func(c *l1mem.Cache[string, int])
+		want    bool
+	}{
+		{"nothing happened", func(*l1mem.Cache[string, int]) {}, true},
+		{"key written", func(c *l1mem.Cache[string, int]) { c.Set("k", 9) }, false},
+		{"key deleted while absent", func(c *l1mem.Cache[string, int]) { c.Delete("k") }, false},
+		{"key written then deleted", func(c *l1mem.Cache[string, int]) { c.Set("k", 9); c.Delete("k") }, false},
+		{"cache cleared", func(c *l1mem.Cache[string, int]) { c.Clear() }, false},
+		{"another fill", func(c *l1mem.Cache[string, int]) { c.SetIfEpoch("k", 8, c.Epoch("k")) }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := mustNew(t, &l1mem.Options[string, int]{Shards: 1, MaxEntries: 1})
+			e := c.Epoch("k")
+			tt.between(c)
+			if got := c.SetIfEpoch("k", 7, e); got != tt.want {
+				t.Fatalf("SetIfEpoch = %v, want %v", got, tt.want)
+			}
+			if v, ok := c.Get("k"); tt.want && (!ok || v != 7) {
+				t.Fatalf("after a successful fill Get = %v, %v", v, ok)
+			}
+		})
+	}
+}
+
+// The epoch survives eviction: a fill whose epoch predates a write is
+// refused even after the written entry was evicted.
+func TestEpochSurvivesEviction(t *testing.T) {
+	t.Parallel()
+	c := mustNew(t, &l1mem.Options[int, int]{Shards: 1, MaxEntries: 1})
+	e := c.Epoch(1)
+	c.Set(1, 100) // the write a slow loader raced with
+	c.Set(2, 2)   // evicts key 1
+	if c.Has(1) {
+		t.Fatal("key 1 should be evicted")
+	}
+	if c.SetIfEpoch(1, 50, e) {
+		t.Fatal("stale fill accepted after the written entry was evicted")
+	}
+	// Eviction alone does not invalidate: a fresh epoch works.
+	if !c.SetIfEpoch(1, 100, c.Epoch(1)) {
+		t.Fatal("fresh fill refused")
+	}
+}
+
+// Keys in other slots do not disturb a fill (almost always: keys share one
+// of 64 slots per shard).
+func TestEpochMostlyIndependentOfOtherKeys(t *testing.T) {
+	t.Parallel()
+	c := mustNew[int, int](t, &l1mem.Options[int, int]{Shards: 1})
+	ok := 0
+	for k := range 1000 {
+		e := c.Epoch(k)
+		c.Set(k+1_000_000, 1)
+		if c.SetIfEpoch(k, k, e) {
+			ok++
+		}
+	}
+	if ok < 900 {
+		t.Fatalf("only %d of 1000 fills survived one unrelated write each", ok)
+	}
+}

@@ -1,0 +1,87 @@
+// Package sketch is a count-min sketch of 4-bit counters with periodic aging,
+// the frequency estimator behind TinyLFU admission.
+package sketch
+
+import "math/bits"
+
+const resetMask = 0x7777777777777777
+
+// Sketch estimates how often a 32-bit fingerprint was seen recently. Each
+// fingerprint maps to four 4-bit counters in four different words; the
+// estimate is the smallest of them. After sampleSize increments every
+// counter is halved, so old popularity fades.
+type Sketch struct {
+	table      []uint64
+	mask       uint32
+	additions  int
+	sampleSize int
+}
+
+// New sizes a sketch for a cache that holds capacity entries.
+func New(capacity int) *Sketch {
+	if capacity < 1 {
+		capacity = 1
+	}
+	n := 1 << bits.Len(uint(capacity-1))
+	if n < 8 {
+		n = 8
+	}
+	return &Sketch{
+		table:      make([]uint64, n),
+		mask:       uint32(n - 1),
+		sampleSize: 10 * max(capacity, 8),
+	}
+}
+
+var seeds = [4]uint32{0x9e3779b9, 0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f}
+
+// slot returns the word index and bit shift of counter i for fingerprint h.
+func (s *Sketch) slot(h uint32, i int) (uint32, uint) {
+	x := (h ^ seeds[i]) * 0x2c1b3c6d
+	x ^= x >> 15
+	x *= 0x297a2d39
+	x ^= x >> 16
+	// The top 4 bits choose one of the 16 nibbles in the word.
+	return x & s.mask, uint(x>>28) << 2
+}
+
+// Increment records one occurrence of h.
+func (s *Sketch) Increment(h uint32) {
+	added := false
+	for i := range 4 {
+		w, sh := s.slot(h, i)
+		if (s.table[w]>>sh)&0xf < 0xf {
+			s.table[w] += 1 << sh
+			added = true
+		}
+	}
+	if added {
+		s.additions++
+		if s.additions >= s.sampleSize {
+			s.reset()
+		}
+	}
+}
+
+// Frequency returns the estimated count of h, at most 15.
+func (s *Sketch) Frequency(h uint32) int {
+	f := 0xf
+	for i := range 4 {
+		w, sh := s.slot(h, i)
+		f = min(f, int((s.table[w]>>sh)&0xf))
+	}
+	return f
+}
+
+func (s *Sketch) reset() {
+	for i := range s.table {
+		s.table[i] = (s.table[i] >> 1) & resetMask
+	}
+	s.additions /= 2
+}
+
+// Clear forgets every count.
+func (s *Sketch) Clear() {
+	clear(s.table)
+	s.additions = 0
+}
