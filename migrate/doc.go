@@ -1,12 +1,60 @@
 // Package migrate evolves a PostgreSQL schema without ever destroying data.
 //
-// It has two halves. The first turns neutral table descriptions into
-// additive DDL: tables are created when missing, new columns are added and
-// indexes are created, but nothing is dropped or renamed, and a column whose
-// type or nullability no longer matches its description is reported as an
-// error. The second applies numbered SQL files read from any fs.FS (so
-// //go:embed works) under an advisory lock, recording each in a history table.
+// It has two halves, both run by a [Migrator] built with [New] on a
+// caller-owned *pgxpool.Pool. Neither knows about Strata's struct tags: the
+// strata module turns tags into [Table] values.
 //
-// The engine is being built under its own issue; until then this package
-// holds only this overview.
+// # Table descriptions
+//
+// [Migrator.Migrate] compares each [Table] with the catalog and executes
+// only what is missing: CREATE TABLE, ALTER TABLE … ADD COLUMN,
+// CREATE [UNIQUE] INDEX (names from [IndexName] when not given). It never
+// drops, renames or alters, and a database that already matches gets no
+// statement at all. A column whose type or nullability differs from its
+// description is reported as a [*DriftError] naming table, column, what
+// was found and what was wanted; types are compared as PostgreSQL
+// resolves them, so int8 matches bigint and varchar(20) matches
+// character varying(20). All statements run in one transaction.
+// [Migrator.Plan] returns the statements without executing them.
+//
+// # Partitioning
+//
+// A Table with PartitionBy is created PARTITION BY HASH (column) with
+// Table.Partitions partitions (default 4) named <table>_p0, <table>_p1, …
+// attached up front, so the scheme needs no maintenance. The primary key
+// becomes (key columns…, partition column), as PostgreSQL requires of
+// unique keys on partitioned tables; unique columns and indexes must
+// therefore include the partition column. An existing table is never
+// repartitioned.
+//
+// # SQL files
+//
+// [Migrator.MigrateFS] (any fs.FS, so //go:embed works) and
+// [Migrator.MigrateFrom] (a directory) apply files named
+// NNN_description.sql in numeric order, each in its own transaction with
+// its history row. A file whose first line is [NoTransactionDirective]
+// runs outside a transaction, statement by statement, for CREATE INDEX
+// CONCURRENTLY and the like. A malformed name or a duplicate number is an
+// error ([ErrBadFileName]); an applied file whose checksum (SHA-256) has
+// changed is a [*ChecksumError]; a failing file stops the run with a
+// [*PartialError] listing what was applied before it. Files run as
+// multi-statement scripts, which pgx sends over the simple protocol; they
+// carry no parameters, and every value this package itself sends is a
+// parameter.
+//
+// # History
+//
+// Applied files are recorded in the append-only table _strata_migrations
+// (version, name, checksum, applied_at, duration_ms), created on first
+// use. [Migrator.Status] lists it.
+//
+// # Concurrency
+//
+// Every Migrate, Plan and MigrateFS call holds a session-level advisory
+// lock, key [DefaultLockID] (0x5354524154412D4D, "STRATA-M") unless
+// Options.LockID says otherwise, on one connection for its whole
+// duration, so any number of instances starting at once apply each change
+// exactly once. The lock is taken by polling pg_try_advisory_lock, because
+// a session blocked in pg_advisory_lock would deadlock with a CREATE INDEX
+// CONCURRENTLY run by the holder.
 package migrate
