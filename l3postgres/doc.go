@@ -31,6 +31,9 @@
 // the replica fails with a connection-level error, the call is retried on
 // the primary, a warning is logged through Options.Logger, and the replica
 // is skipped for Options.ReplicaRetryInterval before it is tried again.
+// The fallback covers failures before the first row arrives; a replica
+// lost while [Rows] are being read ends that iteration with an error
+// wrapping [ErrUnavailable].
 //
 // # Bulk writes
 //

@@ -490,3 +490,51 @@ func TestOpenOwnsPool(t *testing.T) {
 		t.Fatal("Close left the owned pool open")
 	}
 }
+
+// TestPartitionedTable writes through the conflict target (id, region)
+// on a hash-partitioned table laid out as the migrate package does it.
+func TestPartitionedTable(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := testCtx(t)
+	events := pgx.Identifier{f.schema, "events"}.Sanitize()
+	ddl := []string{
+		"CREATE TABLE " + events + " (id TEXT NOT NULL, region TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (id, region)) PARTITION BY HASH (region)",
+		"CREATE TABLE " + pgx.Identifier{f.schema, "events_p0"}.Sanitize() + " PARTITION OF " + events + " FOR VALUES WITH (MODULUS 2, REMAINDER 0)",
+		"CREATE TABLE " + pgx.Identifier{f.schema, "events_p1"}.Sanitize() + " PARTITION OF " + events + " FOR VALUES WITH (MODULUS 2, REMAINDER 1)",
+	}
+	for _, s := range ddl {
+		if _, err := f.pool.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tbl, err := f.db.Table(l3postgres.TableDef{Schema: f.schema, Name: "events", Columns: l3postgres.Columns("id", "region", "n"),
+		PrimaryKey: "id", PartitionBy: "region"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tbl.Upsert(ctx, "e1", "eu", int64(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tbl.Upsert(ctx, "e1", "eu", int64(2)); err != nil {
+		t.Fatal(err)
+	}
+	rows := make([][]any, 100)
+	for i := range rows {
+		rows[i] = []any{fmt.Sprint("e", i), fmt.Sprint("r", i%5), int64(i)}
+	}
+	if _, err := tbl.UpsertMany(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	var id, region string
+	var n int64
+	if err := tbl.GetByID(ctx, "e1", &id, &region, &n); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := tbl.Count(ctx, ""); err != nil || c != 101 {
+		t.Fatalf("Count = %d, %v", c, err)
+	}
+	if c, err := tbl.Count(ctx, "id = $1 AND region = $2 AND n = $3", "e1", "eu", 2); err != nil || c != 1 {
+		t.Fatalf("updated row: %d, %v", c, err)
+	}
+}
