@@ -6,7 +6,10 @@
 // to the slower ones, and broadcasts invalidations so that every instance of a
 // service converges on the value held by the source of truth.
 //
-// The DataStore is being built under its own issue; until then this package
-// holds only this overview. The tiers it composes live in the sibling modules
-// codec, l1mem, l2redis, l3postgres and migrate.
+// The DataStore itself is still being built (it composes the tier modules
+// codec, l1mem, l2redis, l3postgres and migrate). What exists so far is the
+// foundation it stands on: Config with its defaults and validation, Schema
+// and its policies, the error catalogue, struct-tag parsing with the Go to
+// PostgreSQL type mapping, the Query builder, AES-256-GCM sealing of
+// encrypted fields, and the snapshot copier that keeps L1 private.
 package strata

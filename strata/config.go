@@ -1,0 +1,217 @@
+package strata
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/AndrewDonelson/strata/codec"
+	"github.com/AndrewDonelson/strata/strata/clock"
+	"github.com/AndrewDonelson/strata/strata/metrics"
+)
+
+// Defaults applied by NewDataStore to zero Config fields.
+const (
+	DefaultL1MaxEntries              = 100_000
+	DefaultL1TTL                     = 5 * time.Minute
+	DefaultL2TTL                     = 30 * time.Minute
+	DefaultL3MaxConns                = 20
+	DefaultL3MinConns                = 2
+	DefaultL3MaxConnLifetime         = 30 * time.Minute
+	DefaultL3MaxConnIdleTime         = 10 * time.Minute
+	DefaultWriteBehindFlushInterval  = 500 * time.Millisecond
+	DefaultWriteBehindFlushThreshold = 100
+	DefaultWriteBehindMaxRetry       = 5
+	DefaultInvalidationChannel       = "strata:invalidate"
+	// DefaultQueryLimit bounds a Search given a nil Query or no Limit.
+	DefaultQueryLimit = 100
+	// L1Shards is the number of shards of every L1 cache; MaxEntries limits
+	// each shard.
+	L1Shards = 256
+)
+
+// Config configures a DataStore. Every zero field gets the default named on
+// it; Config{} is a working in-memory store.
+type Config struct {
+	// PostgresDSN enables L3. Empty: no PostgreSQL.
+	PostgresDSN string
+	// RedisAddr (host:port) enables L2. Empty: no Redis.
+	RedisAddr string
+	// RedisPassword authenticates to Redis. Default: none.
+	RedisPassword string
+	// RedisDB selects the Redis database. Default: 0.
+	RedisDB int
+
+	// L1Pool sizes the in-memory tier.
+	L1Pool L1PoolConfig
+	// L2Pool sizes the Redis connection pool.
+	L2Pool L2PoolConfig
+	// L3Pool sizes the PostgreSQL connection pool.
+	L3Pool L3PoolConfig
+
+	// DefaultL1TTL is the L1 TTL of schemas that set none. Default: 5m.
+	DefaultL1TTL time.Duration
+	// DefaultL2TTL is the L2 TTL of schemas that set none. Default: 30m.
+	DefaultL2TTL time.Duration
+
+	// DefaultWriteMode of schemas that set none. Default: WriteThrough.
+	DefaultWriteMode WriteMode
+	// WriteBehindFlushInterval is how often dirty entries are flushed.
+	// Default: 500ms.
+	WriteBehindFlushInterval time.Duration
+	// WriteBehindFlushThreshold flushes early once this many entries are
+	// dirty. Default: 100.
+	WriteBehindFlushThreshold int
+	// WriteBehindMaxRetry is how many times a failed flush of an entry is
+	// retried before it goes to OnWriteError. Default: 5.
+	WriteBehindMaxRetry int
+
+	// InvalidationChannel is the Redis pub/sub channel instances share.
+	// Default: "strata:invalidate".
+	InvalidationChannel string
+
+	// Codec encodes values for L2. Default: codec.MsgPack{}.
+	Codec codec.Codec
+	// Clock is the time source for TTLs and auto_now fields. Default: the
+	// system clock.
+	Clock clock.Clock
+	// Metrics receives per-tier hits, misses, latencies and errors.
+	// Default: discard.
+	Metrics metrics.MetricsRecorder
+	// Logger receives log lines. Default: discard. A *slog.Logger fits.
+	Logger Logger
+
+	// EncryptionKey enables AES-256-GCM for fields tagged encrypted. It must
+	// be exactly 32 bytes. Default (nil): encryption off and the tag ignored.
+	EncryptionKey []byte
+}
+
+// L1PoolConfig sizes the in-memory tier.
+type L1PoolConfig struct {
+	// MaxEntries per shard (256 shards). Default: 100,000.
+	MaxEntries int
+	// Eviction policy. Default: EvictLRU.
+	Eviction EvictionPolicy
+}
+
+// L2PoolConfig sizes the Redis client. Zero fields keep go-redis defaults.
+type L2PoolConfig struct {
+	// PoolSize is the maximum number of connections. Default: go-redis's
+	// (10 per CPU).
+	PoolSize int
+	// MinIdleConns kept open. Default: 0.
+	MinIdleConns int
+	// DialTimeout. Default: go-redis's (5s).
+	DialTimeout time.Duration
+	// ReadTimeout. Default: go-redis's (3s).
+	ReadTimeout time.Duration
+	// WriteTimeout. Default: go-redis's (ReadTimeout).
+	WriteTimeout time.Duration
+}
+
+// L3PoolConfig sizes the PostgreSQL pool.
+type L3PoolConfig struct {
+	// MaxConns. Default: 20.
+	MaxConns int32
+	// MinConns. Default: 2.
+	MinConns int32
+	// MaxConnLifetime. Default: 30m.
+	MaxConnLifetime time.Duration
+	// MaxConnIdleTime. Default: 10m.
+	MaxConnIdleTime time.Duration
+}
+
+// withDefaults validates c and returns it with every zero field defaulted.
+func (c Config) withDefaults() (Config, error) {
+	bad := func(field, why string, args ...any) (Config, error) {
+		return Config{}, fmt.Errorf("%w: %s: %s", ErrInvalidConfig, field, fmt.Sprintf(why, args...))
+	}
+	if c.EncryptionKey != nil && len(c.EncryptionKey) != 32 {
+		return bad("EncryptionKey", "must be exactly 32 bytes for AES-256, got %d", len(c.EncryptionKey))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"DefaultL1TTL", c.DefaultL1TTL}, {"DefaultL2TTL", c.DefaultL2TTL},
+		{"WriteBehindFlushInterval", c.WriteBehindFlushInterval},
+		{"L3Pool.MaxConnLifetime", c.L3Pool.MaxConnLifetime}, {"L3Pool.MaxConnIdleTime", c.L3Pool.MaxConnIdleTime},
+		{"L2Pool.DialTimeout", c.L2Pool.DialTimeout}, {"L2Pool.ReadTimeout", c.L2Pool.ReadTimeout},
+		{"L2Pool.WriteTimeout", c.L2Pool.WriteTimeout},
+	} {
+		if d.v < 0 {
+			return bad(d.name, "must not be negative, got %v", d.v)
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    int
+	}{
+		{"L1Pool.MaxEntries", c.L1Pool.MaxEntries}, {"WriteBehindFlushThreshold", c.WriteBehindFlushThreshold},
+		{"WriteBehindMaxRetry", c.WriteBehindMaxRetry}, {"RedisDB", c.RedisDB},
+		{"L2Pool.PoolSize", c.L2Pool.PoolSize}, {"L2Pool.MinIdleConns", c.L2Pool.MinIdleConns},
+		{"L3Pool.MaxConns", int(c.L3Pool.MaxConns)}, {"L3Pool.MinConns", int(c.L3Pool.MinConns)},
+	} {
+		if n.v < 0 {
+			return bad(n.name, "must not be negative, got %d", n.v)
+		}
+	}
+	if c.DefaultWriteMode < 0 || c.DefaultWriteMode > WriteBehind {
+		return bad("DefaultWriteMode", "unknown mode %d", int(c.DefaultWriteMode))
+	}
+	if c.L1Pool.Eviction < EvictLRU || c.L1Pool.Eviction > EvictFIFO {
+		return bad("L1Pool.Eviction", "unknown policy %d", int(c.L1Pool.Eviction))
+	}
+
+	if c.L1Pool.MaxEntries == 0 {
+		c.L1Pool.MaxEntries = DefaultL1MaxEntries
+	}
+	if c.L3Pool.MaxConns == 0 {
+		c.L3Pool.MaxConns = DefaultL3MaxConns
+	}
+	if c.L3Pool.MinConns == 0 {
+		c.L3Pool.MinConns = DefaultL3MinConns
+	}
+	if c.L3Pool.MinConns > c.L3Pool.MaxConns {
+		return bad("L3Pool.MinConns", "%d exceeds L3Pool.MaxConns %d", c.L3Pool.MinConns, c.L3Pool.MaxConns)
+	}
+	if c.L3Pool.MaxConnLifetime == 0 {
+		c.L3Pool.MaxConnLifetime = DefaultL3MaxConnLifetime
+	}
+	if c.L3Pool.MaxConnIdleTime == 0 {
+		c.L3Pool.MaxConnIdleTime = DefaultL3MaxConnIdleTime
+	}
+	if c.DefaultL1TTL == 0 {
+		c.DefaultL1TTL = DefaultL1TTL
+	}
+	if c.DefaultL2TTL == 0 {
+		c.DefaultL2TTL = DefaultL2TTL
+	}
+	if c.DefaultWriteMode == 0 {
+		c.DefaultWriteMode = WriteThrough
+	}
+	if c.WriteBehindFlushInterval == 0 {
+		c.WriteBehindFlushInterval = DefaultWriteBehindFlushInterval
+	}
+	if c.WriteBehindFlushThreshold == 0 {
+		c.WriteBehindFlushThreshold = DefaultWriteBehindFlushThreshold
+	}
+	if c.WriteBehindMaxRetry == 0 {
+		c.WriteBehindMaxRetry = DefaultWriteBehindMaxRetry
+	}
+	if c.InvalidationChannel == "" {
+		c.InvalidationChannel = DefaultInvalidationChannel
+	}
+	if c.Codec == nil {
+		c.Codec = codec.MsgPack{}
+	}
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
+	}
+	if c.Metrics == nil {
+		c.Metrics = metrics.Noop{}
+	}
+	if c.Logger == nil {
+		c.Logger = nopLogger{}
+	}
+	return c, nil
+}

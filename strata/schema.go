@@ -1,0 +1,143 @@
+package strata
+
+import (
+	"context"
+	"time"
+)
+
+// WriteMode chooses how Set reaches the tiers. The zero value means "not
+// set": a Schema inherits Config.DefaultWriteMode, and a Config gets
+// WriteThrough.
+type WriteMode int
+
+const (
+	// WriteThrough writes L3, then L2, then L1, then publishes one
+	// invalidation, before Set returns. It is the default.
+	WriteThrough WriteMode = iota + 1
+	// WriteThroughL1Async writes L3 and L2 before Set returns; L1 is filled
+	// by the next read.
+	WriteThroughL1Async
+	// WriteBehind writes L1 at once and L3 later, in batches, from a
+	// background flusher.
+	WriteBehind
+)
+
+func (m WriteMode) String() string {
+	switch m {
+	case 0:
+		return "inherit"
+	case WriteThrough:
+		return "WriteThrough"
+	case WriteThroughL1Async:
+		return "WriteThroughL1Async"
+	case WriteBehind:
+		return "WriteBehind"
+	}
+	return "WriteMode(?)"
+}
+
+// EvictionPolicy chooses which L1 entry leaves a full shard.
+type EvictionPolicy int
+
+const (
+	// EvictLRU evicts the least recently used entry. It is the default.
+	EvictLRU EvictionPolicy = iota
+	// EvictLFU evicts the least frequently used entry.
+	EvictLFU
+	// EvictFIFO evicts the oldest entry.
+	EvictFIFO
+)
+
+func (p EvictionPolicy) String() string {
+	switch p {
+	case EvictLRU:
+		return "LRU"
+	case EvictLFU:
+		return "LFU"
+	case EvictFIFO:
+		return "FIFO"
+	}
+	return "EvictionPolicy(?)"
+}
+
+// Schema describes one registered model and how its tiers behave.
+type Schema struct {
+	// Name identifies the schema in every call. Default: the snake_case
+	// name of the model's struct type.
+	Name string
+	// Model is a pointer to a zero value of the struct type, e.g. &Player{}.
+	Model any
+	// L1 configures the in-memory tier for this schema.
+	L1 MemPolicy
+	// L2 configures the Redis tier for this schema.
+	L2 RedisPolicy
+	// L3 configures the PostgreSQL tier for this schema.
+	L3 PostgresPolicy
+	// WriteMode for this schema. Default (zero): Config.DefaultWriteMode.
+	WriteMode WriteMode
+	// Indexes adds database indexes beyond those declared by struct tags.
+	Indexes []Index
+	// Hooks are callbacks around reads and writes.
+	Hooks SchemaHooks
+}
+
+// MemPolicy configures L1 for one schema.
+type MemPolicy struct {
+	// TTL of an L1 entry. Default (0): Config.DefaultL1TTL.
+	TTL time.Duration
+	// MaxEntries per shard (there are 256 shards). Default (0):
+	// Config.L1Pool.MaxEntries.
+	MaxEntries int
+	// Eviction policy. Default: EvictLRU.
+	Eviction EvictionPolicy
+}
+
+// RedisPolicy configures L2 for one schema.
+type RedisPolicy struct {
+	// TTL of an L2 entry. Default (0): Config.DefaultL2TTL.
+	TTL time.Duration
+	// KeyPrefix is the middle part of the Redis keys strata:{prefix}:{id}.
+	// Default: the schema name.
+	KeyPrefix string
+}
+
+// PostgresPolicy configures L3 for one schema.
+type PostgresPolicy struct {
+	// TableName is the PostgreSQL table. Default: the schema name.
+	TableName string
+	// ReadReplica is an optional DSN of a read-only replica that serves this
+	// schema's queries and counts.
+	ReadReplica string
+	// PartitionBy names a column to partition the table by.
+	PartitionBy string
+	// Disabled opts the schema out of L3: Redis (or, without Redis, L1) is
+	// then its source of truth, as for sessions that live in Redis only.
+	Disabled bool
+}
+
+// Index is an extra database index.
+type Index struct {
+	// Fields are column names.
+	Fields []string
+	// Unique makes it a UNIQUE index.
+	Unique bool
+	// Name is optional; a deterministic name is generated when empty.
+	Name string
+}
+
+// SchemaHooks are optional callbacks. A hook that panics is recovered and the
+// operation fails with ErrHookPanic.
+type SchemaHooks struct {
+	// BeforeSet runs before any tier is written; a non-nil error aborts the
+	// write and is returned.
+	BeforeSet func(ctx context.Context, v any) error
+	// AfterSet runs after a fully successful write.
+	AfterSet func(ctx context.Context, v any)
+	// BeforeGet runs before a read.
+	BeforeGet func(ctx context.Context, id string)
+	// AfterGet runs after a successful read, with the value returned.
+	AfterGet func(ctx context.Context, v any)
+	// OnWriteError receives a write-behind entry that exhausted its retries,
+	// with an error wrapping ErrWriteBehindMaxRetry.
+	OnWriteError func(ctx context.Context, key string, err error)
+}
