@@ -70,6 +70,8 @@ type model struct {
 	byColumn map[string]int
 	// flags is the union of every field's flags, to skip work quickly.
 	flags fieldFlags
+	// timeFields indexes the time.Time and *time.Time fields.
+	timeFields []int
 }
 
 func (m *model) pkField() *field { return &m.fields[m.pk] }
@@ -125,6 +127,9 @@ func (m *model) addFields(t reflect.Type, index []int) error {
 		}
 		m.byColumn[f.column] = len(m.fields)
 		m.flags |= f.flags
+		if f.sqlType == sqlTimestamptz {
+			m.timeFields = append(m.timeFields, len(m.fields))
+		}
 		m.fields = append(m.fields, f)
 	}
 	return nil

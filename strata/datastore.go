@@ -1,0 +1,85 @@
+package strata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// DataStore is the handle to Strata's tiers. Create one with NewDataStore,
+// Register schemas, then read and write. It is safe for concurrent use.
+type DataStore struct {
+	cfg Config
+	enc *encryptor // nil when Config.EncryptionKey is nil
+
+	// schemas maps a name to its state. It is replaced, never mutated, so
+	// reads need no lock; mu serialises Register.
+	schemas atomic.Pointer[map[string]*schemaState]
+	mu      sync.Mutex
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+
+	stats counters
+}
+
+// NewDataStore validates cfg, applies its defaults and connects the tiers it
+// names. Config{} gives a working in-memory store.
+func NewDataStore(cfg Config) (*DataStore, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	ds := &DataStore{cfg: c}
+	if c.EncryptionKey != nil {
+		if ds.enc, err = newEncryptor(c.EncryptionKey); err != nil {
+			return nil, err
+		}
+	}
+	empty := map[string]*schemaState{}
+	ds.schemas.Store(&empty)
+	return ds, nil
+}
+
+// Close flushes pending writes, stops every background goroutine and closes
+// the tiers. It is idempotent; every later call on the DataStore returns
+// ErrUnavailable.
+func (ds *DataStore) Close() error {
+	ds.closeOnce.Do(func() {
+		ds.closed.Store(true)
+		var errs []error
+		for _, st := range *ds.schemas.Load() {
+			errs = append(errs, st.close())
+		}
+		ds.closeErr = errors.Join(errs...)
+	})
+	return ds.closeErr
+}
+
+// schema returns the registered state of name, or an error if the store is
+// closed or the name unknown. It takes no lock.
+func (ds *DataStore) schema(name string) (*schemaState, error) {
+	if ds.closed.Load() {
+		return nil, ErrUnavailable
+	}
+	st, ok := (*ds.schemas.Load())[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrSchemaNotFound, name)
+	}
+	return st, nil
+}
+
+// begin is the common prologue of data operations.
+func (ds *DataStore) begin(ctx context.Context, name string) (*schemaState, error) {
+	st, err := ds.schema(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return st, nil
+}

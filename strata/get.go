@@ -1,0 +1,117 @@
+package strata
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+)
+
+// Get reads the record id of schema into dest, a non-nil *Model, from the
+// fastest tier that has it, filling the faster tiers on the way back.
+// It returns an error wrapping ErrNotFound when the source of truth has no
+// such record.
+func (ds *DataStore) Get(ctx context.Context, schema, id string, dest any) error {
+	ds.stats.gets.Add(1)
+	return ds.count(ds.get(ctx, schema, id, dest))
+}
+
+func (ds *DataStore) get(ctx context.Context, schema, id string, dest any) error {
+	st, err := ds.begin(ctx, schema)
+	if err != nil {
+		return err
+	}
+	dv, err := st.destOf(dest)
+	if err != nil {
+		return err
+	}
+	if err := st.beforeGet(ctx, id); err != nil {
+		return err
+	}
+	snap, err := ds.load(ctx, st, id)
+	if err != nil {
+		return err
+	}
+	st.copyOut(dv, snap)
+	st.afterGet(ctx, dest)
+	return nil
+}
+
+// GetTyped reads the record id of schema as a T, which must be the schema's
+// model type. An L1 hit of a model without pointers, slices or maps runs no
+// codec and allocates nothing.
+func GetTyped[T any](ctx context.Context, ds *DataStore, schema, id string) (T, error) {
+	ds.stats.gets.Add(1)
+	out, err := getTyped[T](ctx, ds, schema, id)
+	return out, ds.count(err)
+}
+
+func getTyped[T any](ctx context.Context, ds *DataStore, schema, id string) (T, error) {
+	var out T
+	st, err := ds.begin(ctx, schema)
+	if err != nil {
+		return out, err
+	}
+	if reflect.TypeFor[T]() != st.model.typ {
+		return out, fmt.Errorf("%w: schema %q holds %s, asked for %s", ErrInvalidModel, schema, st.model.typ, reflect.TypeFor[T]())
+	}
+	if err := st.beforeGet(ctx, id); err != nil {
+		return out, err
+	}
+	snap, err := ds.load(ctx, st, id)
+	if err != nil {
+		return out, err
+	}
+	p := snap.(*T)
+	if st.flat {
+		out = *p // a plain copy: nothing escapes, nothing is allocated
+	} else {
+		out = deepCopied(p)
+	}
+	if st.Hooks.AfterGet != nil {
+		out = afterGetTyped(ctx, st, out)
+	}
+	return out, nil
+}
+
+// deepCopied returns a deep copy of *p. It is a separate function so that
+// the variable reflect needs to address escapes here, not in getTyped.
+func deepCopied[T any](p *T) T {
+	var v T
+	deepCopy(reflect.ValueOf(&v).Elem(), reflect.ValueOf(p).Elem())
+	return v
+}
+
+// afterGetTyped runs the AfterGet hook on a copy of v (which it may change).
+func afterGetTyped[T any](ctx context.Context, st *schemaState, v T) T {
+	st.afterGet(ctx, &v)
+	return v
+}
+
+// load returns the snapshot of id: from L1, else from the lower tiers.
+func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any, error) {
+	if id == "" {
+		return nil, fmt.Errorf("%w: schema %q: empty id", ErrMissingPrimaryKey, st.Name)
+	}
+	if snap, ok := st.l1.Get(id); ok {
+		ds.cfg.Metrics.Hit(st.Name, "l1")
+		return snap, nil
+	}
+	ds.cfg.Metrics.Miss(st.Name, "l1")
+	if st.l1Truth {
+		return nil, fmt.Errorf("%w: %s %q", ErrNotFound, st.Name, id)
+	}
+	return nil, fmt.Errorf("%w: %s %q (lower tiers not connected yet)", ErrNotFound, st.Name, id)
+}
+
+// Exists reports whether the record id exists, asking L1, then L2, then L3,
+// and answering at the first tier that has it.
+func (ds *DataStore) Exists(ctx context.Context, schema, id string) (bool, error) {
+	st, err := ds.begin(ctx, schema)
+	if err != nil {
+		return false, ds.count(err)
+	}
+	if id == "" {
+		return false, nil
+	}
+	return st.l1.Has(id), nil
+}

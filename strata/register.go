@@ -1,0 +1,152 @@
+package strata
+
+import (
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/AndrewDonelson/strata/l1mem"
+)
+
+// schemaState is a registered schema with its defaults resolved and its
+// tiers attached.
+type schemaState struct {
+	Schema // Name, policies and mode resolved
+
+	model   *model
+	ptrType reflect.Type // *Model
+	flat    bool         // Model copies by assignment (see snapshot.go)
+	table   string
+	prefix  string
+	l1TTL   time.Duration
+	l2TTL   time.Duration
+	// l1Truth is set when no other tier holds the schema: L1 entries then
+	// never expire and are never evicted, since they are the only copy.
+	l1Truth bool
+	// l1Fields lists the fields L1 snapshots hold: all but omit_cache and
+	// omit_l1.
+	l1Fields []int
+	l1      *l1mem.Cache[string, any] // values are *Model snapshots
+}
+
+func (st *schemaState) close() error { return st.l1.Close() }
+
+// Register adds a schema. It must be called once per schema, before any data
+// operation that names it.
+func (ds *DataStore) Register(s Schema) error {
+	if ds.closed.Load() {
+		return ErrUnavailable
+	}
+	m, err := parseModel(s.Model)
+	if err != nil {
+		return err
+	}
+	if s.Name == "" {
+		s.Name = snakeCase(m.typ.Name())
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: schema %q: %s", ErrInvalidModel, s.Name, fmt.Sprintf(format, args...))
+	}
+	if !validName(s.Name) {
+		return bad("the name must be 1-63 letters, digits or underscores, not starting with a digit")
+	}
+	if s.L3.TableName == "" {
+		s.L3.TableName = s.Name
+	}
+	if s.L2.KeyPrefix == "" {
+		s.L2.KeyPrefix = s.Name
+	}
+	switch {
+	case !validName(s.L3.TableName):
+		return bad("L3.TableName %q is not a valid identifier", s.L3.TableName)
+	case !validName(s.L2.KeyPrefix):
+		return bad("L2.KeyPrefix %q must be letters, digits or underscores", s.L2.KeyPrefix)
+	case s.L1.TTL < 0 || s.L2.TTL < 0:
+		return bad("TTLs must not be negative")
+	case s.L1.MaxEntries < 0:
+		return bad("L1.MaxEntries must not be negative")
+	case s.L1.Eviction < EvictLRU || s.L1.Eviction > EvictFIFO:
+		return bad("unknown L1.Eviction %d", int(s.L1.Eviction))
+	case s.WriteMode < 0 || s.WriteMode > WriteBehind:
+		return bad("unknown WriteMode %d", int(s.WriteMode))
+	}
+	if s.L3.PartitionBy != "" {
+		if _, ok := m.byColumn[s.L3.PartitionBy]; !ok {
+			return bad("L3.PartitionBy %q is not a column", s.L3.PartitionBy)
+		}
+	}
+	for i, ix := range s.Indexes {
+		if len(ix.Fields) == 0 {
+			return bad("Indexes[%d] has no fields", i)
+		}
+		for _, c := range ix.Fields {
+			if _, ok := m.byColumn[c]; !ok {
+				return bad("Indexes[%d] names %q, which is not a column", i, c)
+			}
+		}
+		if ix.Name != "" && !validName(ix.Name) {
+			return bad("Indexes[%d].Name %q is not a valid identifier", i, ix.Name)
+		}
+	}
+	if s.WriteMode == 0 {
+		s.WriteMode = ds.cfg.DefaultWriteMode
+	}
+
+	st := &schemaState{
+		Schema:  s,
+		model:   m,
+		ptrType: reflect.PointerTo(m.typ),
+		flat:    isFlat(m.typ),
+		table:   s.L3.TableName,
+		prefix:  s.L2.KeyPrefix,
+		l1TTL:   s.L1.TTL,
+		l2TTL:   s.L2.TTL,
+		l1Truth: ds.sourceOfTruthIsL1(s),
+	}
+	if st.l1TTL == 0 {
+		st.l1TTL = ds.cfg.DefaultL1TTL
+	}
+	if st.l2TTL == 0 {
+		st.l2TTL = ds.cfg.DefaultL2TTL
+	}
+	for i := range m.fields {
+		if m.fields[i].flags&(flagOmitCache|flagOmitL1) == 0 {
+			st.l1Fields = append(st.l1Fields, i)
+		}
+	}
+	opts := &l1mem.Options[string, any]{
+		MaxEntries: s.L1.MaxEntries,
+		Eviction:   l1mem.EvictionPolicy(s.L1.Eviction),
+		DefaultTTL: st.l1TTL,
+		Clock:      ds.cfg.Clock,
+	}
+	if opts.MaxEntries == 0 {
+		opts.MaxEntries = ds.cfg.L1Pool.MaxEntries
+	}
+	if st.l1Truth {
+		opts.MaxEntries, opts.DefaultTTL = 0, 0
+	}
+	if st.l1, err = l1mem.New(opts); err != nil {
+		return bad("L1: %v", err)
+	}
+
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	old := *ds.schemas.Load()
+	if _, dup := old[s.Name]; dup {
+		st.l1.Close()
+		return fmt.Errorf("%w: %q", ErrSchemaDuplicate, s.Name)
+	}
+	next := make(map[string]*schemaState, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	next[s.Name] = st
+	ds.schemas.Store(&next)
+	return nil
+}
+
+// sourceOfTruthIsL1 reports whether s lives in memory only.
+func (ds *DataStore) sourceOfTruthIsL1(s Schema) bool {
+	return ds.cfg.RedisAddr == "" && (ds.cfg.PostgresDSN == "" || s.L3.Disabled)
+}

@@ -1,0 +1,163 @@
+package strata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+)
+
+// Set writes value (a *Model or Model) under id through the schema's tiers,
+// according to its WriteMode. The value's primary key field must equal id.
+//
+// Before anything is written: BeforeSet runs (its error aborts the write);
+// auto_now fields get the current time; auto_now_add fields that are zero
+// keep the stored record's time, or get the current time for a new record;
+// fields with a default:X tag that are zero get X. Times are normalised to
+// UTC with microsecond precision, which is what PostgreSQL stores. When value
+// is a pointer, those filled-in fields are written back to it, so the caller
+// sees what was stored. Strata keeps its own copy: changing value afterwards
+// changes nothing in any tier.
+func (ds *DataStore) Set(ctx context.Context, schema, id string, value any) error {
+	ds.stats.sets.Add(1)
+	return ds.count(ds.set(ctx, schema, id, value))
+}
+
+func (ds *DataStore) set(ctx context.Context, schema, id string, value any) error {
+	st, err := ds.begin(ctx, schema)
+	if err != nil {
+		return err
+	}
+	src, err := st.valueOf(value)
+	if err != nil {
+		return err
+	}
+	rec, err := st.prepareWrite(id, src)
+	if err != nil {
+		return err
+	}
+	if err := st.beforeSet(ctx, rec.Addr().Interface()); err != nil {
+		return err
+	}
+	if pk := st.pkOf(rec); pk != id { // the hook may not move the record
+		return fmt.Errorf("%w: schema %q: BeforeSet changed the primary key from %q to %q", ErrInvalidModel, st.Name, id, pk)
+	}
+	ds.fillWriteFields(st, id, rec)
+	if err := ds.writeTiers(ctx, st, id, rec); err != nil {
+		return err
+	}
+	if src.CanSet() { // the caller passed a pointer: show it what was stored
+		st.writeBack(src, rec)
+	}
+	st.afterSet(ctx, rec.Addr().Interface())
+	return nil
+}
+
+// prepareWrite checks id against the value's primary key and returns a
+// private working copy of the value.
+func (st *schemaState) prepareWrite(id string, src reflect.Value) (reflect.Value, error) {
+	if id == "" {
+		return reflect.Value{}, fmt.Errorf("%w: schema %q: empty id", ErrMissingPrimaryKey, st.Name)
+	}
+	pk := st.pkOf(src)
+	if pk == "" {
+		return reflect.Value{}, fmt.Errorf("%w: schema %q: field %s of the value is empty", ErrMissingPrimaryKey, st.Name, st.model.pkField().goName)
+	}
+	if pk != id {
+		return reflect.Value{}, fmt.Errorf("%w: schema %q: id %q does not match the value's %s %q", ErrInvalidModel, st.Name, id, st.model.pkField().goName, pk)
+	}
+	rec := reflect.New(st.model.typ).Elem()
+	deepCopy(rec, src)
+	return rec, nil
+}
+
+// fillWriteFields applies auto_now, auto_now_add and default:X, then
+// normalises times.
+func (ds *DataStore) fillWriteFields(st *schemaState, id string, rec reflect.Value) {
+	m := st.model
+	if m.flags&(flagAutoNow|flagAutoNowAdd) != 0 || hasDefaults(m) {
+		now := reflect.ValueOf(normalizeTime(ds.cfg.Clock.Now()))
+		var known reflect.Value // the record as L1 knows it, for auto_now_add
+		for i := range m.fields {
+			f := &m.fields[i]
+			fv := fieldOf(rec, f)
+			switch {
+			case f.has(flagAutoNow):
+				setTime(fv, now)
+			case f.has(flagAutoNowAdd) && fv.IsZero():
+				if !known.IsValid() {
+					known = st.cachedRecord(id)
+				}
+				if known.IsValid() && !fieldOf(known, f).IsZero() {
+					fv.Set(fieldOf(known, f))
+				} else {
+					setTime(fv, now)
+				}
+			case f.defaultSQL != "" && fv.IsZero():
+				if f.defaultVal.IsValid() {
+					setValue(fv, f.defaultVal)
+				} else { // default:now()
+					setTime(fv, now)
+				}
+			}
+		}
+	}
+	st.normalizeTimes(rec)
+}
+
+func hasDefaults(m *model) bool {
+	for i := range m.fields {
+		if m.fields[i].defaultSQL != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// setTime stores t in a time.Time or *time.Time field.
+func setTime(fv, t reflect.Value) { setValue(fv, t) }
+
+// setValue stores v (of the field's base type) in fv, allocating the target
+// of a pointer field.
+func setValue(fv, v reflect.Value) {
+	if fv.Kind() == reflect.Pointer {
+		p := reflect.New(fv.Type().Elem())
+		p.Elem().Set(v)
+		fv.Set(p)
+		return
+	}
+	fv.Set(v)
+}
+
+// cachedRecord returns the record L1 holds for id, or an invalid Value.
+func (st *schemaState) cachedRecord(id string) reflect.Value {
+	if v, ok := st.l1.Get(id); ok {
+		return reflect.ValueOf(v).Elem()
+	}
+	return reflect.Value{}
+}
+
+// writeBack copies the fields Set filled in (auto_now, auto_now_add,
+// defaults, normalised times) from rec to the caller's struct.
+func (st *schemaState) writeBack(dst, rec reflect.Value) {
+	for i := range st.model.fields {
+		f := &st.model.fields[i]
+		if f.flags&(flagAutoNow|flagAutoNowAdd) != 0 || f.defaultSQL != "" || f.sqlType == sqlTimestamptz {
+			deepCopy(fieldOf(dst, f), fieldOf(rec, f))
+		}
+	}
+}
+
+// writeTiers stores rec in every tier of the schema.
+func (ds *DataStore) writeTiers(ctx context.Context, st *schemaState, id string, rec reflect.Value) error {
+	st.l1.Set(id, st.snapshot(rec))
+	return nil
+}
+
+// count records a failed call in Stats.
+func (ds *DataStore) count(err error) error {
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		ds.stats.errors.Add(1)
+	}
+	return err
+}
