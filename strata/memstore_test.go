@@ -14,9 +14,9 @@ import (
 )
 
 type Player struct {
-	ID        string    `strata:"primary_key"`
-	Username  string    `strata:"unique,index"`
-	Level     int       `strata:"default:1"`
+	ID        string `strata:"primary_key"`
+	Username  string `strata:"unique,index"`
+	Level     int    `strata:"default:1"`
 	Score     int64
 	Tags      []string
 	Password  string    `strata:"omit_cache"`

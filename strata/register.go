@@ -26,7 +26,7 @@ type schemaState struct {
 	// l1Fields lists the fields L1 snapshots hold: all but omit_cache and
 	// omit_l1.
 	l1Fields []int
-	l1      *l1mem.Cache[string, any] // values are *Model snapshots
+	l1       *l1mem.Cache[string, any] // values are *Model snapshots
 }
 
 func (st *schemaState) close() error { return st.l1.Close() }
