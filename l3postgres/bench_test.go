@@ -4,14 +4,18 @@ import (
 	"context"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/AndrewDonelson/strata/l3postgres"
 	"github.com/AndrewDonelson/strata/l3postgres/internal/pgtest"
 	"github.com/jackc/pgx/v5"
 )
 
-// The ...Baseline benchmarks do the same work with pgx directly, on the
-// same pool, so that same-run ratios measure this package's overhead.
+// Each benchmark has a Baseline sibling doing the same work with pgx
+// directly on the same pool and table, so that same-run ratios measure
+// this package's overhead, and a Paired sibling that alternates the two
+// call by call and reports their times and ratio: on a shared machine
+// whose load drifts within seconds, the paired ratio is the one to read.
 
 const benchRows = 10_000
 
@@ -57,124 +61,171 @@ func benchBatch(gen, n int) [][]any {
 	return rows
 }
 
-func BenchmarkGetByID(b *testing.B) {
-	e := newBenchEnv(b)
-	ctx := context.Background()
-	var p player
-	dest := p.dest()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := e.f.tbl.GetByID(ctx, "p500", dest...); err != nil {
-			b.Fatal(err)
+type benchSub struct {
+	name string
+	fn   func(*testing.B)
+}
+
+// paired times ours and raw alternately (swapping which goes first on
+// every iteration) and reports both means and ours/raw as "ratio".
+func paired(ours, raw func() error) func(*testing.B) {
+	return func(b *testing.B) {
+		var tOurs, tRaw time.Duration
+		n := 0
+		for b.Loop() {
+			first, second, tFirst, tSecond := ours, raw, &tOurs, &tRaw
+			if n%2 == 1 {
+				first, second, tFirst, tSecond = raw, ours, &tRaw, &tOurs
+			}
+			n++
+			t0 := time.Now()
+			if err := first(); err != nil {
+				b.Fatal(err)
+			}
+			t1 := time.Now()
+			if err := second(); err != nil {
+				b.Fatal(err)
+			}
+			*tFirst += t1.Sub(t0)
+			*tSecond += time.Since(t1)
 		}
+		b.ReportMetric(float64(tOurs.Nanoseconds())/float64(n), "l3postgres-ns/op")
+		b.ReportMetric(float64(tRaw.Nanoseconds())/float64(n), "pgx-ns/op")
+		b.ReportMetric(float64(tOurs)/float64(tRaw), "ratio")
 	}
 }
 
-func BenchmarkGetByIDBaseline(b *testing.B) {
+func runSiblings(b *testing.B, subs ...benchSub) {
+	for _, s := range subs {
+		b.Run(s.name, s.fn)
+	}
+}
+
+func BenchmarkGetByID(b *testing.B) {
 	e := newBenchEnv(b)
 	ctx := context.Background()
 	sql := "SELECT " + e.cols + " FROM " + e.qname + ` WHERE "id" = $1`
 	var p player
 	dest := p.dest()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := e.f.pool.QueryRow(ctx, sql, "p500").Scan(dest...); err != nil {
-			b.Fatal(err)
-		}
-	}
+	runSiblings(b,
+		benchSub{"l3postgres", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := e.f.tbl.GetByID(ctx, "p500", dest...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}},
+		benchSub{"Baseline", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := e.f.pool.QueryRow(ctx, sql, "p500").Scan(dest...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}},
+		benchSub{"Paired", paired(
+			func() error { return e.f.tbl.GetByID(ctx, "p500", dest...) },
+			func() error { return e.f.pool.QueryRow(ctx, sql, "p500").Scan(dest...) },
+		)},
+	)
 }
 
 func BenchmarkUpsert(b *testing.B) {
 	e := newBenchEnv(b)
 	ctx := context.Background()
-	i := int64(0)
-	b.ReportAllocs()
-	for b.Loop() {
-		i++
-		if err := e.f.tbl.Upsert(ctx, "p500", "p500", i, t0); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkUpsertBaseline(b *testing.B) {
-	e := newBenchEnv(b)
-	ctx := context.Background()
 	sql := "INSERT INTO " + e.qname + " (" + e.cols + `) VALUES ($1, $2, $3, $4) ON CONFLICT ("id") DO UPDATE SET "name" = EXCLUDED."name", "level" = EXCLUDED."level"`
 	i := int64(0)
-	b.ReportAllocs()
-	for b.Loop() {
-		i++
-		if _, err := e.f.pool.Exec(ctx, sql, "p500", "p500", i, t0); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkUpsertMany upserts 10,000 rows per op (half updates of seeded
-// rows, half inserts on the first op).
-func BenchmarkUpsertMany(b *testing.B) {
-	e := newBenchEnv(b)
-	ctx := context.Background()
-	rows := benchBatch(1, benchRows)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := e.f.tbl.UpsertMany(ctx, rows); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRows), "ns/row")
-}
-
-// BenchmarkUpsertManySingleUpserts writes the same 10,000 rows with one
-// Upsert each.
-func BenchmarkUpsertManySingleUpserts(b *testing.B) {
-	e := newBenchEnv(b)
-	ctx := context.Background()
-	rows := benchBatch(1, benchRows)
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, r := range rows {
-			if err := e.f.tbl.Upsert(ctx, r...); err != nil {
-				b.Fatal(err)
+	runSiblings(b,
+		benchSub{"l3postgres", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				i++
+				if err := e.f.tbl.Upsert(ctx, "p500", "p500", i, t0); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRows), "ns/row")
+		}},
+		benchSub{"Baseline", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				i++
+				if _, err := e.f.pool.Exec(ctx, sql, "p500", "p500", i, t0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}},
+		benchSub{"Paired", paired(
+			func() error { i++; return e.f.tbl.Upsert(ctx, "p500", "p500", i, t0) },
+			func() error { i++; _, err := e.f.pool.Exec(ctx, sql, "p500", "p500", i, t0); return err },
+		)},
+	)
 }
 
-// BenchmarkUpsertManyBaseline is the raw pgx version of UpsertMany: begin,
+// BenchmarkUpsertMany upserts 10,000 rows per op three ways: UpsertMany,
+// 10,000 single Upserts, and the raw pgx version of UpsertMany (begin,
 // CREATE TEMP TABLE … ON COMMIT DROP, CopyFrom, INSERT … SELECT … ON
-// CONFLICT, commit.
-func BenchmarkUpsertManyBaseline(b *testing.B) {
+// CONFLICT, commit).
+func BenchmarkUpsertMany(b *testing.B) {
 	e := newBenchEnv(b)
 	ctx := context.Background()
 	rows := benchBatch(1, benchRows)
 	create := "CREATE TEMPORARY TABLE bench_stage (LIKE " + e.qname + " INCLUDING DEFAULTS) ON COMMIT DROP"
 	merge := "INSERT INTO " + e.qname + " (" + e.cols + ") SELECT " + e.cols + ` FROM bench_stage ON CONFLICT ("id") DO UPDATE SET "name" = EXCLUDED."name", "level" = EXCLUDED."level"`
 	columns := []string{"id", "name", "level", "created_at"}
-	b.ReportAllocs()
-	for b.Loop() {
-		err := func() error {
-			tx, err := e.f.pool.Begin(ctx)
-			if err != nil {
-				return err
-			}
-			defer tx.Rollback(ctx) //nolint:errcheck
-			if _, err := tx.Exec(ctx, create); err != nil {
-				return err
-			}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"bench_stage"}, columns, pgx.CopyFromRows(rows)); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, merge); err != nil {
-				return err
-			}
-			return tx.Commit(ctx)
-		}()
-		if err != nil {
-			b.Fatal(err)
-		}
+	perRow := func(b *testing.B) {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRows), "ns/row")
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRows), "ns/row")
+	raw := func() error {
+		tx, err := e.f.pool.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+		if _, err := tx.Exec(ctx, create); err != nil {
+			return err
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"bench_stage"}, columns, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, merge); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	}
+	runSiblings(b,
+		benchSub{"rows=10000", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.f.tbl.UpsertMany(ctx, rows); err != nil {
+					b.Fatal(err)
+				}
+			}
+			perRow(b)
+		}},
+		benchSub{"SingleUpserts", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, r := range rows {
+					if err := e.f.tbl.Upsert(ctx, r...); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			perRow(b)
+		}},
+		benchSub{"Baseline", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := raw(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			perRow(b)
+		}},
+		benchSub{"Paired", paired(
+			func() error { _, err := e.f.tbl.UpsertMany(ctx, rows); return err },
+			raw,
+		)},
+	)
 }
