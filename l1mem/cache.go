@@ -40,7 +40,7 @@ func New[K comparable, V any](opts *Options[K, V]) (*Cache[K, V], error) {
 		done:    make(chan struct{}),
 	}
 	for i := range c.shards {
-		c.shards[i].init(o.Eviction, o.MaxEntries)
+		c.shards[i].init(o.Eviction, o.MaxEntries, c.hash)
 	}
 	if o.DisableSweep {
 		close(c.done)
@@ -66,31 +66,24 @@ func (c *Cache[K, V]) deadline(ttl int64) int64 {
 func (c *Cache[K, V]) Get(key K) (V, bool) {
 	h := c.hash(key)
 	s := c.shardOf(h)
-	s.mu.RLock()
-	i, ok := s.m[key]
-	if !ok {
-		s.mu.RUnlock()
-		s.misses.Add(1)
+	st, slow := s.lk.rlock()
+	i := s.find(key, h)
+	if i < 0 {
+		s.lk.runlock(st, slow, outcomeMiss)
 		var zero V
 		return zero, false
 	}
 	e := &s.entries[i]
 	if e.expires != 0 && e.expires <= c.now() {
 		gen := e.gen
-		s.mu.RUnlock()
+		s.lk.runlock(st, slow, outcomeMiss)
 		c.expire(s, i, gen)
-		s.misses.Add(1)
 		var zero V
 		return zero, false
 	}
 	v := e.val
-	if !s.track {
-		s.mu.RUnlock()
-		s.hits.Add(1)
-		return v, true
-	}
-	drain := s.record(i, e.gen)
-	s.mu.RUnlock()
+	drain := s.wants(e) && st.record(i, e.gen)
+	s.lk.runlock(st, slow, outcomeHit)
 	if drain {
 		s.tryDrain()
 	}
@@ -102,13 +95,14 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 func (c *Cache[K, V]) Has(key K) bool {
 	h := c.hash(key)
 	s := c.shardOf(h)
-	s.mu.RLock()
-	i, ok := s.m[key]
+	st, slow := s.lk.rlock()
+	i := s.find(key, h)
+	ok := i >= 0
 	if ok {
 		e := &s.entries[i]
 		ok = e.expires == 0 || e.expires > c.now()
 	}
-	s.mu.RUnlock()
+	s.lk.runlock(st, slow, outcomeNone)
 	return ok
 }
 
@@ -116,12 +110,12 @@ func (c *Cache[K, V]) Has(key K) bool {
 func (c *Cache[K, V]) expire(s *shard[K, V], i int32, gen uint32) {
 	var ev evictList[K, V]
 	collect := c.onEvict != nil
-	s.mu.Lock()
+	s.lk.lock()
 	if e := &s.entries[i]; e.gen == gen && e.expires != 0 && e.expires <= c.now() {
 		s.drain()
 		s.removeAt(i, ReasonExpired, &ev, collect)
 	}
-	s.mu.Unlock()
+	s.lk.unlock()
 	if collect {
 		ev.fire(c.onEvict)
 	}
@@ -149,10 +143,10 @@ func (c *Cache[K, V]) set(key K, value V, exp int64) {
 	s := c.shardOf(h)
 	var ev evictList[K, V]
 	collect := c.onEvict != nil
-	s.mu.Lock()
+	s.lk.lock()
 	s.bump(h)
 	s.put(key, h, value, exp, &ev, collect)
-	s.mu.Unlock()
+	s.lk.unlock()
 	if collect {
 		ev.fire(c.onEvict)
 	}
@@ -163,13 +157,15 @@ func (s *shard[K, V]) put(key K, h uint64, value V, exp int64, ev *evictList[K, 
 	if s.track {
 		s.drain()
 	}
-	if i, ok := s.m[key]; ok {
+	if i := s.find(key, h); i >= 0 {
 		e := &s.entries[i]
 		if collect {
 			ev.add(key, e.val, ReasonReplaced)
 		}
 		e.val, e.expires = value, exp
-		s.pol.hit(i)
+		if s.track {
+			s.hit(i)
+		}
 		return
 	}
 	s.insert(key, h, value, exp, ev, collect)
@@ -182,16 +178,17 @@ func (c *Cache[K, V]) Delete(key K) bool {
 	s := c.shardOf(h)
 	var ev evictList[K, V]
 	collect := c.onEvict != nil
-	s.mu.Lock()
+	s.lk.lock()
 	s.bump(h)
-	i, ok := s.m[key]
+	i := s.find(key, h)
+	ok := i >= 0
 	if ok {
 		if s.track {
 			s.drain()
 		}
 		s.removeAt(i, ReasonDeleted, &ev, collect)
 	}
-	s.mu.Unlock()
+	s.lk.unlock()
 	if collect {
 		ev.fire(c.onEvict)
 	}
@@ -215,7 +212,7 @@ func (c *Cache[K, V]) Clear() {
 	var out []evicted[K, V]
 	for si := range c.shards {
 		s := &c.shards[si]
-		s.mu.Lock()
+		s.lk.lock()
 		s.seq++
 		s.floor.Store(s.seq)
 		if collect {
@@ -226,14 +223,14 @@ func (c *Cache[K, V]) Clear() {
 			}
 		}
 		s.drain()
-		clear(s.m)
+		clear(s.index)
 		clear(s.entries)
 		s.entries = s.entries[:0]
 		s.free = s.free[:0]
 		s.pol.reset()
 		s.count = 0
 		s.size.Store(0)
-		s.mu.Unlock()
+		s.lk.unlock()
 		if collect {
 			for _, e := range out {
 				c.onEvict(e.key, e.val, e.reason)
@@ -256,7 +253,7 @@ func (c *Cache[K, V]) Range(fn func(key K, value V) bool) {
 	for si := range c.shards {
 		s := &c.shards[si]
 		buf = buf[:0]
-		s.mu.RLock()
+		st, slow := s.lk.rlock()
 		now := c.now()
 		for i := range s.entries {
 			e := &s.entries[i]
@@ -264,7 +261,7 @@ func (c *Cache[K, V]) Range(fn func(key K, value V) bool) {
 				buf = append(buf, kv{e.key, e.val})
 			}
 		}
-		s.mu.RUnlock()
+		s.lk.runlock(st, slow, outcomeNone)
 		for _, p := range buf {
 			if !fn(p.k, p.v) {
 				return

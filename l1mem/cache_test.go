@@ -357,3 +357,35 @@ func TestEvictReasonString(t *testing.T) {
 		t.Error("EvictionPolicy.String is wrong")
 	}
 }
+
+// TestIndexAgainstMap churns one unbounded shard through growth and
+// backward-shift deletion and compares it with a map.
+func TestIndexAgainstMap(t *testing.T) {
+	t.Parallel()
+	c := mustNew(t, &l1mem.Options[int, int]{Shards: 1})
+	want := map[int]int{}
+	r := uint64(1)
+	for step := range 200_000 {
+		r = r*6364136223846793005 + 1442695040888963407
+		k := int(r>>40) % 5000
+		switch {
+		case r>>20&3 == 0:
+			if c.Delete(k) != (want[k] != 0) {
+				t.Fatalf("step %d: Delete(%d) disagrees", step, k)
+			}
+			delete(want, k)
+		default:
+			c.Set(k, step+1)
+			want[k] = step + 1
+		}
+	}
+	if c.Len() != len(want) {
+		t.Fatalf("Len = %d, want %d", c.Len(), len(want))
+	}
+	for k := range 5000 {
+		v, ok := c.Get(k)
+		if ok != (want[k] != 0) || v != want[k] {
+			t.Fatalf("Get(%d) = %d, %v; want %d", k, v, ok, want[k])
+		}
+	}
+}

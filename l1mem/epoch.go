@@ -36,12 +36,12 @@ func (c *Cache[K, V]) SetIfEpoch(key K, value V, epoch uint64) bool {
 	s := c.shardOf(h)
 	var ev evictList[K, V]
 	collect := c.onEvict != nil
-	s.mu.Lock()
+	s.lk.lock()
 	ok := s.epoch(h) == epoch
 	if ok {
 		s.put(key, h, value, c.deadline(c.ttl), &ev, collect)
 	}
-	s.mu.Unlock()
+	s.lk.unlock()
 	if collect {
 		ev.fire(c.onEvict)
 	}

@@ -2,9 +2,18 @@ package l1mem
 
 // Holds reports whether key occupies a slot, expired or not.
 func (c *Cache[K, V]) Holds(key K) bool {
-	s := c.shardOf(c.hash(key))
-	s.mu.RLock()
-	_, ok := s.m[key]
-	s.mu.RUnlock()
+	h := c.hash(key)
+	s := c.shardOf(h)
+	st, slow := s.lk.rlock()
+	ok := s.find(key, h) >= 0
+	s.lk.runlock(st, slow, outcomeNone)
 	return ok
+}
+
+// SetExact turns off read skipping so LRU and LFU replay every read, as
+// the model test's reference does.
+func (c *Cache[K, V]) SetExact() {
+	for i := range c.shards {
+		c.shards[i].skip = 0
+	}
 }

@@ -34,9 +34,9 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load func(context.Co
 	}
 	h := c.hash(key)
 	s := c.shardOf(h)
-	s.mu.Lock()
+	s.lk.lock()
 	if f, ok := s.flights[key]; ok {
-		s.mu.Unlock()
+		s.lk.unlock()
 		select {
 		case <-f.done:
 			return f.val, f.err
@@ -50,18 +50,18 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load func(context.Co
 	f := &flight[V]{done: make(chan struct{})}
 	s.flights[key] = f
 	epoch := s.epoch(h)
-	s.mu.Unlock()
+	s.lk.unlock()
 
 	f.val, f.err = callLoader(ctx, key, load)
 
 	var ev evictList[K, V]
 	collect := c.onEvict != nil
-	s.mu.Lock()
+	s.lk.lock()
 	delete(s.flights, key)
 	if f.err == nil && s.epoch(h) == epoch {
 		s.put(key, h, f.val, c.deadline(c.ttl), &ev, collect)
 	}
-	s.mu.Unlock()
+	s.lk.unlock()
 	close(f.done)
 	if collect {
 		ev.fire(c.onEvict)

@@ -102,6 +102,7 @@ func runModel(t *rapid.T, p l1mem.EvictionPolicy) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	c.SetExact()
 	ref := &refCache{policy: p, cap: capacity, m: map[int]*refEntry{}}
 	now := func() int64 { return clk.Now().UnixNano() - base }
 	deadline := func(ttl time.Duration) int64 {

@@ -11,8 +11,10 @@ type policy interface {
 	// add records a newly inserted slot with the key fingerprint h.
 	add(i int32, h uint32)
 	// hit records a use of slot i (a read drained from the read buffer, or
-	// an overwrite).
-	hit(i int32)
+	// an overwrite). It reports whether i is now settled: at the head of a
+	// queue where another use very soon would change nothing that matters,
+	// so readers may skip recording it for a while.
+	hit(i int32) (settled bool)
 	// remove forgets slot i (deleted, expired or cleared).
 	remove(i int32)
 	// victim picks a slot to evict, unlinks it and returns it; ilist.Nil
@@ -61,7 +63,7 @@ type nopPolicy struct{}
 
 func (nopPolicy) grow(int)          {}
 func (nopPolicy) add(int32, uint32) {}
-func (nopPolicy) hit(int32)         {}
+func (nopPolicy) hit(int32) bool    { return false }
 func (nopPolicy) remove(int32)      {}
 func (nopPolicy) victim() int32     { return ilist.Nil }
 func (nopPolicy) reset()            {}

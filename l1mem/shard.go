@@ -1,18 +1,9 @@
 package l1mem
 
 import (
-	"sync"
 	"sync/atomic"
 
 	"github.com/AndrewDonelson/strata/l1mem/internal/ilist"
-)
-
-const (
-	// rbSize is the number of slots in a shard's read buffer. A reader that
-	// fills the last slot tries to drain the buffer; writers drain it
-	// before they change the eviction order.
-	rbSize = 128
-	rbMask = rbSize - 1
 )
 
 // entry is one slot of a shard's slab. gen is odd while the slot holds a
@@ -23,6 +14,9 @@ type entry[K comparable, V any] struct {
 	val     V
 	expires int64 // deadline on the cache's clock; 0 = never
 	gen     uint32
+	// stamp is the shard's tick when the policy last settled this entry
+	// (see shard.settle); readers skip recording reads soon after.
+	stamp atomic.Uint32
 }
 
 func (e *entry[K, V]) live() bool { return e.gen&1 == 1 }
@@ -65,24 +59,22 @@ func (l *evictList[K, V]) fire(fn func(K, V, EvictReason)) {
 // share a cache line with what they only read.
 type shard[K comparable, V any] struct {
 	// Written by readers.
-	mu     sync.RWMutex
-	hits   atomic.Uint64
-	misses atomic.Uint64
-	rbHead atomic.Uint64
-	_      [64]byte
+	lk readLock
 
-	// Read by readers, written under mu.
-	m       map[K]int32
+	// Read by readers, written under the exclusive lock.
+	index   []uint64 // see index.go
 	entries []entry[K, V]
-	track   bool // readers record hits in rb
+	track   bool          // readers record hits in the stripe buffers
+	tick    atomic.Uint32 // advanced by every policy update; written under mu
+	skip    uint32        // reads within skip ticks of settling are not recorded
 	_       [64]byte
 
-	// Only under mu (or atomics read by Stats).
+	// Only under the exclusive lock (or atomics read by Stats).
 	pol         policy
+	hash        func(K) uint64
 	capacity    int
 	count       int
 	free        []int32
-	rbTail      uint64
 	seq         uint64
 	flights     map[K]*flight[V]
 	evictions   atomic.Uint64
@@ -91,56 +83,93 @@ type shard[K comparable, V any] struct {
 
 	epochs [epochSlots]atomic.Uint64
 	floor  atomic.Uint64
-	rb     [rbSize]uint64
 }
 
-func (s *shard[K, V]) init(p EvictionPolicy, capacity int) {
-	s.m = make(map[K]int32)
+func (s *shard[K, V]) init(p EvictionPolicy, capacity int, hash func(K) uint64) {
+	s.hash = hash
 	s.capacity = capacity
 	s.pol, s.track = newPolicy(p, capacity)
+	if s.track {
+		s.skip = uint32(capacity / skipFraction)
+	}
 }
 
-// record notes a read of slot i for the eviction policy and reports whether
-// the buffer is full and due for a drain. Called with mu held for reading:
-// rbTail cannot change meanwhile, so each reader that wins a ticket below
-// rbTail+rbSize owns its slot outright and writes it without atomics; the
-// drain reads the slots under the exclusive lock. Readers past the end of
-// the buffer drop their read (the buffer is lossy) but still count as hits.
-func (s *shard[K, V]) record(i int32, gen uint32) bool {
-	n := s.rbHead.Add(1) - 1
-	if d := n - s.rbTail; d < rbSize {
-		s.rb[n&rbMask] = uint64(gen)<<32 | uint64(uint32(i))
-		return d == rbSize-1
+// skipFraction sets the read-skip window to capacity/skipFraction policy
+// updates. An LRU entry promoted fewer than capacity/16 updates ago is
+// still in the newest sixteenth of its shard, so not replaying a read of it
+// only reorders entries far from eviction. Measured on Zipf(1.01) over 1M
+// keys, it costs LRU 0.24 points of hit ratio at 10k entries and 0.04 at
+// 100k, and saves most of the read-buffer traffic of hot keys.
+const skipFraction = 16
+
+// hit applies a use of slot i to the policy and stamps the entry. Called
+// with mu held.
+func (s *shard[K, V]) hit(i int32) {
+	settled := s.pol.hit(i)
+	t := s.tick.Load() + 1
+	s.tick.Store(t)
+	if !settled {
+		t -= s.skip + 1
+	}
+	s.entries[i].stamp.Store(t)
+}
+
+// wants reports whether a read of e should be recorded for the policy.
+// Called inside a read section.
+func (s *shard[K, V]) wants(e *entry[K, V]) bool {
+	return s.track && s.tick.Load()-e.stamp.Load() >= s.skip
+}
+
+// record notes a read of slot i in the reader's stripe buffer and reports
+// whether the buffer is full and due for a drain. Readers past the end of
+// the buffer drop their read: the buffer is lossy, and a slot written late
+// by a slow reader is at worst replayed out of order or dropped.
+func (st *stripe) record(i int32, gen uint32) bool {
+	n := st.head.Add(1) - 1
+	if d := n - st.tail.Load(); d < stripeSlots {
+		st.buf[n%stripeSlots].Store(uint64(gen)<<32 | uint64(uint32(i)))
+		return d == stripeSlots-1
 	}
 	return true
 }
 
-// tryDrain applies buffered reads if the lock is free; readers never wait.
+// tryDrain applies buffered reads if no one holds mu. It does not stop
+// readers, and readers never queue behind it.
 func (s *shard[K, V]) tryDrain() {
-	if s.mu.TryLock() {
+	if s.lk.tryLockPolicy() {
 		s.drain()
-		s.mu.Unlock()
+		s.lk.unlockPolicy()
 	}
 }
 
-// drain applies buffered reads to the policy, oldest first, and empties
-// the buffer. Reads whose slot has since been freed or reused are dropped.
-// Called with mu held.
+// drain applies buffered reads to the policy, stripe by stripe, oldest
+// first, and empties the buffers. Reads whose slot has since been freed or
+// reused are dropped. Called with mu held (with or without readers
+// stopped): the policy and the entries' generations change only under mu.
 func (s *shard[K, V]) drain() {
-	head := s.rbHead.Load()
-	t := s.rbTail
-	if head == t {
-		return
-	}
-	end := min(head, t+rbSize)
-	for ; t != end; t++ {
-		v := s.rb[t&rbMask]
-		i, gen := int32(uint32(v)), uint32(v>>32)
-		if int(i) < len(s.entries) && s.entries[i].gen == gen {
-			s.pol.hit(i)
+	for si := range s.lk.stripes {
+		st := &s.lk.stripes[si]
+		head := st.head.Load()
+		t := st.tail.Load()
+		if head == t {
+			continue
 		}
+		end := t + stripeSlots
+		if head-t < stripeSlots {
+			end = head
+		}
+		for ; t != end; t++ {
+			v := st.buf[t%stripeSlots].Swap(0)
+			if v == 0 {
+				continue
+			}
+			i, gen := int32(uint32(v)), uint32(v>>32)
+			if int(i) < len(s.entries) && s.entries[i].gen == gen {
+				s.hit(i)
+			}
+		}
+		st.tail.Store(head)
 	}
-	s.rbTail = head
 }
 
 // alloc returns a free slot for a new entry. Called with mu held.
@@ -166,8 +195,9 @@ func (s *shard[K, V]) insert(key K, h uint64, val V, exp int64, ev *evictList[K,
 	e := &s.entries[i]
 	e.key, e.val, e.expires = key, val, exp
 	e.gen++
-	s.m[key] = i
+	s.addIndex(h, i)
 	s.pol.add(i, uint32(h>>32))
+	e.stamp.Store(s.tick.Load() - s.skip - 1)
 	s.count++
 	for s.capacity > 0 && s.count > s.capacity {
 		if !s.evictOne(ev, collect) {
@@ -196,8 +226,11 @@ func (s *shard[K, V]) evictOne(ev *evictList[K, V], collect bool) bool {
 // with mu held.
 func (s *shard[K, V]) release(i int32) {
 	e := &s.entries[i]
-	delete(s.m, e.key)
-	*e = entry[K, V]{gen: e.gen + 1}
+	s.removeIndex(s.hash(e.key), i)
+	var zk K
+	var zv V
+	e.key, e.val, e.expires = zk, zv, 0
+	e.gen++
 	s.free = append(s.free, i)
 	s.count--
 }

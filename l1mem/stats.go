@@ -24,8 +24,9 @@ func (c *Cache[K, V]) Stats() Stats {
 	st := Stats{ShardSizes: make([]int, len(c.shards))}
 	for i := range c.shards {
 		s := &c.shards[i]
-		st.Hits += s.hits.Load() + s.rbHead.Load()
-		st.Misses += s.misses.Load()
+		h, m := s.lk.counts()
+		st.Hits += h
+		st.Misses += m
 		st.Evictions += s.evictions.Load()
 		st.Expirations += s.expirations.Load()
 		n := int(s.size.Load())

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,7 +63,11 @@ func TestHitRatio(t *testing.T) {
 		{"hashicorp", newHashicorp},
 	}
 	fmt.Printf("| cache | hit %% @10k | hit %% @100k |\n|---|---|---|\n")
+	only := os.Getenv("L1BENCH_ONLY")
 	for _, m := range makers {
+		if only != "" && !strings.Contains(m.Name, only) {
+			continue
+		}
 		var r [2]float64
 		for i, capacity := range []int{10_000, 100_000} {
 			c := m.New(capacity, 0)
