@@ -11,11 +11,12 @@ import (
 
 // tableState is what the catalog says about one table.
 type tableState struct {
-	exists      bool
-	partitioned bool
-	columns     map[string]columnState
-	indexes     map[string]bool // index names on the table
-	partitions  map[string]bool // partition (child) table names
+	schemaMissing bool // Table.Schema is set and does not exist yet
+	exists        bool
+	partitioned   bool
+	columns       map[string]columnState
+	indexes       map[string]bool // index names on the table
+	partitions    map[string]bool // partition (child) table names
 }
 
 type columnState struct {
@@ -32,6 +33,16 @@ type queryer interface {
 // readTable loads the catalog state of t; a missing table is not an error.
 func readTable(ctx context.Context, q queryer, t Table) (tableState, error) {
 	st := tableState{columns: map[string]columnState{}, indexes: map[string]bool{}, partitions: map[string]bool{}}
+	if t.Schema != "" {
+		var found bool
+		if err := q.QueryRow(ctx, `SELECT to_regnamespace($1) IS NOT NULL`, pgx.Identifier{t.Schema}.Sanitize()).Scan(&found); err != nil {
+			return st, err
+		}
+		if !found {
+			st.schemaMissing = true
+			return st, nil
+		}
+	}
 	var oid *uint32
 	var kind *string
 	err := q.QueryRow(ctx, `SELECT c.oid, c.relkind::text FROM pg_class c WHERE c.oid = to_regclass($1)`,

@@ -21,7 +21,11 @@ type resolver interface {
 func planTable(ctx context.Context, t Table, st tableState, types resolver) ([]string, error) {
 	qt := t.ident().Sanitize()
 	if !st.exists {
-		stmts := []string{createTable(t)}
+		var stmts []string
+		if st.schemaMissing {
+			stmts = append(stmts, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{t.Schema}.Sanitize())
+		}
+		stmts = append(stmts, createTable(t))
 		stmts = append(stmts, createPartitions(t, nil)...)
 		return append(stmts, createIndexes(t, nil)...), nil
 	}

@@ -445,3 +445,32 @@ func TestConcurrentMigratorsExactlyOnce(t *testing.T) {
 	}
 	t.Logf("%d migrators: %d files applied once each, %d DDL statements executed in total", migrators, totalApplied, totalStmts)
 }
+
+func TestMigrateCreatesSchemaAndOpen(t *testing.T) {
+	t.Parallel()
+	pool, _, ctx := setup(t)
+	name := "strata_mig_" + pgtest.Suffix()
+	t.Cleanup(func() {
+		_, _ = pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE")
+	})
+	m, err := migrate.Open(ctx, pgtest.DSN(t), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	tbl := migrate.Table{Schema: name, Name: "things", Columns: []migrate.Column{{Name: "id", Type: "TEXT", PrimaryKey: true}}}
+	stmts, err := m.Migrate(ctx, tbl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`CREATE SCHEMA IF NOT EXISTS "` + name + `"`,
+		`CREATE TABLE IF NOT EXISTS "` + name + `"."things" ("id" TEXT NOT NULL, PRIMARY KEY ("id"))`,
+	}
+	if d := cmp.Diff(want, stmts); d != "" {
+		t.Fatalf("(-want +got):\n%s", d)
+	}
+	if stmts, err := m.Migrate(ctx, tbl); err != nil || len(stmts) != 0 {
+		t.Fatalf("second run: %q, %v", stmts, err)
+	}
+}

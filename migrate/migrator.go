@@ -15,8 +15,9 @@ import (
 // of processes) may work on the same database at once: each call holds
 // the advisory lock Options.LockID for its whole duration.
 type Migrator struct {
-	pool *pgxpool.Pool
-	opts Options
+	pool    *pgxpool.Pool
+	ownPool bool
+	opts    Options
 }
 
 // New returns a Migrator on a caller-owned pool. It does not touch the
@@ -59,6 +60,34 @@ func (m *Migrator) lock(ctx context.Context, conn *pgx.Conn) error {
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, lockPollMax)
+	}
+}
+
+// Open returns a Migrator on a pool of its own for dsn (one connection is
+// all it uses at a time); [Migrator.Close] closes that pool.
+func Open(ctx context.Context, dsn string, opts *Options) (*Migrator, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	cfg.MinConns = 0
+	cfg.MaxConns = 2
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return &Migrator{pool: pool, ownPool: true, opts: o}, nil
+}
+
+// Close closes the pool created by [Open]; for a Migrator made with [New]
+// it does nothing (the caller owns that pool).
+func (m *Migrator) Close() {
+	if m.ownPool {
+		m.pool.Close()
 	}
 }
 

@@ -15,8 +15,8 @@ import (
 // derives additive DDL. The strata module builds it from struct tags; any
 // program may build it by hand.
 type Table struct {
-	// Schema is the PostgreSQL schema of the table; "" means the first
-	// schema of the connection's search_path.
+	// Schema is the PostgreSQL schema of the table, created when missing;
+	// "" means the first schema of the connection's search_path.
 	Schema string
 
 	// Name is the table name. Required.
@@ -55,12 +55,14 @@ type Column struct {
 	Type string
 
 	// Nullable allows NULL; columns are NOT NULL otherwise. Primary-key
-	// columns are always NOT NULL.
+	// columns are always NOT NULL. Adding a NOT NULL column without a
+	// Default to a table that already has rows fails (PostgreSQL has
+	// nothing to fill it with), so give such columns a Default.
 	Nullable bool
 
 	// Default is a SQL expression for the column's DEFAULT, or "". It is
 	// written into the DDL as it is: it comes from the program, never from
-	// user input.
+	// user input. Defaults of existing columns are not compared.
 	Default string
 
 	// Unique adds a unique index on the column, named <table>_<column>_key.

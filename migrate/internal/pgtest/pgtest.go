@@ -33,6 +33,15 @@ func DSN(tb testing.TB) string {
 	return dsn
 }
 
+// Suffix returns a random lower-case hex suffix for object names.
+func Suffix() string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
+}
+
 // SchemaPool creates a schema with a random name and returns it with a
 // pool whose connections have it alone on their search_path, so that
 // unqualified names (the history table included) land in it. The schema
@@ -41,11 +50,7 @@ func DSN(tb testing.TB) string {
 func SchemaPool(tb testing.TB, maxConns int32) (*pgxpool.Pool, string) {
 	tb.Helper()
 	dsn := DSN(tb)
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		tb.Fatal(err)
-	}
-	schema := "strata_mig_" + hex.EncodeToString(b[:])
+	schema := "strata_mig_" + Suffix()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	admin, err := pgx.Connect(ctx, dsn)
