@@ -30,7 +30,7 @@ func (t *Table) UpsertMany(ctx context.Context, rows [][]any) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	rows = lastPerKey(rows, t.pk)
+	rows = lastPerKey(rows, t.conflictCols)
 
 	tx, err := q.Begin(ctx)
 	if err != nil {
@@ -61,14 +61,15 @@ func (t *Table) UpsertMany(ctx context.Context, rows [][]any) (int64, error) {
 	return tag.RowsAffected(), nil
 }
 
-// lastPerKey drops every row whose key appears again later, because one
-// INSERT … ON CONFLICT statement may not touch the same row twice. Rows
-// without duplicates are returned as they are, without copying.
-func lastPerKey(rows [][]any, pk int) [][]any {
+// lastPerKey drops every row whose conflict key (the values at keyCols)
+// appears again later, because one INSERT … ON CONFLICT statement may not
+// touch the same row twice. Rows without duplicates are returned as they
+// are, without copying.
+func lastPerKey(rows [][]any, keyCols []int) [][]any {
 	seen := make(map[any]int, len(rows))
 	dups := false
 	for i, r := range rows {
-		k, ok := mapKey(r[pk])
+		k, ok := rowKey(r, keyCols)
 		if !ok {
 			return rows // keys of this type cannot be compared here; let the server decide
 		}
@@ -82,12 +83,25 @@ func lastPerKey(rows [][]any, pk int) [][]any {
 	}
 	out := make([][]any, 0, len(seen))
 	for i, r := range rows {
-		k, _ := mapKey(r[pk])
+		k, _ := rowKey(r, keyCols)
 		if seen[k] == i {
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// pairKey is the map key of a two-column conflict target.
+type pairKey struct{ a, b any }
+
+// rowKey returns a map key for the row's conflict-key values.
+func rowKey(r []any, keyCols []int) (any, bool) {
+	a, ok := mapKey(r[keyCols[0]])
+	if !ok || len(keyCols) == 1 {
+		return a, ok
+	}
+	b, ok := mapKey(r[keyCols[1]])
+	return pairKey{a, b}, ok
 }
 
 // mapKey returns a map key equal for equal primary-key values.

@@ -523,6 +523,8 @@ func TestPartitionedTable(t *testing.T) {
 	for i := range rows {
 		rows[i] = []any{fmt.Sprint("e", i), fmt.Sprint("r", i%5), int64(i)}
 	}
+	// The same id in two regions is two rows; a repeated (id, region) is one.
+	rows = append(rows, []any{"e1", "us", int64(7)}, []any{"e1", "us", int64(8)})
 	if _, err := tbl.UpsertMany(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
@@ -531,7 +533,10 @@ func TestPartitionedTable(t *testing.T) {
 	if err := tbl.GetByID(ctx, "e1", &id, &region, &n); err != nil {
 		t.Fatal(err)
 	}
-	if c, err := tbl.Count(ctx, ""); err != nil || c != 101 {
+	if c, err := tbl.Count(ctx, "id = $1 AND region = $2 AND n = $3", "e1", "us", 8); err != nil || c != 1 {
+		t.Fatalf("last row of a repeated key: %d, %v", c, err)
+	}
+	if c, err := tbl.Count(ctx, ""); err != nil || c != 102 {
 		t.Fatalf("Count = %d, %v", c, err)
 	}
 	if c, err := tbl.Count(ctx, "id = $1 AND region = $2 AND n = $3", "e1", "eu", 2); err != nil || c != 1 {

@@ -31,7 +31,9 @@ type TableDef struct {
 	// PartitionBy names the partition column of a partitioned table, or "".
 	// PostgreSQL requires a partitioned table's unique keys to include it,
 	// so when it differs from PrimaryKey the upsert conflict target is
-	// (PrimaryKey, PartitionBy).
+	// (PrimaryKey, PartitionBy) and the database no longer guarantees one
+	// row per key: GetByID then returns one of them, and Exists and
+	// DeleteByID act on all of them. Strata keeps keys unique per table.
 	PartitionBy string
 }
 
@@ -80,14 +82,15 @@ type Table struct {
 }
 
 type tableSQL struct {
-	def        TableDef
-	ident      pgx.Identifier
-	qname      string         // quoted, qualified table name
-	qcols      []string       // quoted column names, in def order
-	colNames   []string       // column names, in def order
-	colIndex   map[string]int // column name → position
-	pk         int            // position of the primary key
-	selectList string         // all quoted columns, comma-separated
+	def          TableDef
+	ident        pgx.Identifier
+	qname        string         // quoted, qualified table name
+	qcols        []string       // quoted column names, in def order
+	colNames     []string       // column names, in def order
+	colIndex     map[string]int // column name → position
+	pk           int            // position of the primary key
+	conflictCols []int          // positions of the upsert conflict target
+	selectList   string         // all quoted columns, comma-separated
 
 	upsert  string
 	getByID string
@@ -160,6 +163,7 @@ func compileTable(def TableDef) (*tableSQL, error) {
 		return nil, fmt.Errorf("%w: table %q: primary key %q is not one of its columns", ErrInvalidTable, def.Name, def.PrimaryKey)
 	}
 	s.pk = pk
+	s.conflictCols = []int{pk}
 	conflict := []string{s.qcols[pk]}
 	if def.PartitionBy != "" && def.PartitionBy != def.PrimaryKey {
 		p, ok := s.colIndex[def.PartitionBy]
@@ -167,6 +171,7 @@ func compileTable(def TableDef) (*tableSQL, error) {
 			return nil, fmt.Errorf("%w: table %q: partition column %q is not one of its columns", ErrInvalidTable, def.Name, def.PartitionBy)
 		}
 		conflict = append(conflict, s.qcols[p])
+		s.conflictCols = append(s.conflictCols, p)
 	}
 
 	if def.Schema != "" {
