@@ -70,6 +70,7 @@ const maxSources = 1 << 16
 type Bus struct {
 	c     redis.UniversalClient
 	opt   BusOptions
+	pubMu sync.Mutex // serialises Publish
 	seq   atomic.Uint64
 	acks  atomic.Int64 // subscriptions Redis has acknowledged
 	first chan struct{}
@@ -138,6 +139,12 @@ func (b *Bus) WaitSubscribed(ctx context.Context) error {
 // Publish sends one message naming ids of schema, stamped with this Bus's
 // InstanceID and next sequence number. The number is used up even when
 // PUBLISH fails, so subscribers see a gap and resynchronise.
+//
+// Publish calls of one Bus are serialised, each waiting for Redis's reply,
+// so that its sequence numbers reach subscribers in order; on a cluster
+// they all go to the master of the channel's hash slot, the node cluster
+// subscribers listen on, since a cluster may reorder messages published on
+// different nodes. Name many ids in one call rather than making many calls.
 func (b *Bus) Publish(ctx context.Context, op Op, schema string, ids ...string) error {
 	if schema == "" {
 		return ErrEmptyKey
@@ -145,17 +152,23 @@ func (b *Bus) Publish(ctx context.Context, op Op, schema string, ids ...string) 
 	if b.ctx.Err() != nil {
 		return ErrClosed
 	}
-	payload, err := Invalidation{
-		Schema: schema,
-		IDs:    ids,
-		Op:     op,
-		Source: b.opt.InstanceID,
-		Seq:    b.seq.Add(1),
-	}.MarshalBinary()
-	if err != nil {
-		return err
+	msg := Invalidation{Schema: schema, IDs: ids, Op: op, Source: b.opt.InstanceID}
+	if _, err := msg.MarshalBinary(); err != nil {
+		return err // checked before a sequence number is used up
 	}
-	return classify(ctx, b.c.Publish(ctx, b.opt.Channel, payload).Err())
+	b.pubMu.Lock()
+	defer b.pubMu.Unlock()
+	msg.Seq = b.seq.Add(1)
+	payload, _ := msg.MarshalBinary()
+	var target redis.Cmdable = b.c
+	if cc, ok := b.c.(*redis.ClusterClient); ok {
+		node, err := cc.MasterForKey(ctx, b.opt.Channel)
+		if err != nil {
+			return classify(ctx, err)
+		}
+		target = node
+	}
+	return classify(ctx, target.Publish(ctx, b.opt.Channel, payload).Err())
 }
 
 // Close stops the subscriber and waits for its goroutine to end. It does not

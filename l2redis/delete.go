@@ -17,7 +17,10 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if key == "" {
 		return ErrEmptyKey
 	}
-	return classify(ctx, s.c.Unlink(ctx, key).Err())
+	if err := s.brk.allow(); err != nil {
+		return err
+	}
+	return s.result(ctx, s.c.Unlink(ctx, key).Err())
 }
 
 // DeleteMany removes keys with UNLINK and returns how many existed: one
@@ -32,12 +35,15 @@ func (s *Store) DeleteMany(ctx context.Context, keys []string) (int64, error) {
 	if len(keys) == 0 {
 		return 0, nil
 	}
+	if err := s.brk.allow(); err != nil {
+		return 0, err
+	}
 	if s.cluster == nil {
 		n, err := s.c.Unlink(ctx, keys...).Result()
-		return n, classify(ctx, err)
+		return n, s.result(ctx, err)
 	}
 	n, err := unlinkBySlot(ctx, s.cluster, keys)
-	return n, classify(ctx, err)
+	return n, s.result(ctx, err)
 }
 
 // unlinkBySlot sends one UNLINK per hash slot of keys through one pipeline
@@ -70,10 +76,13 @@ func (s *Store) DeletePrefix(ctx context.Context, prefix string) (int64, error) 
 	if prefix == "" {
 		return 0, ErrEmptyKey
 	}
+	if err := s.brk.allow(); err != nil {
+		return 0, err
+	}
 	match := escapeGlob(prefix) + "*"
 	if s.cluster == nil {
 		n, err := s.deleteMatching(ctx, s.c, match, false)
-		return n, classify(ctx, err)
+		return n, s.result(ctx, err)
 	}
 	var total atomic.Int64
 	err := s.cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
@@ -81,7 +90,7 @@ func (s *Store) DeletePrefix(ctx context.Context, prefix string) (int64, error) 
 		total.Add(n)
 		return err
 	})
-	return total.Load(), classify(ctx, err)
+	return total.Load(), s.result(ctx, err)
 }
 
 // deleteMatching SCANs one server (or a non-cluster client) for match and

@@ -19,9 +19,15 @@ var (
 	// ErrUnavailable is wrapped, together with the cause, by every error
 	// that comes from Redis not answering: refused or broken connections,
 	// I/O timeouts, a closed client, a pool timeout, and the LOADING,
-	// CLUSTERDOWN, MASTERDOWN, TRYAGAIN and BUSY replies. Test it with
+	// CLUSTERDOWN, MASTERDOWN, TRYAGAIN, BUSY and READONLY replies. Test it with
 	// errors.Is; errors.Is also finds the cause.
 	ErrUnavailable = errors.New("l2redis: redis unavailable")
+
+	// ErrBreakerOpen is wrapped, with ErrUnavailable, by the errors of a
+	// Store whose circuit breaker is open: Redis failed
+	// Options.BreakerFailures times in a row, and calls fail at once until
+	// Options.BreakerCooldown has passed and a probe call succeeds.
+	ErrBreakerOpen = errors.New("l2redis: circuit breaker open")
 
 	// ErrLeaseBusy is returned by [Store.GetOrLease] when the key is absent
 	// and another caller holds its fill lease. Read the source of truth
@@ -62,7 +68,7 @@ var (
 
 // unavailableReplies are the error replies that mean the server cannot
 // serve right now rather than that the command was wrong.
-var unavailableReplies = []string{"LOADING", "CLUSTERDOWN", "MASTERDOWN", "TRYAGAIN", "BUSY"}
+var unavailableReplies = []string{"LOADING", "CLUSTERDOWN", "MASTERDOWN", "TRYAGAIN", "BUSY", "READONLY"}
 
 // classify maps an error from go-redis to this package's errors: redis.Nil to
 // ErrNotFound, the caller's own context errors unchanged, error replies from

@@ -35,11 +35,15 @@ func (s *Store) generation(ctx context.Context, namespace string, bump bool) (ui
 	if bump {
 		op = "1"
 	}
+	if err := s.brk.allow(); err != nil {
+		return 0, err
+	}
 	seed := strconv.FormatInt(time.Now().UnixMicro(), 10)
 	v, err := generationScript.Run(ctx, s.c, []string{s.generationKey(namespace)}, seed, op).Result()
 	if err != nil {
-		return 0, classify(ctx, err)
+		return 0, s.result(ctx, err)
 	}
+	s.brk.record(nil)
 	switch v := v.(type) {
 	case int64:
 		return uint64(v), nil
@@ -88,7 +92,7 @@ func (s *Store) GetResult(ctx context.Context, namespace, query string) ([]byte,
 	}
 	b, err := s.c.Get(ctx, s.resultKey(namespace, gen, query)).Bytes()
 	if err != nil {
-		return nil, gen, classify(ctx, err)
+		return nil, gen, s.result(ctx, err)
 	}
 	return b, gen, nil
 }
@@ -102,9 +106,12 @@ func (s *Store) SetResult(ctx context.Context, namespace string, gen uint64, que
 	if gen == 0 {
 		return ErrInvalidGeneration
 	}
+	if err := s.brk.allow(); err != nil {
+		return err
+	}
 	exp, err := s.expiry(ttl)
 	if err != nil {
 		return err
 	}
-	return classify(ctx, s.c.Set(ctx, s.resultKey(namespace, gen, query), value, exp).Err())
+	return s.result(ctx, s.c.Set(ctx, s.resultKey(namespace, gen, query), value, exp).Err())
 }

@@ -14,10 +14,14 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if key == "" {
 		return nil, ErrEmptyKey
 	}
+	if err := s.brk.allow(); err != nil {
+		return nil, err
+	}
 	b, err := s.c.Get(ctx, key).Bytes()
 	if err != nil {
-		return nil, classify(ctx, err)
+		return nil, s.result(ctx, err)
 	}
+	s.brk.record(nil)
 	if isLeaseMarker(b) {
 		return nil, ErrNotFound
 	}
@@ -26,6 +30,8 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 
 // MGet returns the values of keys, position for position; a nil element
 // means that key is absent (a present empty value is a non-nil empty slice).
+// The values of one call share a single backing array: keeping any of them
+// keeps all of that call's bytes alive.
 // Only the keys asked are read: one MGET on a standalone server, and on a
 // cluster one MGET per hash slot, all sent in a single pipeline so each
 // master is visited once.
@@ -38,16 +44,24 @@ func (s *Store) MGet(ctx context.Context, keys []string) ([][]byte, error) {
 			return nil, ErrEmptyKey
 		}
 	}
+	if err := s.brk.allow(); err != nil {
+		return nil, err
+	}
 	out := make([][]byte, len(keys))
 	if s.cluster == nil {
 		vals, err := s.c.MGet(ctx, keys...).Result()
 		if err != nil {
-			return nil, classify(ctx, err)
+			return nil, s.result(ctx, err)
 		}
+		s.brk.record(nil)
 		fillValues(out, vals, nil)
 		return out, nil
 	}
-	return out, s.clusterMGet(ctx, keys, out)
+	if err := s.clusterMGet(ctx, keys, out); err != nil {
+		return nil, s.result(ctx, err)
+	}
+	s.brk.record(nil)
+	return out, nil
 }
 
 func (s *Store) clusterMGet(ctx context.Context, keys []string, out [][]byte) error {
@@ -60,7 +74,7 @@ func (s *Store) clusterMGet(ctx context.Context, keys []string, out [][]byte) er
 		return nil
 	})
 	if err != nil {
-		return classify(ctx, err)
+		return err
 	}
 	for i, g := range groups {
 		fillValues(out, cmds[i].Val(), g.Indexes)
@@ -69,8 +83,17 @@ func (s *Store) clusterMGet(ctx context.Context, keys []string, out [][]byte) er
 }
 
 // fillValues stores MGET replies into out, at idx[i] when idx is given and at
-// i otherwise. Lease markers read as absent.
+// i otherwise. Lease markers read as absent. The values share one buffer, so
+// a reply costs one allocation however many keys it has; each value's
+// capacity ends where it does, so appending to one never overwrites another.
 func fillValues(out [][]byte, vals []any, idx []int) {
+	total := 0
+	for _, v := range vals {
+		if str, ok := v.(string); ok {
+			total += len(str)
+		}
+	}
+	buf := make([]byte, 0, total)
 	for i, v := range vals {
 		str, ok := v.(string)
 		if !ok || isLeaseMarkerString(str) {
@@ -80,7 +103,9 @@ func fillValues(out [][]byte, vals []any, idx []int) {
 		if idx != nil {
 			j = idx[i]
 		}
-		out[j] = []byte(str)
+		start := len(buf)
+		buf = append(buf, str...)
+		out[j] = buf[start:len(buf):len(buf)]
 	}
 }
 

@@ -93,12 +93,16 @@ func (s *Store) GetOrLease(ctx context.Context, key string) ([]byte, Lease, erro
 	if key == "" {
 		return nil, Lease{}, ErrEmptyKey
 	}
+	if err := s.brk.allow(); err != nil {
+		return nil, Lease{}, err
+	}
 	marker := leaseMagic + randomID()
 	ms := strconv.FormatInt(s.opt.LeaseTTL.Milliseconds(), 10)
 	res, err := leaseScript.Run(ctx, s.c, []string{key}, marker, ms, leaseMagic).Slice()
 	if err != nil {
-		return nil, Lease{}, classify(ctx, err)
+		return nil, Lease{}, s.result(ctx, err)
 	}
+	s.brk.record(nil)
 	code, _ := res[0].(int64)
 	switch code {
 	case leaseGranted:
@@ -128,14 +132,18 @@ func (s *Store) Fill(ctx context.Context, l Lease, value []byte, ttl time.Durati
 	if err != nil {
 		return false, err
 	}
+	if err := s.brk.allow(); err != nil {
+		return false, err
+	}
 	if s.unguardedFill {
-		return true, classify(ctx, s.c.Set(ctx, l.key, value, exp).Err())
+		return true, s.result(ctx, s.c.Set(ctx, l.key, value, exp).Err())
 	}
 	ms := strconv.FormatInt(exp.Milliseconds(), 10)
 	n, err := fillScript.Run(ctx, s.c, []string{l.key}, l.marker, value, ms).Int64()
 	if err != nil {
-		return false, classify(ctx, err)
+		return false, s.result(ctx, err)
 	}
+	s.brk.record(nil)
 	return n == 1, nil
 }
 
@@ -146,7 +154,10 @@ func (s *Store) Release(ctx context.Context, l Lease) error {
 	if !l.Valid() {
 		return nil
 	}
-	return classify(ctx, releaseScript.Run(ctx, s.c, []string{l.key}, l.marker).Err())
+	if err := s.brk.allow(); err != nil {
+		return err
+	}
+	return s.result(ctx, releaseScript.Run(ctx, s.c, []string{l.key}, l.marker).Err())
 }
 
 // randomID returns 16 random hex digits: unique enough for lease tokens and

@@ -40,6 +40,17 @@ type Options struct {
 	// default: "strata:_gen:"
 	GenerationPrefix string
 
+	// BreakerFailures is how many calls in a row must fail with
+	// ErrUnavailable before the Store's circuit breaker opens and fails
+	// calls at once (with ErrBreakerOpen). It must not be negative.
+	// default: 3
+	BreakerFailures int
+
+	// BreakerCooldown is how long the breaker stays open before it lets one
+	// probe call through. A negative value disables the breaker.
+	// default: 1s
+	BreakerCooldown time.Duration
+
 	// ResultPrefix is put before "<namespace>:<generation>:<query>" to form
 	// the key of a cached result set.
 	// default: "strata:_q:"
@@ -53,6 +64,8 @@ const (
 	defaultGenerationPrefix = "strata:_gen:"
 	defaultResultPrefix     = "strata:_q:"
 	maxJitter               = 0.5
+	defaultBreakerFailures  = 3
+	defaultBreakerCooldown  = time.Second
 )
 
 // withDefaults returns a copy of o (nil allowed) with zero fields defaulted,
@@ -71,6 +84,12 @@ func (o *Options) withDefaults() (Options, error) {
 	if out.ScanCount == 0 {
 		out.ScanCount = defaultScanCount
 	}
+	if out.BreakerFailures == 0 {
+		out.BreakerFailures = defaultBreakerFailures
+	}
+	if out.BreakerCooldown == 0 {
+		out.BreakerCooldown = defaultBreakerCooldown
+	}
 	if out.GenerationPrefix == "" {
 		out.GenerationPrefix = defaultGenerationPrefix
 	}
@@ -86,6 +105,8 @@ func (o *Options) withDefaults() (Options, error) {
 		return out, fmt.Errorf("%w: LeaseTTL %v is below 1ms", ErrInvalidOptions, out.LeaseTTL)
 	case out.ScanCount < 0:
 		return out, fmt.Errorf("%w: ScanCount %d is negative", ErrInvalidOptions, out.ScanCount)
+	case out.BreakerFailures < 0:
+		return out, fmt.Errorf("%w: BreakerFailures %d is negative", ErrInvalidOptions, out.BreakerFailures)
 	case out.GenerationPrefix == out.ResultPrefix:
 		return out, fmt.Errorf("%w: GenerationPrefix and ResultPrefix are both %q", ErrInvalidOptions, out.ResultPrefix)
 	}
@@ -131,6 +152,11 @@ type Config struct {
 	// default: go-redis's, 3s each
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
+
+	// MaxRetries is how many times a failed command is retried; -1
+	// disables retries.
+	// default: go-redis's, 3
+	MaxRetries int
 
 	// PoolTimeout bounds waiting for a free connection when all are busy.
 	// default: go-redis's, ReadTimeout + 1s

@@ -30,7 +30,10 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if err != nil {
 		return err
 	}
-	return classify(ctx, s.c.Set(ctx, key, value, exp).Err())
+	if err := s.brk.allow(); err != nil {
+		return err
+	}
+	return s.result(ctx, s.c.Set(ctx, key, value, exp).Err())
 }
 
 // SetMany stores every item in one pipeline (on a cluster, one pipeline per
@@ -54,11 +57,14 @@ func (s *Store) SetMany(ctx context.Context, items []Item) error {
 	if len(items) == 0 {
 		return nil
 	}
+	if err := s.brk.allow(); err != nil {
+		return err
+	}
 	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, it := range items {
 			p.Set(ctx, it.Key, it.Value, exps[i])
 		}
 		return nil
 	})
-	return classify(ctx, err)
+	return s.result(ctx, err)
 }

@@ -16,6 +16,7 @@ type Store struct {
 	cluster *redis.ClusterClient // non-nil when c is a cluster client
 	owned   bool                 // Close closes c
 	opt     Options
+	brk     breaker
 
 	// unguardedFill turns Fill into a plain SET; only tests set it, to show
 	// that the stale-set test catches a fill without its guard.
@@ -35,6 +36,9 @@ func New(client redis.UniversalClient, opts *Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{c: client, opt: o}
+	s.brk.threshold = int32(min(o.BreakerFailures, 1<<30))
+	s.brk.cooldown = o.BreakerCooldown
+	s.brk.disabled = o.BreakerCooldown < 0
 	s.cluster, _ = client.(*redis.ClusterClient)
 	return s, nil
 }
@@ -64,6 +68,7 @@ func Open(cfg Config, opts *Options) (*Store, error) {
 		ReadTimeout:  cfg.ReadTimeout,
 		WriteTimeout: cfg.WriteTimeout,
 		PoolTimeout:  cfg.PoolTimeout,
+		MaxRetries:   cfg.MaxRetries,
 	})
 	s, err := New(client, opts)
 	if err != nil {
@@ -81,11 +86,11 @@ func (s *Store) Client() redis.UniversalClient { return s.c }
 // Ping checks that Redis answers (every master, for a cluster).
 func (s *Store) Ping(ctx context.Context) error {
 	if s.cluster != nil {
-		return classify(ctx, s.cluster.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		return s.result(ctx, s.cluster.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
 			return c.Ping(ctx).Err()
 		}))
 	}
-	return classify(ctx, s.c.Ping(ctx).Err())
+	return s.result(ctx, s.c.Ping(ctx).Err())
 }
 
 // Close closes the client if the Store opened it (see [Open]); a Store from

@@ -43,8 +43,11 @@ func (s *Store) inspect(ctx context.Context, key string) (int64, error) {
 	if key == "" {
 		return 0, ErrEmptyKey
 	}
+	if err := s.brk.allow(); err != nil {
+		return 0, err
+	}
 	n, err := inspectScript.Run(ctx, s.c, []string{key}, leaseMagic).Int64()
-	return n, classify(ctx, err)
+	return n, s.result(ctx, err)
 }
 
 // TTL returns how long key has left to live, or [NoExpiry] when it has no

@@ -1,0 +1,145 @@
+package l2redis_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/AndrewDonelson/strata/l2redis"
+	"github.com/AndrewDonelson/strata/l2redis/internal/redistest"
+)
+
+// Each benchmark has a ...Baseline sibling doing the same work with go-redis
+// directly on the same server, so that their ratio is comparable within one
+// run. Run them with the devstack up:
+//
+//	go test -run '^$' -bench . -count 5 ./
+
+const benchTTL = 10 * time.Minute
+
+// benchSetup returns a raw client, a Store over it and a key prefix, with
+// n keys "<prefix><i>" holding a 100-byte value.
+func benchSetup(b *testing.B, n int) (*redis.Client, *l2redis.Store, string, []string) {
+	b.Helper()
+	c := redistest.Client(b)
+	s, err := l2redis.New(c, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := redistest.Prefix(b, c)
+	keys := make([]string, n)
+	items := make([]l2redis.Item, n)
+	for i := range keys {
+		keys[i] = p + strconv.Itoa(i)
+		items[i] = l2redis.Item{Key: keys[i], Value: benchValue, TTL: benchTTL}
+	}
+	if err := s.SetMany(context.Background(), items); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	return c, s, p, keys
+}
+
+var benchValue = make([]byte, 100)
+
+func BenchmarkGet(b *testing.B) {
+	_, s, _, keys := benchSetup(b, 1)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := s.Get(ctx, keys[0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGetBaseline(b *testing.B) {
+	c, _, _, keys := benchSetup(b, 1)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := c.Get(ctx, keys[0]).Bytes(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMGet100(b *testing.B) {
+	_, s, _, keys := benchSetup(b, 100)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := s.MGet(ctx, keys); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMGet100Baseline(b *testing.B) {
+	c, _, _, keys := benchSetup(b, 100)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := c.MGet(ctx, keys...).Result(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSet(b *testing.B) {
+	_, s, p, _ := benchSetup(b, 0)
+	ctx := context.Background()
+	key := p + "set"
+	for b.Loop() {
+		if err := s.Set(ctx, key, benchValue, benchTTL); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSetBaseline(b *testing.B) {
+	c, _, p, _ := benchSetup(b, 0)
+	ctx := context.Background()
+	key := p + "set"
+	for b.Loop() {
+		if err := c.Set(ctx, key, benchValue, benchTTL).Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// setManyItems returns 1,000 items under p.
+func setManyItems(p string) []l2redis.Item {
+	items := make([]l2redis.Item, 1000)
+	for i := range items {
+		items[i] = l2redis.Item{Key: p + strconv.Itoa(i), Value: benchValue, TTL: benchTTL}
+	}
+	return items
+}
+
+func BenchmarkSetMany1000(b *testing.B) {
+	_, s, p, _ := benchSetup(b, 0)
+	ctx := context.Background()
+	items := setManyItems(p)
+	for b.Loop() {
+		if err := s.SetMany(ctx, items); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSetMany1000Baseline(b *testing.B) {
+	c, _, p, _ := benchSetup(b, 0)
+	ctx := context.Background()
+	items := setManyItems(p)
+	for b.Loop() {
+		_, err := c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+			for _, it := range items {
+				pipe.Set(ctx, it.Key, it.Value, it.TTL)
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
