@@ -2,8 +2,12 @@ package strata
 
 import (
 	"context"
+
 	"errors"
 	"fmt"
+	"github.com/AndrewDonelson/strata/l2redis"
+	"github.com/AndrewDonelson/strata/l3postgres"
+	"github.com/AndrewDonelson/strata/migrate"
 	"sync"
 	"sync/atomic"
 )
@@ -24,6 +28,12 @@ type DataStore struct {
 	closeErr  error
 
 	stats counters
+
+	l2    *l2redis.Store    // nil without Redis
+	bus   *l2redis.Bus      // nil without Redis
+	l3    *l3postgres.DB    // nil without PostgreSQL
+	mig   *migrate.Migrator // nil without PostgreSQL
+	stale staleL2
 }
 
 // NewDataStore validates cfg, applies its defaults and connects the tiers it
@@ -41,6 +51,9 @@ func NewDataStore(cfg Config) (*DataStore, error) {
 	}
 	empty := map[string]*schemaState{}
 	ds.schemas.Store(&empty)
+	if err := ds.connect(); err != nil {
+		return nil, err
+	}
 	return ds, nil
 }
 
@@ -54,6 +67,7 @@ func (ds *DataStore) Close() error {
 		for _, st := range *ds.schemas.Load() {
 			errs = append(errs, st.close())
 		}
+		errs = append(errs, ds.closeTiers())
 		ds.closeErr = errors.Join(errs...)
 	})
 	return ds.closeErr

@@ -2,11 +2,16 @@ package strata
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/AndrewDonelson/strata/l2redis"
+	"github.com/AndrewDonelson/strata/strata/metrics"
 )
 
-// Delete removes the record id from every tier. Deleting a record that does
-// not exist is not an error.
+// Delete removes the record id from every tier: L3 first, then L2, then L1,
+// then one invalidation message for the other instances. Deleting a record
+// that does not exist is not an error.
 func (ds *DataStore) Delete(ctx context.Context, schema, id string) error {
 	ds.stats.deletes.Add(1)
 	return ds.count(ds.delete(ctx, schema, id))
@@ -20,6 +25,65 @@ func (ds *DataStore) delete(ctx context.Context, schema, id string) error {
 	if id == "" {
 		return fmt.Errorf("%w: schema %q: empty id", ErrMissingPrimaryKey, st.Name)
 	}
+	defer st.writes.enter()()
+	if st.l3 != nil {
+		if _, err := st.l3.DeleteByID(ctx, id); err != nil {
+			ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "delete")
+			return l3Error(err)
+		}
+	}
+	if ds.l2 != nil {
+		if err := ds.l2.Delete(ctx, st.key(id)); err != nil {
+			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "delete")
+			if st.l3 == nil {
+				return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
+			}
+			ds.stale.add(st.key(id))
+		}
+	}
 	st.l1.Delete(id)
+	ds.publish(ctx, st, l2redis.OpDelete, id)
 	return nil
+}
+
+// Exists reports whether the record id exists, asking L1, then L2, then L3,
+// and answering at the first tier that has it.
+func (ds *DataStore) Exists(ctx context.Context, schema, id string) (bool, error) {
+	ok, err := ds.exists(ctx, schema, id)
+	return ok, ds.count(err)
+}
+
+func (ds *DataStore) exists(ctx context.Context, schema, id string) (bool, error) {
+	st, err := ds.begin(ctx, schema)
+	if err != nil {
+		return false, err
+	}
+	if id == "" {
+		return false, nil
+	}
+	if st.useL1 && st.l1.Has(id) {
+		return true, nil
+	}
+	if st.l1Truth {
+		return false, nil
+	}
+	if ds.l2 != nil {
+		ok, err := ds.l2.Exists(ctx, st.key(id))
+		switch {
+		case err == nil && ok:
+			return true, nil
+		case err != nil && st.l3 == nil:
+			return false, fmt.Errorf("%w: %w", ErrL2Unavailable, err)
+		case err != nil && !errors.Is(err, l2redis.ErrNotFound):
+			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "exists")
+		}
+	}
+	if st.l3 == nil {
+		return false, nil
+	}
+	ok, err := st.l3.Exists(ctx, id)
+	if err != nil {
+		return false, l3Error(err)
+	}
+	return ok, nil
 }

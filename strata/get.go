@@ -86,32 +86,3 @@ func afterGetTyped[T any](ctx context.Context, st *schemaState, v T) T {
 	st.afterGet(ctx, &v)
 	return v
 }
-
-// load returns the snapshot of id: from L1, else from the lower tiers.
-func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any, error) {
-	if id == "" {
-		return nil, fmt.Errorf("%w: schema %q: empty id", ErrMissingPrimaryKey, st.Name)
-	}
-	if snap, ok := st.l1.Get(id); ok {
-		ds.cfg.Metrics.Hit(st.Name, "l1")
-		return snap, nil
-	}
-	ds.cfg.Metrics.Miss(st.Name, "l1")
-	if st.l1Truth {
-		return nil, fmt.Errorf("%w: %s %q", ErrNotFound, st.Name, id)
-	}
-	return nil, fmt.Errorf("%w: %s %q (lower tiers not connected yet)", ErrNotFound, st.Name, id)
-}
-
-// Exists reports whether the record id exists, asking L1, then L2, then L3,
-// and answering at the first tier that has it.
-func (ds *DataStore) Exists(ctx context.Context, schema, id string) (bool, error) {
-	st, err := ds.begin(ctx, schema)
-	if err != nil {
-		return false, ds.count(err)
-	}
-	if id == "" {
-		return false, nil
-	}
-	return st.l1.Has(id), nil
-}

@@ -1,18 +1,34 @@
 module github.com/AndrewDonelson/strata/strata
 
-go 1.24
+go 1.26.0
 
 require (
 	github.com/AndrewDonelson/strata/codec v0.0.0-00010101000000-000000000000
 	github.com/AndrewDonelson/strata/l1mem v0.0.0-00010101000000-000000000000
+	github.com/AndrewDonelson/strata/l2redis v0.0.0-00010101000000-000000000000
+	github.com/AndrewDonelson/strata/l3postgres v0.0.0-00010101000000-000000000000
+	github.com/AndrewDonelson/strata/migrate v0.0.0-00010101000000-000000000000
 )
 
 require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/pgx/v5 v5.12.0 // indirect
+	github.com/jackc/puddle/v2 v2.2.3 // indirect
+	github.com/redis/go-redis/v9 v9.23.0 // indirect
 	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
+	golang.org/x/sync v0.22.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
 )
 
 replace (
 	github.com/AndrewDonelson/strata/codec => ../codec
 	github.com/AndrewDonelson/strata/l1mem => ../l1mem
+	github.com/AndrewDonelson/strata/l2redis => ../l2redis
+	github.com/AndrewDonelson/strata/l3postgres => ../l3postgres
+	github.com/AndrewDonelson/strata/migrate => ../migrate
 )

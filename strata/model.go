@@ -163,7 +163,11 @@ func parseField(owner reflect.Type, sf reflect.StructField, tag string, index []
 		return fail("unsupported field type %s (supported: string, bool, int, int8-64, uint8-32, float32/64, time.Time, []byte, structs, maps, slices, and pointers to these)", sf.Type)
 	}
 	f.sqlType = sqlType
-	f.nullable = f.has(flagNullable) || sf.Type.Kind() == reflect.Pointer
+	// A nil pointer, slice or map is stored as NULL (pgx sends nil as NULL),
+	// so those columns accept NULL whatever the tag says; that also keeps a
+	// nil slice apart from an empty one in every tier.
+	k := sf.Type.Kind()
+	f.nullable = f.has(flagNullable) || k == reflect.Pointer || k == reflect.Slice || k == reflect.Map
 	base := sf.Type
 	if base.Kind() == reflect.Pointer {
 		base = base.Elem()

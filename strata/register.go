@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/AndrewDonelson/strata/l1mem"
+	"github.com/AndrewDonelson/strata/l2redis"
+	"github.com/AndrewDonelson/strata/l3postgres"
 )
 
 // schemaState is a registered schema with its defaults resolved and its
@@ -27,6 +29,19 @@ type schemaState struct {
 	// omit_l1.
 	l1Fields []int
 	l1       *l1mem.Cache[string, any] // values are *Model snapshots
+	// useL1 is false for schemas with omit_l1 fields that have a lower
+	// tier: L1 could not return the whole record, so reads skip it.
+	useL1 bool
+	// allColumns is 0..len(fields)-1, the scan order of a full row.
+	allColumns []int
+	// l2Fields lists the fields L2 holds: all but omit_cache.
+	l2Fields []int
+	// l3 is the table handle; nil when the schema has no L3.
+	l3 *l3postgres.Table
+	// key returns the Redis key of a record.
+	key func(id string) string
+	// writes lets Search fill L1 safely (see writeGuard).
+	writes writeGuard
 }
 
 func (st *schemaState) close() error { return st.l1.Close() }
@@ -110,10 +125,25 @@ func (ds *DataStore) Register(s Schema) error {
 		st.l2TTL = ds.cfg.DefaultL2TTL
 	}
 	for i := range m.fields {
+		st.allColumns = append(st.allColumns, i)
 		if m.fields[i].flags&(flagOmitCache|flagOmitL1) == 0 {
 			st.l1Fields = append(st.l1Fields, i)
 		}
+		if !m.fields[i].has(flagOmitCache) {
+			st.l2Fields = append(st.l2Fields, i)
+		}
 	}
+	st.useL1 = st.l1Truth || m.flags&flagOmitL1 == 0
+	if st.l1Truth && m.flags&flagOmitL1 != 0 {
+		st.l1Fields = st.l2Fields // L1 is the only copy: omit_l1 cannot apply
+	}
+	if ds.l3 != nil && !s.L3.Disabled {
+		if st.l3, err = ds.l3.Table(st.tableDef()); err != nil {
+			return bad("L3: %v", err)
+		}
+	}
+	prefix := st.prefix
+	st.key = func(id string) string { return l2redis.Key(prefix, id) }
 	opts := &l1mem.Options[string, any]{
 		MaxEntries: s.L1.MaxEntries,
 		Eviction:   l1mem.EvictionPolicy(s.L1.Eviction),

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+
+	"github.com/AndrewDonelson/strata/l2redis"
+	"github.com/AndrewDonelson/strata/strata/metrics"
 )
 
 // Set writes value (a *Model or Model) under id through the schema's tiers,
@@ -42,7 +45,7 @@ func (ds *DataStore) set(ctx context.Context, schema, id string, value any) erro
 	if pk := st.pkOf(rec); pk != id { // the hook may not move the record
 		return fmt.Errorf("%w: schema %q: BeforeSet changed the primary key from %q to %q", ErrInvalidModel, st.Name, id, pk)
 	}
-	ds.fillWriteFields(st, id, rec)
+	ds.fillWriteFields(ctx, st, id, rec)
 	if err := ds.writeTiers(ctx, st, id, rec); err != nil {
 		return err
 	}
@@ -73,7 +76,7 @@ func (st *schemaState) prepareWrite(id string, src reflect.Value) (reflect.Value
 
 // fillWriteFields applies auto_now, auto_now_add and default:X, then
 // normalises times.
-func (ds *DataStore) fillWriteFields(st *schemaState, id string, rec reflect.Value) {
+func (ds *DataStore) fillWriteFields(ctx context.Context, st *schemaState, id string, rec reflect.Value) {
 	m := st.model
 	if m.flags&(flagAutoNow|flagAutoNowAdd) != 0 || hasDefaults(m) {
 		now := reflect.ValueOf(normalizeTime(ds.cfg.Clock.Now()))
@@ -86,7 +89,7 @@ func (ds *DataStore) fillWriteFields(st *schemaState, id string, rec reflect.Val
 				setTime(fv, now)
 			case f.has(flagAutoNowAdd) && fv.IsZero():
 				if !known.IsValid() {
-					known = st.cachedRecord(id)
+					known = ds.storedRecord(ctx, st, id)
 				}
 				if known.IsValid() && !fieldOf(known, f).IsZero() {
 					fv.Set(fieldOf(known, f))
@@ -129,12 +132,15 @@ func setValue(fv, v reflect.Value) {
 	fv.Set(v)
 }
 
-// cachedRecord returns the record L1 holds for id, or an invalid Value.
-func (st *schemaState) cachedRecord(id string) reflect.Value {
-	if v, ok := st.l1.Get(id); ok {
-		return reflect.ValueOf(v).Elem()
+// storedRecord returns the record as the tiers hold it (through the normal
+// read path), or an invalid Value when there is none or it cannot be read.
+// Set uses it to keep an auto_now_add time the caller did not pass.
+func (ds *DataStore) storedRecord(ctx context.Context, st *schemaState, id string) reflect.Value {
+	snap, err := ds.load(ctx, st, id)
+	if err != nil {
+		return reflect.Value{}
 	}
-	return reflect.Value{}
+	return reflect.ValueOf(snap).Elem()
 }
 
 // writeBack copies the fields Set filled in (auto_now, auto_now_add,
@@ -148,10 +154,71 @@ func (st *schemaState) writeBack(dst, rec reflect.Value) {
 	}
 }
 
-// writeTiers stores rec in every tier of the schema.
+// writeTiers stores rec in the schema's tiers: L3 (the source of truth when
+// present), then L2, then L1 (WriteThrough; WriteThroughL1Async drops the L1
+// entry instead, for the next read to fill), then one invalidation message
+// for the other instances. Write-behind is not built yet and writes through.
 func (ds *DataStore) writeTiers(ctx context.Context, st *schemaState, id string, rec reflect.Value) error {
-	st.l1.Set(id, st.snapshot(rec))
+	defer st.writes.enter()()
+	if st.l3 != nil {
+		vals, err := ds.rowValues(st, id, rec)
+		if err != nil {
+			return err
+		}
+		if err := st.l3.Upsert(ctx, vals...); err != nil {
+			ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "set")
+			return l3Error(err)
+		}
+	}
+	if ds.l2 != nil {
+		if err := ds.writeL2(ctx, st, id, rec); err != nil {
+			return err
+		}
+	}
+	if st.useL1 {
+		if st.WriteMode == WriteThroughL1Async {
+			st.l1.Delete(id)
+		} else {
+			st.l1.Set(id, st.snapshot(rec))
+		}
+	}
+	ds.publish(ctx, st, l2redis.OpSet, id)
 	return nil
+}
+
+// writeL2 stores rec in Redis. When Redis fails and L3 holds the write, the
+// write still succeeds: the key is remembered and deleted once Redis answers,
+// so it cannot serve the old value afterwards. Without L3, Redis is the
+// source of truth and its failure fails the write.
+func (ds *DataStore) writeL2(ctx context.Context, st *schemaState, id string, rec reflect.Value) error {
+	data, err := ds.encodeL2(st, rec)
+	if err != nil {
+		return err
+	}
+	ttl := st.l2TTL
+	if st.l3 == nil {
+		ttl = l2redis.NoExpiry // the only durable copy must not expire
+	}
+	if err := ds.l2.Set(ctx, st.key(id), data, ttl); err != nil {
+		ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "set")
+		if st.l3 == nil {
+			return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
+		}
+		ds.stale.add(st.key(id))
+		ds.cfg.Logger.Warn("strata: redis write failed; the key will be invalidated when redis answers", "schema", st.Name, "id", id, "err", err)
+	}
+	return nil
+}
+
+// publish tells the other instances to drop their L1 copies. A failed
+// publish is logged; subscribers notice the sequence gap and drop their L1.
+func (ds *DataStore) publish(ctx context.Context, st *schemaState, op l2redis.Op, ids ...string) {
+	if ds.bus == nil {
+		return
+	}
+	if err := ds.bus.Publish(ctx, op, st.Name, ids...); err != nil {
+		ds.cfg.Logger.Warn("strata: publishing an invalidation failed", "schema", st.Name, "err", err)
+	}
 }
 
 // count records a failed call in Stats.

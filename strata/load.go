@@ -1,0 +1,130 @@
+package strata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/AndrewDonelson/strata/l2redis"
+	"github.com/AndrewDonelson/strata/l3postgres"
+	"github.com/AndrewDonelson/strata/strata/metrics"
+)
+
+// load returns the snapshot of id (a *Model): from L1, else from the lower
+// tiers through L1's single-flight, which collapses concurrent misses of one
+// key into one load and refuses to cache a result if the key was
+// invalidated while it loaded.
+func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any, error) {
+	if id == "" {
+		return nil, fmt.Errorf("%w: schema %q: empty id", ErrMissingPrimaryKey, st.Name)
+	}
+	if st.useL1 {
+		if snap, ok := st.l1.Get(id); ok {
+			ds.cfg.Metrics.Hit(st.Name, metrics.TierL1)
+			return snap, nil
+		}
+		ds.cfg.Metrics.Miss(st.Name, metrics.TierL1)
+		if st.l1Truth {
+			return nil, notFound(st, id)
+		}
+		return st.l1.GetOrLoad(ctx, id, func(ctx context.Context, id string) (any, error) {
+			return ds.loadLower(ctx, st, id)
+		})
+	}
+	return ds.loadLower(ctx, st, id)
+}
+
+func notFound(st *schemaState, id string) error {
+	return fmt.Errorf("%w: %s %q", ErrNotFound, st.Name, id)
+}
+
+// loadLower reads id from L2, else from L3, filling L2 under a lease.
+func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string) (any, error) {
+	var lease l2redis.Lease
+	if ds.l2 != nil {
+		data, l, err := ds.l2.GetOrLease(ctx, st.key(id))
+		switch {
+		case err == nil && data != nil:
+			ds.cfg.Metrics.Hit(st.Name, metrics.TierL2)
+			return ds.decodeL2(st, id, data)
+		case err == nil:
+			lease = l
+			ds.cfg.Metrics.Miss(st.Name, metrics.TierL2)
+		case errors.Is(err, l2redis.ErrLeaseBusy):
+			// Another reader is filling: read the source without filling.
+			ds.cfg.Metrics.Miss(st.Name, metrics.TierL2)
+		case errors.Is(err, l2redis.ErrNotFound):
+			ds.cfg.Metrics.Miss(st.Name, metrics.TierL2)
+		default:
+			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "get")
+			if st.l3 == nil { // Redis is the source of truth
+				return nil, fmt.Errorf("%w: %w", ErrL2Unavailable, err)
+			}
+			// A cache tier that is down is bypassed.
+		}
+	}
+	if st.l3 == nil {
+		return nil, notFound(st, id)
+	}
+	rec := reflect.New(st.model.typ)
+	targets, finish := ds.scanTargets(st, rec.Elem(), nil)
+	if err := st.l3.GetByID(ctx, id, targets...); err != nil {
+		if errors.Is(err, l3postgres.ErrNotFound) {
+			ds.cfg.Metrics.Miss(st.Name, metrics.TierL3)
+			return nil, notFound(st, id)
+		}
+		ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "get")
+		return nil, l3Error(err)
+	}
+	if err := finish(); err != nil {
+		return nil, err
+	}
+	ds.cfg.Metrics.Hit(st.Name, metrics.TierL3)
+	st.normalizeTimes(rec.Elem())
+	if lease.Valid() {
+		if data, err := ds.encodeL2(st, rec.Elem()); err == nil {
+			// A refused fill means a write or delete came first: nothing to do.
+			_, _ = ds.l2.Fill(ctx, lease, data, st.l2TTL)
+		}
+	}
+	return st.snapshot(rec.Elem()), nil
+}
+
+// l3Error maps an l3postgres error to Strata's.
+func l3Error(err error) error {
+	switch {
+	case errors.Is(err, l3postgres.ErrUnavailable), errors.Is(err, l3postgres.ErrClosed):
+		return fmt.Errorf("%w: %w", ErrL3Unavailable, err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return fmt.Errorf("strata: postgres: %w", err)
+}
+
+// encodeL2 encodes the fields L2 holds (all but omit_cache).
+func (ds *DataStore) encodeL2(st *schemaState, rec reflect.Value) ([]byte, error) {
+	p := reflect.New(st.model.typ)
+	for _, i := range st.l2Fields {
+		f := &st.model.fields[i]
+		deepCopy(fieldOf(p.Elem(), f), fieldOf(rec, f))
+	}
+	data, err := ds.cfg.Codec.Marshal(p.Interface())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrEncodeFailed, st.Name, err)
+	}
+	return data, nil
+}
+
+// decodeL2 decodes an L2 value into an L1 snapshot.
+func (ds *DataStore) decodeL2(st *schemaState, id string, data []byte) (any, error) {
+	p := reflect.New(st.model.typ)
+	if err := ds.cfg.Codec.Unmarshal(data, p.Interface()); err != nil {
+		return nil, fmt.Errorf("%w: %s %q from redis: %w", ErrDecodeFailed, st.Name, id, err)
+	}
+	st.normalizeTimes(p.Elem())
+	if len(st.l1Fields) == len(st.l2Fields) { // nothing omit_l1 to strip
+		return p.Interface(), nil
+	}
+	return st.snapshot(p.Elem()), nil
+}

@@ -1,0 +1,80 @@
+package strata
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/AndrewDonelson/strata/migrate"
+)
+
+// MigrationRecord is one applied SQL migration file.
+type MigrationRecord struct {
+	Version   int64         // the NNN of NNN_description.sql
+	Name      string        // the file name
+	Checksum  string        // hex SHA-256 of the file's content
+	AppliedAt time.Time     // when it was applied
+	Duration  time.Duration // how long it took
+}
+
+// Migrate creates or extends the tables of every registered schema that has
+// an L3: CREATE TABLE, ADD COLUMN and CREATE INDEX only, never a drop or a
+// rename. A column whose type or nullability drifted from the model is
+// reported as an error naming table, column, found and wanted. It is safe to
+// call on every start-up and from many instances at once.
+func (ds *DataStore) Migrate(ctx context.Context) error {
+	if err := ds.needMigrator(); err != nil {
+		return err
+	}
+	var tables []migrate.Table
+	for _, st := range *ds.schemas.Load() {
+		if st.l3 != nil {
+			tables = append(tables, st.migrateTable())
+		}
+	}
+	if len(tables) == 0 {
+		return nil
+	}
+	if _, err := ds.mig.Migrate(ctx, tables...); err != nil {
+		return fmt.Errorf("strata: migrate: %w", l3Error(err))
+	}
+	return nil
+}
+
+// MigrateFrom applies the NNN_description.sql files in dir that have not
+// been applied yet, in numeric order, each in its own transaction.
+func (ds *DataStore) MigrateFrom(ctx context.Context, dir string) error {
+	if err := ds.needMigrator(); err != nil {
+		return err
+	}
+	if _, err := ds.mig.MigrateFrom(ctx, dir); err != nil {
+		return fmt.Errorf("strata: migrate from %s: %w", dir, l3Error(err))
+	}
+	return nil
+}
+
+// MigrationStatus lists the applied migration files in version order.
+func (ds *DataStore) MigrationStatus(ctx context.Context) ([]MigrationRecord, error) {
+	if err := ds.needMigrator(); err != nil {
+		return nil, err
+	}
+	recs, err := ds.mig.Status(ctx)
+	if err != nil {
+		return nil, l3Error(err)
+	}
+	out := make([]MigrationRecord, len(recs))
+	for i, r := range recs {
+		out[i] = MigrationRecord(r)
+	}
+	return out, nil
+}
+
+func (ds *DataStore) needMigrator() error {
+	if ds.closed.Load() {
+		return ErrUnavailable
+	}
+	if ds.mig == nil {
+		return fmt.Errorf("%w: no PostgresDSN configured", ErrL3Unavailable)
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package strata
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"github.com/AndrewDonelson/strata/l3postgres"
+	"github.com/AndrewDonelson/strata/strata/metrics"
+)
+
+// Search runs q against the schema's table and stores the rows in
+// destSlice, a *[]Model or *[]*Model. A nil q means every row up to
+// DefaultQueryLimit. Search needs L3 (ErrL3Unavailable otherwise).
+//
+// Unlike Get, Search reads every column, omit_cache fields included: it is
+// how a program reads those. Full rows (no Fields projection, no ForceL3)
+// are also put in L1, guarded against concurrent invalidations; L2 is filled
+// by Get only, under its stale-set lease.
+func (ds *DataStore) Search(ctx context.Context, schema string, q *Query, destSlice any) error {
+	return ds.count(ds.search(ctx, schema, q, destSlice))
+}
+
+func (ds *DataStore) search(ctx context.Context, schema string, q *Query, destSlice any) error {
+	st, err := ds.begin(ctx, schema)
+	if err != nil {
+		return err
+	}
+	sv := reflect.ValueOf(destSlice)
+	if !sv.IsValid() || sv.Kind() != reflect.Pointer || sv.IsNil() || sv.Elem().Kind() != reflect.Slice ||
+		(sv.Elem().Type().Elem() != st.model.typ && sv.Elem().Type().Elem() != st.ptrType) {
+		return fmt.Errorf("%w: schema %q searches into a *[]%s or *[]%s, got %T", ErrInvalidModel, st.Name, st.model.typ, st.ptrType, destSlice)
+	}
+	if st.l3 == nil {
+		return fmt.Errorf("%w: schema %q has no PostgreSQL tier", ErrL3Unavailable, st.Name)
+	}
+	if q == nil {
+		q = &Query{}
+	}
+	qry, cols, err := st.l3Query(q)
+	if err != nil {
+		return err
+	}
+	if qry.Limit == 0 {
+		qry.Limit = DefaultQueryLimit
+	}
+	fill := st.useL1 && !st.l1Truth && cols == nil && !q.ForceL3
+	guard := st.writes.begin()
+	rows, err := st.l3.Query(ctx, qry)
+	if err != nil {
+		ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "query")
+		return l3Error(err)
+	}
+	defer rows.Close()
+	out := reflect.MakeSlice(sv.Elem().Type(), 0, 8)
+	byPtr := sv.Elem().Type().Elem() == st.ptrType
+	type pending struct {
+		id    string
+		snap  any
+		epoch uint64
+	}
+	var fills []pending
+	for rows.Next() {
+		rec := reflect.New(st.model.typ)
+		targets, finish := ds.scanTargets(st, rec.Elem(), cols)
+		if err := rows.Scan(targets...); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrDecodeFailed, st.Name, err)
+		}
+		if err := finish(); err != nil {
+			return err
+		}
+		st.normalizeTimes(rec.Elem())
+		if byPtr {
+			out = reflect.Append(out, rec)
+		} else {
+			out = reflect.Append(out, rec.Elem())
+		}
+		if fill {
+			id := st.pkOf(rec.Elem())
+			fills = append(fills, pending{id: id, snap: st.snapshot(rec.Elem()), epoch: st.l1.Epoch(id)})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return l3Error(err)
+	}
+	if st.writes.quiet(guard) { // see writeGuard
+		for _, f := range fills {
+			st.l1.SetIfEpoch(f.id, f.snap, f.epoch)
+		}
+	}
+	sv.Elem().Set(out)
+	return nil
+}
+
+// SearchTyped is Search returning a []T, T being the schema's model type.
+func SearchTyped[T any](ctx context.Context, ds *DataStore, schema string, q *Query) ([]T, error) {
+	var out []T
+	if err := ds.Search(ctx, schema, q, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Count returns the number of rows matching q (nil counts all). It always
+// reads L3.
+func (ds *DataStore) Count(ctx context.Context, schema string, q *Query) (int64, error) {
+	n, err := ds.countRows(ctx, schema, q)
+	return n, ds.count(err)
+}
+
+func (ds *DataStore) countRows(ctx context.Context, schema string, q *Query) (int64, error) {
+	st, err := ds.begin(ctx, schema)
+	if err != nil {
+		return 0, err
+	}
+	if st.l3 == nil {
+		return 0, fmt.Errorf("%w: schema %q has no PostgreSQL tier", ErrL3Unavailable, st.Name)
+	}
+	var where string
+	var args []any
+	if q != nil {
+		where, args = q.Where, q.Args
+	}
+	n, err := st.l3.Count(ctx, where, args...)
+	if err != nil {
+		return 0, l3Error(err)
+	}
+	return n, nil
+}
+
+// l3Query turns a Query into an l3postgres.Query, checking every column name
+// against the schema. cols is nil for a full row.
+func (st *schemaState) l3Query(q *Query) (l3postgres.Query, []int, error) {
+	if q.Limit < 0 || q.Offset < 0 {
+		return l3postgres.Query{}, nil, fmt.Errorf("%w: schema %q: Limit and Offset must not be negative", ErrInvalidModel, st.Name)
+	}
+	qry := l3postgres.Query{Where: q.Where, Args: q.Args, Limit: q.Limit, Offset: q.Offset}
+	if q.OrderBy != "" {
+		if _, ok := st.model.byColumn[q.OrderBy]; !ok {
+			return l3postgres.Query{}, nil, fmt.Errorf("%w: schema %q cannot order by %q: no such column", ErrInvalidModel, st.Name, q.OrderBy)
+		}
+		qry.OrderBy = []l3postgres.Order{{Column: q.OrderBy, Desc: q.Desc}}
+	}
+	cols, names, err := st.columnsOf(q.Fields)
+	if err != nil {
+		return l3postgres.Query{}, nil, err
+	}
+	if cols != nil {
+		qry.Columns = names
+	} else {
+		qry.Columns = make([]string, len(st.model.fields))
+		for i, f := range st.model.fields {
+			qry.Columns[i] = f.column
+		}
+	}
+	return qry, cols, nil
+}

@@ -1,0 +1,140 @@
+package strata
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/AndrewDonelson/strata/l3postgres"
+	"github.com/AndrewDonelson/strata/migrate"
+)
+
+// tableDef describes the schema's table for l3postgres: every model field,
+// in model order, keyed by the primary key.
+func (st *schemaState) tableDef() l3postgres.TableDef {
+	cols := make([]l3postgres.Column, len(st.model.fields))
+	for i, f := range st.model.fields {
+		cols[i] = l3postgres.Column{Name: f.column}
+	}
+	return l3postgres.TableDef{
+		Name:        st.table,
+		Columns:     cols,
+		PrimaryKey:  st.model.pkField().column,
+		PartitionBy: st.L3.PartitionBy,
+	}
+}
+
+// migrateTable describes the schema's table for the migrate module.
+func (st *schemaState) migrateTable() migrate.Table {
+	t := migrate.Table{Name: st.table, PartitionBy: st.L3.PartitionBy}
+	for _, f := range st.model.fields {
+		t.Columns = append(t.Columns, migrate.Column{
+			Name:       f.column,
+			Type:       f.sqlType,
+			Nullable:   f.nullable,
+			Default:    f.defaultSQL,
+			Unique:     f.has(flagUnique),
+			PrimaryKey: f.has(flagPrimaryKey),
+		})
+		if f.has(flagIndex) && !f.has(flagUnique) && !f.has(flagPrimaryKey) {
+			t.Indexes = append(t.Indexes, migrate.Index{Columns: []string{f.column}})
+		}
+	}
+	for _, ix := range st.Indexes {
+		t.Indexes = append(t.Indexes, migrate.Index{Name: ix.Name, Columns: ix.Fields, Unique: ix.Unique})
+	}
+	return t
+}
+
+// rowValues returns rec's column values in table order for an upsert,
+// sealing encrypted fields.
+func (ds *DataStore) rowValues(st *schemaState, id string, rec reflect.Value) ([]any, error) {
+	vals := make([]any, len(st.model.fields))
+	for i := range st.model.fields {
+		f := &st.model.fields[i]
+		fv := fieldOf(rec, f)
+		if f.has(flagEncrypted) && ds.enc != nil {
+			sealed, err := ds.enc.seal(st.table, f.column, id, fv.String())
+			if err != nil {
+				return nil, err
+			}
+			vals[i] = sealed
+			continue
+		}
+		vals[i] = fv.Interface()
+	}
+	return vals, nil
+}
+
+// scanTargets returns one pointer per column of cols (nil = every field, in
+// model order) into rec, and a function to call after the scan that moves
+// NULLs of non-pointer nullable fields into zero values and opens encrypted
+// fields.
+func (ds *DataStore) scanTargets(st *schemaState, rec reflect.Value, cols []int) ([]any, func() error) {
+	if cols == nil {
+		cols = st.allColumns
+	}
+	targets := make([]any, len(cols))
+	var nullable []int // positions in cols scanned through a pointer holder
+	for j, i := range cols {
+		f := &st.model.fields[i]
+		fv := fieldOf(rec, f)
+		if f.nullable && fv.Kind() != reflect.Pointer {
+			targets[j] = reflect.New(reflect.PointerTo(fv.Type())).Interface() // **T
+			nullable = append(nullable, j)
+			continue
+		}
+		targets[j] = fv.Addr().Interface()
+	}
+	finish := func() error {
+		for _, j := range nullable {
+			holder := reflect.ValueOf(targets[j]).Elem() // *T
+			if !holder.IsNil() {
+				fieldOf(rec, &st.model.fields[cols[j]]).Set(holder.Elem())
+			}
+		}
+		if ds.enc == nil || st.model.flags&flagEncrypted == 0 {
+			return nil
+		}
+		id := st.pkOf(rec)
+		for _, i := range cols {
+			f := &st.model.fields[i]
+			if !f.has(flagEncrypted) {
+				continue
+			}
+			fv := fieldOf(rec, f)
+			if fv.String() == "" {
+				continue
+			}
+			plain, err := ds.enc.open(st.table, f.column, id, fv.String())
+			if err != nil {
+				return err
+			}
+			fv.SetString(plain)
+		}
+		return nil
+	}
+	return targets, finish
+}
+
+// columnsOf maps column names to field positions, checking each against the
+// schema, and always includes the primary key.
+func (st *schemaState) columnsOf(names []string) ([]int, []string, error) {
+	if len(names) == 0 {
+		return nil, nil, nil
+	}
+	pk := st.model.pk
+	cols := []int{pk}
+	out := []string{st.model.pkField().column}
+	for _, n := range names {
+		i, ok := st.model.byColumn[n]
+		if !ok {
+			return nil, nil, fmt.Errorf("%w: schema %q has no column %q", ErrInvalidModel, st.Name, n)
+		}
+		if i == pk {
+			continue
+		}
+		cols = append(cols, i)
+		out = append(out, n)
+	}
+	return cols, out, nil
+}

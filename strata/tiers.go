@@ -1,0 +1,186 @@
+package strata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/AndrewDonelson/strata/l2redis"
+	"github.com/AndrewDonelson/strata/l3postgres"
+	"github.com/AndrewDonelson/strata/migrate"
+)
+
+// connect opens the tiers cfg names. Neither server needs to be up: calls
+// fail (or, for Redis, fall through) until it answers.
+func (ds *DataStore) connect() error {
+	c := ds.cfg
+	if c.PostgresDSN != "" {
+		db, err := l3postgres.Open(context.Background(), c.PostgresDSN, &l3postgres.Options{
+			MaxConns:        c.L3Pool.MaxConns,
+			MinConns:        c.L3Pool.MinConns,
+			MaxConnLifetime: c.L3Pool.MaxConnLifetime,
+			MaxConnIdleTime: c.L3Pool.MaxConnIdleTime,
+			Logger:          slog.New(loggerHandler{ds.cfg.Logger}),
+		})
+		if err != nil {
+			return fmt.Errorf("%w: PostgresDSN: %w", ErrInvalidConfig, err)
+		}
+		ds.l3 = db
+		if ds.mig, err = migrate.New(db.Pool(), &migrate.Options{Logger: slog.New(loggerHandler{ds.cfg.Logger})}); err != nil {
+			db.Close()
+			return fmt.Errorf("%w: migrate: %w", ErrInvalidConfig, err)
+		}
+	}
+	if c.RedisAddr != "" {
+		store, err := l2redis.Open(l2redis.Config{
+			Addr:         c.RedisAddr,
+			Password:     c.RedisPassword,
+			DB:           c.RedisDB,
+			PoolSize:     c.L2Pool.PoolSize,
+			MinIdleConns: c.L2Pool.MinIdleConns,
+			DialTimeout:  c.L2Pool.DialTimeout,
+			ReadTimeout:  c.L2Pool.ReadTimeout,
+			WriteTimeout: c.L2Pool.WriteTimeout,
+		}, &l2redis.Options{DefaultTTL: c.DefaultL2TTL})
+		if err != nil {
+			ds.closeTiers()
+			return fmt.Errorf("%w: RedisAddr: %w", ErrInvalidConfig, err)
+		}
+		ds.l2 = store
+		ds.bus, err = l2redis.NewBus(store.Client(), &l2redis.BusOptions{
+			Channel:       c.InvalidationChannel,
+			OnMessage:     ds.onInvalidation,
+			OnResubscribe: ds.onResubscribe,
+		})
+		if err != nil {
+			ds.closeTiers()
+			return fmt.Errorf("%w: InvalidationChannel: %w", ErrInvalidConfig, err)
+		}
+	}
+	return nil
+}
+
+func (ds *DataStore) closeTiers() error {
+	var errs []error
+	if ds.bus != nil {
+		errs = append(errs, ds.bus.Close())
+	}
+	if ds.l2 != nil {
+		errs = append(errs, ds.l2.Close())
+	}
+	if ds.l3 != nil {
+		ds.l3.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// onInvalidation applies another instance's write to this instance's L1.
+// Deleting the entry also advances its fill-guard epoch, so a fill of this
+// key already in flight here will not install the value it read before.
+func (ds *DataStore) onInvalidation(msg l2redis.Invalidation) {
+	st, ok := (*ds.schemas.Load())[msg.Schema]
+	if !ok {
+		return
+	}
+	if msg.Op == l2redis.OpFlush {
+		st.l1.Clear()
+	} else {
+		for _, id := range msg.IDs {
+			st.l1.Delete(id)
+		}
+	}
+	st.writes.invalidated()
+}
+
+// onResubscribe runs after every (re)subscription and sequence gap:
+// messages may have been missed, so every L1 is dropped. It is also the
+// moment Redis answers again, so keys whose L2 update failed meanwhile are
+// invalidated now.
+func (ds *DataStore) onResubscribe(ev l2redis.ResubscribeEvent) {
+	for _, st := range *ds.schemas.Load() {
+		if !st.l1Truth {
+			st.l1.Clear()
+			st.writes.invalidated()
+		}
+	}
+	if ev.Reason != l2redis.Subscribed {
+		ds.cfg.Logger.Warn("strata: invalidations may have been missed; dropped every L1 entry", "reason", ev.Reason.String())
+	}
+	ds.retryStaleL2(context.Background())
+}
+
+// staleL2 remembers Redis keys whose update failed while L3 took a write:
+// they may hold an old value, so they are deleted as soon as Redis answers.
+type staleL2 struct {
+	mu   sync.Mutex
+	keys map[string]struct{}
+}
+
+func (s *staleL2) add(key string) {
+	s.mu.Lock()
+	if s.keys == nil {
+		s.keys = map[string]struct{}{}
+	}
+	s.keys[key] = struct{}{}
+	s.mu.Unlock()
+}
+
+func (s *staleL2) take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := make([]string, 0, len(s.keys))
+	for k := range s.keys {
+		keys = append(keys, k)
+	}
+	s.keys = nil
+	return keys
+}
+
+func (s *staleL2) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.keys)
+}
+
+// retryStaleL2 deletes the remembered keys; those it cannot delete are kept.
+func (ds *DataStore) retryStaleL2(ctx context.Context) {
+	keys := ds.stale.take()
+	if len(keys) == 0 || ds.l2 == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := ds.l2.DeleteMany(ctx, keys); err != nil {
+		for _, k := range keys {
+			ds.stale.add(k)
+		}
+		ds.cfg.Logger.Warn("strata: could not yet invalidate L2 keys written during a Redis outage", "keys", len(keys), "err", err)
+		return
+	}
+	ds.cfg.Logger.Info("strata: invalidated L2 keys written during a Redis outage", "keys", len(keys))
+}
+
+// loggerHandler adapts a Logger to slog for the tier modules.
+type loggerHandler struct{ l Logger }
+
+func (h loggerHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h loggerHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h loggerHandler) WithGroup(string) slog.Handler            { return h }
+func (h loggerHandler) Handle(_ context.Context, r slog.Record) error {
+	kv := make([]any, 0, 2*r.NumAttrs())
+	r.Attrs(func(a slog.Attr) bool { kv = append(kv, a.Key, a.Value.Any()); return true })
+	switch {
+	case r.Level >= slog.LevelError:
+		h.l.Error(r.Message, kv...)
+	case r.Level >= slog.LevelWarn:
+		h.l.Warn(r.Message, kv...)
+	case r.Level >= slog.LevelInfo:
+		h.l.Info(r.Message, kv...)
+	default:
+		h.l.Debug(r.Message, kv...)
+	}
+	return nil
+}
