@@ -543,3 +543,18 @@ func TestPartitionedTable(t *testing.T) {
 		t.Fatalf("updated row: %d, %v", c, err)
 	}
 }
+
+func TestCanceledContextIsNotUnavailable(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var p player
+	err := f.tbl.GetByID(ctx, "p1", p.dest()...)
+	if !errors.Is(err, context.Canceled) || errors.Is(err, l3postgres.ErrUnavailable) {
+		t.Fatalf("GetByID with a canceled context: %v", err)
+	}
+	if _, err := f.tbl.Count(ctx, ""); !errors.Is(err, context.Canceled) || errors.Is(err, l3postgres.ErrUnavailable) {
+		t.Fatalf("Count with a canceled context: %v", err)
+	}
+}

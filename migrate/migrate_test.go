@@ -376,8 +376,14 @@ func TestConcurrentMigratorsExactlyOnce(t *testing.T) {
 	t.Parallel()
 	pool, schema := pgtest.SchemaPool(t, 2)
 	ctx := testCtx(t)
-	const migrators, files = 8, 12
-	fsys := logTableFiles(files)
+	const migrators, files = 8, 13
+	fsys := logTableFiles(files - 1)
+	// Waiting migrators must not deadlock with CREATE INDEX CONCURRENTLY
+	// run by the lock holder (they poll instead of blocking).
+	fsys["013_concurrently.sql"] = &fstest.MapFile{Data: []byte(migrate.NoTransactionDirective + `
+CREATE INDEX CONCURRENTLY IF NOT EXISTS applied_log_file_idx ON applied_log (file);
+INSERT INTO applied_log VALUES ('013');
+`)}
 	tables := []migrate.Table{playersTable, {Name: "scores", Columns: []migrate.Column{
 		{Name: "id", Type: "TEXT", PrimaryKey: true}, {Name: "score", Type: "BIGINT", Default: "0"}}}}
 
@@ -472,5 +478,34 @@ func TestMigrateCreatesSchemaAndOpen(t *testing.T) {
 	}
 	if stmts, err := m.Migrate(ctx, tbl); err != nil || len(stmts) != 0 {
 		t.Fatalf("second run: %q, %v", stmts, err)
+	}
+}
+
+func TestLockWaitHonoursContext(t *testing.T) {
+	t.Parallel()
+	pool, _, ctx := setup(t)
+	lockID := int64(0x5354524154410000) + time.Now().UnixNano()%0xffff
+	holder, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Exec(ctx, "SELECT pg_advisory_lock($1)", lockID); err != nil {
+		t.Fatal(err)
+	}
+	m, err := migrate.New(pool, &migrate.Options{LockID: lockID, Logger: quiet.Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if _, err := m.Migrate(short, playersTable); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiting on a held lock: got %v, want context.DeadlineExceeded", err)
+	}
+	if _, err := holder.Exec(ctx, "SELECT pg_advisory_unlock($1)", lockID); err != nil {
+		t.Fatal(err)
+	}
+	holder.Release()
+	if stmts, err := m.Migrate(ctx, playersTable); err != nil || len(stmts) == 0 {
+		t.Fatalf("after release: %q, %v", stmts, err)
 	}
 }
