@@ -82,14 +82,30 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string) 
 	}
 	ds.cfg.Metrics.Hit(st.Name, metrics.TierL3)
 	st.normalizeTimes(rec.Elem())
-	if lease.Valid() {
+	if testHookAfterL3Read != nil {
+		testHookAfterL3Read(st.Name, id)
+	}
+	if lease.Valid() && !testDisableL2Lease {
 		if data, err := ds.encodeL2(st, rec.Elem()); err == nil {
 			// A refused fill means a write or delete came first: nothing to do.
 			_, _ = ds.l2.Fill(ctx, lease, data, st.l2TTL)
 		}
+	} else if testDisableL2Lease && ds.l2 != nil {
+		if data, err := ds.encodeL2(st, rec.Elem()); err == nil {
+			_ = ds.l2.Set(ctx, st.key(id), data, st.l2TTL)
+		}
 	}
 	return st.snapshot(rec.Elem()), nil
 }
+
+// Test hooks (set only by tests, through export_test.go): a pause between
+// the L3 read and the L2 fill, and a switch that fills L2 with a plain SET
+// instead of the lease-guarded Fill, to prove the guard is what prevents
+// stale sets.
+var (
+	testHookAfterL3Read func(schema, id string)
+	testDisableL2Lease  bool
+)
 
 // l3Error maps an l3postgres error to Strata's.
 func l3Error(err error) error {

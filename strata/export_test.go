@@ -1,0 +1,36 @@
+package strata
+
+import "context"
+
+// SetTestHookAfterL3Read installs fn to run after every L3 read of Get and
+// before the L2 fill; nil removes it. Tests only; not safe to change while
+// reads run.
+func SetTestHookAfterL3Read(fn func(schema, id string)) { testHookAfterL3Read = fn }
+
+// DisableL2LeaseForTest makes Get fill L2 with a plain SET, as a cache
+// without stale-set protection would.
+func DisableL2LeaseForTest(off bool) { testDisableL2Lease = off }
+
+// L1Len returns the number of L1 entries of schema.
+func (ds *DataStore) L1Len(schema string) int {
+	st, err := ds.schema(schema)
+	if err != nil {
+		return -1
+	}
+	return st.l1.Len()
+}
+
+// L1Has reports whether L1 of schema holds id.
+func (ds *DataStore) L1Has(schema, id string) bool {
+	st, err := ds.schema(schema)
+	return err == nil && st.l1.Has(id)
+}
+
+// WaitSubscribed waits until the invalidation bus has its first
+// subscription (and has dropped L1 for it).
+func (ds *DataStore) WaitSubscribed(ctx context.Context) error {
+	if ds.bus == nil {
+		return nil
+	}
+	return ds.bus.WaitSubscribed(ctx)
+}
