@@ -34,3 +34,11 @@ func (ds *DataStore) WaitSubscribed(ctx context.Context) error {
 	}
 	return ds.bus.WaitSubscribed(ctx)
 }
+
+// DropL1 removes id from schema's L1 (benchmarks use it to measure the
+// lower tiers).
+func (ds *DataStore) DropL1(schema, id string) {
+	if st, err := ds.schema(schema); err == nil {
+		st.l1.Delete(id)
+	}
+}

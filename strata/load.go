@@ -43,7 +43,18 @@ func notFound(st *schemaState, id string) error {
 func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string) (any, error) {
 	var lease l2redis.Lease
 	if ds.l2 != nil {
-		data, l, err := ds.l2.GetOrLease(ctx, st.key(id))
+		// A plain GET first: hits, the common case, cost one round trip and
+		// no script. Only a miss takes a lease (which also returns a value a
+		// concurrent fill may have stored meanwhile).
+		data, err := ds.l2.Get(ctx, st.key(id))
+		if err == nil {
+			ds.cfg.Metrics.Hit(st.Name, metrics.TierL2)
+			return ds.decodeL2(st, id, data)
+		}
+		var l l2redis.Lease
+		if errors.Is(err, l2redis.ErrNotFound) {
+			data, l, err = ds.l2.GetOrLease(ctx, st.key(id))
+		}
 		switch {
 		case err == nil && data != nil:
 			ds.cfg.Metrics.Hit(st.Name, metrics.TierL2)
