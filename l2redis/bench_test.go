@@ -14,7 +14,9 @@ import (
 
 // Each benchmark has a ...Baseline sibling doing the same work with go-redis
 // directly on the same server, so that their ratio is comparable within one
-// run. Run them with the devstack up:
+// run. The operations are single round trips on loopback, so the machine's
+// load moves both a lot: compare medians of several runs. With the devstack
+// up:
 //
 //	go test -run '^$' -bench . -count 5 ./
 

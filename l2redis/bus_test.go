@@ -68,47 +68,43 @@ func wantMsg(t *testing.T, events <-chan busEvent, want l2redis.Invalidation) {
 
 func TestBusDelivers(t *testing.T) {
 	t.Parallel()
-	for _, tp := range topologies {
-		t.Run(tp.name, func(t *testing.T) {
-			t.Parallel()
-			c := tp.client(t)
-			ctx := testCtx(t)
-			channel := "l2redis-test:bus:" + redistest.RandomID()
-			a, aEvents := startBus(t, c, l2redis.BusOptions{Channel: channel, InstanceID: "instance-a"})
-			b, bEvents := startBus(t, c, l2redis.BusOptions{Channel: channel})
-			wantResub(t, aEvents, l2redis.Subscribed, 10*time.Second)
-			wantResub(t, bEvents, l2redis.Subscribed, 10*time.Second)
-			if err := b.WaitSubscribed(ctx); err != nil || b.Subscriptions() != 1 {
-				t.Fatalf("WaitSubscribed = %v, Subscriptions = %d", err, b.Subscriptions())
-			}
+	forEachClient(t, func(t *testing.T, c redis.UniversalClient) {
+		ctx := testCtx(t)
+		channel := "l2redis-test:bus:" + redistest.RandomID()
+		a, aEvents := startBus(t, c, l2redis.BusOptions{Channel: channel, InstanceID: "instance-a"})
+		b, bEvents := startBus(t, c, l2redis.BusOptions{Channel: channel})
+		wantResub(t, aEvents, l2redis.Subscribed, 10*time.Second)
+		wantResub(t, bEvents, l2redis.Subscribed, 10*time.Second)
+		if err := b.WaitSubscribed(ctx); err != nil || b.Subscriptions() != 1 {
+			t.Fatalf("WaitSubscribed = %v, Subscriptions = %d", err, b.Subscriptions())
+		}
 
-			if err := a.Publish(ctx, l2redis.OpSet, "players", "42", "43"); err != nil {
+		if err := a.Publish(ctx, l2redis.OpSet, "players", "42", "43"); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Publish(ctx, l2redis.OpFlush, "guilds"); err != nil {
+			t.Fatal(err)
+		}
+		wantMsg(t, bEvents, l2redis.Invalidation{Schema: "players", IDs: []string{"42", "43"}, Op: l2redis.OpSet, Source: "instance-a", Seq: 1})
+		wantMsg(t, bEvents, l2redis.Invalidation{Schema: "guilds", Op: l2redis.OpFlush, Source: "instance-a", Seq: 2})
+		// a skips its own messages, b's message reaches a.
+		if err := b.Publish(ctx, l2redis.OpDelete, "players", "7"); err != nil {
+			t.Fatal(err)
+		}
+		wantMsg(t, aEvents, l2redis.Invalidation{Schema: "players", IDs: []string{"7"}, Op: l2redis.OpDelete, Source: b.InstanceID(), Seq: 1})
+		// A burst arrives complete, in order, without gap reports.
+		for i := range 100 {
+			if err := a.Publish(ctx, l2redis.OpDelete, "burst", strconv.Itoa(i)); err != nil {
 				t.Fatal(err)
 			}
-			if err := a.Publish(ctx, l2redis.OpFlush, "guilds"); err != nil {
-				t.Fatal(err)
-			}
-			wantMsg(t, bEvents, l2redis.Invalidation{Schema: "players", IDs: []string{"42", "43"}, Op: l2redis.OpSet, Source: "instance-a", Seq: 1})
-			wantMsg(t, bEvents, l2redis.Invalidation{Schema: "guilds", Op: l2redis.OpFlush, Source: "instance-a", Seq: 2})
-			// a skips its own messages, b's message reaches a.
-			if err := b.Publish(ctx, l2redis.OpDelete, "players", "7"); err != nil {
-				t.Fatal(err)
-			}
-			wantMsg(t, aEvents, l2redis.Invalidation{Schema: "players", IDs: []string{"7"}, Op: l2redis.OpDelete, Source: b.InstanceID(), Seq: 1})
-			// A burst arrives complete, in order, without gap reports.
-			for i := range 100 {
-				if err := a.Publish(ctx, l2redis.OpDelete, "burst", strconv.Itoa(i)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for i := range 100 {
-				wantMsg(t, bEvents, l2redis.Invalidation{Schema: "burst", IDs: []string{strconv.Itoa(i)}, Op: l2redis.OpDelete, Source: "instance-a", Seq: uint64(3 + i)})
-			}
-			if a.Channel() != channel {
-				t.Errorf("Channel() = %q", a.Channel())
-			}
-		})
-	}
+		}
+		for i := range 100 {
+			wantMsg(t, bEvents, l2redis.Invalidation{Schema: "burst", IDs: []string{strconv.Itoa(i)}, Op: l2redis.OpDelete, Source: "instance-a", Seq: uint64(3 + i)})
+		}
+		if a.Channel() != channel {
+			t.Errorf("Channel() = %q", a.Channel())
+		}
+	})
 }
 
 func TestBusDeliverOwn(t *testing.T) {
@@ -298,35 +294,31 @@ func TestNewBusErrors(t *testing.T) {
 // spurious gap is reported.
 func TestBusPublishConcurrentSafe(t *testing.T) {
 	t.Parallel()
-	for _, tp := range topologies {
-		t.Run(tp.name, func(t *testing.T) {
-			t.Parallel()
-			c := tp.client(t)
-			ctx := testCtx(t)
-			channel := "l2redis-test:bus:" + redistest.RandomID()
-			a, _ := startBus(t, c, l2redis.BusOptions{Channel: channel})
-			_, events := startBus(t, c, l2redis.BusOptions{Channel: channel})
-			wantResub(t, events, l2redis.Subscribed, 10*time.Second)
-			var wg sync.WaitGroup
-			for g := range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := range 50 {
-						if err := a.Publish(ctx, l2redis.OpSet, "s", strconv.Itoa(g*100+i)); err != nil {
-							t.Error(err)
-							return
-						}
+	forEachClient(t, func(t *testing.T, c redis.UniversalClient) {
+		ctx := testCtx(t)
+		channel := "l2redis-test:bus:" + redistest.RandomID()
+		a, _ := startBus(t, c, l2redis.BusOptions{Channel: channel})
+		_, events := startBus(t, c, l2redis.BusOptions{Channel: channel})
+		wantResub(t, events, l2redis.Subscribed, 10*time.Second)
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 50 {
+					if err := a.Publish(ctx, l2redis.OpSet, "s", strconv.Itoa(g*100+i)); err != nil {
+						t.Error(err)
+						return
 					}
-				}()
-			}
-			wg.Wait()
-			for want := uint64(1); want <= 200; want++ {
-				ev := next(t, events, 5*time.Second)
-				if ev.msg == nil || ev.msg.Seq != want {
-					t.Fatalf("event %d = %+v / %+v, want the message with that sequence number", want, ev.msg, ev.resub)
 				}
+			}()
+		}
+		wg.Wait()
+		for want := uint64(1); want <= 200; want++ {
+			ev := next(t, events, 5*time.Second)
+			if ev.msg == nil || ev.msg.Seq != want {
+				t.Fatalf("event %d = %+v / %+v, want the message with that sequence number", want, ev.msg, ev.resub)
 			}
-		})
-	}
+		}
+	})
 }

@@ -20,23 +20,32 @@ type topology struct {
 var topologies = []topology{
 	{name: "standalone", client: func(t *testing.T) redis.UniversalClient { return redistest.Client(t) }},
 	{name: "cluster", client: func(t *testing.T) redis.UniversalClient { return redistest.ClusterClient(t) }},
+	{name: "sentinel", client: func(t *testing.T) redis.UniversalClient { return redistest.SentinelClient(t) }},
+}
+
+// forEachClient runs f as a parallel subtest per topology, with a client of
+// that deployment.
+func forEachClient(t *testing.T, f func(t *testing.T, c redis.UniversalClient)) {
+	t.Helper()
+	for _, tp := range topologies {
+		t.Run(tp.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, tp.client(t))
+		})
+	}
 }
 
 // forEachTopology runs f as a parallel subtest per topology, with a Store on
 // that deployment and a key prefix of the test's own.
 func forEachTopology(t *testing.T, opts *l2redis.Options, f func(t *testing.T, s *l2redis.Store, prefix string)) {
 	t.Helper()
-	for _, tp := range topologies {
-		t.Run(tp.name, func(t *testing.T) {
-			t.Parallel()
-			c := tp.client(t)
-			s, err := l2redis.New(c, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f(t, s, redistest.Prefix(t, c))
-		})
-	}
+	forEachClient(t, func(t *testing.T, c redis.UniversalClient) {
+		s, err := l2redis.New(c, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f(t, s, redistest.Prefix(t, c))
+	})
 }
 
 // newStore returns a Store on the devstack server and a key prefix of the

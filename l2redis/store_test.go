@@ -102,18 +102,24 @@ func TestOpenServers(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		addr func(t *testing.T) string
+		cfg  func(t *testing.T) l2redis.Config
 	}{
-		{"standalone", func(t *testing.T) string { return redistest.Addr(t) }},
-		{"cluster", func(t *testing.T) string {
+		{"standalone", func(t *testing.T) l2redis.Config { return l2redis.Config{Addr: redistest.Addr(t)} }},
+		{"cluster", func(t *testing.T) l2redis.Config {
 			cl := redistest.SharedCluster(t)
-			return cl.Addrs[0] + ", " + cl.Addrs[1]
+			return l2redis.Config{Addr: cl.Addrs[0] + ", " + cl.Addrs[1]}
+		}},
+		{"sentinel", func(t *testing.T) l2redis.Config {
+			sn := redistest.SharedSentinel(t)
+			return l2redis.Config{Addr: sn.Addr, MasterName: sn.MasterName}
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := l2redis.Open(l2redis.Config{Addr: tt.addr(t), PoolSize: 4}, nil)
+			cfg := tt.cfg(t)
+			cfg.PoolSize = 4
+			s, err := l2redis.Open(cfg, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,8 +127,14 @@ func TestOpenServers(t *testing.T) {
 			if err := s.Ping(ctx); err != nil {
 				t.Fatal(err)
 			}
-			p := redistest.Prefix(t, s.Client())
+			p := "l2redis-test:" + redistest.RandomID() + ":"
 			if err := s.Set(ctx, p+"k", []byte("v"), 0); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s.Get(ctx, p+"k"); err != nil || string(got) != "v" {
+				t.Fatalf("Get = %q, %v", got, err)
+			}
+			if err := s.Delete(ctx, p+"k"); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.Close(); err != nil {
@@ -132,7 +144,6 @@ func TestOpenServers(t *testing.T) {
 			if err := s.Ping(ctx); !errors.Is(err, l2redis.ErrUnavailable) {
 				t.Errorf("Ping after Close = %v, want ErrUnavailable", err)
 			}
-			redistest.DeletePrefix(redistest.Client(t), p)
 		})
 	}
 }

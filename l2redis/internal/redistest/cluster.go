@@ -50,11 +50,14 @@ func ClusterClient(t testing.TB) *redis.ClusterClient {
 	return c
 }
 
-// Shutdown stops the shared cluster if one was started. Call it from TestMain
-// after m.Run.
+// Shutdown stops the shared cluster and Sentinel set-up if they were
+// started. Call it from TestMain after m.Run.
 func Shutdown() {
 	if shared.cluster != nil {
 		shared.cluster.Stop()
+	}
+	if sharedSentinel.s != nil {
+		sharedSentinel.s.Stop()
 	}
 }
 
@@ -73,7 +76,7 @@ func StartCluster() (*Cluster, error) {
 	}
 	cl := &Cluster{dir: dir}
 	for i := range 3 {
-		n, err := startServer(dir, []string{
+		n, err := startServer(dir, "", []string{
 			"--cluster-enabled", "yes",
 			"--cluster-config-file", fmt.Sprintf("nodes-%d-%s.conf", i, RandomID()),
 			"--cluster-node-timeout", "5000",

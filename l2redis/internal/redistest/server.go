@@ -41,7 +41,7 @@ type Server struct {
 func StartServer(t testing.TB) *Server {
 	t.Helper()
 	Addr(t)
-	s, err := startServer(t.TempDir(), nil)
+	s, err := startServer(t.TempDir(), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,8 +50,9 @@ func StartServer(t testing.TB) *Server {
 }
 
 // startServer starts redis-server in dir with extra arguments, retrying on
-// another port if the one it picked was taken meanwhile.
-func startServer(dir string, extra []string) (*Server, error) {
+// another port if the one it picked was taken meanwhile. A non-empty conf is
+// written to a config file passed first, as Sentinel requires.
+func startServer(dir, conf string, extra []string) (*Server, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, fmt.Errorf("redistest: redis-server not found (apt package redis-server): %w", err)
@@ -69,7 +70,15 @@ func startServer(dir string, extra []string) (*Server, error) {
 			"--daemonize", "no", "--protected-mode", "no",
 			"--logfile", filepath.Join(dir, "redis-"+strconv.Itoa(port)+".log"),
 		}, extra...)
-		s.args = append([]string{bin}, s.args...)
+		head := []string{bin}
+		if conf != "" {
+			file := filepath.Join(dir, "redis-"+strconv.Itoa(port)+".conf")
+			if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+				return nil, err
+			}
+			head = append(head, file)
+		}
+		s.args = append(head, s.args...)
 		if lastErr = s.Start(); lastErr == nil {
 			return s, nil
 		}
