@@ -111,10 +111,26 @@ func TestMigrateCreatesAddsAndIsIdempotent(t *testing.T) {
 		t.Fatalf("existing row: level %d, %v", level, err)
 	}
 
-	// Nothing left to do: no statement at all.
-	stmts, err = m.Migrate(ctx, playersTable)
+	// Nothing left to do: no statement at all. Independent evidence: the
+	// run completes while another transaction holds ROW EXCLUSIVE on the
+	// table, which any ALTER TABLE or CREATE INDEX (even IF NOT EXISTS,
+	// even a no-op) would have to wait for.
+	blocker, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Rollback(ctx) //nolint:errcheck
+	if _, err := blocker.Exec(ctx, "LOCK TABLE players IN ROW EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	stmts, err = m.Migrate(short, playersTable)
 	if err != nil || len(stmts) != 0 {
 		t.Fatalf("idempotent run executed %q, %v", stmts, err)
+	}
+	if err := blocker.Rollback(ctx); err != nil {
+		t.Fatal(err)
 	}
 	if plan, err := m.Plan(ctx, playersTable); err != nil || len(plan) != 0 {
 		t.Fatalf("Plan = %q, %v", plan, err)
