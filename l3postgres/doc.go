@@ -51,8 +51,11 @@
 //
 // Every identifier (table, columns, order-by, projection) is checked against
 // the TableDef and quoted with pgx.Identifier; values travel only as
-// parameters, always over the extended protocol (a pool configured for the
-// simple protocol is refused). [Query.Where] is a SQL condition written by
+// parameters, and every statement of this package goes over the extended
+// protocol, with or without parameters (a pool configured for the simple
+// protocol, which would interpolate values client-side, is refused). Only
+// pgx's own transaction control (BEGIN, COMMIT, SAVEPOINT) is sent as
+// simple queries; it carries no values. [Query.Where] is a SQL condition written by
 // the program, with $1… placeholders for its [Query.Args]; it must never be
 // built from user input.
 //
