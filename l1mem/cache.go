@@ -40,7 +40,7 @@ func New[K comparable, V any](opts *Options[K, V]) (*Cache[K, V], error) {
 		done:    make(chan struct{}),
 	}
 	for i := range c.shards {
-		c.shards[i].init(o.Eviction, o.MaxEntries, c.hash)
+		c.shards[i].init(o.Eviction, o.MaxEntries)
 	}
 	if o.DisableSweep {
 		close(c.done)
@@ -66,24 +66,24 @@ func (c *Cache[K, V]) deadline(ttl int64) int64 {
 func (c *Cache[K, V]) Get(key K) (V, bool) {
 	h := c.hash(key)
 	s := c.shardOf(h)
-	st, slow := s.lk.rlock()
+	st := s.lk.rlock()
 	i := s.find(key, h)
 	if i < 0 {
-		s.lk.runlock(st, slow, outcomeMiss)
+		s.lk.runlock(st, outcomeMiss)
 		var zero V
 		return zero, false
 	}
 	e := &s.entries[i]
 	if e.expires != 0 && e.expires <= c.now() {
 		gen := e.gen
-		s.lk.runlock(st, slow, outcomeMiss)
+		s.lk.runlock(st, outcomeMiss)
 		c.expire(s, i, gen)
 		var zero V
 		return zero, false
 	}
 	v := e.val
-	drain := s.wants(e) && st.record(i, e.gen)
-	s.lk.runlock(st, slow, outcomeHit)
+	drain := s.wants(e) && s.lk.bufOf(st).record(i, e.gen)
+	s.lk.runlock(st, outcomeHit)
 	if drain {
 		s.tryDrain()
 	}
@@ -95,14 +95,14 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 func (c *Cache[K, V]) Has(key K) bool {
 	h := c.hash(key)
 	s := c.shardOf(h)
-	st, slow := s.lk.rlock()
+	st := s.lk.rlock()
 	i := s.find(key, h)
 	ok := i >= 0
 	if ok {
 		e := &s.entries[i]
 		ok = e.expires == 0 || e.expires > c.now()
 	}
-	s.lk.runlock(st, slow, outcomeNone)
+	s.lk.runlock(st, outcomeNone)
 	return ok
 }
 
@@ -214,7 +214,7 @@ func (c *Cache[K, V]) Clear() {
 		s := &c.shards[si]
 		s.lk.lock()
 		s.seq++
-		s.floor.Store(s.seq)
+		s.floor = s.seq
 		if collect {
 			for i := range s.entries {
 				if e := &s.entries[i]; e.live() {
@@ -253,7 +253,7 @@ func (c *Cache[K, V]) Range(fn func(key K, value V) bool) {
 	for si := range c.shards {
 		s := &c.shards[si]
 		buf = buf[:0]
-		st, slow := s.lk.rlock()
+		st := s.lk.rlock()
 		now := c.now()
 		for i := range s.entries {
 			e := &s.entries[i]
@@ -261,7 +261,7 @@ func (c *Cache[K, V]) Range(fn func(key K, value V) bool) {
 				buf = append(buf, kv{e.key, e.val})
 			}
 		}
-		s.lk.runlock(st, slow, outcomeNone)
+		s.lk.runlock(st, outcomeNone)
 		for _, p := range buf {
 			if !fn(p.k, p.v) {
 				return

@@ -17,7 +17,11 @@ func epochSlot(h uint64) uint64 { return (h >> 20) & (epochSlots - 1) }
 // counter value per hash slot.
 func (c *Cache[K, V]) Epoch(key K) uint64 {
 	h := c.hash(key)
-	return c.shardOf(h).epoch(h)
+	s := c.shardOf(h)
+	st := s.lk.rlock()
+	e := s.epoch(h)
+	s.lk.runlock(st, outcomeNone)
+	return e
 }
 
 // SetIfEpoch stores value under key with the default TTL only if key has

@@ -30,3 +30,5 @@ func (p *fifo) victim() int32 {
 }
 
 func (p *fifo) admitsFirst() bool { return false }
+
+func (p *fifo) tag(i int32) uint32 { return p.nodes[i].Hash }

@@ -75,3 +75,5 @@ func (p *lfu) victim() int32 {
 }
 
 func (p *lfu) admitsFirst() bool { return false }
+
+func (p *lfu) tag(i int32) uint32 { return p.nodes[i].Hash }

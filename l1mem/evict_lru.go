@@ -30,3 +30,5 @@ func (p *lru) victim() int32 {
 }
 
 func (p *lru) admitsFirst() bool { return false }
+
+func (p *lru) tag(i int32) uint32 { return p.nodes[i].Hash }

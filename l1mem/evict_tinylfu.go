@@ -138,3 +138,5 @@ func (p *tinyLFU) mainVictim() int32 {
 }
 
 func (p *tinyLFU) admitsFirst() bool { return true }
+
+func (p *tinyLFU) tag(i int32) uint32 { return p.nodes[i].Hash }

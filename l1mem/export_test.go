@@ -4,9 +4,9 @@ package l1mem
 func (c *Cache[K, V]) Holds(key K) bool {
 	h := c.hash(key)
 	s := c.shardOf(h)
-	st, slow := s.lk.rlock()
+	st := s.lk.rlock()
 	ok := s.find(key, h) >= 0
-	s.lk.runlock(st, slow, outcomeNone)
+	s.lk.runlock(st, outcomeNone)
 	return ok
 }
 

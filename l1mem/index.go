@@ -65,11 +65,11 @@ func (s *shard[K, V]) growIndex() {
 	}
 }
 
-// removeIndex forgets slab slot i, whose key has hash h.
-func (s *shard[K, V]) removeIndex(h uint64, i int32) {
+// removeIndex forgets slab slot i, whose key's hash has upper half tag.
+func (s *shard[K, V]) removeIndex(tag uint32, i int32) {
 	mask := uint64(len(s.index) - 1)
-	want := slotOf(h, i)
-	p := (h >> 32) & mask
+	want := slotOf(uint64(tag)<<32, i)
+	p := uint64(tag) & mask
 	for s.index[p] != want {
 		if s.index[p] == 0 {
 			return // not indexed; cannot happen

@@ -20,6 +20,8 @@ type policy interface {
 	// victim picks a slot to evict, unlinks it and returns it; ilist.Nil
 	// when the policy holds nothing.
 	victim() int32
+	// tag returns the fingerprint given to add for slot i.
+	tag(i int32) uint32
 	// reset forgets everything.
 	reset()
 	// admitsFirst reports whether a new entry joins the policy before the
@@ -32,7 +34,7 @@ type policy interface {
 // unbounded shard never evicts, so it gets a policy that does nothing.
 func newPolicy(p EvictionPolicy, capacity int) (pol policy, tracksHits bool) {
 	if capacity == 0 {
-		return nopPolicy{}, false
+		return &nopPolicy{}, false
 	}
 	switch p {
 	case EvictLFU:
@@ -59,12 +61,19 @@ func growNodes(n []ilist.Node, size int) []ilist.Node {
 	return m
 }
 
-type nopPolicy struct{}
+// nopPolicy serves unbounded shards: it orders nothing and only keeps the
+// fingerprints.
+type nopPolicy struct{ tags []uint32 }
 
-func (nopPolicy) grow(int)          {}
-func (nopPolicy) add(int32, uint32) {}
-func (nopPolicy) hit(int32) bool    { return false }
-func (nopPolicy) remove(int32)      {}
-func (nopPolicy) victim() int32     { return ilist.Nil }
-func (nopPolicy) reset()            {}
-func (nopPolicy) admitsFirst() bool { return false }
+func (p *nopPolicy) grow(n int) {
+	if n > len(p.tags) {
+		p.tags = append(p.tags, make([]uint32, n-len(p.tags))...)
+	}
+}
+func (p *nopPolicy) add(i int32, h uint32) { p.tags[i] = h }
+func (p *nopPolicy) hit(int32) bool        { return false }
+func (p *nopPolicy) remove(int32)          {}
+func (p *nopPolicy) victim() int32         { return ilist.Nil }
+func (p *nopPolicy) tag(i int32) uint32    { return p.tags[i] }
+func (p *nopPolicy) reset()                {}
+func (p *nopPolicy) admitsFirst() bool     { return false }

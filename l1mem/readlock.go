@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 	_ "unsafe" // for go:linkname
 )
 
@@ -15,51 +16,59 @@ const (
 
 	readerMask = 1<<32 - 1
 	hitOne     = 1 << 32
+
+	// spinLimit is how many times a waiting reader or writer re-checks
+	// before yielding its processor.
+	spinLimit = 64
 )
 
 // stripe is one reader stripe of a shard: a reader count, hit and miss
 // counters, and a lossy buffer of reads for the eviction policy. Readers
-// pick a stripe by their goroutine's stack address, so concurrent readers
-// of one shard usually write different cache lines.
+// use the stripe of the processor they run on, so concurrent readers of
+// one shard write different cache lines.
 type stripe struct {
 	// state: low 32 bits count readers inside the shard, high 32 bits
 	// count hits not yet folded into readLock.hits.
 	state  atomic.Uint64
 	misses atomic.Uint64
 	head   atomic.Uint64 // read-buffer tickets issued
-	tail   atomic.Uint64 // first ticket not yet drained; changed only under mu
-	buf    [stripeSlots]atomic.Uint64
+	tail   uint64        // first ticket not yet drained; written under the exclusive lock
+	buf    [stripeSlots]uint64
 	_      [32]byte
 }
 
 // readLock is a reader-biased lock (a striped "big reader" lock). A reader
-// announces itself by incrementing its stripe's count and checking that no
-// writer is active, so uncontended reads touch only the reader's own
-// stripe. A writer takes mu, raises writing, and waits for every stripe's
-// count to reach zero. Go's sequentially consistent atomics make the
-// announce/check pair safe: either the reader sees writing, or the writer
-// sees the reader.
+// announces itself by incrementing its stripe's count, then checks that no
+// writer holds the lock, so a read touches only the reader's own stripe
+// and one line that writers change briefly. A writer takes wq, sets
+// writing and waits for every stripe's count to drop to zero. Go's
+// sequentially consistent atomics make the announce/check pair safe:
+// either the reader sees the writer, or the writer sees the reader.
+//
+// Waiting never spins for long: a reader that finds a writer re-checks a
+// few times, then blocks on wq like a writer would; a writer waiting for a
+// reader that was descheduled mid-read yields and then sleeps, so the
+// operating system can run that reader.
 type readLock struct {
-	mu      sync.Mutex
-	writing atomic.Bool
+	writing atomic.Uint32
 	hits    atomic.Uint64 // hits folded out of the stripes
+	wq      sync.Mutex
 	_       [40]byte
 	stripes [nStripes]stripe
 }
 
-// stripeIndex maps the calling goroutine to a stripe: the index of the
-// processor (P) running it. Goroutines running at the same moment run on
-// different Ps, so they never share a stripe; a goroutine that is moved to
-// another P between two reads merely changes stripe.
+// stripeIndex is the index of the processor (P) running the caller.
+// Goroutines running at the same moment run on different Ps, so they never
+// share a stripe; a goroutine moved to another P merely changes stripe.
 func stripeIndex() uintptr {
 	p := procPin()
 	procUnpin()
 	return uintptr(p) & (nStripes - 1)
 }
 
-// procPin and procUnpin are the runtime's own helpers (sync.Pool uses them):
-// procPin returns the current P's id. The runtime keeps them reachable by
-// linkname for this use.
+// procPin and procUnpin are the runtime helpers sync.Pool uses to find its
+// per-P slot; procPin returns the current P's id. The runtime keeps them
+// reachable by linkname.
 //
 //go:linkname procPin runtime.procPin
 func procPin() int
@@ -67,17 +76,33 @@ func procPin() int
 //go:linkname procUnpin runtime.procUnpin
 func procUnpin()
 
-// rlock enters a read section. When a writer is active it waits for it by
-// taking mu (slow is then true and mu is held until runlock).
-func (l *readLock) rlock() (st *stripe, slow bool) {
-	st = &l.stripes[stripeIndex()]
-	st.state.Add(1)
-	if !l.writing.Load() {
-		return st, false
+// rlock enters a read section and returns the caller's stripe, or nil
+// when it had to wait for a writer: it then holds wq, which keeps writers
+// out, until runlock.
+func (l *readLock) rlock() *stripe {
+	st := &l.stripes[stripeIndex()]
+	for spins := 0; ; spins++ {
+		st.state.Add(1)
+		if l.writing.Load() == 0 {
+			return st
+		}
+		st.state.Add(^uint64(0))
+		for l.writing.Load() != 0 {
+			if spins++; spins >= spinLimit {
+				l.wq.Lock()
+				return nil
+			}
+		}
 	}
-	st.state.Add(^uint64(0))
-	l.mu.Lock()
-	return st, true
+}
+
+// bufOf returns the stripe whose read buffer a read section entered by
+// rlock records into.
+func (l *readLock) bufOf(st *stripe) *stripe {
+	if st == nil {
+		return &l.stripes[0]
+	}
+	return st
 }
 
 // Read outcomes counted by runlock.
@@ -88,15 +113,16 @@ const (
 )
 
 // runlock leaves a read section entered by rlock, counting its outcome.
-func (l *readLock) runlock(st *stripe, slow bool, outcome int) {
-	if slow {
+func (l *readLock) runlock(st *stripe, outcome int) {
+	if st == nil {
+		st = &l.stripes[0]
 		switch outcome {
 		case outcomeHit:
 			l.hits.Add(1)
 		case outcomeMiss:
 			st.misses.Add(1)
 		}
-		l.mu.Unlock()
+		l.wq.Unlock()
 		return
 	}
 	switch outcome {
@@ -129,40 +155,40 @@ func (l *readLock) fold(st *stripe) {
 
 // lock takes the lock exclusively.
 func (l *readLock) lock() {
-	l.mu.Lock()
-	l.writing.Store(true)
+	l.wq.Lock()
+	l.writing.Store(1)
 	l.waitReaders()
 }
 
-// tryLock takes the lock exclusively if no writer holds it.
+// tryLock takes the lock exclusively if no writer (or waiting reader)
+// holds wq.
 func (l *readLock) tryLock() bool {
-	if !l.mu.TryLock() {
+	if !l.wq.TryLock() {
 		return false
 	}
-	l.writing.Store(true)
+	l.writing.Store(1)
 	l.waitReaders()
 	return true
 }
 
-// tryLockPolicy takes mu without stopping readers: enough to replay the
-// read buffers into the eviction policy, which only holders of mu touch.
-func (l *readLock) tryLockPolicy() bool { return l.mu.TryLock() }
-
-func (l *readLock) unlockPolicy() { l.mu.Unlock() }
-
 func (l *readLock) unlock() {
-	l.writing.Store(false)
-	l.mu.Unlock()
+	l.writing.Store(0)
+	l.wq.Unlock()
 }
 
-// waitReaders spins until every read section that started before writing
-// was raised has ended. Read sections are a map lookup and a copy, so the
-// wait is short unless a reader was descheduled; then it yields.
+// waitReaders waits until every read section that started before writing
+// was raised has ended: spinning first, since read sections last tens of
+// nanoseconds, then yielding, then sleeping for a reader that the
+// operating system descheduled mid-read.
 func (l *readLock) waitReaders() {
 	for i := range l.stripes {
 		for spins := 0; l.stripes[i].state.Load()&readerMask != 0; spins++ {
-			if spins > 32 {
+			switch {
+			case spins < spinLimit:
+			case spins < 2*spinLimit:
 				runtime.Gosched()
+			default:
+				time.Sleep(time.Microsecond)
 			}
 		}
 	}

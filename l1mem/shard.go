@@ -15,8 +15,8 @@ type entry[K comparable, V any] struct {
 	expires int64 // deadline on the cache's clock; 0 = never
 	gen     uint32
 	// stamp is the shard's tick when the policy last settled this entry
-	// (see shard.settle); readers skip recording reads soon after.
-	stamp atomic.Uint32
+	// (see shard.hit); readers skip recording reads soon after.
+	stamp uint32
 }
 
 func (e *entry[K, V]) live() bool { return e.gen&1 == 1 }
@@ -64,14 +64,13 @@ type shard[K comparable, V any] struct {
 	// Read by readers, written under the exclusive lock.
 	index   []uint64 // see index.go
 	entries []entry[K, V]
-	track   bool          // readers record hits in the stripe buffers
-	tick    atomic.Uint32 // advanced by every policy update; written under mu
-	skip    uint32        // reads within skip ticks of settling are not recorded
+	track   bool   // readers record hits in the stripe buffers
+	tick    uint32 // advanced by every policy update
+	skip    uint32 // reads within skip ticks of settling are not recorded
 	_       [64]byte
 
 	// Only under the exclusive lock (or atomics read by Stats).
 	pol         policy
-	hash        func(K) uint64
 	capacity    int
 	count       int
 	free        []int32
@@ -81,12 +80,11 @@ type shard[K comparable, V any] struct {
 	expirations atomic.Uint64
 	size        atomic.Int64
 
-	epochs [epochSlots]atomic.Uint64
-	floor  atomic.Uint64
+	epochs [epochSlots]uint64 // see epoch.go; under the lock
+	floor  uint64
 }
 
-func (s *shard[K, V]) init(p EvictionPolicy, capacity int, hash func(K) uint64) {
-	s.hash = hash
+func (s *shard[K, V]) init(p EvictionPolicy, capacity int) {
 	s.capacity = capacity
 	s.pol, s.track = newPolicy(p, capacity)
 	if s.track {
@@ -106,51 +104,52 @@ const skipFraction = 16
 // with mu held.
 func (s *shard[K, V]) hit(i int32) {
 	settled := s.pol.hit(i)
-	t := s.tick.Load() + 1
-	s.tick.Store(t)
+	s.tick++
+	t := s.tick
 	if !settled {
 		t -= s.skip + 1
 	}
-	s.entries[i].stamp.Store(t)
+	s.entries[i].stamp = t
 }
 
 // wants reports whether a read of e should be recorded for the policy.
 // Called inside a read section.
 func (s *shard[K, V]) wants(e *entry[K, V]) bool {
-	return s.track && s.tick.Load()-e.stamp.Load() >= s.skip
+	return s.track && s.tick-e.stamp >= s.skip
 }
 
 // record notes a read of slot i in the reader's stripe buffer and reports
-// whether the buffer is full and due for a drain. Readers past the end of
-// the buffer drop their read: the buffer is lossy, and a slot written late
-// by a slow reader is at worst replayed out of order or dropped.
+// whether the buffer is full and due for a drain. Called inside a read
+// section: tail cannot change meanwhile, so each reader that wins a ticket
+// below tail+stripeSlots owns its slot and writes it without atomics; the
+// drain reads the slots under the exclusive lock. Readers past the end of
+// the buffer drop their read: the buffer is lossy.
 func (st *stripe) record(i int32, gen uint32) bool {
 	n := st.head.Add(1) - 1
-	if d := n - st.tail.Load(); d < stripeSlots {
-		st.buf[n%stripeSlots].Store(uint64(gen)<<32 | uint64(uint32(i)))
+	if d := n - st.tail; d < stripeSlots {
+		st.buf[n%stripeSlots] = uint64(gen)<<32 | uint64(uint32(i))
 		return d == stripeSlots-1
 	}
 	return true
 }
 
-// tryDrain applies buffered reads if no one holds mu. It does not stop
-// readers, and readers never queue behind it.
+// tryDrain applies buffered reads unless a writer holds the lock (that
+// writer drains them anyway).
 func (s *shard[K, V]) tryDrain() {
-	if s.lk.tryLockPolicy() {
+	if s.lk.tryLock() {
 		s.drain()
-		s.lk.unlockPolicy()
+		s.lk.unlock()
 	}
 }
 
 // drain applies buffered reads to the policy, stripe by stripe, oldest
 // first, and empties the buffers. Reads whose slot has since been freed or
-// reused are dropped. Called with mu held (with or without readers
-// stopped): the policy and the entries' generations change only under mu.
+// reused are dropped. Called under the exclusive lock.
 func (s *shard[K, V]) drain() {
 	for si := range s.lk.stripes {
 		st := &s.lk.stripes[si]
 		head := st.head.Load()
-		t := st.tail.Load()
+		t := st.tail
 		if head == t {
 			continue
 		}
@@ -159,16 +158,13 @@ func (s *shard[K, V]) drain() {
 			end = head
 		}
 		for ; t != end; t++ {
-			v := st.buf[t%stripeSlots].Swap(0)
-			if v == 0 {
-				continue
-			}
+			v := st.buf[t%stripeSlots]
 			i, gen := int32(uint32(v)), uint32(v>>32)
 			if int(i) < len(s.entries) && s.entries[i].gen == gen {
 				s.hit(i)
 			}
 		}
-		st.tail.Store(head)
+		st.tail = head
 	}
 }
 
@@ -197,7 +193,7 @@ func (s *shard[K, V]) insert(key K, h uint64, val V, exp int64, ev *evictList[K,
 	e.gen++
 	s.addIndex(h, i)
 	s.pol.add(i, uint32(h>>32))
-	e.stamp.Store(s.tick.Load() - s.skip - 1)
+	e.stamp = s.tick - s.skip - 1
 	s.count++
 	for s.capacity > 0 && s.count > s.capacity {
 		if !s.evictOne(ev, collect) {
@@ -226,7 +222,7 @@ func (s *shard[K, V]) evictOne(ev *evictList[K, V], collect bool) bool {
 // with mu held.
 func (s *shard[K, V]) release(i int32) {
 	e := &s.entries[i]
-	s.removeIndex(s.hash(e.key), i)
+	s.removeIndex(s.pol.tag(i), i)
 	var zk K
 	var zv V
 	e.key, e.val, e.expires = zk, zv, 0
@@ -253,10 +249,11 @@ func (s *shard[K, V]) removeAt(i int32, r EvictReason, ev *evictList[K, V], coll
 // guard. Called with mu held.
 func (s *shard[K, V]) bump(h uint64) {
 	s.seq++
-	s.epochs[epochSlot(h)].Store(s.seq)
+	s.epochs[epochSlot(h)] = s.seq
 }
 
-// epoch returns the fill-guard token for the key with hash h.
+// epoch returns the fill-guard token for the key with hash h. Called in a
+// read section or under the exclusive lock.
 func (s *shard[K, V]) epoch(h uint64) uint64 {
-	return max(s.epochs[epochSlot(h)].Load(), s.floor.Load())
+	return max(s.epochs[epochSlot(h)], s.floor)
 }

@@ -6,18 +6,21 @@ import "math/bits"
 
 const resetMask = 0x7777777777777777
 
-// Sketch estimates how often a 32-bit fingerprint was seen recently. Each
-// fingerprint maps to four 4-bit counters in four different words; the
-// estimate is the smallest of them. After sampleSize increments every
-// counter is halved, so old popularity fades.
+// Sketch estimates how often a 32-bit fingerprint was seen recently. The
+// table is split into 64-byte blocks of eight words; a fingerprint picks
+// one block and, in it, one 4-bit counter in each of four word pairs, so an
+// update touches a single cache line. The estimate is the smallest of the
+// four counters. After sampleSize increments every counter is halved, so
+// old popularity fades.
 type Sketch struct {
 	table      []uint64
-	mask       uint32
+	blockMask  uint32
 	additions  int
 	sampleSize int
 }
 
-// New sizes a sketch for a cache that holds capacity entries.
+// New sizes a sketch for a cache that holds capacity entries: one word
+// (16 counters) per entry, rounded up to a power of two.
 func New(capacity int) *Sketch {
 	if capacity < 1 {
 		capacity = 1
@@ -28,21 +31,22 @@ func New(capacity int) *Sketch {
 	}
 	return &Sketch{
 		table:      make([]uint64, n),
-		mask:       uint32(n - 1),
+		blockMask:  uint32(n/8 - 1),
 		sampleSize: 10 * max(capacity, 8),
 	}
 }
 
-var seeds = [4]uint32{0x9e3779b9, 0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f}
-
 // slot returns the word index and bit shift of counter i for fingerprint h.
 func (s *Sketch) slot(h uint32, i int) (uint32, uint) {
-	x := (h ^ seeds[i]) * 0x2c1b3c6d
-	x ^= x >> 15
-	x *= 0x297a2d39
+	x := h * 0x9e3779b9
 	x ^= x >> 16
-	// The top 4 bits choose one of the 16 nibbles in the word.
-	return x & s.mask, uint(x>>28) << 2
+	block := (x & s.blockMask) << 3
+	// Bits 16..31 of a second mix choose, per counter, the word in its
+	// pair (1 bit) and the nibble in the word (4 bits).
+	y := (h ^ 0x85ebca6b) * 0xc2b2ae35
+	y ^= y >> 15
+	sel := y >> (uint(i) * 5)
+	return block + uint32(i)*2 + (sel & 1), uint((sel>>1)&15) << 2
 }
 
 // Increment records one occurrence of h.
