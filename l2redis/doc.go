@@ -4,7 +4,9 @@
 //
 // It knows nothing about schemas or Go structs, and it works with any
 // redis.UniversalClient from go-redis v9: standalone (*redis.Client),
-// Sentinel (redis.NewFailoverClient) and Cluster (*redis.ClusterClient).
+// Sentinel (redis.NewFailoverClient) and Cluster (*redis.ClusterClient). The
+// tests run every operation on all three, against real redis-server
+// processes.
 //
 // # Construction
 //

@@ -10,10 +10,10 @@ import (
 )
 
 var (
-	// ErrNotFound is returned by Get, GetOrLease's callers via Get, TTL,
-	// GetResult and the other reads when the key is absent. redis.Nil never
-	// escapes this package: it always becomes ErrNotFound. A key that holds
-	// only a fill lease (see [Store.GetOrLease]) is absent too.
+	// ErrNotFound is returned by Get, TTL and GetResult when the key is
+	// absent. redis.Nil never escapes this package: it always becomes
+	// ErrNotFound. A key that holds only a fill lease (see
+	// [Store.GetOrLease]) is absent too.
 	ErrNotFound = errors.New("l2redis: not found")
 
 	// ErrUnavailable is wrapped, together with the cause, by every error
