@@ -25,21 +25,41 @@
 //
 // # Eviction policies
 //
-// [EvictLRU] (default), [EvictLFU] and [EvictFIFO] are exact within a shard:
-// in a single goroutine they evict exactly what the textbook policy would.
-// [EvictTinyLFU] is W-TinyLFU, which admits a new entry only when a
-// frequency sketch says it is more popular than the entry it would
-// replace; it has the best hit ratio on skewed (Zipf-like) workloads.
+// [EvictLRU] (default), [EvictLFU] and [EvictFIFO] follow the textbook
+// policy within a shard. [EvictTinyLFU] is W-TinyLFU, which admits a new
+// entry only when a frequency sketch says it is more popular than the entry
+// it would replace; it has the best hit ratio on skewed (Zipf-like)
+// workloads. LFU counts saturate at 64.
+//
+// One approximation buys read speed: a read of an entry that the policy
+// settled very recently (an LRU entry promoted within the last
+// MaxEntries/16 policy updates, an LFU entry at the top count, a TinyLFU
+// entry promoted into its protected segment likewise) is not replayed to
+// the policy. Measured on a Zipf(1.01) stream over 1M keys, LRU then hits
+// 60.05% at 10k entries and 77.97% at 100k, against 60.29% and 78.00% for
+// exact LRU. FIFO never reorders, so reads cost it nothing.
 //
 // # Read path
 //
-// Get takes the shard's read lock only to look the key up and copy the
-// value, and never allocates. It does not reorder the policy's lists
-// itself: it appends the slot to a small lossy per-shard buffer, which is
-// replayed in order under the write lock by the next writer (before it
-// evicts anything) or by the reader that fills the buffer, if the lock is
-// free. Under heavy contention a read can be dropped from the buffer, which
-// only makes the eviction order slightly less exact.
+// Get never allocates and never waits for another reader. Each shard has a
+// reader-biased lock: a reader marks itself in the stripe of the processor
+// it runs on and checks that no writer is active, so concurrent reads of
+// one shard from different processors write different cache lines. (The
+// processor index comes from the runtime's procPin, reached by
+// go:linkname as sync.Pool does; it is the module's only use of runtime
+// internals.) Hits and misses are counted in the same stripe. A read does
+// not reorder the policy's lists itself: it appends the slot to the
+// stripe's small lossy buffer, which is replayed in order under the write
+// lock by the next writer (before it evicts anything) or by the reader that
+// fills the buffer, if the lock is free. Under contention a read can be
+// dropped from the buffer, which only makes the eviction order slightly
+// less exact.
+//
+// Writers take the shard exclusively: they wait for readers in progress to
+// leave (read sections are a hash probe and a copy) and readers arriving
+// meanwhile wait for them. Each shard indexes its entries with its own
+// open-addressing table keyed by the cache's hash, so an operation hashes
+// its key once.
 //
 // # Expiry
 //

@@ -11,8 +11,9 @@ package l1mem
 
 const (
 	indexMinSize = 8
-	// The index grows when it would be more than 13/16 full.
-	indexLoadNum, indexLoadDen = 13, 16
+	// The index grows when it would be more than 3/4 full: linear probing
+	// slows down sharply for misses beyond that.
+	indexLoadNum, indexLoadDen = 3, 4
 )
 
 func slotOf(h uint64, i int32) uint64 { return h&^(1<<32-1) | uint64(uint32(i)+1) }

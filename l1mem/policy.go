@@ -56,7 +56,7 @@ func growNodes(n []ilist.Node, size int) []ilist.Node {
 	if size <= cap(n) {
 		return n[:size]
 	}
-	m := make([]ilist.Node, size, max(size, 2*cap(n)))
+	m := make([]ilist.Node, size)
 	copy(m, n)
 	return m
 }

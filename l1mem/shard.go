@@ -175,10 +175,26 @@ func (s *shard[K, V]) alloc() int32 {
 		s.free = s.free[:n-1]
 		return i
 	}
+	if len(s.entries) == cap(s.entries) {
+		s.growSlab()
+	}
 	i := int32(len(s.entries))
-	s.entries = append(s.entries, entry[K, V]{})
-	s.pol.grow(len(s.entries))
+	s.entries = s.entries[:i+1]
 	return i
+}
+
+// growSlab doubles the slab, but never past what a bounded shard can hold
+// (capacity+1: W-TinyLFU admits before it evicts), and sizes the policy's
+// nodes to match.
+func (s *shard[K, V]) growSlab() {
+	n := max(8, 2*cap(s.entries))
+	if s.capacity > 0 {
+		n = min(n, s.capacity+1)
+	}
+	e := make([]entry[K, V], len(s.entries), n)
+	copy(e, s.entries)
+	s.entries = e
+	s.pol.grow(n)
 }
 
 // insert adds a new key (known absent) and evicts down to capacity.
