@@ -326,7 +326,11 @@ func TestSetWithTTLRejectsNegative(t *testing.T) {
 func TestZeroAllocations(t *testing.T) {
 	for _, p := range allPolicies {
 		t.Run(p.String(), func(t *testing.T) {
-			c := mustNew(t, &l1mem.Options[string, int]{MaxEntries: 1000, Eviction: p, DefaultTTL: time.Hour})
+			evicted := 0
+			c := mustNew(t, &l1mem.Options[string, int]{
+				MaxEntries: 1000, Eviction: p, DefaultTTL: time.Hour,
+				OnEvict: func(string, int, l1mem.EvictReason) { evicted++ },
+			})
 			keys := make([]string, 64)
 			for i := range keys {
 				keys[i] = fmt.Sprintf("key-%d", i)
@@ -338,6 +342,9 @@ func TestZeroAllocations(t *testing.T) {
 			}
 			if a := testing.AllocsPerRun(1000, func() { c.Set(keys[i%64], i); i++ }); a != 0 {
 				t.Errorf("Set of an existing key allocates %v", a)
+			}
+			if evicted < 1000 {
+				t.Errorf("OnEvict saw %d replacements", evicted)
 			}
 		})
 	}

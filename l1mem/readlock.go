@@ -12,7 +12,7 @@ const (
 	// nStripes is the number of reader stripes per shard.
 	nStripes = 4
 	// stripeSlots is the size of each stripe's read buffer.
-	stripeSlots = 16
+	stripeSlots = 32
 
 	readerMask = 1<<32 - 1
 	hitOne     = 1 << 32
@@ -34,7 +34,7 @@ type stripe struct {
 	head   atomic.Uint64 // read-buffer tickets issued
 	tail   uint64        // first ticket not yet drained; written under the exclusive lock
 	buf    [stripeSlots]uint64
-	_      [32]byte
+	_      [32]byte // 320 bytes: no line shared with the next stripe
 }
 
 // readLock is a reader-biased lock (a striped "big reader" lock). A reader

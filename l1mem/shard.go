@@ -61,13 +61,13 @@ type shard[K comparable, V any] struct {
 	// Written by readers.
 	lk readLock
 
-	// Read by readers, written under the exclusive lock.
+	// Read by readers, written under the exclusive lock: exactly one
+	// cache line, after the lock's whole lines.
 	index   []uint64 // see index.go
 	entries []entry[K, V]
 	track   bool   // readers record hits in the stripe buffers
 	tick    uint32 // advanced by every policy update
 	skip    uint32 // reads within skip ticks of settling are not recorded
-	_       [64]byte
 
 	// Only under the exclusive lock (or atomics read by Stats).
 	pol         policy
@@ -82,6 +82,7 @@ type shard[K comparable, V any] struct {
 
 	epochs [epochSlots]uint64 // see epoch.go; under the lock
 	floor  uint64
+	_      [24]byte // a whole number of cache lines per shard
 }
 
 func (s *shard[K, V]) init(p EvictionPolicy, capacity int) {
