@@ -2,14 +2,92 @@
 // behind one API.
 //
 // A program registers a tagged struct once and then reads and writes records
-// by id; Strata fills the faster tiers on a miss, writes through (or behind)
-// to the slower ones, and broadcasts invalidations so that every instance of a
-// service converges on the value held by the source of truth.
+// by id; Strata serves reads from the fastest tier that has the record, fills
+// the faster tiers on a miss, writes through to the slower ones, and
+// broadcasts invalidations so that every instance of a service converges on
+// what the source of truth holds.
 //
-// The DataStore itself is still being built (it composes the tier modules
-// codec, l1mem, l2redis, l3postgres and migrate). What exists so far is the
-// foundation it stands on: Config with its defaults and validation, Schema
-// and its policies, the error catalogue, struct-tag parsing with the Go to
-// PostgreSQL type mapping, the Query builder, AES-256-GCM sealing of
-// encrypted fields, and the snapshot copier that keeps L1 private.
+// # Lifecycle
+//
+//	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: dsn, RedisAddr: addr})
+//	defer ds.Close()
+//	err = ds.Register(strata.Schema{Name: "players", Model: &Player{}})
+//	err = ds.Migrate(ctx)
+//	err = ds.Set(ctx, "players", "p1", &Player{ID: "p1"})
+//	p, err := strata.GetTyped[Player](ctx, ds, "players", "p1")
+//
+// Config{} (no DSN, no address) is a working in-memory store: L1 is then the
+// only copy of the data, so its entries neither expire nor get evicted.
+// Without PostgresDSN there is no L3 and operations that need SQL (Search,
+// Count, Migrate) return ErrL3Unavailable; a schema can also opt out of L3
+// with PostgresPolicy.Disabled, which makes Redis its source of truth (its
+// keys then never expire).
+//
+// # Models and tags
+//
+// A model is a struct with exactly one string field tagged
+// `strata:"primary_key"`. Options are comma separated without spaces:
+// primary_key, unique, index, nullable, omit_cache, omit_l1, default:X,
+// auto_now_add, auto_now, encrypted, and "-" to ignore a field. Column
+// names are the snake_case field names; Go types map to string -> TEXT,
+// int/int8-64/uint8-32 -> BIGINT, float32/64 -> DOUBLE PRECISION, bool ->
+// BOOLEAN, time.Time -> TIMESTAMPTZ, []byte -> BYTEA, structs, maps and
+// slices -> JSONB; a pointer maps like its element and is nullable, and so
+// are slices and maps (a nil one is stored as NULL, keeping nil and empty
+// apart). uint, uint64, interfaces, channels and functions are refused.
+// Anonymous struct fields are flattened. A default:X is turned into a quoted
+// SQL literal (never raw tag text), and a zero field gets X when written.
+//
+// Times are stored as PostgreSQL stores them — UTC, microsecond precision —
+// in every tier, and Set writes the normalised times (and auto_now,
+// auto_now_add and default values) back into the struct it was given.
+//
+// # What a read returns
+//
+// Get and GetTyped return the same value whichever tier serves them: every
+// field except omit_cache fields (left zero) and "-" fields. An omit_cache
+// field lives in PostgreSQL only; read it with Search (optionally with
+// Query.ForceL3 and Query.Fields), which returns full rows from L3. A schema
+// with omit_l1 fields keeps them out of process memory by not serving reads
+// from L1 at all (L2 holds the whole cached record); without any lower tier,
+// omit_l1 cannot apply and is ignored. Values are private: Strata copies what
+// Set receives and what Get returns, so no caller can change a cached value.
+// An L1 hit runs no codec, and GetTyped of a struct without pointers, slices
+// or maps allocates nothing.
+//
+// # Consistency
+//
+// Reads collapse concurrent misses of one key into one load. An L2 miss
+// takes a lease before reading L3, and the L2 fill is a compare-and-set that
+// succeeds only while the lease stands, so a reader can never install a row
+// older than a write or delete that came after it started. L1 fills are
+// guarded the same way by l1mem's per-key epochs. Every write publishes one
+// invalidation message; every instance drops the named L1 entries on
+// receipt, and drops its whole L1 whenever its subscription is
+// (re-)established or a sequence gap shows a message was lost. When Redis
+// fails during a write that PostgreSQL accepted, the write succeeds and the
+// key is deleted from Redis as soon as it answers again. Search fills L1 only
+// when no write overlapped the query, and never L2.
+//
+// # Encryption
+//
+// With a 32-byte Config.EncryptionKey, fields tagged encrypted (strings
+// only) are sealed with AES-256-GCM before they reach PostgreSQL, with a
+// random nonce per write and the table, column and primary key as associated
+// data: a ciphertext moved to another row or column fails to open
+// (ErrDecodeFailed). L1 and L2 hold the plaintext. Without a key the tag is
+// ignored.
+//
+// # Errors
+//
+// Every error wraps one of the package's sentinels (ErrNotFound,
+// ErrSchemaNotFound, ErrInvalidModel, ErrL3Unavailable, ...); test with
+// errors.Is. Bad input is an error, never a panic; a hook that panics yields
+// ErrHookPanic.
+//
+// # Not built yet
+//
+// WriteBehind (a schema in that mode writes through for now), SetMany,
+// GetMany, transactions, SearchCached and the cache-control calls
+// (Invalidate, InvalidateAll, WarmCache, FlushDirty) come with a later issue.
 package strata

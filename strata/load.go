@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/l3postgres"
@@ -42,11 +43,13 @@ func notFound(st *schemaState, id string) error {
 // loadLower reads id from L2, else from L3, filling L2 under a lease.
 func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string) (any, error) {
 	var lease l2redis.Lease
-	if ds.l2 != nil {
+	if ds.l2 != nil && !ds.settleL2(ctx, st.key(id)) {
 		// A plain GET first: hits, the common case, cost one round trip and
 		// no script. Only a miss takes a lease (which also returns a value a
 		// concurrent fill may have stored meanwhile).
+		start := time.Now()
 		data, err := ds.l2.Get(ctx, st.key(id))
+		ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "get", time.Since(start))
 		if err == nil {
 			ds.cfg.Metrics.Hit(st.Name, metrics.TierL2)
 			return ds.decodeL2(st, id, data)
@@ -80,7 +83,10 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string) 
 	}
 	rec := reflect.New(st.model.typ)
 	targets, finish := ds.scanTargets(st, rec.Elem(), nil)
-	if err := st.l3.GetByID(ctx, id, targets...); err != nil {
+	start := time.Now()
+	err := st.l3.GetByID(ctx, id, targets...)
+	ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, "get", time.Since(start))
+	if err != nil {
 		if errors.Is(err, l3postgres.ErrNotFound) {
 			ds.cfg.Metrics.Miss(st.Name, metrics.TierL3)
 			return nil, notFound(st, id)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/strata/metrics"
@@ -165,12 +166,16 @@ func (ds *DataStore) writeTiers(ctx context.Context, st *schemaState, id string,
 		if err != nil {
 			return err
 		}
-		if err := st.l3.Upsert(ctx, vals...); err != nil {
+		start := time.Now()
+		err = st.l3.Upsert(ctx, vals...)
+		ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, "set", time.Since(start))
+		if err != nil {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "set")
 			return l3Error(err)
 		}
 	}
 	if ds.l2 != nil {
+		ds.settleL2(ctx, st.key(id))
 		if err := ds.writeL2(ctx, st, id, rec); err != nil {
 			return err
 		}
@@ -199,7 +204,10 @@ func (ds *DataStore) writeL2(ctx context.Context, st *schemaState, id string, re
 	if st.l3 == nil {
 		ttl = l2redis.NoExpiry // the only durable copy must not expire
 	}
-	if err := ds.l2.Set(ctx, st.key(id), data, ttl); err != nil {
+	start := time.Now()
+	err = ds.l2.Set(ctx, st.key(id), data, ttl)
+	ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "set", time.Since(start))
+	if err != nil {
 		ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "set")
 		if st.l3 == nil {
 			return fmt.Errorf("%w: %w", ErrL2Unavailable, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/AndrewDonelson/strata/l2redis"
@@ -115,6 +116,7 @@ func (ds *DataStore) onResubscribe(ev l2redis.ResubscribeEvent) {
 // staleL2 remembers Redis keys whose update failed while L3 took a write:
 // they may hold an old value, so they are deleted as soon as Redis answers.
 type staleL2 struct {
+	n    atomic.Int64 // len(keys), readable without the lock
 	mu   sync.Mutex
 	keys map[string]struct{}
 }
@@ -125,6 +127,7 @@ func (s *staleL2) add(key string) {
 		s.keys = map[string]struct{}{}
 	}
 	s.keys[key] = struct{}{}
+	s.n.Store(int64(len(s.keys)))
 	s.mu.Unlock()
 }
 
@@ -136,13 +139,29 @@ func (s *staleL2) take() []string {
 		keys = append(keys, k)
 	}
 	s.keys = nil
+	s.n.Store(0)
 	return keys
 }
 
-func (s *staleL2) len() int {
+func (s *staleL2) has(key string) bool {
+	if s.n.Load() == 0 {
+		return false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.keys)
+	_, ok := s.keys[key]
+	return ok
+}
+
+// settleL2 runs before this instance uses Redis: while keys are remembered
+// as possibly stale it tries to delete them, and it reports whether key may
+// still be stale (then the caller must not read it from Redis).
+func (ds *DataStore) settleL2(ctx context.Context, key string) (stale bool) {
+	if ds.stale.n.Load() == 0 {
+		return false
+	}
+	ds.retryStaleL2(ctx)
+	return ds.stale.has(key)
 }
 
 // retryStaleL2 deletes the remembered keys; those it cannot delete are kept.

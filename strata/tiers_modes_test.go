@@ -1,0 +1,211 @@
+package strata_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/AndrewDonelson/strata/strata"
+	"github.com/AndrewDonelson/strata/strata/internal/testenv"
+)
+
+type Session struct {
+	ID     string `strata:"primary_key"`
+	UserID string
+	Data   map[string]string
+}
+
+// A schema that opts out of L3 lives in Redis: keys without TTL, visible to
+// every instance, and Search/Count need L3.
+func TestRedisOnlySchema(t *testing.T) {
+	t.Parallel()
+	addr := testenv.RedisAddr(t)
+	ctx := ctxT(t)
+	name := "sess_" + testenv.Suffix()
+	open := func() *strata.DataStore {
+		ds, err := strata.NewDataStore(strata.Config{RedisAddr: addr, PostgresDSN: testenv.PostgresDSN(t), InvalidationChannel: "strata:test:" + name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ds.Close() })
+		if err := ds.Register(strata.Schema{Name: name, Model: &Session{}, L3: strata.PostgresPolicy{Disabled: true}}); err != nil {
+			t.Fatal(err)
+		}
+		return ds
+	}
+	a, b := open(), open()
+	if err := a.Set(ctx, name, "s1", &Session{ID: "s1", UserID: "u1", Data: map[string]string{"k": "v"}}); err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	defer rdb.Del(context.Background(), "strata:"+name+":s1")
+	if ttl, err := rdb.TTL(ctx, "strata:"+name+":s1").Result(); err != nil || ttl != -1 {
+		t.Errorf("TTL of a Redis-only record = %v, %v; want none (-1)", ttl, err)
+	}
+	got, err := strata.GetTyped[Session](ctx, b, name, "s1")
+	if err != nil || got.UserID != "u1" || got.Data["k"] != "v" {
+		t.Errorf("other instance Get = %+v, %v", got, err)
+	}
+	if err := a.Delete(ctx, name, "s1"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b to drop s1", func() bool { return !b.L1Has(name, "s1") })
+	if _, err := strata.GetTyped[Session](ctx, b, name, "s1"); !errors.Is(err, strata.ErrNotFound) {
+		t.Errorf("Get after Delete: %v", err)
+	}
+	if _, err := a.Count(ctx, name, nil); !errors.Is(err, strata.ErrL3Unavailable) {
+		t.Errorf("Count on a Redis-only schema: %v", err)
+	}
+}
+
+// PostgreSQL without Redis: the tiers are L1 and L3.
+func TestPostgresOnlyStore(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PostgresDSN(t)
+	ctx := ctxT(t)
+	name := "pgonly_" + testenv.Suffix()
+	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	if err := ds.Register(strata.Schema{Name: name, Model: &Account{}, WriteMode: strata.WriteThroughL1Async}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	defer conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+
+	if err := ds.Set(ctx, name, "a", &Account{ID: "a", Username: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if ds.L1Has(name, "a") {
+		t.Error("WriteThroughL1Async filled L1 on write")
+	}
+	if got, err := strata.GetTyped[Account](ctx, ds, name, "a"); err != nil || got.Username != "a" {
+		t.Fatalf("Get = %+v, %v", got, err)
+	}
+	if !ds.L1Has(name, "a") {
+		t.Error("the read did not fill L1")
+	}
+	if n, err := ds.Count(ctx, name, nil); err != nil || n != 1 {
+		t.Errorf("Count = %d, %v", n, err)
+	}
+}
+
+// recorder counts hits per tier.
+type recorder struct {
+	mu   sync.Mutex
+	hits map[string]int
+}
+
+func (r *recorder) Hit(_, tier string)                            { r.mu.Lock(); r.hits[tier]++; r.mu.Unlock() }
+func (r *recorder) Miss(string, string)                           {}
+func (r *recorder) Latency(string, string, string, time.Duration) {}
+func (r *recorder) Error(string, string, string)                  {}
+
+func TestMetricsPerTier(t *testing.T) {
+	t.Parallel()
+	tt := newTiered(t)
+	ctx := ctxT(t)
+	rec := &recorder{hits: map[string]int{}}
+	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey, InvalidationChannel: tt.channel, Metrics: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	if err := ds.Register(strata.Schema{Name: tt.schema, Model: &Account{}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tt.ds.Set(ctx, tt.schema, "m", &Account{ID: "m", Username: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	tt.rdb.Del(ctx, "strata:"+tt.schema+":m")
+	for range 3 { // L3, then L1, L1
+		if _, err := strata.GetTyped[Account](ctx, ds, tt.schema, "m"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds.DropL1(tt.schema, "m")
+	if _, err := strata.GetTyped[Account](ctx, ds, tt.schema, "m"); err != nil { // L2
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.hits["l3"] != 1 || rec.hits["l2"] != 1 || rec.hits["l1"] < 2 {
+		t.Errorf("hits per tier = %v, want l3:1 l2:1 l1:2+", rec.hits)
+	}
+}
+
+// While Redis refuses writes, a Set that PostgreSQL accepts still succeeds;
+// once Redis answers, the old value it still holds is deleted before anyone
+// on this instance reads it, and the next use of Redis removes it for all.
+func TestRedisWriteFailureDoesNotLeaveStaleValue(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PostgresDSN(t)
+	addr := testenv.StartRedis(t)
+	ctx := ctxT(t)
+	name := "outage_" + testenv.Suffix()
+	open := func() *strata.DataStore {
+		ds, err := strata.NewDataStore(strata.Config{
+			PostgresDSN: dsn, RedisAddr: addr, InvalidationChannel: "strata:test:" + name,
+			L2Pool: strata.L2PoolConfig{ReadTimeout: 150 * time.Millisecond, WriteTimeout: 150 * time.Millisecond},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ds.Close() })
+		if err := ds.Register(strata.Schema{Name: name, Model: &Account{}}); err != nil {
+			t.Fatal(err)
+		}
+		return ds
+	}
+	ds := open()
+	if err := ds.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pg, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close(context.Background())
+	defer pg.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+
+	if err := ds.Set(ctx, name, "x", &Account{ID: "x", Username: "before"}); err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	if err := rdb.Do(ctx, "CLIENT", "PAUSE", "1500", "WRITE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.Set(ctx, name, "x", &Account{ID: "x", Username: "after"}); err != nil {
+		t.Fatalf("Set while Redis refuses writes: %v (PostgreSQL accepted it, so it must succeed)", err)
+	}
+	if v, _ := rdb.Get(ctx, "strata:"+name+":x").Bytes(); len(v) == 0 {
+		t.Fatal("the paused Redis should still hold the old value (the test would prove nothing)")
+	}
+	waitFor(t, "the pause to end", func() bool { return rdb.Set(ctx, "strata:probe:"+name, "1", time.Second).Err() == nil })
+	ds.DropL1(name, "x")
+	got, err := strata.GetTyped[Account](ctx, ds, name, "x")
+	if err != nil || got.Username != "after" {
+		t.Fatalf("after the outage the writer reads %+v, %v; want after", got, err)
+	}
+	fresh := open()
+	got, err = strata.GetTyped[Account](ctx, fresh, name, "x")
+	if err != nil || got.Username != "after" {
+		t.Errorf("after the outage another instance reads %+v, %v; want after", got, err)
+	}
+}
