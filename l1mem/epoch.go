@@ -1,5 +1,10 @@
 package l1mem
 
+import (
+	"fmt"
+	"time"
+)
+
 // epochSlots is the number of invalidation counters per shard. Keys of a
 // shard share them by hash, so a write to one key can make a fill of
 // another key in the same slot fail; it can never make a stale fill
@@ -36,6 +41,20 @@ func (c *Cache[K, V]) Epoch(key K) uint64 {
 // GetOrLoad) do not invalidate, so concurrent fills of one key do not
 // refuse each other. Eviction and expiry do not invalidate either.
 func (c *Cache[K, V]) SetIfEpoch(key K, value V, epoch uint64) bool {
+	return c.setIfEpoch(key, value, epoch, c.deadline(c.ttl))
+}
+
+// SetIfEpochWithTTL is [Cache.SetIfEpoch] with a per-entry TTL (0 means
+// the entry never expires). A negative ttl is an error wrapping
+// [ErrInvalidTTL] and stores nothing.
+func (c *Cache[K, V]) SetIfEpochWithTTL(key K, value V, ttl time.Duration, epoch uint64) (bool, error) {
+	if ttl < 0 {
+		return false, fmt.Errorf("%w: %v is negative", ErrInvalidTTL, ttl)
+	}
+	return c.setIfEpoch(key, value, epoch, c.deadline(int64(ttl))), nil
+}
+
+func (c *Cache[K, V]) setIfEpoch(key K, value V, epoch uint64, exp int64) bool {
 	h := c.hash(key)
 	s := c.shardOf(h)
 	var ev evictList[K, V]
@@ -43,7 +62,7 @@ func (c *Cache[K, V]) SetIfEpoch(key K, value V, epoch uint64) bool {
 	s.lk.lock()
 	ok := s.epoch(h) == epoch
 	if ok {
-		s.put(key, h, value, c.deadline(c.ttl), &ev, collect)
+		s.put(key, h, value, exp, &ev, collect)
 	}
 	s.lk.unlock()
 	if collect {

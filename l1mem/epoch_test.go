@@ -1,7 +1,9 @@
 package l1mem_test
 
 import (
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/AndrewDonelson/strata/l1mem"
 )
@@ -71,5 +73,27 @@ func TestEpochMostlyIndependentOfOtherKeys(t *testing.T) {
 	}
 	if ok < 900 {
 		t.Fatalf("only %d of 1000 fills survived one unrelated write each", ok)
+	}
+}
+
+func TestSetIfEpochWithTTL(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	c := mustNew(t, &l1mem.Options[string, int]{Clock: clk, DisableSweep: true})
+	if _, err := c.SetIfEpochWithTTL("k", 1, -time.Second, c.Epoch("k")); !errors.Is(err, l1mem.ErrInvalidTTL) {
+		t.Fatalf("negative ttl: err = %v", err)
+	}
+	ok, err := c.SetIfEpochWithTTL("k", 1, time.Second, c.Epoch("k"))
+	if !ok || err != nil {
+		t.Fatalf("fresh fill = %v, %v", ok, err)
+	}
+	clk.Advance(time.Second)
+	if c.Has("k") {
+		t.Fatal("per-entry ttl of a fill ignored")
+	}
+	e := c.Epoch("k")
+	c.Delete("k")
+	if ok, _ := c.SetIfEpochWithTTL("k", 2, 0, e); ok {
+		t.Fatal("stale fill accepted")
 	}
 }
