@@ -34,6 +34,7 @@ type DataStore struct {
 	l3    *l3postgres.DB    // nil without PostgreSQL
 	mig   *migrate.Migrator // nil without PostgreSQL
 	stale staleL2
+	bg    sync.WaitGroup // background L2 fills
 }
 
 // NewDataStore validates cfg, applies its defaults and connects the tiers it
@@ -67,6 +68,7 @@ func (ds *DataStore) Close() error {
 		for _, st := range *ds.schemas.Load() {
 			errs = append(errs, st.close())
 		}
+		ds.bg.Wait()
 		errs = append(errs, ds.closeTiers())
 		ds.closeErr = errors.Join(errs...)
 	})

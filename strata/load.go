@@ -104,8 +104,7 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string) 
 	}
 	if lease.Valid() && !testDisableL2Lease {
 		if data, err := ds.encodeL2(st, rec.Elem()); err == nil {
-			// A refused fill means a write or delete came first: nothing to do.
-			_, _ = ds.l2.Fill(ctx, lease, data, st.l2TTL)
+			ds.fillL2(st, lease, data)
 		}
 	} else if testDisableL2Lease && ds.l2 != nil {
 		if data, err := ds.encodeL2(st, rec.Elem()); err == nil {
@@ -123,6 +122,22 @@ var (
 	testHookAfterL3Read func(schema, id string)
 	testDisableL2Lease  bool
 )
+
+// fillL2 stores an L3 read in Redis under its lease, off the caller's path:
+// the reader does not wait for a round trip whose only purpose is to serve
+// later reads. A refused fill means a write or delete came first, which is
+// exactly what the lease is for. Close waits for fills in flight.
+func (ds *DataStore) fillL2(st *schemaState, lease l2redis.Lease, data []byte) {
+	ds.bg.Add(1)
+	go func() {
+		defer ds.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := ds.l2.Fill(ctx, lease, data, st.l2TTL); err != nil {
+			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "fill")
+		}
+	}()
+}
 
 // l3Error maps an l3postgres error to Strata's.
 func l3Error(err error) error {
