@@ -163,7 +163,7 @@ func (s *shard[K, V]) put(key K, h uint64, value V, exp int64, ev *evictList[K, 
 			ev.add(key, e.val, ReasonReplaced)
 		}
 		e.val, e.expires = value, exp
-		if s.track {
+		if s.wants(e) {
 			s.hit(i)
 		}
 		return
