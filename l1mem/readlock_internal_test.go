@@ -53,7 +53,7 @@ func TestReadLockFoldsHits(t *testing.T) {
 	var l readLock
 	st := &l.stripes[0]
 	st.state.Store(uint64(1<<31-1) << 32) // one hit short of folding
-	st.state.Add(1)                        // a reader enters
+	st.state.Add(1)                       // a reader enters
 	l.runlock(st, outcomeHit)
 	if h, _ := l.counts(); h != 1<<31 {
 		t.Fatalf("hits = %d after folding, want %d", h, uint64(1<<31))
