@@ -1,18 +1,40 @@
 module github.com/AndrewDonelson/strata/tools
 
-go 1.24.0
+go 1.26.0
 
 require (
-	github.com/AndrewDonelson/strata/l1mem v0.0.0
+	github.com/AndrewDonelson/strata/l1mem v0.0.0-00010101000000-000000000000
 	github.com/dgraph-io/ristretto/v2 v2.4.2
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/maypok86/otter/v2 v2.4.0
+	gonum.org/v1/plot v0.17.0
+)
+
+require (
+	codeberg.org/go-fonts/liberation v0.5.0 // indirect
+	codeberg.org/go-latex/latex v0.2.0 // indirect
+	codeberg.org/go-pdf/fpdf v0.11.1 // indirect
+	git.sr.ht/~sbinet/gg v0.7.0 // indirect
+	github.com/ajstarks/svgo v0.0.0-20211024235047-1546f124cd8b // indirect
+	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0 // indirect
+	golang.org/x/image v0.30.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
 )
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dustin/go-humanize v1.0.1 // indirect
-	golang.org/x/sys v0.36.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
 )
 
 replace github.com/AndrewDonelson/strata/l1mem => ../l1mem
+
+replace github.com/AndrewDonelson/strata/codec => ../codec
+
+replace github.com/AndrewDonelson/strata/l2redis => ../l2redis
+
+replace github.com/AndrewDonelson/strata/l3postgres => ../l3postgres
+
+replace github.com/AndrewDonelson/strata/migrate => ../migrate
+
+replace github.com/AndrewDonelson/strata/strata => ../strata

@@ -1,0 +1,158 @@
+package benchkit
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// Table is a terminal table with aligned columns.
+type Table struct {
+	header []string
+	right  []bool
+	rows   [][]string // a nil row is a separator
+}
+
+// NewTable starts a table with the given column headers. A header that
+// starts with '>' (which is not printed) marks a right-aligned column, for
+// numbers.
+func NewTable(header ...string) *Table {
+	t := &Table{}
+	for _, h := range header {
+		r := strings.HasPrefix(h, ">")
+		t.header = append(t.header, strings.TrimPrefix(h, ">"))
+		t.right = append(t.right, r)
+	}
+	return t
+}
+
+// Row appends a row; missing cells are empty, extra cells are dropped.
+func (t *Table) Row(cells ...string) {
+	row := make([]string, len(t.header))
+	copy(row, cells)
+	t.rows = append(t.rows, row)
+}
+
+// Separator appends a horizontal rule.
+func (t *Table) Separator() { t.rows = append(t.rows, nil) }
+
+// Render writes the table to w, two spaces between columns.
+func (t *Table) Render(w io.Writer) error {
+	widths := make([]int, len(t.header))
+	for i, h := range t.header {
+		widths[i] = utf8.RuneCountInString(h)
+	}
+	for _, r := range t.rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	total := 0
+	for _, wd := range widths {
+		total += wd
+	}
+	total += 2 * max(len(widths)-1, 0)
+	rule := strings.Repeat("─", total)
+	var b strings.Builder
+	line := func(cells []string) {
+		for i, c := range cells {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			if t.right[i] {
+				b.WriteString(pad + c)
+			} else if i < len(cells)-1 {
+				b.WriteString(c + pad)
+			} else {
+				b.WriteString(c) // no trailing spaces
+			}
+		}
+		b.WriteString("\n")
+	}
+	line(t.header)
+	b.WriteString(rule + "\n")
+	for _, r := range t.rows {
+		if r == nil {
+			b.WriteString(rule + "\n")
+			continue
+		}
+		line(r)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// FormatNs renders a duration given in nanoseconds with three significant
+// digits and a unit: "41.2ns", "3.08µs", "1.25ms", "2.10s".
+func FormatNs(ns float64) string {
+	switch {
+	case ns < 0:
+		return "-" + FormatNs(-ns)
+	case ns < 1e3:
+		return sig3(ns) + "ns"
+	case ns < 1e6:
+		return sig3(ns/1e3) + "µs"
+	case ns < 1e9:
+		return sig3(ns/1e6) + "ms"
+	default:
+		return sig3(ns/1e9) + "s"
+	}
+}
+
+func sig3(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.2f", v)
+	}
+}
+
+// FormatCount renders a rate or count compactly: "812", "12.4k", "3.10M".
+func FormatCount(v float64) string {
+	switch {
+	case v >= 1e6:
+		return sig3(v/1e6) + "M"
+	case v >= 1e3:
+		return sig3(v/1e3) + "k"
+	default:
+		return fmt.Sprintf("%.0f", v)
+	}
+}
+
+// ResultsTable lays results out one row each, with a rule between
+// workloads.
+func ResultsTable(results []Result) *Table {
+	t := NewTable("workload", "subject", ">ns/op", ">allocs/op", ">ops/s", "vs", ">ratio", "extra")
+	prev := ""
+	for i, r := range results {
+		if i > 0 && r.Workload != prev {
+			t.Separator()
+		}
+		prev = r.Workload
+		vs, ratio := r.Baseline, ""
+		switch {
+		case r.Baseline == r.Subject:
+			vs = "(baseline)"
+		case r.Ratio > 0:
+			ratio = fmt.Sprintf("%.2f×", r.Ratio)
+		}
+		var extra []string
+		if r.HitPct != nil {
+			extra = append(extra, fmt.Sprintf("hit %.2f%%", *r.HitPct))
+		}
+		if r.L3Queries != nil {
+			extra = append(extra, fmt.Sprintf("%.0f L3 queries", *r.L3Queries))
+		}
+		if r.Note != "" {
+			extra = append(extra, r.Note)
+		}
+		t.Row(r.Workload, r.Subject, FormatNs(r.NsPerOp), fmt.Sprintf("%.1f", r.AllocsPerOp),
+			FormatCount(r.OpsPerSec), vs, ratio, strings.Join(extra, "; "))
+	}
+	return t
+}

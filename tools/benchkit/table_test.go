@@ -1,0 +1,66 @@
+package benchkit_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/AndrewDonelson/strata/tools/benchkit"
+)
+
+func TestTableAligns(t *testing.T) {
+	t.Parallel()
+	tb := benchkit.NewTable("name", ">n")
+	tb.Row("a", "1")
+	tb.Separator()
+	tb.Row("long name", "1234")
+	var b strings.Builder
+	if err := tb.Render(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"name          n\n" +
+		"───────────────\n" +
+		"a             1\n" +
+		"───────────────\n" +
+		"long name  1234\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+func TestFormat(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ got, want string }{
+		{benchkit.FormatNs(41.23), "41.2ns"},
+		{benchkit.FormatNs(3081), "3.08µs"},
+		{benchkit.FormatNs(1_250_000), "1.25ms"},
+		{benchkit.FormatNs(2.1e9), "2.10s"},
+		{benchkit.FormatNs(512), "512ns"},
+		{benchkit.FormatCount(812), "812"},
+		{benchkit.FormatCount(12_400), "12.4k"},
+		{benchkit.FormatCount(3_100_000), "3.10M"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+func TestResultsTable(t *testing.T) {
+	t.Parallel()
+	rows := benchkit.Compare("l1-get", []benchkit.Measured{
+		{Subject: "l1mem", Ours: true, NsPerOp: 20},
+		{Subject: "otter", NsPerOp: 40},
+	})
+	var b strings.Builder
+	if err := benchkit.ResultsTable(rows).Render(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"l1mem", "0.50×", "(baseline)", "20.0ns", "50.0M"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
