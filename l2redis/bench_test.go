@@ -15,18 +15,22 @@ import (
 // Each benchmark has a ...Baseline sibling doing the same work with go-redis
 // directly on the same server, so that their ratio is comparable within one
 // run. The operations are single round trips on loopback, so the machine's
-// load moves both a lot: compare medians of several runs. With the devstack
-// up:
+// load moves both a lot: compare medians of several runs. They need
+// STRATA_REDIS_ADDR like every server test (it says servers may be started),
+// but run against a private redis-server:
 //
 //	go test -run '^$' -bench . -count 5 ./
 
 const benchTTL = 10 * time.Minute
 
 // benchSetup returns a raw client, a Store over it and a key prefix, with
-// n keys "<prefix><i>" holding a 100-byte value.
+// n keys "<prefix><i>" holding a 100-byte value. The server is a private
+// redis-server (see redistest.SharedServer): the devstack one is shared with
+// other test runs, whose traffic would add to the noise.
 func benchSetup(b *testing.B, n int) (*redis.Client, *l2redis.Store, string, []string) {
 	b.Helper()
-	c := redistest.Client(b)
+	c := redis.NewClient(&redis.Options{Addr: redistest.SharedServer(b).Addr})
+	b.Cleanup(func() { _ = c.Close() })
 	s, err := l2redis.New(c, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -2,6 +2,7 @@ package l2redis
 
 import (
 	"context"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 
@@ -25,13 +26,14 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if isLeaseMarker(b) {
 		return nil, ErrNotFound
 	}
+	if b == nil {
+		b = []byte{} // present but empty
+	}
 	return b, nil
 }
 
 // MGet returns the values of keys, position for position; a nil element
 // means that key is absent (a present empty value is a non-nil empty slice).
-// The values of one call share a single backing array: keeping any of them
-// keeps all of that call's bytes alive.
 // Only the keys asked are read: one MGET on a standalone server, and on a
 // cluster one MGET per hash slot, all sent in a single pipeline so each
 // master is visited once.
@@ -83,17 +85,8 @@ func (s *Store) clusterMGet(ctx context.Context, keys []string, out [][]byte) er
 }
 
 // fillValues stores MGET replies into out, at idx[i] when idx is given and at
-// i otherwise. Lease markers read as absent. The values share one buffer, so
-// a reply costs one allocation however many keys it has; each value's
-// capacity ends where it does, so appending to one never overwrites another.
+// i otherwise. Lease markers read as absent.
 func fillValues(out [][]byte, vals []any, idx []int) {
-	total := 0
-	for _, v := range vals {
-		if str, ok := v.(string); ok {
-			total += len(str)
-		}
-	}
-	buf := make([]byte, 0, total)
 	for i, v := range vals {
 		str, ok := v.(string)
 		if !ok || isLeaseMarkerString(str) {
@@ -103,10 +96,20 @@ func fillValues(out [][]byte, vals []any, idx []int) {
 		if idx != nil {
 			j = idx[i]
 		}
-		start := len(buf)
-		buf = append(buf, str...)
-		out[j] = buf[start:len(buf):len(buf)]
+		out[j] = replyBytes(str)
 	}
+}
+
+// replyBytes returns the bytes of a string go-redis decoded from a reply
+// without copying them, as go-redis's own StringCmd.Bytes does: the string
+// was allocated for this reply and nothing else refers to it once the
+// command is dropped, so the caller may keep and even modify the slice. An
+// empty value gives a non-nil empty slice.
+func replyBytes(s string) []byte {
+	if len(s) == 0 {
+		return []byte{}
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 func pick(keys []string, idx []int) []string {

@@ -41,6 +41,27 @@ func TestGetSet(t *testing.T) {
 		if _, err := s.Get(ctx, p+"absent"); !errors.Is(err, l2redis.ErrNotFound) {
 			t.Errorf("Get(absent) error = %v, want ErrNotFound", err)
 		}
+		// MGet returns the same values, an empty one as a non-nil empty
+		// slice, and each slice is the caller's to modify.
+		keys := make([]string, len(tests))
+		want := make([][]byte, len(tests))
+		for i, tt := range tests {
+			keys[i], want[i] = p+tt.name, tt.value
+		}
+		got, err := s.MGet(ctx, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("MGet mismatch (-want +got):\n%s", diff)
+		}
+		if got[1] == nil {
+			t.Errorf("MGet of an empty value gave nil, want an empty slice")
+		}
+		got[0][0] = 'J'
+		if again, _ := s.MGet(ctx, keys[:1]); string(again[0]) != "hello" {
+			t.Errorf("modifying a returned value changed the next read: %q", again[0])
+		}
 	})
 }
 

@@ -50,9 +50,15 @@ func ClusterClient(t testing.TB) *redis.ClusterClient {
 	return c
 }
 
-// Shutdown stops the shared cluster and Sentinel set-up if they were
+// Shutdown stops the shared server, cluster and Sentinel set-up that were
 // started. Call it from TestMain after m.Run.
 func Shutdown() {
+	if sharedServer.s != nil {
+		sharedServer.s.Stop()
+	}
+	if sharedServer.dir != "" {
+		_ = os.RemoveAll(sharedServer.dir)
+	}
 	if shared.cluster != nil {
 		shared.cluster.Stop()
 	}

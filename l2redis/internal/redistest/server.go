@@ -171,3 +171,28 @@ func waitPing(addr string, exited <-chan struct{}) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+var sharedServer struct {
+	once sync.Once
+	s    *Server
+	dir  string
+	err  error
+}
+
+// SharedServer returns a private redis-server for the whole test binary,
+// started on first use and stopped by [Shutdown]. Benchmarks use it so that
+// other users of the devstack server do not add to their noise.
+func SharedServer(t testing.TB) *Server {
+	t.Helper()
+	Addr(t)
+	sharedServer.once.Do(func() {
+		sharedServer.dir, sharedServer.err = os.MkdirTemp("", "l2redis-server-")
+		if sharedServer.err == nil {
+			sharedServer.s, sharedServer.err = startServer(sharedServer.dir, "", nil)
+		}
+	})
+	if sharedServer.err != nil {
+		t.Fatal(sharedServer.err)
+	}
+	return sharedServer.s
+}
