@@ -40,6 +40,9 @@ func (ds *DataStore) delete(ctx context.Context, schema, id string) error {
 			}
 			ds.stale.add(st.key(id))
 		}
+		if err := ds.bumpGeneration(ctx, st); err != nil {
+			return err
+		}
 	}
 	st.l1.Delete(id)
 	ds.publish(ctx, st, l2redis.OpDelete, id)

@@ -26,10 +26,9 @@ func (ds *DataStore) search(ctx context.Context, schema string, q *Query, destSl
 	if err != nil {
 		return err
 	}
-	sv := reflect.ValueOf(destSlice)
-	if !sv.IsValid() || sv.Kind() != reflect.Pointer || sv.IsNil() || sv.Elem().Kind() != reflect.Slice ||
-		(sv.Elem().Type().Elem() != st.model.typ && sv.Elem().Type().Elem() != st.ptrType) {
-		return fmt.Errorf("%w: schema %q searches into a *[]%s or *[]%s, got %T", ErrInvalidModel, st.Name, st.model.typ, st.ptrType, destSlice)
+	sv, err := st.sliceOf(destSlice)
+	if err != nil {
+		return err
 	}
 	if st.l3 == nil {
 		return fmt.Errorf("%w: schema %q has no PostgreSQL tier", ErrL3Unavailable, st.Name)
@@ -90,6 +89,16 @@ func (ds *DataStore) search(ctx context.Context, schema string, q *Query, destSl
 	}
 	sv.Elem().Set(out)
 	return nil
+}
+
+// sliceOf checks that destSlice is a *[]Model or *[]*Model.
+func (st *schemaState) sliceOf(destSlice any) (reflect.Value, error) {
+	sv := reflect.ValueOf(destSlice)
+	if !sv.IsValid() || sv.Kind() != reflect.Pointer || sv.IsNil() || sv.Elem().Kind() != reflect.Slice ||
+		(sv.Elem().Type().Elem() != st.model.typ && sv.Elem().Type().Elem() != st.ptrType) {
+		return reflect.Value{}, fmt.Errorf("%w: schema %q searches into a *[]%s or *[]%s, got %T", ErrInvalidModel, st.Name, st.model.typ, st.ptrType, destSlice)
+	}
+	return sv, nil
 }
 
 // SearchTyped is Search returning a []T, T being the schema's model type.

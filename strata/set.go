@@ -76,12 +76,20 @@ func (st *schemaState) prepareWrite(id string, src reflect.Value) (reflect.Value
 }
 
 // fillWriteFields applies auto_now, auto_now_add and default:X, then
-// normalises times.
+// normalises times. An auto_now_add field left zero keeps the stored
+// record's time, read through the normal read path.
 func (ds *DataStore) fillWriteFields(ctx context.Context, st *schemaState, id string, rec reflect.Value) {
+	ds.fillFields(st, rec, func() reflect.Value { return ds.storedRecord(ctx, st, id) })
+}
+
+// fillFields is fillWriteFields with the stored record supplied by known,
+// called at most once and only when an auto_now_add field is zero.
+func (ds *DataStore) fillFields(st *schemaState, rec reflect.Value, known func() reflect.Value) {
 	m := st.model
 	if m.flags&(flagAutoNow|flagAutoNowAdd) != 0 || hasDefaults(m) {
 		now := reflect.ValueOf(normalizeTime(ds.cfg.Clock.Now()))
-		var known reflect.Value // the record as L1 knows it, for auto_now_add
+		var stored reflect.Value
+		looked := false
 		for i := range m.fields {
 			f := &m.fields[i]
 			fv := fieldOf(rec, f)
@@ -89,11 +97,11 @@ func (ds *DataStore) fillWriteFields(ctx context.Context, st *schemaState, id st
 			case f.has(flagAutoNow):
 				setTime(fv, now)
 			case f.has(flagAutoNowAdd) && fv.IsZero():
-				if !known.IsValid() {
-					known = ds.storedRecord(ctx, st, id)
+				if !looked {
+					stored, looked = known(), true
 				}
-				if known.IsValid() && !fieldOf(known, f).IsZero() {
-					fv.Set(fieldOf(known, f))
+				if stored.IsValid() && !fieldOf(stored, f).IsZero() {
+					fv.Set(fieldOf(stored, f))
 				} else {
 					setTime(fv, now)
 				}
@@ -177,6 +185,9 @@ func (ds *DataStore) writeTiers(ctx context.Context, st *schemaState, id string,
 	if ds.l2 != nil {
 		ds.settleL2(ctx, st.key(id))
 		if err := ds.writeL2(ctx, st, id, rec); err != nil {
+			return err
+		}
+		if err := ds.bumpGeneration(ctx, st); err != nil {
 			return err
 		}
 	}

@@ -156,7 +156,7 @@ func TestConcurrentMissesCollapse(t *testing.T) {
 	if err := ds.WaitSubscribed(ctx); err != nil {
 		t.Fatal(err)
 	}
-	const n = 64
+	const n = 500
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for range n {

@@ -14,6 +14,10 @@ import (
 	"github.com/AndrewDonelson/strata/migrate"
 )
 
+// l2TTLJitter spreads L2 expiries by ±10% so that keys written together
+// (a SetMany, a WarmCache) do not all expire, and miss, at the same moment.
+const l2TTLJitter = 0.1
+
 // connect opens the tiers cfg names. Neither server needs to be up: calls
 // fail (or, for Redis, fall through) until it answers.
 func (ds *DataStore) connect() error {
@@ -45,7 +49,7 @@ func (ds *DataStore) connect() error {
 			DialTimeout:  c.L2Pool.DialTimeout,
 			ReadTimeout:  c.L2Pool.ReadTimeout,
 			WriteTimeout: c.L2Pool.WriteTimeout,
-		}, &l2redis.Options{DefaultTTL: c.DefaultL2TTL})
+		}, &l2redis.Options{DefaultTTL: c.DefaultL2TTL, TTLJitter: l2TTLJitter})
 		if err != nil {
 			ds.closeTiers()
 			return fmt.Errorf("%w: RedisAddr: %w", ErrInvalidConfig, err)

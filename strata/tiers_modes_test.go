@@ -138,7 +138,7 @@ func TestMetricsPerTier(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "the background L2 fill", func() bool { return tt.rdb.Exists(ctx, "strata:"+tt.schema+":m").Val() == 1 })
+	waitFor(t, "the background L2 fill", func() bool { return filled(ctx, tt.rdb, "strata:"+tt.schema+":m") })
 	ds.DropL1(tt.schema, "m")
 	if _, err := strata.GetTyped[Account](ctx, ds, tt.schema, "m"); err != nil { // L2
 		t.Fatal(err)

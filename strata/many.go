@@ -1,0 +1,300 @@
+package strata
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/AndrewDonelson/strata/l2redis"
+	"github.com/AndrewDonelson/strata/strata/metrics"
+)
+
+// SetMany writes many records of one schema: pairs maps each id to its value
+// (a *Model or Model). Every value is checked and every BeforeSet hook runs
+// before anything is written; then L3 takes all rows in one COPY-based
+// upsert (one transaction), L2 all values in one pipeline, and one
+// invalidation message names every id. The same field rules as Set apply.
+func (ds *DataStore) SetMany(ctx context.Context, schema string, pairs map[string]any) error {
+	ds.stats.sets.Add(int64(len(pairs)))
+	return ds.count(ds.setMany(ctx, schema, pairs))
+}
+
+func (ds *DataStore) setMany(ctx context.Context, schema string, pairs map[string]any) error {
+	st, err := ds.begin(ctx, schema)
+	if err != nil {
+		return err
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(pairs))
+	recs := make([]reflect.Value, 0, len(pairs))
+	srcs := make([]reflect.Value, 0, len(pairs))
+	for id, v := range pairs {
+		src, err := st.valueOf(v)
+		if err != nil {
+			return fmt.Errorf("id %q: %w", id, err)
+		}
+		rec, err := st.prepareWrite(id, src)
+		if err != nil {
+			return err
+		}
+		if err := st.beforeSet(ctx, rec.Addr().Interface()); err != nil {
+			return fmt.Errorf("id %q: %w", id, err)
+		}
+		if pk := st.pkOf(rec); pk != id {
+			return fmt.Errorf("%w: schema %q: BeforeSet changed the primary key from %q to %q", ErrInvalidModel, st.Name, id, pk)
+		}
+		ids, recs, srcs = append(ids, id), append(recs, rec), append(srcs, src)
+	}
+	known, err := ds.knownForAutoNowAdd(ctx, st, ids, recs)
+	if err != nil {
+		return err
+	}
+	for i, rec := range recs {
+		ds.fillFields(st, rec, func() reflect.Value { return known[ids[i]] })
+	}
+	if err := ds.writeManyTiers(ctx, st, ids, recs); err != nil {
+		return err
+	}
+	for i, src := range srcs {
+		if src.CanSet() {
+			st.writeBack(src, recs[i])
+		}
+		st.afterSet(ctx, recs[i].Addr().Interface())
+	}
+	return nil
+}
+
+// knownForAutoNowAdd returns, for the records whose auto_now_add fields are
+// zero, the stored record (one batched read), so their times are kept.
+func (ds *DataStore) knownForAutoNowAdd(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value) (map[string]reflect.Value, error) {
+	if st.model.flags&flagAutoNowAdd == 0 {
+		return nil, nil
+	}
+	var need []string
+	for i, rec := range recs {
+		for fi := range st.model.fields {
+			f := &st.model.fields[fi]
+			if f.has(flagAutoNowAdd) && fieldOf(rec, f).IsZero() {
+				need = append(need, ids[i])
+				break
+			}
+		}
+	}
+	if len(need) == 0 {
+		return nil, nil
+	}
+	found, err := ds.getMany(ctx, st, need)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]reflect.Value, len(found))
+	for id, snap := range found {
+		out[id] = reflect.ValueOf(snap).Elem()
+	}
+	return out, nil
+}
+
+// writeManyTiers stores recs in every tier: one upsert, one pipeline, one
+// message.
+func (ds *DataStore) writeManyTiers(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value) error {
+	defer st.writes.enter()()
+	if st.l3 != nil {
+		rows := make([][]any, len(recs))
+		for i, rec := range recs {
+			vals, err := ds.rowValues(st, ids[i], rec)
+			if err != nil {
+				return err
+			}
+			rows[i] = vals
+		}
+		start := time.Now()
+		_, err := st.l3.UpsertMany(ctx, rows)
+		ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, "setmany", time.Since(start))
+		if err != nil {
+			ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "setmany")
+			return l3Error(err)
+		}
+	}
+	if ds.l2 != nil {
+		ttl := st.l2TTL
+		if st.l3 == nil {
+			ttl = l2redis.NoExpiry
+		}
+		items := make([]l2redis.Item, len(recs))
+		for i, rec := range recs {
+			data, err := ds.encodeL2(st, rec)
+			if err != nil {
+				return err
+			}
+			items[i] = l2redis.Item{Key: st.key(ids[i]), Value: data, TTL: ttl}
+		}
+		if err := ds.l2.SetMany(ctx, items); err != nil {
+			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "setmany")
+			if st.l3 == nil {
+				return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
+			}
+			for _, it := range items {
+				ds.stale.add(it.Key)
+			}
+			ds.cfg.Logger.Warn("strata: redis write failed; the keys will be invalidated when redis answers", "schema", st.Name, "keys", len(items), "err", err)
+		}
+		if err := ds.bumpGeneration(ctx, st); err != nil {
+			return err
+		}
+	}
+	if st.useL1 {
+		for i, rec := range recs {
+			if st.WriteMode == WriteThroughL1Async {
+				st.l1.Delete(ids[i])
+			} else {
+				st.l1.Set(ids[i], st.snapshot(rec))
+			}
+		}
+	}
+	ds.publish(ctx, st, l2redis.OpSet, ids...)
+	return nil
+}
+
+// GetMany reads the records ids of schema into dest, a *map[string]Model or
+// *map[string]*Model (allocated if nil); ids that do not exist are absent
+// from it. It reads L1 first, then one MGET for the ids L1 lacks, then one
+// primary-key query (pk = ANY($1)) for the rest. Records found in L2 or L3
+// are put in L1, guarded against concurrent invalidations; L2 is filled by
+// single Gets, under their stale-set lease.
+func (ds *DataStore) GetMany(ctx context.Context, schema string, ids []string, dest any) error {
+	ds.stats.gets.Add(1)
+	return ds.count(ds.getManyInto(ctx, schema, ids, dest))
+}
+
+// GetManyTyped is GetMany returning a map of T, the schema's model type.
+func GetManyTyped[T any](ctx context.Context, ds *DataStore, schema string, ids []string) (map[string]T, error) {
+	out := map[string]T{}
+	if err := ds.GetMany(ctx, schema, ids, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (ds *DataStore) getManyInto(ctx context.Context, schema string, ids []string, dest any) error {
+	st, err := ds.begin(ctx, schema)
+	if err != nil {
+		return err
+	}
+	mv := reflect.ValueOf(dest)
+	if !mv.IsValid() || mv.Kind() != reflect.Pointer || mv.IsNil() || mv.Elem().Kind() != reflect.Map ||
+		mv.Elem().Type().Key().Kind() != reflect.String ||
+		(mv.Elem().Type().Elem() != st.model.typ && mv.Elem().Type().Elem() != st.ptrType) {
+		return fmt.Errorf("%w: schema %q reads many into a *map[string]%s or *map[string]%s, got %T", ErrInvalidModel, st.Name, st.model.typ, st.ptrType, dest)
+	}
+	found, err := ds.getMany(ctx, st, ids)
+	if err != nil {
+		return err
+	}
+	m := mv.Elem()
+	if m.IsNil() {
+		m.Set(reflect.MakeMapWithSize(m.Type(), len(found)))
+	}
+	byPtr := m.Type().Elem() == st.ptrType
+	for id, snap := range found {
+		v := reflect.New(st.model.typ)
+		st.copyOut(v.Elem(), snap)
+		if byPtr {
+			m.SetMapIndex(reflect.ValueOf(id), v)
+		} else {
+			m.SetMapIndex(reflect.ValueOf(id), v.Elem())
+		}
+	}
+	return nil
+}
+
+// getMany returns the snapshots of the ids that exist.
+func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string) (map[string]any, error) {
+	found := make(map[string]any, len(ids))
+	var missing []string
+	for _, id := range ids {
+		if id == "" {
+			return nil, fmt.Errorf("%w: schema %q: empty id", ErrMissingPrimaryKey, st.Name)
+		}
+		if _, dup := found[id]; dup {
+			continue
+		}
+		if st.useL1 {
+			if snap, ok := st.l1.Get(id); ok {
+				found[id] = snap
+				continue
+			}
+		}
+		missing = append(missing, id)
+	}
+	if len(missing) == 0 || st.l1Truth {
+		return found, nil
+	}
+	epochs := make([]uint64, len(missing))
+	for i, id := range missing {
+		epochs[i] = st.l1.Epoch(id)
+	}
+	fill := func(i int, snap any) {
+		found[missing[i]] = snap
+		if st.useL1 {
+			st.l1.SetIfEpoch(missing[i], snap, epochs[i])
+		}
+	}
+	rest := make([]int, 0, len(missing)) // positions in missing still unread
+	if ds.l2 != nil && ds.stale.n.Load() == 0 {
+		keys := make([]string, len(missing))
+		for i, id := range missing {
+			keys[i] = st.key(id)
+		}
+		vals, err := ds.l2.MGet(ctx, keys)
+		if err != nil && st.l3 == nil {
+			return nil, fmt.Errorf("%w: %w", ErrL2Unavailable, err)
+		}
+		for i := range missing {
+			if err != nil || vals[i] == nil {
+				rest = append(rest, i)
+				continue
+			}
+			snap, derr := ds.decodeL2(st, missing[i], vals[i])
+			if derr != nil {
+				return nil, derr
+			}
+			fill(i, snap)
+		}
+	} else {
+		for i := range missing {
+			rest = append(rest, i)
+		}
+	}
+	if len(rest) == 0 || st.l3 == nil {
+		return found, nil
+	}
+	want := make([]string, len(rest))
+	pos := make(map[string]int, len(rest))
+	for j, i := range rest {
+		want[j], pos[missing[i]] = missing[i], i
+	}
+	rows, err := st.l3.GetMany(ctx, want)
+	if err != nil {
+		return nil, l3Error(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		rec := reflect.New(st.model.typ).Elem()
+		targets, finish := ds.scanTargets(st, rec, nil)
+		if err := rows.Scan(targets...); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrDecodeFailed, st.Name, err)
+		}
+		if err := finish(); err != nil {
+			return nil, err
+		}
+		st.normalizeTimes(rec)
+		fill(pos[st.pkOf(rec)], st.snapshot(rec))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, l3Error(err)
+	}
+	return found, nil
+}

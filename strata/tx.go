@@ -1,0 +1,222 @@
+package strata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/AndrewDonelson/strata/l2redis"
+	"github.com/AndrewDonelson/strata/l3postgres"
+)
+
+// Tx collects writes to commit atomically in PostgreSQL, across schemas:
+//
+//	err := ds.Tx(ctx).Set("orders", o.ID, o).Delete("carts", cartID).Commit()
+//
+// Commit checks every value and runs every BeforeSet hook before anything is
+// written, then applies the writes in one PostgreSQL transaction. The caches
+// and the other instances are told only after COMMIT returns; if anything
+// fails, no cache changes at all and the error wraps ErrTxFailed (or
+// ErrTxTimeout when the context's deadline passed). IsRetryable tells a
+// serialization failure or deadlock, worth retrying, from other failures.
+// Every schema in a Tx needs an L3. A Tx is used once, from one goroutine.
+type Tx struct {
+	ds  *DataStore
+	ctx context.Context
+	ops []txOp
+}
+
+type txOp struct {
+	schema, id string
+	value      any // nil for a delete
+	del        bool
+}
+
+// Tx starts a transaction builder bound to ctx.
+func (ds *DataStore) Tx(ctx context.Context) *Tx { return &Tx{ds: ds, ctx: ctx} }
+
+// Set adds an upsert of value under id.
+func (t *Tx) Set(schema, id string, value any) *Tx {
+	t.ops = append(t.ops, txOp{schema: schema, id: id, value: value})
+	return t
+}
+
+// Delete adds a delete of id.
+func (t *Tx) Delete(schema, id string) *Tx {
+	t.ops = append(t.ops, txOp{schema: schema, id: id, del: true})
+	return t
+}
+
+// prepared is an op ready to run: its schema, and for a Set the working
+// record and its column values.
+type prepared struct {
+	txOp
+	st   *schemaState
+	src  reflect.Value
+	rec  reflect.Value
+	vals []any
+}
+
+// Commit runs the transaction; see Tx.
+func (t *Tx) Commit() error {
+	ds := t.ds
+	err := t.commit()
+	if err != nil {
+		ds.stats.errors.Add(1)
+	}
+	return err
+}
+
+func (t *Tx) commit() error {
+	ds, ctx := t.ds, t.ctx
+	if ds.closed.Load() {
+		return ErrUnavailable
+	}
+	if ds.l3 == nil {
+		return fmt.Errorf("%w: transactions need PostgreSQL", ErrL3Unavailable)
+	}
+	ops := make([]prepared, 0, len(t.ops))
+	for _, op := range t.ops {
+		st, err := ds.begin(ctx, op.schema)
+		if err != nil {
+			return err
+		}
+		if st.l3 == nil {
+			return fmt.Errorf("%w: schema %q has no PostgreSQL tier and cannot join a transaction", ErrL3Unavailable, st.Name)
+		}
+		p := prepared{txOp: op, st: st}
+		if op.del {
+			if op.id == "" {
+				return fmt.Errorf("%w: schema %q: empty id", ErrMissingPrimaryKey, st.Name)
+			}
+			ops = append(ops, p)
+			continue
+		}
+		if p.src, err = st.valueOf(op.value); err != nil {
+			return err
+		}
+		if p.rec, err = st.prepareWrite(op.id, p.src); err != nil {
+			return err
+		}
+		if err := st.beforeSet(ctx, p.rec.Addr().Interface()); err != nil {
+			return err
+		}
+		if pk := st.pkOf(p.rec); pk != op.id {
+			return fmt.Errorf("%w: schema %q: BeforeSet changed the primary key from %q to %q", ErrInvalidModel, st.Name, op.id, pk)
+		}
+		ds.fillWriteFields(ctx, st, op.id, p.rec)
+		if p.vals, err = ds.rowValues(st, op.id, p.rec); err != nil {
+			return err
+		}
+		ops = append(ops, p)
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	// Searches must not fill L1 from rows read while this runs.
+	seen := map[*schemaState]bool{}
+	for _, p := range ops {
+		if !seen[p.st] {
+			seen[p.st] = true
+			defer p.st.writes.enter()()
+		}
+	}
+	err := ds.l3.InTx(ctx, func(tx *l3postgres.Tx) error {
+		for _, p := range ops {
+			tbl := p.st.l3.On(tx)
+			var err error
+			if p.del {
+				_, err = tbl.DeleteByID(ctx, p.id)
+			} else {
+				err = tbl.Upsert(ctx, p.vals...)
+			}
+			if err != nil {
+				return fmt.Errorf("%s %q: %w", p.st.Name, p.id, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%w: %w", ErrTxTimeout, err)
+		}
+		return fmt.Errorf("%w: %w", ErrTxFailed, err)
+	}
+	t.applyToCaches(ops)
+	for _, p := range ops {
+		if !p.del {
+			if p.src.CanSet() {
+				p.st.writeBack(p.src, p.rec)
+			}
+			p.st.afterSet(ctx, p.rec.Addr().Interface())
+		}
+	}
+	return nil
+}
+
+// applyToCaches brings L2, L1 and the other instances in line with what was
+// committed. The commit already stands, so a Redis failure here is handled
+// as for any write: the keys are remembered and invalidated later.
+func (t *Tx) applyToCaches(ops []prepared) {
+	ds, ctx := t.ds, t.ctx
+	type group struct {
+		st       *schemaState
+		set, del []string
+	}
+	var groups []*group
+	byStore := map[*schemaState]*group{}
+	for _, p := range ops {
+		g := byStore[p.st]
+		if g == nil {
+			g = &group{st: p.st}
+			byStore[p.st] = g
+			groups = append(groups, g)
+		}
+		key := p.st.key(p.id)
+		if p.del {
+			g.del = append(g.del, p.id)
+			if ds.l2 != nil {
+				if err := ds.l2.Delete(ctx, key); err != nil {
+					ds.stale.add(key)
+				}
+			}
+			p.st.l1.Delete(p.id)
+			continue
+		}
+		g.set = append(g.set, p.id)
+		if ds.l2 != nil {
+			data, err := ds.encodeL2(p.st, p.rec)
+			if err == nil {
+				err = ds.l2.Set(ctx, key, data, p.st.l2TTL)
+			}
+			if err != nil {
+				ds.stale.add(key)
+			}
+		}
+		if p.st.useL1 && p.st.WriteMode != WriteThroughL1Async {
+			p.st.l1.Set(p.id, p.st.snapshot(p.rec))
+		} else {
+			p.st.l1.Delete(p.id)
+		}
+	}
+	for _, g := range groups {
+		_ = ds.bumpGeneration(ctx, g.st)
+		if len(g.set) > 0 {
+			ds.publish(ctx, g.st, l2redis.OpSet, g.set...)
+		}
+		if len(g.del) > 0 {
+			ds.publish(ctx, g.st, l2redis.OpDelete, g.del...)
+		}
+	}
+}
+
+// IsRetryable reports whether err comes from a PostgreSQL serialization
+// failure (40001) or deadlock (40P01): the whole transaction may simply be
+// run again.
+func IsRetryable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "40001" || pg.Code == "40P01")
+}
