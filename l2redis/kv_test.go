@@ -1,6 +1,7 @@
 package l2redis_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -34,8 +35,8 @@ func TestGetSet(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: Get: %v", tt.name, err)
 			}
-			if diff := cmp.Diff(tt.value, got); diff != "" {
-				t.Errorf("%s: Get mismatch (-want +got):\n%s", tt.name, diff)
+			if !bytes.Equal(tt.value, got) || got == nil {
+				t.Errorf("%s: Get = %d bytes %.20q, want %d bytes %.20q", tt.name, len(got), got, len(tt.value), tt.value)
 			}
 		}
 		if _, err := s.Get(ctx, p+"absent"); !errors.Is(err, l2redis.ErrNotFound) {
@@ -52,8 +53,10 @@ func TestGetSet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("MGet mismatch (-want +got):\n%s", diff)
+		for i := range want {
+			if !bytes.Equal(want[i], got[i]) {
+				t.Errorf("MGet[%d] = %d bytes %.20q, want %d bytes %.20q", i, len(got[i]), got[i], len(want[i]), want[i])
+			}
 		}
 		if got[1] == nil {
 			t.Errorf("MGet of an empty value gave nil, want an empty slice")
