@@ -105,5 +105,16 @@
 // Multi-key commands are split by hash slot. Lease markers live in the key
 // itself, so the fill script touches one key and works on any slot. The bus
 // uses classic PUBLISH/SUBSCRIBE, which Redis Cluster broadcasts to every
-// node.
+// node; Publish sends to the master of the channel's slot, where cluster
+// subscribers listen, so one instance's messages stay in order.
+//
+// # Testing
+//
+// Tests that need Redis read STRATA_REDIS_ADDR (set by `make test`, or by
+// `go run ./tools/cmd/devstack up`); without it they skip, and under
+// STRATA_REQUIRE_SERVERS=1 they fail instead. With it, the tests also start
+// their own redis-server processes on free loopback ports: a three-master
+// Redis Cluster, a master with a Sentinel, and private servers for the tests
+// that kill connections or stop the server, so the shared devstack server
+// is never disrupted. Every test uses its own key prefix and channel.
 package l2redis
