@@ -77,6 +77,7 @@ type ristrettoCache struct {
 func newRistretto(n int, ttl time.Duration) Cache {
 	c, err := ristretto.NewCache(&ristretto.Config[string, int]{
 		NumCounters: int64(10 * n), MaxCost: int64(n), BufferItems: 64,
+		IgnoreInternalCost: true, // cost 1 per entry: MaxCost is an entry count
 	})
 	if err != nil {
 		panic(err)

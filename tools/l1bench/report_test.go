@@ -36,8 +36,8 @@ func hitRatio(c Cache, requests int) float64 {
 	return 100 * float64(hits) / float64(requests)
 }
 
-// exact builds a one-shard l1mem cache: the textbook policy over the whole
-// capacity, the reference for the sharded policies.
+// exact builds a one-shard l1mem cache: the policy over the whole capacity
+// rather than per shard.
 func exact(p l1mem.EvictionPolicy) func(int, time.Duration) Cache {
 	return func(n int, _ time.Duration) Cache {
 		c, err := l1mem.New(&l1mem.Options[string, int]{Shards: 1, MaxEntries: n, Eviction: p, DisableSweep: true})
@@ -52,15 +52,15 @@ func TestHitRatio(t *testing.T) {
 	needReport(t)
 	const requests = 2_000_000
 	makers := []Maker{
-		{"exact-lru (1 shard)", exact(l1mem.EvictLRU)},
-		{"exact-lfu (1 shard)", exact(l1mem.EvictLFU)},
+		{"l1mem-lru, 1 shard", exact(l1mem.EvictLRU)},
+		{"l1mem-lfu, 1 shard (exact LFU)", exact(l1mem.EvictLFU)},
 		{"l1mem-lru", func(n int, ttl time.Duration) Cache { return newL1mem(n, ttl, l1mem.EvictLRU) }},
 		{"l1mem-lfu", func(n int, ttl time.Duration) Cache { return newL1mem(n, ttl, l1mem.EvictLFU) }},
 		{"l1mem-fifo", func(n int, ttl time.Duration) Cache { return newL1mem(n, ttl, l1mem.EvictFIFO) }},
 		{"l1mem-tinylfu", func(n int, ttl time.Duration) Cache { return newL1mem(n, ttl, l1mem.EvictTinyLFU) }},
 		{"otter", newOtter},
 		{"ristretto", newRistretto},
-		{"hashicorp", newHashicorp},
+		{"hashicorp (exact LRU)", newHashicorp},
 	}
 	fmt.Printf("| cache | hit %% @10k | hit %% @100k |\n|---|---|---|\n")
 	only := os.Getenv("L1BENCH_ONLY")
