@@ -21,6 +21,7 @@ const (
 	DefaultWriteBehindFlushInterval  = 500 * time.Millisecond
 	DefaultWriteBehindFlushThreshold = 100
 	DefaultWriteBehindMaxRetry       = 5
+	DefaultWriteBehindMaxPending     = 100_000
 	DefaultInvalidationChannel       = "strata:invalidate"
 	// DefaultQueryLimit bounds a Search given a nil Query or no Limit.
 	DefaultQueryLimit = 100
@@ -64,6 +65,10 @@ type Config struct {
 	// WriteBehindMaxRetry is how many times a failed flush of an entry is
 	// retried before it goes to OnWriteError. Default: 5.
 	WriteBehindMaxRetry int
+	// WriteBehindMaxPending bounds the write-behind entries waiting for L3,
+	// per schema; a Set beyond it fails with ErrWriteBehindFull instead of
+	// growing memory without limit. Default: 100,000.
+	WriteBehindMaxPending int
 
 	// InvalidationChannel is the Redis pub/sub channel instances share.
 	// Default: "strata:invalidate".
@@ -148,6 +153,7 @@ func (c Config) withDefaults() (Config, error) {
 	}{
 		{"L1Pool.MaxEntries", c.L1Pool.MaxEntries}, {"WriteBehindFlushThreshold", c.WriteBehindFlushThreshold},
 		{"WriteBehindMaxRetry", c.WriteBehindMaxRetry}, {"RedisDB", c.RedisDB},
+		{"WriteBehindMaxPending", c.WriteBehindMaxPending},
 		{"L2Pool.PoolSize", c.L2Pool.PoolSize}, {"L2Pool.MinIdleConns", c.L2Pool.MinIdleConns},
 		{"L3Pool.MaxConns", int(c.L3Pool.MaxConns)}, {"L3Pool.MinConns", int(c.L3Pool.MinConns)},
 	} {
@@ -197,6 +203,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.WriteBehindMaxRetry == 0 {
 		c.WriteBehindMaxRetry = DefaultWriteBehindMaxRetry
+	}
+	if c.WriteBehindMaxPending == 0 {
+		c.WriteBehindMaxPending = DefaultWriteBehindMaxPending
 	}
 	if c.InvalidationChannel == "" {
 		c.InvalidationChannel = DefaultInvalidationChannel

@@ -2,6 +2,7 @@ package strata
 
 import (
 	"context"
+	"time"
 
 	"errors"
 	"fmt"
@@ -34,7 +35,11 @@ type DataStore struct {
 	l3    *l3postgres.DB    // nil without PostgreSQL
 	mig   *migrate.Migrator // nil without PostgreSQL
 	stale staleL2
-	bg    sync.WaitGroup // background L2 fills
+	bg    sync.WaitGroup // background L2 fills and the write-behind flusher
+
+	flushNow    chan struct{} // wakes the flusher early
+	flusherOnce sync.Once
+	stopFlusher chan struct{}
 }
 
 // NewDataStore validates cfg, applies its defaults and connects the tiers it
@@ -44,7 +49,7 @@ func NewDataStore(cfg Config) (*DataStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds := &DataStore{cfg: c}
+	ds := &DataStore{cfg: c, flushNow: make(chan struct{}, 1), stopFlusher: make(chan struct{})}
 	if c.EncryptionKey != nil {
 		if ds.enc, err = newEncryptor(c.EncryptionKey); err != nil {
 			return nil, err
@@ -65,6 +70,14 @@ func (ds *DataStore) Close() error {
 	ds.closeOnce.Do(func() {
 		ds.closed.Store(true)
 		var errs []error
+		close(ds.stopFlusher)
+		if ds.dirtyCount() > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), closeFlushTimeout)
+			if err := ds.flushAll(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("strata: Close could not flush write-behind records (they are lost with this process): %w", err))
+			}
+			cancel()
+		}
 		for _, st := range *ds.schemas.Load() {
 			errs = append(errs, st.close())
 		}
@@ -73,6 +86,17 @@ func (ds *DataStore) Close() error {
 		ds.closeErr = errors.Join(errs...)
 	})
 	return ds.closeErr
+}
+
+// closeFlushTimeout bounds how long Close tries to flush write-behind records.
+const closeFlushTimeout = 10 * time.Second
+
+// startFlusher starts the write-behind flusher once.
+func (ds *DataStore) startFlusher() {
+	ds.flusherOnce.Do(func() {
+		ds.bg.Add(1)
+		go ds.flusher(ds.stopFlusher)
+	})
 }
 
 // schema returns the registered state of name, or an error if the store is

@@ -26,6 +26,11 @@ func (ds *DataStore) delete(ctx context.Context, schema, id string) error {
 		return fmt.Errorf("%w: schema %q: empty id", ErrMissingPrimaryKey, st.Name)
 	}
 	defer st.writes.enter()()
+	if st.wb != nil { // no pending older value may be flushed after the delete
+		st.wb.flushMu.Lock()
+		defer st.wb.flushMu.Unlock()
+		st.wb.drop(id)
+	}
 	if st.l3 != nil {
 		if _, err := st.l3.DeleteByID(ctx, id); err != nil {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "delete")

@@ -85,9 +85,24 @@
 // errors.Is. Bad input is an error, never a panic; a hook that panics yields
 // ErrHookPanic.
 //
-// # Not built yet
+// # Write modes and batches
 //
-// WriteBehind (a schema in that mode writes through for now), SetMany,
-// GetMany, transactions, SearchCached and the cache-control calls
-// (Invalidate, InvalidateAll, WarmCache, FlushDirty) come with a later issue.
+// WriteThrough (the default) writes L3, L2 and L1 before Set returns.
+// WriteThroughL1Async leaves L1 to the next read. WriteBehind updates L1 at
+// once and flushes to L3 in batches from a background goroutine
+// (Config.WriteBehindFlushInterval, or sooner at WriteBehindFlushThreshold
+// pending records), coalescing repeated writes of a key, retrying failures
+// with exponential backoff and jitter, reporting a record that ran out of
+// retries (WriteBehindMaxRetry) to OnWriteError while keeping it pending,
+// and refusing new keys with ErrWriteBehindFull past WriteBehindMaxPending.
+// Reads on the writing instance see pending values; other instances see
+// them once flushed. FlushDirty flushes now; Close flushes and reports what
+// it could not. Stats().DirtyCount is exact.
+//
+// SetMany writes a batch with one COPY-based upsert, one Redis pipeline and
+// one invalidation; GetMany reads L1, then one MGET, then one
+// primary-key query. Tx commits writes across schemas atomically and touches
+// caches only after COMMIT. SearchCached caches result sets under the
+// schema's generation, which every write advances. Invalidate,
+// InvalidateAll and WarmCache control the caches by hand.
 package strata

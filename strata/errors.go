@@ -65,4 +65,8 @@ var (
 	// ErrWriteBehindMaxRetry is passed to OnWriteError when a write-behind
 	// entry exhausted its retries.
 	ErrWriteBehindMaxRetry = errors.New("strata: write-behind retries exhausted")
+	// ErrWriteBehindFull is returned by a write-behind Set when the schema
+	// already has Config.WriteBehindMaxPending entries waiting for L3
+	// (back-pressure: retry later, or slow down).
+	ErrWriteBehindFull = errors.New("strata: write-behind queue full")
 )

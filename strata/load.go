@@ -29,11 +29,30 @@ func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any,
 		if st.l1Truth {
 			return nil, notFound(st, id)
 		}
+		if snap, ok := st.pendingSnapshot(id); ok {
+			return snap, nil
+		}
 		return st.l1.GetOrLoad(ctx, id, func(ctx context.Context, id string) (any, error) {
 			return ds.loadLower(ctx, st, id)
 		})
 	}
+	if snap, ok := st.pendingSnapshot(id); ok {
+		return snap, nil
+	}
 	return ds.loadLower(ctx, st, id)
+}
+
+// pendingSnapshot returns the newest write-behind record of id not yet in
+// L3, which every read must see.
+func (st *schemaState) pendingSnapshot(id string) (any, bool) {
+	if st.wb == nil {
+		return nil, false
+	}
+	rec, ok := st.wb.pending(id)
+	if !ok {
+		return nil, false
+	}
+	return st.snapshot(rec), true
 }
 
 func notFound(st *schemaState, id string) error {

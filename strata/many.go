@@ -55,7 +55,13 @@ func (ds *DataStore) setMany(ctx context.Context, schema string, pairs map[strin
 	for i, rec := range recs {
 		ds.fillFields(st, rec, func() reflect.Value { return known[ids[i]] })
 	}
-	if err := ds.writeManyTiers(ctx, st, ids, recs); err != nil {
+	if st.wb != nil {
+		for i, rec := range recs {
+			if err := ds.enqueueWriteBehind(st, ids[i], rec); err != nil {
+				return err
+			}
+		}
+	} else if err := ds.writeManyTiers(ctx, st, ids, recs); err != nil {
 		return err
 	}
 	for i, src := range srcs {
@@ -226,6 +232,10 @@ func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string)
 				found[id] = snap
 				continue
 			}
+		}
+		if snap, ok := st.pendingSnapshot(id); ok {
+			found[id] = snap
+			continue
 		}
 		missing = append(missing, id)
 	}

@@ -42,6 +42,9 @@ type schemaState struct {
 	key func(id string) string
 	// writes lets Search fill L1 safely (see writeGuard).
 	writes writeGuard
+	// wb holds pending write-behind records; nil unless the schema is in
+	// WriteBehind mode and has an L3.
+	wb *writeBehind
 }
 
 func (st *schemaState) close() error { return st.l1.Close() }
@@ -142,6 +145,9 @@ func (ds *DataStore) Register(s Schema) error {
 			return bad("L3: %v", err)
 		}
 	}
+	if s.WriteMode == WriteBehind && st.l3 != nil {
+		st.wb = newWriteBehind()
+	}
 	prefix := st.prefix
 	st.key = func(id string) string { return l2redis.Key(prefix, id) }
 	opts := &l1mem.Options[string, any]{
@@ -173,6 +179,9 @@ func (ds *DataStore) Register(s Schema) error {
 	}
 	next[s.Name] = st
 	ds.schemas.Store(&next)
+	if st.wb != nil {
+		ds.startFlusher()
+	}
 	return nil
 }
 

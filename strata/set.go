@@ -47,7 +47,12 @@ func (ds *DataStore) set(ctx context.Context, schema, id string, value any) erro
 		return fmt.Errorf("%w: schema %q: BeforeSet changed the primary key from %q to %q", ErrInvalidModel, st.Name, id, pk)
 	}
 	ds.fillWriteFields(ctx, st, id, rec)
-	if err := ds.writeTiers(ctx, st, id, rec); err != nil {
+	if st.wb != nil {
+		err = ds.enqueueWriteBehind(st, id, rec)
+	} else {
+		err = ds.writeTiers(ctx, st, id, rec)
+	}
+	if err != nil {
 		return err
 	}
 	if src.CanSet() { // the caller passed a pointer: show it what was stored
@@ -166,7 +171,8 @@ func (st *schemaState) writeBack(dst, rec reflect.Value) {
 // writeTiers stores rec in the schema's tiers: L3 (the source of truth when
 // present), then L2, then L1 (WriteThrough; WriteThroughL1Async drops the L1
 // entry instead, for the next read to fill), then one invalidation message
-// for the other instances. Write-behind is not built yet and writes through.
+// for the other instances. (WriteBehind schemas go through
+// enqueueWriteBehind instead.)
 func (ds *DataStore) writeTiers(ctx context.Context, st *schemaState, id string, rec reflect.Value) error {
 	defer st.writes.enter()()
 	if st.l3 != nil {

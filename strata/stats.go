@@ -29,5 +29,6 @@ func (ds *DataStore) Stats() Stats {
 	for _, st := range *ds.schemas.Load() {
 		s.L1Entries += int64(st.l1.Len())
 	}
+	s.DirtyCount = ds.dirtyCount()
 	return s
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -116,12 +117,24 @@ func (t *Tx) commit() error {
 	if len(ops) == 0 {
 		return nil
 	}
-	// Searches must not fill L1 from rows read while this runs.
+	// Searches must not fill L1 from rows read while this runs, and no
+	// pending write-behind value of these keys may land after the commit.
+	// Schemas are locked in name order, so concurrent transactions cannot
+	// deadlock on them.
+	var schemas []*schemaState
 	seen := map[*schemaState]bool{}
 	for _, p := range ops {
 		if !seen[p.st] {
 			seen[p.st] = true
-			defer p.st.writes.enter()()
+			schemas = append(schemas, p.st)
+		}
+	}
+	sort.Slice(schemas, func(i, j int) bool { return schemas[i].Name < schemas[j].Name })
+	for _, st := range schemas {
+		defer st.writes.enter()()
+		if st.wb != nil {
+			st.wb.flushMu.Lock()
+			defer st.wb.flushMu.Unlock()
 		}
 	}
 	err := ds.l3.InTx(ctx, func(tx *l3postgres.Tx) error {
@@ -144,6 +157,11 @@ func (t *Tx) commit() error {
 			return fmt.Errorf("%w: %w", ErrTxTimeout, err)
 		}
 		return fmt.Errorf("%w: %w", ErrTxFailed, err)
+	}
+	for _, p := range ops { // committed: pending write-behind values are older
+		if p.st.wb != nil {
+			p.st.wb.drop(p.id)
+		}
 	}
 	t.applyToCaches(ops)
 	for _, p := range ops {

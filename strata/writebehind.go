@@ -1,0 +1,290 @@
+package strata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/AndrewDonelson/strata/l2redis"
+	"github.com/AndrewDonelson/strata/strata/metrics"
+)
+
+// Write-behind: a Set of a WriteBehind schema updates L1 at once and records
+// the record as dirty; a background flusher writes dirty records to L3 in
+// batches (every Config.WriteBehindFlushInterval, or sooner once
+// Config.WriteBehindFlushThreshold are dirty), then L2, then tells the other
+// instances. Repeated Sets of one key before a flush are coalesced: only the
+// newest value is written. A failed batch is retried with exponential
+// backoff and jitter; an entry that failed Config.WriteBehindMaxRetry times
+// is reported once to the schema's OnWriteError hook with an error wrapping
+// ErrWriteBehindMaxRetry, and is kept: reads still return it, later flushes
+// still try it, FlushDirty forces it. Nothing acknowledged is dropped while
+// the process runs; Close flushes and reports what it could not.
+
+// maxBackoff caps the wait between retries of a failing entry.
+const maxBackoff = 30 * time.Second
+
+// flushBatch is the most rows one flush writes in one upsert.
+const flushBatch = 5000
+
+type dirtyEntry struct {
+	rec      reflect.Value // full record (omit_cache fields included)
+	seq      uint64        // bumped by every Set; a flush removes the entry only if unchanged
+	attempts int
+	due      time.Time // next attempt
+	reported bool      // OnWriteError already called
+}
+
+// writeBehind is the dirty set of one schema.
+type writeBehind struct {
+	mu    sync.Mutex
+	dirty map[string]*dirtyEntry
+	seq   uint64
+	// flushMu is held while a batch is written to L3, so a Delete or a Tx on
+	// the same schema cannot be overtaken by an older pending value.
+	flushMu sync.Mutex
+}
+
+func newWriteBehind() *writeBehind { return &writeBehind{dirty: map[string]*dirtyEntry{}} }
+
+func (wb *writeBehind) len() int {
+	wb.mu.Lock()
+	defer wb.mu.Unlock()
+	return len(wb.dirty)
+}
+
+// pending returns the newest unflushed record of id.
+func (wb *writeBehind) pending(id string) (reflect.Value, bool) {
+	wb.mu.Lock()
+	defer wb.mu.Unlock()
+	e, ok := wb.dirty[id]
+	if !ok {
+		return reflect.Value{}, false
+	}
+	return e.rec, true
+}
+
+// drop forgets id's pending record (the caller holds flushMu).
+func (wb *writeBehind) drop(id string) {
+	wb.mu.Lock()
+	delete(wb.dirty, id)
+	wb.mu.Unlock()
+}
+
+// enqueueWriteBehind records rec as dirty and updates L1.
+func (ds *DataStore) enqueueWriteBehind(st *schemaState, id string, rec reflect.Value) error {
+	wb := st.wb
+	wb.mu.Lock()
+	e, ok := wb.dirty[id]
+	if !ok && len(wb.dirty) >= ds.cfg.WriteBehindMaxPending {
+		wb.mu.Unlock()
+		return fmt.Errorf("%w: schema %q has %d entries waiting for PostgreSQL", ErrWriteBehindFull, st.Name, ds.cfg.WriteBehindMaxPending)
+	}
+	if !ok {
+		e = &dirtyEntry{due: time.Now()}
+		wb.dirty[id] = e
+	}
+	wb.seq++
+	e.rec, e.seq = rec, wb.seq
+	n := len(wb.dirty)
+	wb.mu.Unlock()
+	if st.useL1 {
+		st.l1.Set(id, st.snapshot(rec))
+	}
+	if n >= ds.cfg.WriteBehindFlushThreshold {
+		select {
+		case ds.flushNow <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// flusher runs until stop is closed.
+func (ds *DataStore) flusher(stop <-chan struct{}) {
+	defer ds.bg.Done()
+	t := time.NewTicker(ds.cfg.WriteBehindFlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		case <-ds.flushNow:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		for _, st := range ds.writeBehindSchemas() {
+			_, _ = ds.flushSchema(ctx, st, false)
+		}
+		cancel()
+	}
+}
+
+func (ds *DataStore) writeBehindSchemas() []*schemaState {
+	var out []*schemaState
+	for _, st := range *ds.schemas.Load() {
+		if st.wb != nil {
+			out = append(out, st)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// flushSchema writes the due dirty records of st (all of them when force)
+// and returns how many remain dirty, with the last error.
+func (ds *DataStore) flushSchema(ctx context.Context, st *schemaState, force bool) (int, error) {
+	wb := st.wb
+	wb.flushMu.Lock()
+	defer wb.flushMu.Unlock()
+	var lastErr error
+	for {
+		now := time.Now()
+		wb.mu.Lock()
+		ids := make([]string, 0, min(len(wb.dirty), flushBatch))
+		recs := make([]reflect.Value, 0, cap(ids))
+		seqs := make([]uint64, 0, cap(ids))
+		for id, e := range wb.dirty {
+			if len(ids) == flushBatch {
+				break
+			}
+			if force || !e.due.After(now) {
+				ids, recs, seqs = append(ids, id), append(recs, e.rec), append(seqs, e.seq)
+			}
+		}
+		wb.mu.Unlock()
+		if len(ids) == 0 {
+			return wb.len(), lastErr
+		}
+		if err := ds.flushRecords(ctx, st, ids, recs); err != nil {
+			lastErr = err
+			ds.flushFailed(st, ids, err)
+			return wb.len(), err
+		}
+		wb.mu.Lock()
+		for i, id := range ids {
+			if e, ok := wb.dirty[id]; ok && e.seq == seqs[i] {
+				delete(wb.dirty, id) // a newer Set during the flush stays dirty
+			}
+		}
+		wb.mu.Unlock()
+		if len(ids) < flushBatch {
+			return wb.len(), lastErr
+		}
+	}
+}
+
+// flushRecords writes one batch: L3 upsert, then L2, then one message.
+func (ds *DataStore) flushRecords(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value) error {
+	defer st.writes.enter()()
+	rows := make([][]any, len(recs))
+	for i, rec := range recs {
+		vals, err := ds.rowValues(st, ids[i], rec)
+		if err != nil {
+			return err
+		}
+		rows[i] = vals
+	}
+	start := time.Now()
+	_, err := st.l3.UpsertMany(ctx, rows)
+	ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, "flush", time.Since(start))
+	if err != nil {
+		ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "flush")
+		return l3Error(err)
+	}
+	if ds.l2 != nil {
+		items := make([]l2redis.Item, len(recs))
+		for i, rec := range recs {
+			data, err := ds.encodeL2(st, rec)
+			if err != nil {
+				return err
+			}
+			items[i] = l2redis.Item{Key: st.key(ids[i]), Value: data, TTL: st.l2TTL}
+		}
+		if err := ds.l2.SetMany(ctx, items); err != nil {
+			for _, it := range items {
+				ds.stale.add(it.Key)
+			}
+		}
+		_ = ds.bumpGeneration(ctx, st)
+	}
+	ds.publish(ctx, st, l2redis.OpSet, ids...)
+	return nil
+}
+
+// flushFailed schedules the failed ids for a later attempt and reports the
+// ones that ran out of retries.
+func (ds *DataStore) flushFailed(st *schemaState, ids []string, cause error) {
+	wb := st.wb
+	var report []string
+	wb.mu.Lock()
+	for _, id := range ids {
+		e, ok := wb.dirty[id]
+		if !ok {
+			continue
+		}
+		e.attempts++
+		e.due = time.Now().Add(ds.backoff(e.attempts))
+		if e.attempts > ds.cfg.WriteBehindMaxRetry && !e.reported {
+			e.reported = true
+			report = append(report, id)
+		}
+	}
+	wb.mu.Unlock()
+	ds.cfg.Logger.Warn("strata: write-behind flush failed; will retry", "schema", st.Name, "records", len(ids), "err", cause)
+	if st.Hooks.OnWriteError == nil {
+		return
+	}
+	for _, id := range report {
+		err := fmt.Errorf("%w: %s %q after %d attempts (kept pending): %w", ErrWriteBehindMaxRetry, st.Name, id, ds.cfg.WriteBehindMaxRetry+1, cause)
+		_ = runHook(st.Name, "OnWriteError", func() error { st.Hooks.OnWriteError(context.Background(), id, err); return nil })
+	}
+}
+
+// backoff is the wait before attempt n+1: the flush interval doubled per
+// failure, capped at maxBackoff, spread by ±20%.
+func (ds *DataStore) backoff(n int) time.Duration {
+	d := ds.cfg.WriteBehindFlushInterval << min(n, 16)
+	if d <= 0 || d > maxBackoff {
+		d = maxBackoff
+	}
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// FlushDirty writes every pending write-behind record to L3 now, ignoring
+// retry backoff, and returns an error saying how many remain if it could not
+// write them all.
+func (ds *DataStore) FlushDirty(ctx context.Context) error {
+	if ds.closed.Load() {
+		return ErrUnavailable
+	}
+	return ds.flushAll(ctx)
+}
+
+func (ds *DataStore) flushAll(ctx context.Context) error {
+	var errs []error
+	for _, st := range ds.writeBehindSchemas() {
+		left, err := ds.flushSchema(ctx, st, true)
+		if left > 0 {
+			if err == nil {
+				err = errors.New("written meanwhile")
+			}
+			errs = append(errs, fmt.Errorf("strata: schema %q: %d write-behind records not flushed: %w", st.Name, left, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// dirtyCount is the exact number of pending write-behind records.
+func (ds *DataStore) dirtyCount() int64 {
+	var n int64
+	for _, st := range ds.writeBehindSchemas() {
+		n += int64(st.wb.len())
+	}
+	return n
+}
