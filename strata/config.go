@@ -22,6 +22,7 @@ const (
 	DefaultWriteBehindFlushThreshold = 100
 	DefaultWriteBehindMaxRetry       = 5
 	DefaultWriteBehindMaxPending     = 100_000
+	DefaultNegativeCacheTTL          = time.Second
 	DefaultInvalidationChannel       = "strata:invalidate"
 	// DefaultQueryLimit bounds a Search given a nil Query or no Limit.
 	DefaultQueryLimit = 100
@@ -69,6 +70,13 @@ type Config struct {
 	// per schema; a Set beyond it fails with ErrWriteBehindFull instead of
 	// growing memory without limit. Default: 100,000.
 	WriteBehindMaxPending int
+
+	// NegativeCacheTTL is how long L1 remembers that an id does not exist,
+	// so a hot missing key does not reach PostgreSQL on every Get. A write of
+	// that id through any instance (which publishes an invalidation) ends it
+	// at once. It applies only with Redis, whose bus carries those
+	// invalidations. Default: 1s; negative: off.
+	NegativeCacheTTL time.Duration
 
 	// InvalidationChannel is the Redis pub/sub channel instances share.
 	// Default: "strata:invalidate".
@@ -203,6 +211,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.WriteBehindMaxRetry == 0 {
 		c.WriteBehindMaxRetry = DefaultWriteBehindMaxRetry
+	}
+	if c.NegativeCacheTTL == 0 {
+		c.NegativeCacheTTL = DefaultNegativeCacheTTL
 	}
 	if c.WriteBehindMaxPending == 0 {
 		c.WriteBehindMaxPending = DefaultWriteBehindMaxPending

@@ -69,7 +69,7 @@ func (ds *DataStore) exists(ctx context.Context, schema, id string) (bool, error
 	if id == "" {
 		return false, nil
 	}
-	if st.useL1 && st.l1.Has(id) {
+	if _, ok := st.cached(id); ok && st.useL1 {
 		return true, nil
 	}
 	if st.l1Truth {

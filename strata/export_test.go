@@ -23,7 +23,11 @@ func (ds *DataStore) L1Len(schema string) int {
 // L1Has reports whether L1 of schema holds id.
 func (ds *DataStore) L1Has(schema, id string) bool {
 	st, err := ds.schema(schema)
-	return err == nil && st.l1.Has(id)
+	if err != nil {
+		return false
+	}
+	_, ok := st.cached(id)
+	return ok
 }
 
 // WaitSubscribed waits until the invalidation bus has its first

@@ -22,8 +22,13 @@ func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any,
 	}
 	if st.useL1 {
 		if snap, ok := st.l1.Get(id); ok {
-			ds.cfg.Metrics.Hit(st.Name, metrics.TierL1)
-			return snap, nil
+			if neg, isNeg := snap.(*absent); !isNeg {
+				ds.cfg.Metrics.Hit(st.Name, metrics.TierL1)
+				return snap, nil
+			} else if ds.cfg.Clock.Now().Before(neg.until) {
+				ds.cfg.Metrics.Hit(st.Name, metrics.TierL1)
+				return nil, notFound(st, id)
+			}
 		}
 		ds.cfg.Metrics.Miss(st.Name, metrics.TierL1)
 		if st.l1Truth {
@@ -32,9 +37,16 @@ func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any,
 		if snap, ok := st.pendingSnapshot(id); ok {
 			return snap, nil
 		}
-		return st.l1.GetOrLoad(ctx, id, func(ctx context.Context, id string) (any, error) {
+		epoch := st.l1.Epoch(id)
+		snap, err := st.l1.GetOrLoad(ctx, id, func(ctx context.Context, id string) (any, error) {
 			return ds.loadLower(ctx, st, id)
 		})
+		if err != nil && ds.negativeCaching() && errors.Is(err, ErrNotFound) {
+			// Remember the absence briefly, unless the id was written or
+			// invalidated since the read began.
+			st.l1.SetIfEpoch(id, &absent{until: ds.cfg.Clock.Now().Add(ds.cfg.NegativeCacheTTL)}, epoch)
+		}
+		return snap, err
 	}
 	if snap, ok := st.pendingSnapshot(id); ok {
 		return snap, nil
@@ -53,6 +65,26 @@ func (st *schemaState) pendingSnapshot(id string) (any, bool) {
 		return nil, false
 	}
 	return st.snapshot(rec), true
+}
+
+// absent is the L1 value that records a known-missing id (negative
+// caching). It is never returned to callers.
+type absent struct{ until time.Time }
+
+// negativeCaching reports whether absences may be cached: it needs the
+// invalidation bus, which ends them when any instance writes the id.
+func (ds *DataStore) negativeCaching() bool { return ds.bus != nil && ds.cfg.NegativeCacheTTL > 0 }
+
+// cached returns the L1 snapshot of id, ignoring absence markers.
+func (st *schemaState) cached(id string) (any, bool) {
+	snap, ok := st.l1.Get(id)
+	if !ok {
+		return nil, false
+	}
+	if _, isNeg := snap.(*absent); isNeg {
+		return nil, false
+	}
+	return snap, true
 }
 
 func notFound(st *schemaState, id string) error {

@@ -228,7 +228,7 @@ func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string)
 			continue
 		}
 		if st.useL1 {
-			if snap, ok := st.l1.Get(id); ok {
+			if snap, ok := st.cached(id); ok {
 				found[id] = snap
 				continue
 			}

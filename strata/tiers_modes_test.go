@@ -107,12 +107,20 @@ func TestPostgresOnlyStore(t *testing.T) {
 
 // recorder counts hits per tier.
 type recorder struct {
-	mu   sync.Mutex
-	hits map[string]int
+	mu     sync.Mutex
+	hits   map[string]int
+	misses map[string]int
 }
 
-func (r *recorder) Hit(_, tier string)                            { r.mu.Lock(); r.hits[tier]++; r.mu.Unlock() }
-func (r *recorder) Miss(string, string)                           {}
+func (r *recorder) Hit(_, tier string) { r.mu.Lock(); r.hits[tier]++; r.mu.Unlock() }
+func (r *recorder) Miss(_, tier string) {
+	r.mu.Lock()
+	if r.misses == nil {
+		r.misses = map[string]int{}
+	}
+	r.misses[tier]++
+	r.mu.Unlock()
+}
 func (r *recorder) Latency(string, string, string, time.Duration) {}
 func (r *recorder) Error(string, string, string)                  {}
 
@@ -209,4 +217,46 @@ func TestRedisWriteFailureDoesNotLeaveStaleValue(t *testing.T) {
 	if err != nil || got.Username != "after" {
 		t.Errorf("after the outage another instance reads %+v, %v; want after", got, err)
 	}
+}
+
+// A hot missing key reaches PostgreSQL once per NegativeCacheTTL, and a write
+// of it through another instance is visible at once.
+func TestNegativeCaching(t *testing.T) {
+	t.Parallel()
+	tt := newTiered(t)
+	ctx := ctxT(t)
+	rec := &recorder{hits: map[string]int{}}
+	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey,
+		InvalidationChannel: tt.channel, Metrics: rec, NegativeCacheTTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	if err := ds.Register(strata.Schema{Name: tt.schema, Model: &Account{}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.WaitSubscribed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		if _, err := strata.GetTyped[Account](ctx, ds, tt.schema, "ghost"); !errors.Is(err, strata.ErrNotFound) {
+			t.Fatalf("Get(ghost) = %v", err)
+		}
+	}
+	rec.mu.Lock()
+	l3 := rec.misses["l3"]
+	rec.mu.Unlock()
+	if l3 != 1 {
+		t.Errorf("100 Gets of a missing key queried L3 %d times, want 1", l3)
+	}
+	if ok, _ := ds.Exists(ctx, tt.schema, "ghost"); ok {
+		t.Error("Exists is true for a remembered absence")
+	}
+	if err := tt.ds.Set(ctx, tt.schema, "ghost", &Account{ID: "ghost", Username: "boo"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the write through another instance to end the absence", func() bool {
+		a, err := strata.GetTyped[Account](ctx, ds, tt.schema, "ghost")
+		return err == nil && a.Username == "boo"
+	})
 }
