@@ -149,3 +149,62 @@ func BenchmarkSetMany1000Baseline(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPaired cross-checks the sibling pairs on a noisy machine: each
+// iteration runs the l2redis call and the raw go-redis call back to back,
+// alternating which goes first, and reports the mean latency of each and
+// their ratio. A load spike then slows both sides of the same pair instead
+// of whichever benchmark happened to be running.
+func BenchmarkPaired(b *testing.B) {
+	b.Run("Get", func(b *testing.B) {
+		c, s, _, keys := benchSetup(b, 1)
+		ctx := context.Background()
+		benchPaired(b,
+			func() error { _, err := s.Get(ctx, keys[0]); return err },
+			func() error { _, err := c.Get(ctx, keys[0]).Bytes(); return err })
+	})
+	b.Run("MGet100", func(b *testing.B) {
+		c, s, _, keys := benchSetup(b, 100)
+		ctx := context.Background()
+		benchPaired(b,
+			func() error { _, err := s.MGet(ctx, keys); return err },
+			func() error { _, err := c.MGet(ctx, keys...).Result(); return err })
+	})
+	b.Run("Set", func(b *testing.B) {
+		c, s, p, _ := benchSetup(b, 0)
+		ctx := context.Background()
+		benchPaired(b,
+			func() error { return s.Set(ctx, p+"a", benchValue, benchTTL) },
+			func() error { return c.Set(ctx, p+"b", benchValue, benchTTL).Err() })
+	})
+}
+
+func benchPaired(b *testing.B, ours, raw func() error) {
+	b.Helper()
+	var tOurs, tRaw time.Duration
+	n := 0
+	for b.Loop() {
+		first, second := ours, raw
+		if n%2 == 1 {
+			first, second = raw, ours
+		}
+		t0 := time.Now()
+		if err := first(); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := second(); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		if n%2 == 0 {
+			tOurs, tRaw = tOurs+t1.Sub(t0), tRaw+t2.Sub(t1)
+		} else {
+			tRaw, tOurs = tRaw+t1.Sub(t0), tOurs+t2.Sub(t1)
+		}
+		n++
+	}
+	b.ReportMetric(float64(tOurs.Nanoseconds())/float64(n), "l2redis-ns/op")
+	b.ReportMetric(float64(tRaw.Nanoseconds())/float64(n), "raw-ns/op")
+	b.ReportMetric(float64(tOurs)/float64(tRaw), "ratio")
+}
