@@ -2,8 +2,10 @@
 // Redis, with real numbers: it registers a schema and migrates it, loads
 // records, reads hot records from cold instances and shows which tier
 // served each read and how fast, shows a second instance seeing a write
-// once the invalidation arrives, and shows an encrypted field as
-// PostgreSQL stores it and as the caller reads it.
+// once the invalidation arrives, shows an encrypted field as PostgreSQL
+// stores it and as the caller reads it, caches a leaderboard query with
+// SearchCached, and acknowledges score updates from memory while a
+// write-behind flusher writes them to PostgreSQL in batches.
 //
 //	make demo                        # starts the stack, then runs this
 //	go run ./tools/cmd/demo -records 2000 -duration 1s
@@ -67,6 +69,8 @@ type demo struct {
 	log     *quietLogger
 	writer  *strata.DataStore // instance A: loads and writes
 	writerM *tierRecorder
+	// scoreTable is the write-behind step's table, dropped at the end.
+	scoreTable string
 }
 
 func run(ctx context.Context, out io.Writer, o options) (err error) {
@@ -116,7 +120,10 @@ func run(ctx context.Context, out io.Writer, o options) (err error) {
 	steps = append(steps, struct {
 		title string
 		fn    func(context.Context) error
-	}{"A cached leaderboard: SearchCached", d.stepLeaderboard})
+	}{"A cached leaderboard: SearchCached", d.stepLeaderboard}, struct {
+		title string
+		fn    func(context.Context) error
+	}{"Write-behind: score updates acknowledged from memory, flushed in batches", d.stepWriteBehind})
 	for i, s := range steps {
 		fmt.Fprintf(out, "\n%d. %s\n\n", i+1, s.title)
 		if err := s.fn(ctx); err != nil {
@@ -188,11 +195,15 @@ func (d *demo) cleanup() error {
 		fmt.Fprintf(d.out, "\nKept table %s and keys *%s* (-keep).\n", d.schema, d.runID)
 		return errors.Join(errs...)
 	}
-	_, err := d.pg.Exec(ctx, "DROP TABLE IF EXISTS "+quoteIdent(d.schema))
-	errs = append(errs, err)
+	for _, table := range []string{d.schema, d.scoreTable} {
+		if table != "" {
+			_, err := d.pg.Exec(ctx, "DROP TABLE IF EXISTS "+quoteIdent(table))
+			errs = append(errs, err)
+		}
+	}
 	deleted, err := deleteKeys(ctx, d.rdb, "*"+d.runID+"*")
 	errs = append(errs, err)
-	fmt.Fprintf(d.out, "\nCleaned up: dropped table %s, deleted %s Redis keys.\n", d.schema, thousands(deleted))
+	fmt.Fprintf(d.out, "\nCleaned up: dropped the run's tables, deleted %s Redis keys.\n", thousands(deleted))
 	return errors.Join(errs...)
 }
 

@@ -48,6 +48,7 @@ type tierRecorder struct {
 	l3Writes  atomic.Int64
 	mu        sync.Mutex
 	latencies map[string]int64 // "tier/op" → count, for the write-behind step
+	others    []*tierRecorder  // recorders of other schemas, see forward
 }
 
 var _ metrics.MetricsRecorder = (*tierRecorder)(nil)
@@ -58,7 +59,29 @@ func newTierRecorder(schema string) *tierRecorder {
 	return r
 }
 
+// forward sends the events of other's schema to other as well, so that one
+// DataStore can report per schema to several recorders.
+func (r *tierRecorder) forward(other *tierRecorder) {
+	r.mu.Lock()
+	r.others = append(r.others, other)
+	r.mu.Unlock()
+}
+
+func (r *tierRecorder) other(schema string) *tierRecorder {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, o := range r.others {
+		if o.schema == schema {
+			return o
+		}
+	}
+	return nil
+}
+
 func (r *tierRecorder) Hit(schema, tier string) {
+	if o := r.other(schema); o != nil {
+		o.Hit(schema, tier)
+	}
 	if schema == r.schema {
 		r.last.Store(tier)
 	}
@@ -66,7 +89,10 @@ func (r *tierRecorder) Hit(schema, tier string) {
 
 func (r *tierRecorder) Miss(string, string) {}
 
-func (r *tierRecorder) Latency(schema, tier, op string, _ time.Duration) {
+func (r *tierRecorder) Latency(schema, tier, op string, d time.Duration) {
+	if o := r.other(schema); o != nil {
+		o.Latency(schema, tier, op, d)
+	}
 	if schema != r.schema {
 		return
 	}
