@@ -65,11 +65,20 @@ func (b *breaker) record(err error) {
 	}
 }
 
+// abandon ends a call that proved nothing either way (the caller's context
+// ended first): if it was the probe, the next call may probe instead.
+func (b *breaker) abandon() {
+	if b.openUntil.Load() != 0 {
+		b.probing.Store(false)
+	}
+}
+
 // result classifies the error of a call that allow let through and records
-// it: unavailability counts towards opening, the caller's own context ending
-// says nothing about Redis, and anything else (success, a miss, an error
-// reply) proves Redis answered.
+// it: unavailability, and a socket timeout at the caller's deadline, count
+// towards opening; a cancelled call says nothing about Redis; anything else
+// (success, a miss, an error reply) proves Redis answered.
 func (s *Store) result(ctx context.Context, err error) error {
+	cause := err
 	err = classify(ctx, err)
 	switch {
 	case err == nil:
@@ -78,6 +87,11 @@ func (s *Store) result(ctx context.Context, err error) error {
 		s.brk.record(err)
 	case ctx.Err() == nil:
 		s.brk.record(nil)
+	case isTimeout(cause):
+		// Redis did not answer within the caller's deadline: that counts.
+		s.brk.record(ErrUnavailable)
+	default:
+		s.brk.abandon()
 	}
 	return err
 }

@@ -1,6 +1,7 @@
 package l2redis
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -51,5 +52,25 @@ func TestBreakerOneProbeAtATime(t *testing.T) {
 	}
 	if err := b.allow(); !errors.Is(err, ErrBreakerOpen) {
 		t.Fatalf("second concurrent call = %v, want ErrBreakerOpen while the probe runs", err)
+	}
+}
+
+// TestBreakerAbandonedProbe: a probe cut short by its caller's context must
+// not leave the breaker waiting for a verdict forever.
+func TestBreakerAbandonedProbe(t *testing.T) {
+	t.Parallel()
+	s := &Store{brk: breaker{threshold: 1, cooldown: time.Millisecond}}
+	s.brk.record(ErrUnavailable)
+	time.Sleep(5 * time.Millisecond)
+	if err := s.brk.allow(); err != nil {
+		t.Fatalf("probe not allowed: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.result(ctx, context.Canceled); !errors.Is(err, context.Canceled) {
+		t.Fatalf("result = %v, want the caller's context error", err)
+	}
+	if err := s.brk.allow(); err != nil {
+		t.Errorf("after an abandoned probe allow() = %v, want another probe", err)
 	}
 }

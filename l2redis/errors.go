@@ -20,7 +20,9 @@ var (
 	// that comes from Redis not answering: refused or broken connections,
 	// I/O timeouts, a closed client, a pool timeout, and the LOADING,
 	// CLUSTERDOWN, MASTERDOWN, TRYAGAIN, BUSY and READONLY replies. Test it with
-	// errors.Is; errors.Is also finds the cause.
+	// errors.Is; errors.Is also finds the cause. When the caller's context
+	// has ended, the context's error is returned instead (still wrapping the
+	// cause).
 	ErrUnavailable = errors.New("l2redis: redis unavailable")
 
 	// ErrBreakerOpen is wrapped, with ErrUnavailable, by the errors of a
@@ -71,21 +73,26 @@ var (
 var unavailableReplies = []string{"LOADING", "CLUSTERDOWN", "MASTERDOWN", "TRYAGAIN", "BUSY", "READONLY"}
 
 // classify maps an error from go-redis to this package's errors: redis.Nil to
-// ErrNotFound, the caller's own context errors unchanged, error replies from
-// a working server wrapped with the package prefix, and everything else
-// (network, timeouts, closed client) to ErrUnavailable wrapping the cause.
+// ErrNotFound, error replies from a working server wrapped with the package
+// prefix, a failure after the caller's context ended to the context's error
+// (wrapping the cause), and everything else (network, timeouts, closed
+// client) to ErrUnavailable wrapping the cause.
 func classify(ctx context.Context, err error) error {
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case errors.Is(err, redis.Nil):
+	}
+	if errors.Is(err, redis.Nil) {
 		return ErrNotFound
-	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
-		return err
 	}
 	var reply redis.Error
 	if errors.As(err, &reply) && !isUnavailableReply(reply.Error()) {
 		return fmt.Errorf("l2redis: %w", err)
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		if errors.Is(err, cerr) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", cerr, err)
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }

@@ -35,6 +35,8 @@ func TestClassify(t *testing.T) {
 		{name: "EOF", ctx: context.Background(), in: io.EOF, is: []error{ErrUnavailable, io.EOF}},
 		{name: "closed client", ctx: context.Background(), in: redis.ErrClosed, is: []error{ErrUnavailable, redis.ErrClosed}},
 		{name: "caller cancelled", ctx: cancelled, in: context.Canceled, is: []error{context.Canceled}, notIs: []error{ErrUnavailable}},
+		{name: "failure after the caller's context ended", ctx: cancelled, in: opErr, is: []error{context.Canceled, opErr}, notIs: []error{ErrUnavailable}},
+		{name: "miss after the caller's context ended", ctx: cancelled, in: redis.Nil, is: []error{ErrNotFound}},
 		{name: "deadline without caller's ctx is a timeout", ctx: context.Background(), in: context.DeadlineExceeded, is: []error{ErrUnavailable}},
 		{name: "LOADING", ctx: context.Background(), in: replyError("LOADING Redis is loading the dataset in memory"), is: []error{ErrUnavailable}},
 		{name: "CLUSTERDOWN", ctx: context.Background(), in: replyError("CLUSTERDOWN The cluster is down"), is: []error{ErrUnavailable}},

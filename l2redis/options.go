@@ -148,8 +148,10 @@ type Config struct {
 	// default: go-redis's, 5s
 	DialTimeout time.Duration
 
-	// ReadTimeout and WriteTimeout bound each socket read and write.
-	// default: go-redis's, 3s each
+	// ReadTimeout and WriteTimeout bound each socket read and write. A
+	// call's context deadline, when earlier, bounds them too (Open turns on
+	// go-redis's ContextTimeoutEnabled).
+	// default: go-redis's, 5s each
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
 

@@ -27,6 +27,10 @@ type Store struct {
 // (*redis.Client), Sentinel (redis.NewFailoverClient) or Cluster
 // (*redis.ClusterClient). Close does not close the client. A nil opts means
 // defaults. New does not contact Redis; use [Store.Ping] for that.
+//
+// Build the client with ContextTimeoutEnabled set if a call's context
+// deadline should bound its socket waits; otherwise go-redis applies only
+// its ReadTimeout and WriteTimeout.
 func New(client redis.UniversalClient, opts *Options) (*Store, error) {
 	if client == nil {
 		return nil, ErrNilClient
@@ -69,6 +73,8 @@ func Open(cfg Config, opts *Options) (*Store, error) {
 		WriteTimeout: cfg.WriteTimeout,
 		PoolTimeout:  cfg.PoolTimeout,
 		MaxRetries:   cfg.MaxRetries,
+
+		ContextTimeoutEnabled: true,
 	})
 	s, err := New(client, opts)
 	if err != nil {

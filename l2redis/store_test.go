@@ -206,3 +206,34 @@ func TestBreakerOff(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadlineHonoured: against a server that stops answering, a call
+// returns when its context's deadline passes, not after go-redis's 5s read
+// timeout, and the error is the context's.
+func TestDeadlineHonoured(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartServer(t)
+	s, err := l2redis.Open(l2redis.Config{Addr: srv.Addr, MaxRetries: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Ping(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { _ = admin.Close() })
+	if err := admin.Do(testCtx(t), "CLIENT", "PAUSE", 2000, "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = s.Get(ctx, "k")
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Get returned after %v; the deadline was 200ms", d)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Get error = %v, want context.DeadlineExceeded", err)
+	}
+}
