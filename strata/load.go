@@ -203,12 +203,18 @@ func l3Error(err error) error {
 
 // encodeL2 encodes the fields L2 holds (all but omit_cache).
 func (ds *DataStore) encodeL2(st *schemaState, rec reflect.Value) ([]byte, error) {
-	p := reflect.New(st.model.typ)
-	for _, i := range st.l2Fields {
-		f := &st.model.fields[i]
-		deepCopy(fieldOf(p.Elem(), f), fieldOf(rec, f))
+	var v any
+	if st.l2Plain {
+		v = rec.Addr().Interface() // nothing to leave out
+	} else {
+		p := reflect.New(st.model.typ)
+		for _, i := range st.l2Fields {
+			f := &st.model.fields[i]
+			deepCopy(fieldOf(p.Elem(), f), fieldOf(rec, f))
+		}
+		v = p.Interface()
 	}
-	data, err := ds.cfg.Codec.Marshal(p.Interface())
+	data, err := ds.cfg.Codec.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrEncodeFailed, st.Name, err)
 	}

@@ -49,6 +49,10 @@ func (st *schemaState) pkOf(v reflect.Value) string {
 // are left zero, as they are in every other tier.
 func (st *schemaState) snapshot(rec reflect.Value) any {
 	p := reflect.New(st.model.typ)
+	if st.l1Plain {
+		p.Elem().Set(rec)
+		return p.Interface()
+	}
 	for _, i := range st.l1Fields {
 		f := &st.model.fields[i]
 		deepCopy(fieldOf(p.Elem(), f), fieldOf(rec, f))

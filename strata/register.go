@@ -42,6 +42,10 @@ type schemaState struct {
 	key func(id string) string
 	// writes lets Search fill L1 safely (see writeGuard).
 	writes writeGuard
+	// l1Plain and l2Plain are set when a snapshot for that tier is a plain
+	// assignment: the model is flat, every struct field is a model field,
+	// and the tier keeps all of them.
+	l1Plain, l2Plain bool
 	// wb holds pending write-behind records; nil unless the schema is in
 	// WriteBehind mode and has an L3.
 	wb *writeBehind
@@ -137,9 +141,15 @@ func (ds *DataStore) Register(s Schema) error {
 		}
 	}
 	st.useL1 = st.l1Truth || m.flags&flagOmitL1 == 0
+	allPersisted := st.flat && m.typ.NumField() == len(m.fields)
+	for i := range m.fields {
+		allPersisted = allPersisted && len(m.fields[i].index) == 1
+	}
 	if st.l1Truth && m.flags&flagOmitL1 != 0 {
 		st.l1Fields = st.l2Fields // L1 is the only copy: omit_l1 cannot apply
 	}
+	st.l1Plain = allPersisted && len(st.l1Fields) == len(m.fields)
+	st.l2Plain = allPersisted && len(st.l2Fields) == len(m.fields)
 	if ds.l3 != nil && !s.L3.Disabled {
 		if st.l3, err = ds.l3.Table(st.tableDef()); err != nil {
 			return bad("L3: %v", err)
