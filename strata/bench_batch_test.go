@@ -109,9 +109,11 @@ func BenchmarkGetMany(b *testing.B) {
 	b.Run("L2", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
+			b.StopTimer()
 			for _, id := range ids {
 				e.ds.DropL1(e.schema, id)
 			}
+			b.StartTimer()
 			got, err := strata.GetManyTyped[BenchRow](ctx, e.ds, e.schema, ids)
 			if err != nil || len(got) != 100 {
 				b.Fatal(len(got), err)

@@ -177,9 +177,30 @@ func (ds *DataStore) GetMany(ctx context.Context, schema string, ids []string, d
 
 // GetManyTyped is GetMany returning a map of T, the schema's model type.
 func GetManyTyped[T any](ctx context.Context, ds *DataStore, schema string, ids []string) (map[string]T, error) {
-	out := map[string]T{}
-	if err := ds.GetMany(ctx, schema, ids, &out); err != nil {
+	ds.stats.gets.Add(1)
+	out, err := getManyTyped[T](ctx, ds, schema, ids)
+	return out, ds.count(err)
+}
+
+func getManyTyped[T any](ctx context.Context, ds *DataStore, schema string, ids []string) (map[string]T, error) {
+	st, err := ds.begin(ctx, schema)
+	if err != nil {
 		return nil, err
+	}
+	if reflect.TypeFor[T]() != st.model.typ {
+		return nil, fmt.Errorf("%w: schema %q holds %s, asked for %s", ErrInvalidModel, schema, st.model.typ, reflect.TypeFor[T]())
+	}
+	found, err := ds.getMany(ctx, st, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]T, len(found))
+	for id, snap := range found {
+		if st.flat {
+			out[id] = *snap.(*T)
+		} else {
+			out[id] = deepCopied(snap.(*T))
+		}
 	}
 	return out, nil
 }
