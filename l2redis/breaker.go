@@ -77,21 +77,36 @@ func (b *breaker) abandon() {
 // it: unavailability, and a socket timeout at the caller's deadline, count
 // towards opening; a cancelled call says nothing about Redis; anything else
 // (success, a miss, an error reply) proves Redis answered.
-func (s *Store) result(ctx context.Context, err error) error {
+func (b *breaker) result(ctx context.Context, err error) error {
 	cause := err
 	err = classify(ctx, err)
 	switch {
 	case err == nil:
-		s.brk.record(nil)
+		b.record(nil)
 	case errors.Is(err, ErrUnavailable):
-		s.brk.record(err)
+		b.record(err)
 	case ctx.Err() == nil:
-		s.brk.record(nil)
+		b.record(nil)
 	case isTimeout(cause):
 		// Redis did not answer within the caller's deadline: that counts.
-		s.brk.record(ErrUnavailable)
+		b.record(ErrUnavailable)
 	default:
-		s.brk.abandon()
+		b.abandon()
 	}
 	return err
+}
+
+// result is the Store's breaker's result.
+func (s *Store) result(ctx context.Context, err error) error {
+	return s.brk.result(ctx, err)
+}
+
+// newBreaker returns a breaker for the given options; a negative cooldown
+// disables it.
+func newBreaker(failures int, cooldown time.Duration) breaker {
+	return breaker{
+		threshold: int32(min(failures, 1<<30)),
+		cooldown:  cooldown,
+		disabled:  cooldown < 0,
+	}
 }

@@ -72,6 +72,7 @@ type Bus struct {
 	opt   BusOptions
 	pubMu sync.Mutex // serialises Publish
 	seq   atomic.Uint64
+	brk   breaker // Publish's
 	acks  atomic.Int64 // subscriptions Redis has acknowledged
 	first chan struct{}
 
@@ -108,6 +109,7 @@ func NewBus(client redis.UniversalClient, opts *BusOptions) (*Bus, error) {
 		cancel:  cancel,
 		done:    make(chan struct{}),
 		sources: make(map[string]uint64),
+		brk:     newBreaker(o.BreakerFailures, o.BreakerCooldown),
 	}
 	go b.run()
 	return b, nil
@@ -159,16 +161,19 @@ func (b *Bus) Publish(ctx context.Context, op Op, schema string, ids ...string) 
 	b.pubMu.Lock()
 	defer b.pubMu.Unlock()
 	msg.Seq = b.seq.Add(1)
+	if err := b.brk.allow(); err != nil {
+		return err
+	}
 	payload, _ := msg.MarshalBinary()
 	var target redis.Cmdable = b.c
 	if cc, ok := b.c.(*redis.ClusterClient); ok {
 		node, err := cc.MasterForKey(ctx, b.opt.Channel)
 		if err != nil {
-			return classify(ctx, err)
+			return b.brk.result(ctx, err)
 		}
 		target = node
 	}
-	return classify(ctx, target.Publish(ctx, b.opt.Channel, payload).Err())
+	return b.brk.result(ctx, target.Publish(ctx, b.opt.Channel, payload).Err())
 }
 
 // Close stops the subscriber and waits for its goroutine to end. It does not

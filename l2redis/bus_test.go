@@ -223,21 +223,39 @@ func TestBusStartsWhileRedisDown(t *testing.T) {
 	t.Parallel()
 	srv := redistest.StartServer(t)
 	srv.Stop()
-	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
 	t.Cleanup(func() { _ = c.Close() })
-	b, events := startBus(t, c, l2redis.BusOptions{MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	b, events := startBus(t, c, l2redis.BusOptions{
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
+		BreakerCooldown: 100 * time.Millisecond,
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	if err := b.WaitSubscribed(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("WaitSubscribed with Redis down = %v, want DeadlineExceeded", err)
 	}
-	if err := b.Publish(context.Background(), l2redis.OpSet, "s", "1"); !errors.Is(err, l2redis.ErrUnavailable) {
-		t.Errorf("Publish with Redis down = %v, want ErrUnavailable", err)
+	for i := range 3 {
+		if err := b.Publish(context.Background(), l2redis.OpSet, "s", "1"); !errors.Is(err, l2redis.ErrUnavailable) {
+			t.Errorf("Publish %d with Redis down = %v, want ErrUnavailable", i, err)
+		}
+	}
+	// Publish's breaker is open now: it fails at once.
+	start := time.Now()
+	if err := b.Publish(context.Background(), l2redis.OpSet, "s", "1"); !errors.Is(err, l2redis.ErrBreakerOpen) {
+		t.Errorf("Publish after 3 failures = %v, want ErrBreakerOpen", err)
+	}
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Errorf("Publish with the breaker open took %v", d)
 	}
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	wantResub(t, events, l2redis.Subscribed, 10*time.Second)
+	// Past the cool-down the breaker lets a probe through, and it succeeds.
+	time.Sleep(150 * time.Millisecond)
+	if err := b.Publish(context.Background(), l2redis.OpSet, "s", "2"); err != nil {
+		t.Errorf("Publish after recovery = %v", err)
+	}
 }
 
 func TestBusClose(t *testing.T) {

@@ -203,6 +203,14 @@ type BusOptions struct {
 	// default: 3s
 	HealthCheckInterval time.Duration
 
+	// BreakerFailures and BreakerCooldown configure Publish's circuit
+	// breaker as Options' fields of the same names do the Store's: while
+	// Redis is down, Publish fails at once (still using up its sequence
+	// number) instead of waiting out go-redis's retries.
+	// default: 3 and 1s; a negative BreakerCooldown disables it
+	BreakerFailures int
+	BreakerCooldown time.Duration
+
 	// MinBackoff and MaxBackoff bound the wait between failed attempts to
 	// subscribe; the wait doubles from MinBackoff up to MaxBackoff.
 	// default: 50ms and 2s
@@ -237,6 +245,12 @@ func (o *BusOptions) withDefaults() (BusOptions, error) {
 	if out.MinBackoff == 0 {
 		out.MinBackoff = defaultMinBackoff
 	}
+	if out.BreakerFailures == 0 {
+		out.BreakerFailures = defaultBreakerFailures
+	}
+	if out.BreakerCooldown == 0 {
+		out.BreakerCooldown = defaultBreakerCooldown
+	}
 	if out.MaxBackoff == 0 {
 		out.MaxBackoff = defaultMaxBackoff
 	}
@@ -245,6 +259,8 @@ func (o *BusOptions) withDefaults() (BusOptions, error) {
 		return out, fmt.Errorf("%w: HealthCheckInterval %v is below 10ms", ErrInvalidOptions, out.HealthCheckInterval)
 	case out.MinBackoff < 0 || out.MaxBackoff < out.MinBackoff:
 		return out, fmt.Errorf("%w: backoff bounds %v..%v are not ordered", ErrInvalidOptions, out.MinBackoff, out.MaxBackoff)
+	case out.BreakerFailures < 0:
+		return out, fmt.Errorf("%w: BreakerFailures %d is negative", ErrInvalidOptions, out.BreakerFailures)
 	case len(out.InstanceID) > maxField:
 		return out, fmt.Errorf("%w: InstanceID is longer than %d bytes", ErrInvalidOptions, maxField)
 	}

@@ -39,10 +39,7 @@ func New(client redis.UniversalClient, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{c: client, opt: o}
-	s.brk.threshold = int32(min(o.BreakerFailures, 1<<30))
-	s.brk.cooldown = o.BreakerCooldown
-	s.brk.disabled = o.BreakerCooldown < 0
+	s := &Store{c: client, opt: o, brk: newBreaker(o.BreakerFailures, o.BreakerCooldown)}
 	s.cluster, _ = client.(*redis.ClusterClient)
 	return s, nil
 }
