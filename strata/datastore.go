@@ -30,12 +30,14 @@ type DataStore struct {
 
 	stats counters
 
-	l2    *l2redis.Store    // nil without Redis
-	bus   *l2redis.Bus      // nil without Redis
-	l3    *l3postgres.DB    // nil without PostgreSQL
-	mig   *migrate.Migrator // nil without PostgreSQL
-	stale staleL2
-	bg    sync.WaitGroup // background L2 fills and the write-behind flusher
+	l2       *l2redis.Store    // nil without Redis
+	bus      *l2redis.Bus      // nil without Redis
+	l3       *l3postgres.DB    // nil without PostgreSQL
+	mig      *migrate.Migrator // nil without PostgreSQL
+	stale    staleL2
+	bg       sync.WaitGroup // background L2 fills and the write-behind flusher
+	bgMu     sync.Mutex     // orders goBackground against Close
+	bgClosed bool
 
 	flushNow    chan struct{} // wakes the flusher early
 	flusherOnce sync.Once
@@ -81,6 +83,9 @@ func (ds *DataStore) Close() error {
 		for _, st := range *ds.schemas.Load() {
 			errs = append(errs, st.close())
 		}
+		ds.bgMu.Lock()
+		ds.bgClosed = true
+		ds.bgMu.Unlock()
 		ds.bg.Wait()
 		errs = append(errs, ds.closeTiers())
 		ds.closeErr = errors.Join(errs...)
@@ -93,10 +98,23 @@ const closeFlushTimeout = 10 * time.Second
 
 // startFlusher starts the write-behind flusher once.
 func (ds *DataStore) startFlusher() {
-	ds.flusherOnce.Do(func() {
-		ds.bg.Add(1)
-		go ds.flusher(ds.stopFlusher)
-	})
+	ds.flusherOnce.Do(func() { ds.goBackground(func() { ds.flusher(ds.stopFlusher) }) })
+}
+
+// goBackground runs fn on a goroutine that Close waits for, unless Close
+// has begun waiting (then fn does not run and false is returned).
+func (ds *DataStore) goBackground(fn func()) bool {
+	ds.bgMu.Lock()
+	defer ds.bgMu.Unlock()
+	if ds.bgClosed {
+		return false
+	}
+	ds.bg.Add(1)
+	go func() {
+		defer ds.bg.Done()
+		fn()
+	}()
+	return true
 }
 
 // schema returns the registered state of name, or an error if the store is

@@ -179,15 +179,13 @@ var (
 // later reads. A refused fill means a write or delete came first, which is
 // exactly what the lease is for. Close waits for fills in flight.
 func (ds *DataStore) fillL2(st *schemaState, lease l2redis.Lease, data []byte) {
-	ds.bg.Add(1)
-	go func() {
-		defer ds.bg.Done()
+	ds.goBackground(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if _, err := ds.l2.Fill(ctx, lease, data, st.l2TTL); err != nil {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "fill")
 		}
-	}()
+	})
 }
 
 // l3Error maps an l3postgres error to Strata's.

@@ -72,6 +72,8 @@ type model struct {
 	flags fieldFlags
 	// timeFields indexes the time.Time and *time.Time fields.
 	timeFields []int
+	// jsonFields indexes the fields stored as JSONB.
+	jsonFields []int
 }
 
 func (m *model) pkField() *field { return &m.fields[m.pk] }
@@ -129,6 +131,9 @@ func (m *model) addFields(t reflect.Type, index []int) error {
 		m.flags |= f.flags
 		if f.sqlType == sqlTimestamptz {
 			m.timeFields = append(m.timeFields, len(m.fields))
+		}
+		if f.sqlType == sqlJSONB {
+			m.jsonFields = append(m.jsonFields, len(m.fields))
 		}
 		m.fields = append(m.fields, f)
 	}

@@ -1,6 +1,7 @@
 package strata
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"time"
@@ -83,6 +84,31 @@ func (st *schemaState) normalizeTimes(rec reflect.Value) {
 		}
 		t := fv.Interface().(time.Time)
 		fv.Set(reflect.ValueOf(normalizeTime(t)))
+	}
+}
+
+// normalizeJSON passes every JSONB field through encoding/json, as storing
+// it in PostgreSQL does, so that L1 and L2 hold what an L3 read returns:
+// numbers inside interface values become float64, times lose their
+// monotonic reading, and so on. A field that does not survive the round
+// trip is left as it is (the upsert will report the problem).
+func (st *schemaState) normalizeJSON(rec reflect.Value) {
+	for _, i := range st.model.jsonFields {
+		fv := fieldOf(rec, &st.model.fields[i])
+		if fv.Kind() == reflect.Pointer || fv.Kind() == reflect.Slice || fv.Kind() == reflect.Map {
+			if fv.IsNil() {
+				continue
+			}
+		}
+		data, err := json.Marshal(fv.Interface())
+		if err != nil {
+			continue
+		}
+		fresh := reflect.New(fv.Type())
+		if err := json.Unmarshal(data, fresh.Interface()); err != nil {
+			continue
+		}
+		fv.Set(fresh.Elem())
 	}
 }
 

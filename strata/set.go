@@ -120,6 +120,7 @@ func (ds *DataStore) fillFields(st *schemaState, rec reflect.Value, known func()
 		}
 	}
 	st.normalizeTimes(rec)
+	st.normalizeJSON(rec)
 }
 
 func hasDefaults(m *model) bool {

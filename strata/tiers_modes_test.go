@@ -3,6 +3,7 @@ package strata_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -259,4 +260,67 @@ func TestNegativeCaching(t *testing.T) {
 		a, err := strata.GetTyped[Account](ctx, ds, tt.schema, "ghost")
 		return err == nil && a.Username == "boo"
 	})
+}
+
+type Doc struct {
+	ID   string `strata:"primary_key"`
+	Meta map[string]any
+	Tags []string
+}
+
+// A JSONB field reads back the same from every tier, even with interface
+// values whose dynamic types JSON changes (int -> float64).
+func TestJSONFieldsSameFromEveryTier(t *testing.T) {
+	t.Parallel()
+	dsn, addr := testenv.PostgresDSN(t), testenv.RedisAddr(t)
+	ctx := ctxT(t)
+	name := "docs_" + testenv.Suffix()
+	open := func() *strata.DataStore {
+		ds, err := strata.NewDataStore(strata.Config{PostgresDSN: dsn, RedisAddr: addr, InvalidationChannel: "strata:test:" + name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ds.Close() })
+		if err := ds.Register(strata.Schema{Name: name, Model: &Doc{}}); err != nil {
+			t.Fatal(err)
+		}
+		return ds
+	}
+	ds := open()
+	if err := ds.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pg, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close(context.Background())
+	defer pg.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	defer rdb.Del(context.Background(), "strata:"+name+":d1")
+
+	in := &Doc{ID: "d1", Meta: map[string]any{"n": 1, "s": "x", "l": []int{1, 2}}, Tags: []string{}}
+	if err := ds.Set(ctx, name, "d1", in); err != nil {
+		t.Fatal(err)
+	}
+	fromL1, err := strata.GetTyped[Doc](ctx, ds, name, "d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromL2, err := strata.GetTyped[Doc](ctx, open(), name, "d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb.Del(ctx, "strata:"+name+":d1")
+	fromL3, err := strata.GetTyped[Doc](ctx, open(), name, "d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fromL1, fromL3) || !reflect.DeepEqual(fromL2, fromL3) {
+		t.Errorf("tiers disagree:\nL1 %#v\nL2 %#v\nL3 %#v", fromL1, fromL2, fromL3)
+	}
+	if fromL3.Tags == nil {
+		t.Error("an empty slice came back nil")
+	}
 }

@@ -107,7 +107,6 @@ func (ds *DataStore) enqueueWriteBehind(st *schemaState, id string, rec reflect.
 
 // flusher runs until stop is closed.
 func (ds *DataStore) flusher(stop <-chan struct{}) {
-	defer ds.bg.Done()
 	t := time.NewTicker(ds.cfg.WriteBehindFlushInterval)
 	defer t.Stop()
 	for {
