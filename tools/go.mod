@@ -3,13 +3,16 @@ module github.com/AndrewDonelson/strata/tools
 go 1.26.0
 
 require (
+	github.com/AndrewDonelson/strata/codec v0.0.0-00010101000000-000000000000
 	github.com/AndrewDonelson/strata/l1mem v0.0.0-00010101000000-000000000000
 	github.com/AndrewDonelson/strata/strata v0.0.0-00010101000000-000000000000
 	github.com/dgraph-io/ristretto/v2 v2.4.2
+	github.com/go-redis/cache/v9 v9.0.0
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/maypok86/otter/v2 v2.4.0
 	github.com/redis/go-redis/v9 v9.23.0
+	github.com/viccon/sturdyc v1.1.5
 	gonum.org/v1/plot v0.17.0
 )
 
@@ -25,7 +28,6 @@ require (
 )
 
 require (
-	github.com/AndrewDonelson/strata/codec v0.0.0-00010101000000-000000000000 // indirect
 	github.com/AndrewDonelson/strata/l2redis v0.0.0-00010101000000-000000000000 // indirect
 	github.com/AndrewDonelson/strata/l3postgres v0.0.0-00010101000000-000000000000 // indirect
 	github.com/AndrewDonelson/strata/migrate v0.0.0-00010101000000-000000000000 // indirect
@@ -34,6 +36,8 @@ require (
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
+	github.com/klauspost/compress v1.13.6 // indirect
+	github.com/vmihailenco/go-tinylfu v0.2.2 // indirect
 	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 	go.uber.org/atomic v1.12.0 // indirect

@@ -46,7 +46,7 @@ func WriteChart(path, title string, results []Result) error {
 		// plot draws the first value at the bottom; reverse to read top-down.
 		j := len(rows) - 1 - i
 		vals[j] = r.Ratio
-		labels[j] = fmt.Sprintf("%s: %s vs %s", r.Workload, r.Subject, r.Baseline)
+		labels[j] = fmt.Sprintf("%s vs %s", r.Workload, r.Baseline)
 		top = max(top, r.Ratio)
 	}
 	bars, err := plotter.NewBarChart(vals, vg.Points(9))

@@ -91,3 +91,20 @@ func TestRunStopsOnError(t *testing.T) {
 		t.Fatalf("err = %v, want boom", err)
 	}
 }
+
+func TestRunDividesByUnits(t *testing.T) {
+	t.Parallel()
+	spin := func(d time.Duration) {
+		for start := time.Now(); time.Since(start) < d; {
+		}
+	}
+	ms, err := benchkit.Run(benchkit.Plan{Rounds: 1, RoundTime: 5 * time.Millisecond}, []benchkit.Subject{
+		{Name: "batch", Units: 100, Op: func(int) error { spin(100 * time.Microsecond); return nil }},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ns := ms[0].NsPerOp; ns < 900 || ns > 5000 {
+		t.Errorf("ns/op = %.0f, want about 1000 (100µs per call of 100 units)", ns)
+	}
+}

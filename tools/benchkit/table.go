@@ -138,6 +138,8 @@ func ResultsTable(results []Result) *Table {
 		switch {
 		case r.Baseline == r.Subject:
 			vs = "(baseline)"
+		case r.HitPct != nil:
+			// the ratio of a hit-ratio row is of replay time: not shown
 		case r.Ratio > 0:
 			ratio = fmt.Sprintf("%.2f×", r.Ratio)
 		}

@@ -201,36 +201,8 @@ func (d *demo) cleanup() error {
 			errs = append(errs, err)
 		}
 	}
-	deleted, err := deleteKeys(ctx, d.rdb, "*"+d.runID+"*")
+	deleted, err := benchkit.DeleteKeys(ctx, d.rdb, "*"+d.runID+"*")
 	errs = append(errs, err)
 	fmt.Fprintf(d.out, "\nCleaned up: dropped the run's tables, deleted %s Redis keys.\n", thousands(deleted))
 	return errors.Join(errs...)
-}
-
-// deleteKeys removes every key matching pattern and returns how many.
-func deleteKeys(ctx context.Context, rdb *redis.Client, pattern string) (int, error) {
-	n := 0
-	iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
-	var batch []string
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := rdb.Unlink(ctx, batch...).Err()
-		n += len(batch)
-		batch = batch[:0]
-		return err
-	}
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-		if len(batch) == 500 {
-			if err := flush(); err != nil {
-				return n, err
-			}
-		}
-	}
-	if err := iter.Err(); err != nil {
-		return n, err
-	}
-	return n, flush()
 }

@@ -178,7 +178,7 @@ type readPhase struct {
 // (filling Redis), C finds them in Redis, and both serve repeats from
 // their own memory.
 func (d *demo) stepHotReads(ctx context.Context) error {
-	dropped, err := deleteKeys(ctx, d.rdb, "strata:"+d.prefix+":*")
+	dropped, err := benchkit.DeleteKeys(ctx, d.rdb, "strata:"+d.prefix+":*")
 	if err != nil {
 		return err
 	}
