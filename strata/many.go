@@ -2,8 +2,10 @@ package strata
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/AndrewDonelson/strata/l2redis"
@@ -303,15 +305,71 @@ func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string)
 		return found, nil
 	}
 	want := make([]string, len(rest))
-	pos := make(map[string]int, len(rest))
 	for j, i := range rest {
-		want[j], pos[missing[i]] = missing[i], i
+		want[j] = missing[i]
 	}
-	rows, err := st.l3.GetMany(ctx, want)
+	if !st.useL1 {
+		rows, err := ds.queryMany(ctx, st, want)
+		if err != nil {
+			return nil, err
+		}
+		for id, snap := range rows {
+			found[id] = snap
+		}
+		return found, nil
+	}
+	return found, ds.loadManyCollapsed(ctx, st, want, found)
+}
+
+// loadManyCollapsed reads want from L3 with one pk = ANY($1) query, through
+// L1's per-key single-flight: a concurrent single Get of one of these ids
+// shares this read (or this call shares its), and every fill is guarded by
+// the key's epoch.
+func (ds *DataStore) loadManyCollapsed(ctx context.Context, st *schemaState, want []string, found map[string]any) error {
+	var (
+		once  sync.Once
+		rows  map[string]any
+		qerr  error
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
+	for _, id := range want {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			snap, err := st.l1.GetOrLoad(ctx, id, func(ctx context.Context, id string) (any, error) {
+				once.Do(func() { rows, qerr = ds.queryMany(ctx, st, want) })
+				if qerr != nil {
+					return nil, qerr
+				}
+				if snap, ok := rows[id]; ok {
+					return snap, nil
+				}
+				return nil, notFound(st, id)
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				found[id] = snap
+			case !errors.Is(err, ErrNotFound) && first == nil:
+				first = err
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// queryMany reads the rows of ids from L3 as snapshots.
+func (ds *DataStore) queryMany(ctx context.Context, st *schemaState, ids []string) (map[string]any, error) {
+	rows, err := st.l3.GetMany(ctx, ids)
 	if err != nil {
 		return nil, l3Error(err)
 	}
 	defer rows.Close()
+	out := make(map[string]any, len(ids))
 	for rows.Next() {
 		rec := reflect.New(st.model.typ).Elem()
 		targets, finish := ds.scanTargets(st, rec, nil)
@@ -322,10 +380,10 @@ func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string)
 			return nil, err
 		}
 		st.normalizeTimes(rec)
-		fill(pos[st.pkOf(rec)], st.snapshot(rec))
+		out[st.pkOf(rec)] = st.snapshot(rec)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, l3Error(err)
 	}
-	return found, nil
+	return out, nil
 }
