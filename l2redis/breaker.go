@@ -85,7 +85,7 @@ func (b *breaker) result(ctx context.Context, err error) error {
 		b.record(nil)
 	case errors.Is(err, ErrUnavailable):
 		b.record(err)
-	case ctx.Err() == nil:
+	case ctxEnded(ctx) == nil:
 		b.record(nil)
 	case isTimeout(cause):
 		// Redis did not answer within the caller's deadline: that counts.

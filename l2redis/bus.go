@@ -72,7 +72,7 @@ type Bus struct {
 	opt   BusOptions
 	pubMu sync.Mutex // serialises Publish
 	seq   atomic.Uint64
-	brk   breaker // Publish's
+	brk   breaker      // Publish's
 	acks  atomic.Int64 // subscriptions Redis has acknowledged
 	first chan struct{}
 

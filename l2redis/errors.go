@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -88,13 +89,26 @@ func classify(ctx context.Context, err error) error {
 	if errors.As(err, &reply) && !isUnavailableReply(reply.Error()) {
 		return fmt.Errorf("l2redis: %w", err)
 	}
-	if cerr := ctx.Err(); cerr != nil {
+	if cerr := ctxEnded(ctx); cerr != nil {
 		if errors.Is(err, cerr) {
 			return err
 		}
 		return fmt.Errorf("%w: %w", cerr, err)
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// ctxEnded returns ctx's error, or DeadlineExceeded once its deadline has
+// passed: go-redis sets the socket deadline from ctx's, and the resulting
+// I/O timeout can come back a moment before ctx's own timer fires.
+func ctxEnded(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 func isUnavailableReply(msg string) bool {
