@@ -106,9 +106,9 @@ func (d *demo) stepWriteBehind(ctx context.Context) error {
 	}
 	fmt.Fprintf(d.out, "\n   %s updates of %s score records; Set p50 %s, p99 %s (memory only, then return).\n",
 		thousands(n), thousands(len(want)), benchkit.FormatNs(lat.p(50)), benchkit.FormatNs(lat.p(99)))
-	fmt.Fprintf(d.out, "   FlushDirty found %d dirty record(s) left and returned in %s. PostgreSQL: %s rows, %s equal to the\n",
-		before, benchkit.FormatNs(float64(flushTook)), thousands(total), thousands(match))
-	fmt.Fprintln(d.out, "   last acknowledged value: repeated updates of a record coalesced into one row write per flush.")
+	fmt.Fprintf(d.out, "   FlushDirty found %d dirty record(s) left and returned in %s.\n", before, benchkit.FormatNs(float64(flushTook)))
+	fmt.Fprintf(d.out, "   PostgreSQL: %s rows, %s equal to the last acknowledged value. Repeated updates of\n", thousands(total), thousands(match))
+	fmt.Fprintln(d.out, "   a record between two flushes coalesce into one row write.")
 	if match != len(want) || total != len(want) {
 		return fmt.Errorf("after FlushDirty PostgreSQL has %d rows, %d of them current, want %d", total, match, len(want))
 	}

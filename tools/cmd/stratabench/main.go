@@ -61,8 +61,8 @@ func newConfig(quick bool) config {
 	if quick {
 		return config{
 			quick: true, rows: 2000,
-			l1:          benchkit.Plan{Rounds: 3, RoundTime: 60 * time.Millisecond},
-			net:         benchkit.Plan{Rounds: 3, RoundTime: 150 * time.Millisecond},
+			l1:          benchkit.Plan{Rounds: 5, RoundTime: 80 * time.Millisecond},
+			net:         benchkit.Plan{Rounds: 5, RoundTime: 200 * time.Millisecond},
 			batch:       benchkit.Plan{Rounds: 3, RoundTime: 200 * time.Millisecond, MaxOps: 2},
 			hitRequests: 300_000, stampedeN: 64, stampedeRounds: 3,
 			setManyRows: 10_000, writeBehindN: 10_000,
