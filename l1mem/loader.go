@@ -23,7 +23,8 @@ type flight[V any] struct {
 // or cleared meanwhile, the result is returned to the callers but not
 // cached. An error from load is returned to every waiting caller and
 // nothing is cached. A panic in load is returned as an error wrapping
-// [ErrLoaderPanic].
+// [ErrLoaderPanic]. load must not call GetOrLoad for the same key: it would
+// wait for itself.
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load func(context.Context, K) (V, error)) (V, error) {
 	if v, ok := c.Get(key); ok {
 		return v, nil
@@ -35,6 +36,15 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load func(context.Co
 	h := c.hash(key)
 	s := c.shardOf(h)
 	s.lk.lock()
+	// A flight that finished between the Get above and this lock has
+	// filled the entry: use it rather than loading again.
+	if i := s.find(key, h); i >= 0 {
+		if e := &s.entries[i]; e.expires == 0 || e.expires > c.now() {
+			v := e.val
+			s.lk.unlock()
+			return v, nil
+		}
+	}
 	if f, ok := s.flights[key]; ok {
 		s.lk.unlock()
 		select {
