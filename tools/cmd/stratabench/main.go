@@ -70,8 +70,8 @@ func newConfig(quick bool) config {
 	}
 	return config{
 		rows:        10_000,
-		l1:          benchkit.Plan{Rounds: 7, RoundTime: 250 * time.Millisecond},
-		net:         benchkit.Plan{Rounds: 7, RoundTime: 500 * time.Millisecond},
+		l1:          benchkit.Plan{Rounds: 9, RoundTime: 250 * time.Millisecond},
+		net:         benchkit.Plan{Rounds: 9, RoundTime: 500 * time.Millisecond},
 		batch:       benchkit.Plan{Rounds: 7, RoundTime: 600 * time.Millisecond, MaxOps: 3},
 		hitRequests: 2_000_000, stampedeN: 256, stampedeRounds: 7,
 		setManyRows: 10_000, writeBehindN: 20_000,
