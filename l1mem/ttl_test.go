@@ -94,3 +94,27 @@ func TestCloseStopsSweep(t *testing.T) {
 	}
 	// TestMain's goleak check fails the run if the sweep goroutine lives on.
 }
+
+// DeleteExpired works through a large shard in batches and removes exactly
+// the expired entries.
+func TestDeleteExpiredInBatches(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	c := mustNew(t, &l1mem.Options[int, int]{Shards: 1, Clock: clk, DisableSweep: true})
+	for i := range 1000 {
+		ttl := time.Duration(0)
+		if i%3 == 0 {
+			ttl = time.Second
+		}
+		if err := c.SetWithTTL(i, i, ttl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(time.Second)
+	if n := c.DeleteExpired(); n != 334 {
+		t.Fatalf("DeleteExpired = %d, want 334", n)
+	}
+	if c.Len() != 666 || c.Has(0) || !c.Has(1) {
+		t.Fatalf("after sweep Len = %d", c.Len())
+	}
+}
