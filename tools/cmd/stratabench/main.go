@@ -83,7 +83,7 @@ func main() {
 	out := flag.String("out", "stratabench-out", "directory for results.json and ratios.png")
 	jsonPath := flag.String("json", "", "write the results as JSON to this file (default OUT/results.json)")
 	chartPath := flag.String("chart", "", "write the ratio chart to this file, .png or .svg (default OUT/ratios.png)")
-	only := flag.String("only", "", "run only the workloads whose name contains this")
+	only := flag.String("only", "", "run only the workloads whose name contains one of these comma-separated strings")
 	flag.Parse()
 	cfg := newConfig(*quick)
 	cfg.only = *only
@@ -120,7 +120,7 @@ func run(ctx context.Context, cfg config, jsonPath, chartPath string) error {
 
 	var results []benchkit.Result
 	for _, w := range workloads(f) {
-		if cfg.only != "" && !strings.Contains(w.name, cfg.only) {
+		if !selected(w.name, cfg.only) {
 			continue
 		}
 		ws := time.Now()
@@ -155,6 +155,20 @@ func run(ctx context.Context, cfg config, jsonPath, chartPath string) error {
 	}
 	fmt.Printf("\nJSON: %s\nchart: %s\ntotal time: %s\n", jsonPath, chartPath, time.Since(start).Round(time.Second))
 	return nil
+}
+
+// selected reports whether the workload name matches the -only filter: a
+// comma-separated list of substrings, empty for all.
+func selected(name, only string) bool {
+	if only == "" {
+		return true
+	}
+	for _, part := range strings.Split(only, ",") {
+		if part = strings.TrimSpace(part); part != "" && strings.Contains(name, part) {
+			return true
+		}
+	}
+	return false
 }
 
 // workload is one named measurement producing report rows.

@@ -230,7 +230,11 @@ func (f *fixture) setMany(ctx context.Context) ([]benchkit.Result, error) {
 		}
 		return ps
 	}
-	return measure(fmt.Sprintf("tiers/setmany-%dk", n/1000), f.cfg.batch,
+	name := fmt.Sprintf("tiers/setmany-%d", n)
+	if n%1000 == 0 {
+		name = fmt.Sprintf("tiers/setmany-%dk", n/1000)
+	}
+	return measure(name, f.cfg.batch,
 		benchkit.Subject{Name: "strata SetMany", Ours: true, Units: n, Op: func(i int) error {
 			ps := batch(i)
 			pairs := make(map[string]any, n)

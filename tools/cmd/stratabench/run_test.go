@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/AndrewDonelson/strata/tools/benchkit"
+)
+
+// TestSmallRunAgainstTheStack runs the tier and stampede workloads with a
+// tiny plan and checks the files it writes. It needs the servers (see
+// needServers) and never runs in the unit phase of make test.
+func TestSmallRunAgainstTheStack(t *testing.T) {
+	if os.Getenv(benchkit.EnvPostgresDSN) == "" || os.Getenv(benchkit.EnvRedisAddr) == "" {
+		if os.Getenv("STRATA_REQUIRE_SERVERS") == "1" {
+			t.Fatal("STRATA_REQUIRE_SERVERS=1 but the server variables are not set")
+		}
+		t.Skip("needs PostgreSQL and Redis: make stack-up; set -a; . .devstack/env; set +a")
+	}
+	cfg := newConfig(true)
+	cfg.rows, cfg.setManyRows, cfg.writeBehindN, cfg.stampedeN, cfg.stampedeRounds = 200, 500, 500, 16, 2
+	small := benchkit.Plan{Rounds: 2, RoundTime: 10 * time.Millisecond, MaxOps: 50}
+	cfg.net, cfg.batch = small, benchkit.Plan{Rounds: 2, RoundTime: 10 * time.Millisecond, MaxOps: 1}
+	cfg.only = "tiers/,peers/,stampede/" // everything but l1
+	dir := t.TempDir()
+	jsonPath, chartPath := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.png")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := run(ctx, cfg, jsonPath, chartPath); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []benchkit.Result
+	if err := json.Unmarshal(data, &rows); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		seen[r.Workload] = true
+		if r.NsPerOp <= 0 {
+			t.Errorf("%s %s: ns/op %v", r.Workload, r.Subject, r.NsPerOp)
+		}
+		if r.Workload == "stampede/16-gets-cold-key" && r.Subject == "strata GetTyped" && (r.L3Queries == nil || *r.L3Queries != 1) {
+			t.Errorf("a stampede on Strata made %v PostgreSQL queries, want 1", r.L3Queries)
+		}
+	}
+	for _, w := range []string{"tiers/get-l1-hit", "tiers/get-l2-hit", "tiers/get-l3", "tiers/set-writethrough", "tiers/setmany-500", "tiers/writebehind", "peers/read-through-zipf", "stampede/16-gets-cold-key"} {
+		if !seen[w] {
+			t.Errorf("no rows for %s (have %v)", w, seen)
+		}
+	}
+	if st, err := os.Stat(chartPath); err != nil || st.Size() == 0 {
+		t.Errorf("chart: %v", err)
+	}
+}
