@@ -45,14 +45,11 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 )
 
-replace github.com/AndrewDonelson/strata/l1mem => ../l1mem
-
-replace github.com/AndrewDonelson/strata/codec => ../codec
-
-replace github.com/AndrewDonelson/strata/l2redis => ../l2redis
-
-replace github.com/AndrewDonelson/strata/l3postgres => ../l3postgres
-
-replace github.com/AndrewDonelson/strata/migrate => ../migrate
-
-replace github.com/AndrewDonelson/strata/strata => ../strata
+replace (
+	github.com/AndrewDonelson/strata/codec => ../codec
+	github.com/AndrewDonelson/strata/l1mem => ../l1mem
+	github.com/AndrewDonelson/strata/l2redis => ../l2redis
+	github.com/AndrewDonelson/strata/l3postgres => ../l3postgres
+	github.com/AndrewDonelson/strata/migrate => ../migrate
+	github.com/AndrewDonelson/strata/strata => ../strata
+)

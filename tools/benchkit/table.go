@@ -158,3 +158,37 @@ func ResultsTable(results []Result) *Table {
 	}
 	return t
 }
+
+// SummaryTable has one row per comparison (our subject against one
+// baseline) with both medians side by side: the short form of the report.
+func SummaryTable(results []Result) *Table {
+	own := map[[2]string]Result{}
+	for _, r := range results {
+		if r.Baseline == r.Subject {
+			own[[2]string{r.Workload, r.Subject}] = r
+		}
+	}
+	t := NewTable("workload", "strata", ">ns/op", "baseline", ">ns/op", ">ratio", "extra")
+	prev := ""
+	for _, r := range results {
+		if r.Baseline == "" || r.Baseline == r.Subject {
+			continue
+		}
+		if prev != "" && r.Workload != prev {
+			t.Separator()
+		}
+		prev = r.Workload
+		b := own[[2]string{r.Workload, r.Baseline}]
+		ratio, extra := fmt.Sprintf("%.2f×", r.Ratio), ""
+		switch {
+		case r.HitPct != nil && b.HitPct != nil:
+			ratio, extra = "", fmt.Sprintf("hit %.2f%% vs %.2f%%", *r.HitPct, *b.HitPct)
+		case r.L3Queries != nil && b.L3Queries != nil:
+			extra = fmt.Sprintf("L3 queries %.0f vs %.0f", *r.L3Queries, *b.L3Queries)
+		case r.Note != "":
+			extra = r.Note
+		}
+		t.Row(r.Workload, r.Subject, FormatNs(r.NsPerOp), r.Baseline, FormatNs(b.NsPerOp), ratio, extra)
+	}
+	return t
+}

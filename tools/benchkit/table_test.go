@@ -64,3 +64,28 @@ func TestResultsTable(t *testing.T) {
 		}
 	}
 }
+
+func TestSummaryTable(t *testing.T) {
+	t.Parallel()
+	rows := benchkit.Compare("get", []benchkit.Measured{
+		{Subject: "strata", Ours: true, NsPerOp: 30},
+		{Subject: "raw", NsPerOp: 20},
+	})
+	rows = append(rows, benchkit.Compare("stampede", []benchkit.Measured{
+		{Subject: "strata", Ours: true, NsPerOp: 10, L3Queries: benchkit.Float(1)},
+		{Subject: "aside", NsPerOp: 20, L3Queries: benchkit.Float(64)},
+	})...)
+	var b strings.Builder
+	if err := benchkit.SummaryTable(rows).Render(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"1.50×", "30.0ns", "20.0ns", "L3 queries 1 vs 64"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Count(out, "\n") != 5 { // header, rule, row, separator, row
+		t.Errorf("summary has %d lines, want 5:\n%s", strings.Count(out, "\n"), out)
+	}
+}

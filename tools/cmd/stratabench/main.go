@@ -140,6 +140,10 @@ func run(ctx context.Context, cfg config, jsonPath, chartPath string) error {
 	if err := benchkit.ResultsTable(results).Render(os.Stdout); err != nil {
 		return err
 	}
+	fmt.Printf("\nSummary: Strata against each baseline (medians)\n\n")
+	if err := benchkit.SummaryTable(results).Render(os.Stdout); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(jsonPath), 0o755); err != nil {
 		return err
 	}
