@@ -33,7 +33,6 @@ import (
 type options struct {
 	records  int
 	duration time.Duration
-	workers  int
 	keep     bool
 }
 
@@ -41,11 +40,10 @@ func main() {
 	var o options
 	flag.IntVar(&o.records, "records", 10_000, "number of records to load")
 	flag.DurationVar(&o.duration, "duration", 2*time.Second, "how long each cold instance reads hot records")
-	flag.IntVar(&o.workers, "workers", 16, "concurrent writers while loading")
 	flag.BoolVar(&o.keep, "keep", false, "leave the table and Redis keys in place at the end")
 	flag.Parse()
-	if o.records < 10 || o.workers < 1 || o.duration <= 0 {
-		fmt.Fprintln(os.Stderr, "demo: -records must be >= 10, -workers >= 1 and -duration > 0")
+	if o.records < 10 || o.duration <= 0 {
+		fmt.Fprintln(os.Stderr, "demo: -records must be >= 10 and -duration > 0")
 		os.Exit(2)
 	}
 	if err := run(context.Background(), os.Stdout, o); err != nil {

@@ -30,7 +30,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out strings.Builder
-	if err := run(ctx, &out, options{records: 300, duration: 100 * time.Millisecond, workers: 4}); err != nil {
+	if err := run(ctx, &out, options{records: 300, duration: 100 * time.Millisecond}); err != nil {
 		t.Fatalf("demo failed: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{

@@ -8,12 +8,10 @@ import (
 // loadBatch is how many records one SetMany call writes.
 const loadBatch = 1000
 
-func init() { bulkLoad = loadWithSetMany }
-
 // loadWithSetMany writes the records in SetMany calls of loadBatch records:
 // each is one COPY-based upsert in PostgreSQL, one Redis pipeline and one
 // invalidation message.
-func loadWithSetMany(ctx context.Context, d *demo, bar *progress) (string, error) {
+func (d *demo) loadWithSetMany(ctx context.Context, bar *progress) (string, error) {
 	calls := 0
 	for lo := 0; lo < d.o.records; lo += loadBatch {
 		hi := min(lo+loadBatch, d.o.records)

@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/AndrewDonelson/strata/strata"
@@ -51,19 +50,11 @@ func (d *demo) stepMigrate(ctx context.Context) error {
 	return nil
 }
 
-// stepLoad writes the records through instance A. The bulk path (SetMany)
-// is used when this build of Strata has it; otherwise concurrent Sets.
+// stepLoad writes the records through instance A in SetMany batches.
 func (d *demo) stepLoad(ctx context.Context) error {
 	start := time.Now()
 	bar := newProgress(d.out, d.o.records)
-	var how string
-	var err error
-	if bulkLoad != nil {
-		how, err = bulkLoad(ctx, d, bar)
-	} else {
-		how = fmt.Sprintf("concurrent Set calls from %d goroutines (SetMany is not in this build of Strata)", d.o.workers)
-		err = d.loadWithSets(ctx, bar)
-	}
+	how, err := d.loadWithSetMany(ctx, bar)
 	bar.done()
 	if err != nil {
 		return err
@@ -78,36 +69,6 @@ func (d *demo) stepLoad(ctx context.Context) error {
 	t.Row(thousands(d.o.records), benchkit.FormatNs(float64(took)), benchkit.FormatCount(float64(d.o.records)/took.Seconds()), thousands(n))
 	d.table(t)
 	return nil
-}
-
-// bulkLoad, when set by a file of this package, loads the records with the
-// bulk API and says how.
-var bulkLoad func(ctx context.Context, d *demo, bar *progress) (string, error)
-
-func (d *demo) loadWithSets(ctx context.Context, bar *progress) error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, d.o.workers)
-	for range d.o.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= d.o.records {
-					return
-				}
-				if err := d.writer.Set(ctx, d.schema, playerID(i), newPlayer(i)); err != nil {
-					errs <- err
-					return
-				}
-				bar.add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	return <-errs
 }
 
 // progress draws a bar on a terminal, or a line per quarter elsewhere.
