@@ -20,7 +20,9 @@
 // its baseline, with ratio 1, so that its absolute numbers are in the file
 // too. Workloads that count something instead of timing it (hit ratios,
 // queries reaching PostgreSQL during a stampede) carry the count in the
-// optional fields of the row.
+// optional fields of the row; their Ratio is still one of time per
+// operation (for hit ratios, of replaying the stream), which [ResultsTable]
+// leaves out and [SummaryTable] replaces with the two hit ratios.
 //
 // The pure parts (medians, percentiles, ratios, the Zipf key stream, the
 // JSON shape, the table layout) are unit tested; the timing loop needs only

@@ -25,7 +25,8 @@
 //     the queries that reached PostgreSQL, for Strata, the peers and plain
 //     cache-aside without single-flight.
 //
-// Output: the table on stdout, -json FILE (default OUT/results.json) and a
+// Output: the full table and a summary (Strata against each baseline) on
+// stdout, progress on stderr, -json FILE (default OUT/results.json) and a
 // chart of the ratios (OUT/ratios.png). Every run uses its own tables, key
 // prefixes and channel and removes them at the end.
 package main
