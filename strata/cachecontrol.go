@@ -29,9 +29,7 @@ func (ds *DataStore) invalidate(ctx context.Context, schema, id string) error {
 		if err := ds.l2.Delete(ctx, st.key(id)); err != nil {
 			return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
 		}
-		if err := ds.bumpGeneration(ctx, st); err != nil {
-			return err
-		}
+		ds.bumpGeneration(ctx, st)
 	}
 	st.l1.Delete(id)
 	ds.publish(ctx, st, l2redis.OpSet, id)
@@ -54,9 +52,7 @@ func (ds *DataStore) invalidateAll(ctx context.Context, schema string) error {
 	}
 	defer st.writes.enter()()
 	if ds.l2 != nil && st.l3 != nil {
-		if err := ds.bumpGeneration(ctx, st); err != nil {
-			return err
-		}
+		ds.bumpGeneration(ctx, st)
 		if _, err := ds.l2.DeletePrefix(ctx, l2redis.KeyPrefix(st.prefix)); err != nil {
 			return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
 		}
@@ -66,29 +62,15 @@ func (ds *DataStore) invalidateAll(ctx context.Context, schema string) error {
 	return nil
 }
 
-// bumpGeneration makes the schema's cached search results unreachable.
-func (ds *DataStore) bumpGeneration(ctx context.Context, st *schemaState) error {
-	if ds.l2 == nil {
-		return nil
-	}
-	if _, err := ds.l2.BumpGeneration(ctx, st.prefix); err != nil {
-		if st.l3 == nil {
-			return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
-		}
-		// Cached searches cannot be invalidated while Redis is down; they
-		// expire by their TTL. Reads of records are unaffected.
-		ds.cfg.Logger.Warn("strata: could not invalidate cached searches", "schema", st.Name, "err", err)
-	}
-	return nil
-}
-
-// warmPage is how many rows WarmCache reads per query.
+// warmPage is how many ids WarmCache handles per round.
 const warmPage = 500
 
-// WarmCache loads up to limit rows (0 = all) of the schema from L3 into L1
-// and L2, reading them in pages in primary-key order. Records already in L2
-// are left as they are (the fill is SET NX), and L1 is filled only for pages
-// no local write overlapped.
+// WarmCache loads up to limit records (0 = all) of the schema from L3 into
+// L1 and L2, in primary-key order, a page at a time. It is as safe as Get:
+// each page's keys are read first, then fill leases are taken in Redis and
+// fill epochs in L1, and only then are the rows read, so a write or delete
+// that lands meanwhile wins over the page. Records already in L2 are left as
+// they are.
 func (ds *DataStore) WarmCache(ctx context.Context, schema string, limit int) error {
 	return ds.count(ds.warmCache(ctx, schema, limit))
 }
@@ -105,90 +87,93 @@ func (ds *DataStore) warmCache(ctx context.Context, schema string, limit int) er
 		return fmt.Errorf("%w: schema %q has no PostgreSQL tier", ErrL3Unavailable, st.Name)
 	}
 	pk := st.model.pkField().column
-	cols := make([]string, len(st.model.fields))
-	for i, f := range st.model.fields {
-		cols[i] = f.column
-	}
 	after, loaded := "", 0
 	for limit == 0 || loaded < limit {
 		page := warmPage
 		if limit > 0 && limit-loaded < page {
 			page = limit - loaded
 		}
-		q := l3postgres.Query{OrderBy: []l3postgres.Order{{Column: pk}}, Limit: page, Columns: cols}
+		q := l3postgres.Query{OrderBy: []l3postgres.Order{{Column: pk}}, Limit: page, Columns: []string{pk}}
 		if after != "" {
 			q.Where, q.Args = fmt.Sprintf("%s > $1", quoteIdent(pk)), []any{after}
 		}
-		guard := st.writes.begin()
-		recs, err := ds.queryRecords(ctx, st, q)
+		ids, err := ds.queryIDs(ctx, st, q)
 		if err != nil {
 			return err
 		}
-		if len(recs) == 0 {
+		if len(ids) == 0 {
 			break
 		}
-		if err := ds.warmL2(ctx, st, recs); err != nil {
+		if err := ds.warmPage(ctx, st, ids); err != nil {
 			return err
 		}
-		if st.useL1 && st.writes.quiet(guard) {
-			for _, rec := range recs {
-				id := st.pkOf(rec)
-				st.l1.SetIfEpoch(id, st.snapshot(rec), st.l1.Epoch(id))
+		loaded += len(ids)
+		after = ids[len(ids)-1]
+		if len(ids) < page {
+			break
+		}
+	}
+	return nil
+}
+
+// warmPage fills L1 and L2 with the records ids, guarded like a Get.
+func (ds *DataStore) warmPage(ctx context.Context, st *schemaState, ids []string) error {
+	epochs := make(map[string]uint64, len(ids))
+	for _, id := range ids {
+		epochs[id] = st.l1.Epoch(id)
+	}
+	leases := map[string]l2redis.Lease{}
+	if ds.l2 != nil {
+		for _, id := range ids {
+			_, lease, err := ds.l2.GetOrLease(ctx, st.key(id))
+			if err == nil && lease.Valid() {
+				leases[id] = lease
 			}
 		}
-		loaded += len(recs)
-		after = st.pkOf(recs[len(recs)-1])
-		if len(recs) < page {
-			break
+	}
+	rows, err := ds.queryMany(ctx, st, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		snap, ok := rows[id]
+		lease, leased := leases[id]
+		switch {
+		case leased && ok:
+			if data, err := ds.encodeL2(st, reflect.ValueOf(snap).Elem()); err == nil {
+				_, _ = ds.l2.Fill(ctx, lease, data, st.l2TTL)
+			}
+		case leased:
+			_ = ds.l2.Release(ctx, lease) // deleted meanwhile
+		}
+		if ok && st.useL1 {
+			if _, waiting := st.pendingSnapshot(id); !waiting {
+				st.l1.SetIfEpoch(id, snap, epochs[id])
+			}
 		}
 	}
 	return nil
 }
 
-// warmL2 stores records in Redis only where the key is absent, in one
-// pipeline.
-func (ds *DataStore) warmL2(ctx context.Context, st *schemaState, recs []reflect.Value) error {
-	if ds.l2 == nil {
-		return nil
-	}
-	pipe := ds.l2.Client().Pipeline()
-	for _, rec := range recs {
-		data, err := ds.encodeL2(st, rec)
-		if err != nil {
-			return err
-		}
-		pipe.SetNX(ctx, st.key(st.pkOf(rec)), data, st.l2TTL)
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		ds.cfg.Logger.Warn("strata: WarmCache could not fill redis", "schema", st.Name, "err", err)
-	}
-	return nil
-}
-
-// queryRecords runs q (all columns) and returns the decoded rows.
-func (ds *DataStore) queryRecords(ctx context.Context, st *schemaState, q l3postgres.Query) ([]reflect.Value, error) {
+// queryIDs runs q, which selects only the primary key.
+func (ds *DataStore) queryIDs(ctx context.Context, st *schemaState, q l3postgres.Query) ([]string, error) {
 	rows, err := st.l3.Query(ctx, q)
 	if err != nil {
 		return nil, l3Error(err)
 	}
 	defer rows.Close()
-	var out []reflect.Value
+	var ids []string
 	for rows.Next() {
-		rec := reflect.New(st.model.typ).Elem()
-		targets, finish := ds.scanTargets(st, rec, nil)
-		if err := rows.Scan(targets...); err != nil {
+		var id string
+		if err := rows.Scan(&id); err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrDecodeFailed, st.Name, err)
 		}
-		if err := finish(); err != nil {
-			return nil, err
-		}
-		st.normalizeTimes(rec)
-		out = append(out, rec)
+		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, l3Error(err)
 	}
-	return out, nil
+	return ids, nil
 }
 
 // quoteIdent quotes a column name that has already been checked against the

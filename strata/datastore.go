@@ -37,6 +37,7 @@ type DataStore struct {
 	stale    staleL2
 	bg       sync.WaitGroup // background L2 fills and the write-behind flusher
 	bgMu     sync.Mutex     // orders goBackground against Close
+	opMu     sync.RWMutex   // write-behind enqueues (read) against Close (write)
 	bgClosed bool
 
 	flushNow    chan struct{} // wakes the flusher early
@@ -71,6 +72,8 @@ func NewDataStore(cfg Config) (*DataStore, error) {
 func (ds *DataStore) Close() error {
 	ds.closeOnce.Do(func() {
 		ds.closed.Store(true)
+		ds.opMu.Lock() // wait for enqueues in flight; later ones see closed
+		ds.opMu.Unlock()
 		var errs []error
 		close(ds.stopFlusher)
 		if ds.dirtyCount() > 0 {

@@ -36,21 +36,20 @@ func (ds *DataStore) delete(ctx context.Context, schema, id string) error {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "delete")
 			return l3Error(err)
 		}
+		ds.invalidateAfterWrite(ctx, st, l2redis.OpDelete, true, id)
+		return nil
 	}
 	if ds.l2 != nil {
 		if err := ds.l2.Delete(ctx, st.key(id)); err != nil {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "delete")
-			if st.l3 == nil {
-				return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
-			}
-			ds.stale.add(st.key(id))
+			return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
 		}
-		if err := ds.bumpGeneration(ctx, st); err != nil {
-			return err
-		}
+		ds.bumpGeneration(ctx, st)
+		st.l1.Delete(id)
+		ds.publish(ctx, st, l2redis.OpDelete, id)
+		return nil
 	}
 	st.l1.Delete(id)
-	ds.publish(ctx, st, l2redis.OpDelete, id)
 	return nil
 }
 
@@ -75,7 +74,10 @@ func (ds *DataStore) exists(ctx context.Context, schema, id string) (bool, error
 	if st.l1Truth {
 		return false, nil
 	}
-	if ds.l2 != nil {
+	if _, ok := st.pendingSnapshot(id); ok {
+		return true, nil
+	}
+	if ds.l2 != nil && !ds.settleL2(ctx, st.key(id)) {
 		ok, err := ds.l2.Exists(ctx, st.key(id))
 		switch {
 		case err == nil && ok:

@@ -57,17 +57,31 @@
 //
 // # Consistency
 //
+// Reads fill the caches; writes invalidate them. A write reaches the source
+// of truth first (PostgreSQL, or Redis for a schema without L3), then deletes
+// the L2 key, advances the schema's search generation, deletes the local L1
+// entry and publishes one invalidation message; the next read anywhere fills
+// the caches again. Filling the caches from the writer would be faster for a
+// read that follows, but two writers of one key can commit in one order and
+// reach Redis in the other, and nothing short of database-ordered versions
+// can then tell which value is newer; deletes commute, so invalidation
+// cannot leave an older value behind. (WriteThrough and WriteThroughL1Async
+// therefore behave alike; WriteBehind keeps the pending value in the
+// writer's L1.)
+//
 // Reads collapse concurrent misses of one key into one load. An L2 miss
 // takes a lease before reading L3, and the L2 fill is a compare-and-set that
 // succeeds only while the lease stands, so a reader can never install a row
 // older than a write or delete that came after it started. L1 fills are
-// guarded the same way by l1mem's per-key epochs. Every write publishes one
-// invalidation message; every instance drops the named L1 entries on
-// receipt, and drops its whole L1 whenever its subscription is
-// (re-)established or a sequence gap shows a message was lost. When Redis
-// fails during a write that PostgreSQL accepted, the write succeeds and the
-// key is deleted from Redis as soon as it answers again. Search fills L1 only
-// when no write overlapped the query, and never L2.
+// guarded the same way by l1mem's per-key epochs, which every local write
+// and every received invalidation advances. Every instance drops its whole
+// L1 whenever its subscription is (re-)established or a sequence gap shows a
+// message was lost. The upkeep after a commit runs detached from the
+// caller's context, so a caller that gives up cannot leave caches stale.
+// When Redis fails during that upkeep, the keys (and the schema's search
+// generation) are remembered, kept out of reads, and repaired — deleted,
+// bumped and announced to the other instances — as soon as Redis answers.
+// Search and WarmCache fill L1 only under the same guards.
 //
 // # Encryption
 //

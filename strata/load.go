@@ -28,6 +28,8 @@ func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any,
 			} else if ds.cfg.Clock.Now().Before(neg.until) {
 				ds.cfg.Metrics.Hit(st.Name, metrics.TierL1)
 				return nil, notFound(st, id)
+			} else {
+				st.l1.Delete(id) // an expired absence: read again
 			}
 		}
 		ds.cfg.Metrics.Miss(st.Name, metrics.TierL1)
@@ -38,13 +40,25 @@ func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any,
 			return snap, nil
 		}
 		epoch := st.l1.Epoch(id)
+		ranLoad := false
 		snap, err := st.l1.GetOrLoad(ctx, id, func(ctx context.Context, id string) (any, error) {
+			ranLoad = true
 			return ds.loadLower(ctx, st, id)
 		})
-		if err != nil && ds.negativeCaching() && errors.Is(err, ErrNotFound) {
-			// Remember the absence briefly, unless the id was written or
-			// invalidated since the read began.
-			st.l1.SetIfEpoch(id, &absent{until: ds.cfg.Clock.Now().Add(ds.cfg.NegativeCacheTTL)}, epoch)
+		if err == nil {
+			if _, isNeg := snap.(*absent); isNeg {
+				// An absence was recorded between our L1 read and the
+				// flight: read through rather than trust or return it.
+				return ds.loadLower(ctx, st, id)
+			}
+		}
+		if err != nil && ranLoad && ds.negativeCaching() && errors.Is(err, ErrNotFound) {
+			// Remember the absence briefly — only the caller whose own read
+			// began after the epoch was taken (a shared flight may predate
+			// an insert), and only if the id was not written or
+			// invalidated since.
+			ttl := ds.cfg.NegativeCacheTTL
+			_, _ = st.l1.SetIfEpochWithTTL(id, &absent{until: ds.cfg.Clock.Now().Add(ttl)}, ttl, epoch)
 		}
 		return snap, err
 	}
@@ -64,7 +78,7 @@ func (st *schemaState) pendingSnapshot(id string) (any, bool) {
 	if !ok {
 		return nil, false
 	}
-	return st.snapshot(rec), true
+	return st.readView(rec), true
 }
 
 // absent is the L1 value that records a known-missing id (negative
@@ -140,6 +154,13 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string) 
 	if err != nil {
 		if errors.Is(err, l3postgres.ErrNotFound) {
 			ds.cfg.Metrics.Miss(st.Name, metrics.TierL3)
+			if lease.Valid() { // let the next reader fill at once
+				ds.goBackground(func() {
+					ctx, cancel := context.WithTimeout(context.Background(), postCommitTimeout)
+					defer cancel()
+					_ = ds.l2.Release(ctx, lease)
+				})
+			}
 			return nil, notFound(st, id)
 		}
 		ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "get")
@@ -162,7 +183,7 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string) 
 			_ = ds.l2.Set(ctx, st.key(id), data, st.l2TTL)
 		}
 	}
-	return st.snapshot(rec.Elem()), nil
+	return st.readView(rec.Elem()), nil
 }
 
 // Test hooks (set only by tests, through export_test.go): a pause between
@@ -226,7 +247,7 @@ func (ds *DataStore) decodeL2(st *schemaState, id string, data []byte) (any, err
 		return nil, fmt.Errorf("%w: %s %q from redis: %w", ErrDecodeFailed, st.Name, id, err)
 	}
 	st.normalizeTimes(p.Elem())
-	if len(st.l1Fields) == len(st.l2Fields) { // nothing omit_l1 to strip
+	if !st.useL1 || len(st.l1Fields) == len(st.l2Fields) { // nothing to strip
 		return p.Interface(), nil
 	}
 	return st.snapshot(p.Elem()), nil

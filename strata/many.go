@@ -58,6 +58,9 @@ func (ds *DataStore) setMany(ctx context.Context, schema string, pairs map[strin
 		ds.fillFields(st, rec, func() reflect.Value { return known[ids[i]] })
 	}
 	if st.wb != nil {
+		if err := st.wb.room(ids, ds.cfg.WriteBehindMaxPending); err != nil {
+			return fmt.Errorf("%w: schema %q: %d new keys do not fit", err, st.Name, len(ids))
+		}
 		for i, rec := range recs {
 			if err := ds.enqueueWriteBehind(st, ids[i], rec); err != nil {
 				return err
@@ -80,6 +83,15 @@ func (ds *DataStore) setMany(ctx context.Context, schema string, pairs map[strin
 func (ds *DataStore) knownForAutoNowAdd(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value) (map[string]reflect.Value, error) {
 	if st.model.flags&flagAutoNowAdd == 0 {
 		return nil, nil
+	}
+	if st.wb == nil { // PostgreSQL keeps the first time; only L1 is consulted
+		out := map[string]reflect.Value{}
+		for _, id := range ids {
+			if snap, ok := st.cached(id); ok {
+				out[id] = reflect.ValueOf(snap).Elem()
+			}
+		}
+		return out, nil
 	}
 	var need []string
 	for i, rec := range recs {
@@ -105,8 +117,9 @@ func (ds *DataStore) knownForAutoNowAdd(ctx context.Context, st *schemaState, id
 	return out, nil
 }
 
-// writeManyTiers stores recs in every tier: one upsert, one pipeline, one
-// message.
+// writeManyTiers is writeTiers for a batch: one COPY-based upsert, then
+// one DEL of all the keys, one generation bump and one message; without L3,
+// one Redis pipeline (or L1 alone).
 func (ds *DataStore) writeManyTiers(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value) error {
 	defer st.writes.enter()()
 	if st.l3 != nil {
@@ -125,44 +138,32 @@ func (ds *DataStore) writeManyTiers(ctx context.Context, st *schemaState, ids []
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "setmany")
 			return l3Error(err)
 		}
+		ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, true, ids...)
+		return nil
 	}
 	if ds.l2 != nil {
-		ttl := st.l2TTL
-		if st.l3 == nil {
-			ttl = l2redis.NoExpiry
-		}
 		items := make([]l2redis.Item, len(recs))
 		for i, rec := range recs {
 			data, err := ds.encodeL2(st, rec)
 			if err != nil {
 				return err
 			}
-			items[i] = l2redis.Item{Key: st.key(ids[i]), Value: data, TTL: ttl}
+			items[i] = l2redis.Item{Key: st.key(ids[i]), Value: data, TTL: l2redis.NoExpiry}
 		}
 		if err := ds.l2.SetMany(ctx, items); err != nil {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "setmany")
-			if st.l3 == nil {
-				return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
-			}
-			for _, it := range items {
-				ds.stale.add(it.Key)
-			}
-			ds.cfg.Logger.Warn("strata: redis write failed; the keys will be invalidated when redis answers", "schema", st.Name, "keys", len(items), "err", err)
+			return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
 		}
-		if err := ds.bumpGeneration(ctx, st); err != nil {
-			return err
+		ds.bumpGeneration(ctx, st)
+		for _, id := range ids {
+			st.l1.Delete(id)
 		}
+		ds.publish(ctx, st, l2redis.OpSet, ids...)
+		return nil
 	}
-	if st.useL1 {
-		for i, rec := range recs {
-			if st.WriteMode == WriteThroughL1Async {
-				st.l1.Delete(ids[i])
-			} else {
-				st.l1.Set(ids[i], st.snapshot(rec))
-			}
-		}
+	for i, rec := range recs {
+		st.l1.Set(ids[i], st.snapshot(rec))
 	}
-	ds.publish(ctx, st, l2redis.OpSet, ids...)
 	return nil
 }
 
@@ -214,7 +215,7 @@ func (ds *DataStore) getManyInto(ctx context.Context, schema string, ids []strin
 	}
 	mv := reflect.ValueOf(dest)
 	if !mv.IsValid() || mv.Kind() != reflect.Pointer || mv.IsNil() || mv.Elem().Kind() != reflect.Map ||
-		mv.Elem().Type().Key().Kind() != reflect.String ||
+		mv.Elem().Type().Key() != reflect.TypeFor[string]() ||
 		(mv.Elem().Type().Elem() != st.model.typ && mv.Elem().Type().Elem() != st.ptrType) {
 		return fmt.Errorf("%w: schema %q reads many into a *map[string]%s or *map[string]%s, got %T", ErrInvalidModel, st.Name, st.model.typ, st.ptrType, dest)
 	}
@@ -348,6 +349,9 @@ func (ds *DataStore) loadManyCollapsed(ctx context.Context, st *schemaState, wan
 				}
 				return nil, notFound(st, id)
 			})
+			if _, isNeg := snap.(*absent); err == nil && isNeg {
+				snap, err = ds.load(ctx, st, id) // an absence raced in: single read
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -380,7 +384,7 @@ func (ds *DataStore) queryMany(ctx context.Context, st *schemaState, ids []strin
 			return nil, err
 		}
 		st.normalizeTimes(rec)
-		out[st.pkOf(rec)] = st.snapshot(rec)
+		out[st.pkOf(rec)] = st.readView(rec)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, l3Error(err)

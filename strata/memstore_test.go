@@ -153,6 +153,11 @@ func TestMemStoreErrors(t *testing.T) {
 		{"set nil", func() error { return ds.Set(ctx, "players", "a", nil) }, strata.ErrInvalidModel},
 		{"set nil pointer", func() error { return ds.Set(ctx, "players", "a", (*Player)(nil)) }, strata.ErrInvalidModel},
 		{"typed wrong T", func() error { _, err := strata.GetTyped[Flat](ctx, ds, "players", "a"); return err }, strata.ErrInvalidModel},
+		{"GetMany into a named key type", func() error {
+			type PlayerID string
+			m := map[PlayerID]Player{}
+			return ds.GetMany(ctx, "players", []string{"a"}, &m)
+		}, strata.ErrInvalidModel},
 		{"duplicate schema", func() error { return ds.Register(strata.Schema{Name: "players", Model: &Player{}}) }, strata.ErrSchemaDuplicate},
 		{"cancelled ctx", func() error {
 			c, cancel := context.WithCancel(ctx)

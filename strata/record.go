@@ -61,6 +61,20 @@ func (st *schemaState) snapshot(rec reflect.Value) any {
 	return p.Interface()
 }
 
+// readView is what a read returns of rec: the L1 snapshot, or for a schema
+// that does not read through L1 (omit_l1 fields), everything L2 holds.
+func (st *schemaState) readView(rec reflect.Value) any {
+	if st.useL1 {
+		return st.snapshot(rec)
+	}
+	p := reflect.New(st.model.typ)
+	for _, i := range st.l2Fields {
+		f := &st.model.fields[i]
+		deepCopy(fieldOf(p.Elem(), f), fieldOf(rec, f))
+	}
+	return p.Interface()
+}
+
 // copyOut fills dest (a settable Model) from an L1 snapshot.
 func (st *schemaState) copyOut(dest reflect.Value, snap any) {
 	deepCopy(dest, reflect.ValueOf(snap).Elem())

@@ -76,7 +76,9 @@ func (ds *DataStore) search(ctx context.Context, schema string, q *Query, destSl
 		}
 		if fill {
 			id := st.pkOf(rec.Elem())
-			fills = append(fills, pending{id: id, snap: st.snapshot(rec.Elem()), epoch: st.l1.Epoch(id)})
+			if _, waiting := st.pendingSnapshot(id); !waiting { // L1 holds a newer value
+				fills = append(fills, pending{id: id, snap: st.snapshot(rec.Elem()), epoch: st.l1.Epoch(id)})
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -81,10 +81,21 @@ func (st *schemaState) prepareWrite(id string, src reflect.Value) (reflect.Value
 }
 
 // fillWriteFields applies auto_now, auto_now_add and default:X, then
-// normalises times. An auto_now_add field left zero keeps the stored
-// record's time, read through the normal read path.
+// normalises times. An auto_now_add field left zero takes the time the
+// record already has when this instance knows it (L1, or for write-behind
+// schemas, whose L1 must hold the exact record, any tier), else the time of
+// this write. PostgreSQL keeps the first insert's time in any case (the
+// column is insert-only), and the caches are invalidated by the write.
 func (ds *DataStore) fillWriteFields(ctx context.Context, st *schemaState, id string, rec reflect.Value) {
-	ds.fillFields(st, rec, func() reflect.Value { return ds.storedRecord(ctx, st, id) })
+	ds.fillFields(st, rec, func() reflect.Value {
+		if st.wb != nil {
+			return ds.storedRecord(ctx, st, id)
+		}
+		if snap, ok := st.cached(id); ok {
+			return reflect.ValueOf(snap).Elem()
+		}
+		return reflect.Value{}
+	})
 }
 
 // fillFields is fillWriteFields with the stored record supplied by known,
@@ -169,11 +180,11 @@ func (st *schemaState) writeBack(dst, rec reflect.Value) {
 	}
 }
 
-// writeTiers stores rec in the schema's tiers: L3 (the source of truth when
-// present), then L2, then L1 (WriteThrough; WriteThroughL1Async drops the L1
-// entry instead, for the next read to fill), then one invalidation message
-// for the other instances. (WriteBehind schemas go through
-// enqueueWriteBehind instead.)
+// writeTiers stores rec in the schema's source of truth and invalidates
+// the tiers above it (see afterwrite.go). With L3 that means the upsert, then
+// L2 DEL, L1 delete and one message; a Redis failure after the commit is
+// remembered and repaired when Redis answers. Without L3, Redis (or, without
+// Redis, L1) is the source of truth and takes the value itself.
 func (ds *DataStore) writeTiers(ctx context.Context, st *schemaState, id string, rec reflect.Value) error {
 	defer st.writes.enter()()
 	if st.l3 != nil {
@@ -188,51 +199,27 @@ func (ds *DataStore) writeTiers(ctx context.Context, st *schemaState, id string,
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "set")
 			return l3Error(err)
 		}
+		ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, true, id)
+		return nil
 	}
 	if ds.l2 != nil {
-		ds.settleL2(ctx, st.key(id))
-		if err := ds.writeL2(ctx, st, id, rec); err != nil {
+		data, err := ds.encodeL2(st, rec)
+		if err != nil {
 			return err
 		}
-		if err := ds.bumpGeneration(ctx, st); err != nil {
-			return err
-		}
-	}
-	if st.useL1 {
-		if st.WriteMode == WriteThroughL1Async {
-			st.l1.Delete(id)
-		} else {
-			st.l1.Set(id, st.snapshot(rec))
-		}
-	}
-	ds.publish(ctx, st, l2redis.OpSet, id)
-	return nil
-}
-
-// writeL2 stores rec in Redis. When Redis fails and L3 holds the write, the
-// write still succeeds: the key is remembered and deleted once Redis answers,
-// so it cannot serve the old value afterwards. Without L3, Redis is the
-// source of truth and its failure fails the write.
-func (ds *DataStore) writeL2(ctx context.Context, st *schemaState, id string, rec reflect.Value) error {
-	data, err := ds.encodeL2(st, rec)
-	if err != nil {
-		return err
-	}
-	ttl := st.l2TTL
-	if st.l3 == nil {
-		ttl = l2redis.NoExpiry // the only durable copy must not expire
-	}
-	start := time.Now()
-	err = ds.l2.Set(ctx, st.key(id), data, ttl)
-	ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "set", time.Since(start))
-	if err != nil {
-		ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "set")
-		if st.l3 == nil {
+		start := time.Now()
+		err = ds.l2.Set(ctx, st.key(id), data, l2redis.NoExpiry) // the only durable copy
+		ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "set", time.Since(start))
+		if err != nil {
+			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "set")
 			return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
 		}
-		ds.stale.add(st.key(id))
-		ds.cfg.Logger.Warn("strata: redis write failed; the key will be invalidated when redis answers", "schema", st.Name, "id", id, "err", err)
+		ds.bumpGeneration(ctx, st)
+		st.l1.Delete(id) // the next read fills it from Redis, guarded
+		ds.publish(ctx, st, l2redis.OpSet, id)
+		return nil
 	}
+	st.l1.Set(id, st.snapshot(rec)) // L1 is the only copy
 	return nil
 }
 

@@ -13,7 +13,10 @@ import (
 func (st *schemaState) tableDef() l3postgres.TableDef {
 	cols := make([]l3postgres.Column, len(st.model.fields))
 	for i, f := range st.model.fields {
-		cols[i] = l3postgres.Column{Name: f.column}
+		// An auto_now_add column is written when the row is inserted and
+		// kept by updates, so PostgreSQL holds the first write's time
+		// whatever a later Set carries.
+		cols[i] = l3postgres.Column{Name: f.column, InsertOnly: f.has(flagAutoNowAdd)}
 	}
 	return l3postgres.TableDef{
 		Name:        st.table,

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/l3postgres"
@@ -115,75 +112,6 @@ func (ds *DataStore) onResubscribe(ev l2redis.ResubscribeEvent) {
 		ds.cfg.Logger.Warn("strata: invalidations may have been missed; dropped every L1 entry", "reason", ev.Reason.String())
 	}
 	ds.retryStaleL2(context.Background())
-}
-
-// staleL2 remembers Redis keys whose update failed while L3 took a write:
-// they may hold an old value, so they are deleted as soon as Redis answers.
-type staleL2 struct {
-	n    atomic.Int64 // len(keys), readable without the lock
-	mu   sync.Mutex
-	keys map[string]struct{}
-}
-
-func (s *staleL2) add(key string) {
-	s.mu.Lock()
-	if s.keys == nil {
-		s.keys = map[string]struct{}{}
-	}
-	s.keys[key] = struct{}{}
-	s.n.Store(int64(len(s.keys)))
-	s.mu.Unlock()
-}
-
-func (s *staleL2) take() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	keys := make([]string, 0, len(s.keys))
-	for k := range s.keys {
-		keys = append(keys, k)
-	}
-	s.keys = nil
-	s.n.Store(0)
-	return keys
-}
-
-func (s *staleL2) has(key string) bool {
-	if s.n.Load() == 0 {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.keys[key]
-	return ok
-}
-
-// settleL2 runs before this instance uses Redis: while keys are remembered
-// as possibly stale it tries to delete them, and it reports whether key may
-// still be stale (then the caller must not read it from Redis).
-func (ds *DataStore) settleL2(ctx context.Context, key string) (stale bool) {
-	if ds.stale.n.Load() == 0 {
-		return false
-	}
-	ds.retryStaleL2(ctx)
-	return ds.stale.has(key)
-}
-
-// retryStaleL2 deletes the remembered keys; those it cannot delete are kept.
-func (ds *DataStore) retryStaleL2(ctx context.Context) {
-	keys := ds.stale.take()
-	if len(keys) == 0 || ds.l2 == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if _, err := ds.l2.DeleteMany(ctx, keys); err != nil {
-		for _, k := range keys {
-			ds.stale.add(k)
-		}
-		ds.cfg.Logger.Warn("strata: could not yet invalidate L2 keys written during a Redis outage", "keys", len(keys), "err", err)
-		return
-	}
-	ds.cfg.Logger.Info("strata: invalidated L2 keys written during a Redis outage", "keys", len(keys))
 }
 
 // loggerHandler adapts a Logger to slog for the tier modules.

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/AndrewDonelson/strata/strata"
+	"github.com/AndrewDonelson/strata/strata/clock"
 	"github.com/AndrewDonelson/strata/strata/internal/testenv"
 )
 
@@ -198,6 +199,11 @@ func TestRedisWriteFailureDoesNotLeaveStaleValue(t *testing.T) {
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()
+	// A read fills Redis with the record (writes only invalidate it).
+	if _, err := strata.GetTyped[Account](ctx, open(), name, "x"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "redis to hold the record", func() bool { return filled(ctx, rdb, "strata:"+name+":x") })
 	if err := rdb.Do(ctx, "CLIENT", "PAUSE", "1500", "WRITE").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -322,5 +328,83 @@ func TestJSONFieldsSameFromEveryTier(t *testing.T) {
 	}
 	if fromL3.Tags == nil {
 		t.Error("an empty slice came back nil")
+	}
+}
+
+// An absence marker that outlived NegativeCacheTTL (but not the L1 TTL) is
+// read through again, never handed out as a record.
+func TestNegativeCacheMarkerExpiry(t *testing.T) {
+	t.Parallel()
+	tt := newTiered(t)
+	ctx := ctxT(t)
+	fake := clock.NewFake(time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC))
+	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey,
+		InvalidationChannel: tt.channel, Clock: fake, NegativeCacheTTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	if err := ds.Register(strata.Schema{Name: tt.schema, Model: &Account{}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.WaitSubscribed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := strata.GetTyped[Account](ctx, ds, tt.schema, "late"); !errors.Is(err, strata.ErrNotFound) {
+		t.Fatal(err)
+	}
+	fake.Advance(2 * time.Second) // past the absence, well within the L1 TTL
+	if _, err := strata.GetTyped[Account](ctx, ds, tt.schema, "late"); !errors.Is(err, strata.ErrNotFound) {
+		t.Errorf("GetTyped after the absence expired: %v", err)
+	}
+	var a Account
+	if err := ds.Get(ctx, tt.schema, "late", &a); !errors.Is(err, strata.ErrNotFound) {
+		t.Errorf("Get after the absence expired: %v", err)
+	}
+	if got, err := strata.GetManyTyped[Account](ctx, ds, tt.schema, []string{"late"}); err != nil || len(got) != 0 {
+		t.Errorf("GetMany of a remembered absence = %v, %v", got, err)
+	}
+	if err := ds.Set(ctx, tt.schema, "late", &Account{ID: "late", Username: "late"}); err != nil {
+		t.Fatalf("Set over a remembered absence: %v", err)
+	}
+	if got, err := strata.GetTyped[Account](ctx, ds, tt.schema, "late"); err != nil || got.Username != "late" {
+		t.Errorf("after Set: %+v, %v", got, err)
+	}
+}
+
+type Blob struct {
+	ID   string `strata:"primary_key"`
+	Name string
+	Data string `strata:"omit_l1"`
+}
+
+// A schema with omit_l1 fields reads them from L2, whichever path serves it.
+func TestOmitL1FieldsAreReturned(t *testing.T) {
+	t.Parallel()
+	addr := testenv.RedisAddr(t)
+	ctx := ctxT(t)
+	name := "blob_" + testenv.Suffix()
+	ds, err := strata.NewDataStore(strata.Config{RedisAddr: addr, InvalidationChannel: "strata:test:" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	if err := ds.Register(strata.Schema{Name: name, Model: &Blob{}, L3: strata.PostgresPolicy{Disabled: true}}); err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	defer rdb.Del(context.Background(), "strata:"+name+":b1")
+	if err := ds.Set(ctx, name, "b1", &Blob{ID: "b1", Name: "n", Data: "big"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		got, err := strata.GetTyped[Blob](ctx, ds, name, "b1")
+		if err != nil || got.Data != "big" {
+			t.Fatalf("Get = %+v, %v; want the omit_l1 field from L2", got, err)
+		}
+	}
+	if ds.L1Has(name, "b1") {
+		t.Error("a schema with omit_l1 fields was cached in L1")
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -263,10 +263,11 @@ func TestTieredStaleSetRace(t *testing.T) {
 			reader := tt.open(t)
 
 			read, resume := make(chan struct{}), make(chan struct{})
-			var once sync.Once
+			var first atomic.Bool
 			strata.SetTestHookAfterL3Read(func(schema, id string) {
-				if schema == tt.schema && id == "r1" {
-					once.Do(func() { close(read); <-resume })
+				if schema == tt.schema && id == "r1" && first.CompareAndSwap(false, true) {
+					close(read) // only the reader's read pauses
+					<-resume
 				}
 			})
 			strata.DisableL2LeaseForTest(!guarded)

@@ -130,11 +130,13 @@ func (t *Tx) commit() error {
 		}
 	}
 	sort.Slice(schemas, func(i, j int) bool { return schemas[i].Name < schemas[j].Name })
+	seqAtLock := map[*schemaState]uint64{}
 	for _, st := range schemas {
 		defer st.writes.enter()()
 		if st.wb != nil {
 			st.wb.flushMu.Lock()
 			defer st.wb.flushMu.Unlock()
+			seqAtLock[st] = st.wb.current()
 		}
 	}
 	err := ds.l3.InTx(ctx, func(tx *l3postgres.Tx) error {
@@ -158,9 +160,9 @@ func (t *Tx) commit() error {
 		}
 		return fmt.Errorf("%w: %w", ErrTxFailed, err)
 	}
-	for _, p := range ops { // committed: pending write-behind values are older
+	for _, p := range ops { // committed: pending values enqueued before it are older
 		if p.st.wb != nil {
-			p.st.wb.drop(p.id)
+			p.st.wb.dropUpTo(p.id, seqAtLock[p.st])
 		}
 	}
 	t.applyToCaches(ops)
@@ -175,11 +177,10 @@ func (t *Tx) commit() error {
 	return nil
 }
 
-// applyToCaches brings L2, L1 and the other instances in line with what was
-// committed. The commit already stands, so a Redis failure here is handled
-// as for any write: the keys are remembered and invalidated later.
+// applyToCaches invalidates what the commit changed: per schema, one DEL of
+// the keys, one generation bump, L1 deletes and one message per operation
+// kind (see afterwrite.go).
 func (t *Tx) applyToCaches(ops []prepared) {
-	ds, ctx := t.ds, t.ctx
 	type group struct {
 		st       *schemaState
 		set, del []string
@@ -193,40 +194,18 @@ func (t *Tx) applyToCaches(ops []prepared) {
 			byStore[p.st] = g
 			groups = append(groups, g)
 		}
-		key := p.st.key(p.id)
 		if p.del {
 			g.del = append(g.del, p.id)
-			if ds.l2 != nil {
-				if err := ds.l2.Delete(ctx, key); err != nil {
-					ds.stale.add(key)
-				}
-			}
-			p.st.l1.Delete(p.id)
-			continue
-		}
-		g.set = append(g.set, p.id)
-		if ds.l2 != nil {
-			data, err := ds.encodeL2(p.st, p.rec)
-			if err == nil {
-				err = ds.l2.Set(ctx, key, data, p.st.l2TTL)
-			}
-			if err != nil {
-				ds.stale.add(key)
-			}
-		}
-		if p.st.useL1 && p.st.WriteMode != WriteThroughL1Async {
-			p.st.l1.Set(p.id, p.st.snapshot(p.rec))
 		} else {
-			p.st.l1.Delete(p.id)
+			g.set = append(g.set, p.id)
 		}
 	}
 	for _, g := range groups {
-		_ = ds.bumpGeneration(ctx, g.st)
 		if len(g.set) > 0 {
-			ds.publish(ctx, g.st, l2redis.OpSet, g.set...)
+			t.ds.invalidateAfterWrite(t.ctx, g.st, l2redis.OpSet, true, g.set...)
 		}
 		if len(g.del) > 0 {
-			ds.publish(ctx, g.st, l2redis.OpDelete, g.del...)
+			t.ds.invalidateAfterWrite(t.ctx, g.st, l2redis.OpDelete, true, g.del...)
 		}
 	}
 }

@@ -76,8 +76,50 @@ func (wb *writeBehind) drop(id string) {
 	wb.mu.Unlock()
 }
 
-// enqueueWriteBehind records rec as dirty and updates L1.
+// dropUpTo forgets id's pending record if no Set enqueued it after seq.
+func (wb *writeBehind) dropUpTo(id string, seq uint64) {
+	wb.mu.Lock()
+	if e, ok := wb.dirty[id]; ok && e.seq <= seq {
+		delete(wb.dirty, id)
+	}
+	wb.mu.Unlock()
+}
+
+// room reports ErrWriteBehindFull when enqueuing ids would exceed max
+// pending keys (updates of pending keys take no room). It checks all of a
+// batch before any of it is acknowledged.
+func (wb *writeBehind) room(ids []string, max int) error {
+	wb.mu.Lock()
+	defer wb.mu.Unlock()
+	n := len(wb.dirty)
+	for _, id := range ids {
+		if _, ok := wb.dirty[id]; !ok {
+			n++
+		}
+	}
+	if n > max {
+		return ErrWriteBehindFull
+	}
+	return nil
+}
+
+// current returns the sequence number of the newest enqueue.
+func (wb *writeBehind) current() uint64 {
+	wb.mu.Lock()
+	defer wb.mu.Unlock()
+	return wb.seq
+}
+
+// enqueueWriteBehind records rec as dirty and updates L1. It holds
+// ds.opMu (read) so that Close, which takes it to write, cannot run its
+// final flush between the check for closed and the enqueue.
 func (ds *DataStore) enqueueWriteBehind(st *schemaState, id string, rec reflect.Value) error {
+	ds.opMu.RLock()
+	defer ds.opMu.RUnlock()
+	if ds.closed.Load() {
+		return ErrUnavailable
+	}
+	defer st.writes.enter()()
 	wb := st.wb
 	wb.mu.Lock()
 	e, ok := wb.dirty[id]
@@ -92,10 +134,10 @@ func (ds *DataStore) enqueueWriteBehind(st *schemaState, id string, rec reflect.
 	wb.seq++
 	e.rec, e.seq = rec, wb.seq
 	n := len(wb.dirty)
-	wb.mu.Unlock()
-	if st.useL1 {
+	if st.useL1 { // under wb.mu: L1 and the pending value change together
 		st.l1.Set(id, st.snapshot(rec))
 	}
+	wb.mu.Unlock()
 	if n >= ds.cfg.WriteBehindFlushThreshold {
 		select {
 		case ds.flushNow <- struct{}{}:
@@ -142,6 +184,7 @@ func (ds *DataStore) flushSchema(ctx context.Context, st *schemaState, force boo
 	wb.flushMu.Lock()
 	defer wb.flushMu.Unlock()
 	var lastErr error
+	tried := map[string]bool{} // refused during this call: not picked again
 	for {
 		now := time.Now()
 		wb.mu.Lock()
@@ -152,7 +195,7 @@ func (ds *DataStore) flushSchema(ctx context.Context, st *schemaState, force boo
 			if len(ids) == flushBatch {
 				break
 			}
-			if force || !e.due.After(now) {
+			if !tried[id] && (force || !e.due.After(now)) {
 				ids, recs, seqs = append(ids, id), append(recs, e.rec), append(seqs, e.seq)
 			}
 		}
@@ -162,12 +205,23 @@ func (ds *DataStore) flushSchema(ctx context.Context, st *schemaState, force boo
 		}
 		if err := ds.flushRecords(ctx, st, ids, recs); err != nil {
 			lastErr = err
-			ds.flushFailed(st, ids, err)
-			return wb.len(), err
+			if errors.Is(err, ErrL3Unavailable) || len(ids) == 1 || ctx.Err() != nil {
+				ds.flushFailed(st, ids, err)
+				return wb.len(), err
+			}
+			// The server answered but refused the batch: find the rows it
+			// refuses (a constraint, a bad value) so they alone wait.
+			for i := range ids {
+				if err := ds.flushRecords(ctx, st, ids[i:i+1], recs[i:i+1]); err != nil {
+					ds.flushFailed(st, ids[i:i+1], err)
+					tried[ids[i]] = true
+					seqs[i] = 0 // keep it
+				}
+			}
 		}
 		wb.mu.Lock()
 		for i, id := range ids {
-			if e, ok := wb.dirty[id]; ok && e.seq == seqs[i] {
+			if e, ok := wb.dirty[id]; ok && seqs[i] != 0 && e.seq == seqs[i] {
 				delete(wb.dirty, id) // a newer Set during the flush stays dirty
 			}
 		}
@@ -196,23 +250,9 @@ func (ds *DataStore) flushRecords(ctx context.Context, st *schemaState, ids []st
 		ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "flush")
 		return l3Error(err)
 	}
-	if ds.l2 != nil {
-		items := make([]l2redis.Item, len(recs))
-		for i, rec := range recs {
-			data, err := ds.encodeL2(st, rec)
-			if err != nil {
-				return err
-			}
-			items[i] = l2redis.Item{Key: st.key(ids[i]), Value: data, TTL: st.l2TTL}
-		}
-		if err := ds.l2.SetMany(ctx, items); err != nil {
-			for _, it := range items {
-				ds.stale.add(it.Key)
-			}
-		}
-		_ = ds.bumpGeneration(ctx, st)
-	}
-	ds.publish(ctx, st, l2redis.OpSet, ids...)
+	// This instance's L1 already holds the value flushed, or a newer
+	// pending one: it is kept.
+	ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, false, ids...)
 	return nil
 }
 
