@@ -30,10 +30,11 @@ type DataStore struct {
 
 	stats counters
 
-	l2       *l2redis.Store    // nil without Redis
-	bus      *l2redis.Bus      // nil without Redis
-	l3       *l3postgres.DB    // nil without PostgreSQL
-	mig      *migrate.Migrator // nil without PostgreSQL
+	l2       *l2redis.Store            // nil without Redis
+	bus      *l2redis.Bus              // nil without Redis
+	l3       *l3postgres.DB            // nil without PostgreSQL
+	replicas map[string]*l3postgres.DB // per ReadReplica DSN; see replicaDB
+	mig      *migrate.Migrator         // nil without PostgreSQL
 	stale    staleL2
 	bg       sync.WaitGroup // background L2 fills and the write-behind flusher
 	bgMu     sync.Mutex     // orders goBackground against Close

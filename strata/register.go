@@ -151,7 +151,15 @@ func (ds *DataStore) Register(s Schema) error {
 	st.l1Plain = allPersisted && len(st.l1Fields) == len(m.fields)
 	st.l2Plain = allPersisted && len(st.l2Fields) == len(m.fields)
 	if ds.l3 != nil && !s.L3.Disabled {
-		if st.l3, err = ds.l3.Table(st.tableDef()); err != nil {
+		db := ds.l3
+		if s.L3.ReadReplica != "" {
+			if db, err = ds.replicaDB(s.L3.ReadReplica); err != nil {
+				st.l1.Close()
+				return bad("L3.ReadReplica: %v", err)
+			}
+		}
+		if st.l3, err = db.Table(st.tableDef()); err != nil {
+			st.l1.Close()
 			return bad("L3: %v", err)
 		}
 	}

@@ -65,8 +65,39 @@ func (ds *DataStore) connect() error {
 	return nil
 }
 
+// replicaDB returns a DB on the primary whose queries and counts go to the
+// read replica dsn, one per distinct replica. Writes and reads by key still
+// go to the primary, so cache fills never read a lagging replica.
+func (ds *DataStore) replicaDB(dsn string) (*l3postgres.DB, error) {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	if db, ok := ds.replicas[dsn]; ok {
+		return db, nil
+	}
+	c := ds.cfg
+	db, err := l3postgres.Open(context.Background(), c.PostgresDSN, &l3postgres.Options{
+		MaxConns:        c.L3Pool.MaxConns,
+		MinConns:        c.L3Pool.MinConns,
+		MaxConnLifetime: c.L3Pool.MaxConnLifetime,
+		MaxConnIdleTime: c.L3Pool.MaxConnIdleTime,
+		ReplicaDSN:      dsn,
+		Logger:          slog.New(loggerHandler{c.Logger}),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if ds.replicas == nil {
+		ds.replicas = map[string]*l3postgres.DB{}
+	}
+	ds.replicas[dsn] = db
+	return db, nil
+}
+
 func (ds *DataStore) closeTiers() error {
 	var errs []error
+	for _, db := range ds.replicas {
+		db.Close()
+	}
 	if ds.bus != nil {
 		errs = append(errs, ds.bus.Close())
 	}

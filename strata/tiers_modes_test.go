@@ -408,3 +408,40 @@ func TestOmitL1FieldsAreReturned(t *testing.T) {
 		t.Error("a schema with omit_l1 fields was cached in L1")
 	}
 }
+
+// A schema's ReadReplica serves its searches and counts (here the primary
+// stands in for a replica; l3postgres's tests route to a real streaming
+// replica).
+func TestReadReplicaSchema(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PostgresDSN(t)
+	ctx := ctxT(t)
+	name := "replica_" + testenv.Suffix()
+	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	if err := ds.Register(strata.Schema{Name: name, Model: &Score{}, L3: strata.PostgresPolicy{ReadReplica: dsn}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	defer conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	if err := ds.Set(ctx, name, "a", &Score{ID: "a", Value: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ds.Count(ctx, name, nil); err != nil || n != 1 {
+		t.Errorf("Count via the replica = %d, %v", n, err)
+	}
+	rows, err := strata.SearchTyped[Score](ctx, ds, name, nil)
+	if err != nil || len(rows) != 1 || rows[0].Value != 5 {
+		t.Errorf("Search via the replica = %+v, %v", rows, err)
+	}
+}
