@@ -123,20 +123,8 @@ func (ds *DataStore) knownForAutoNowAdd(ctx context.Context, st *schemaState, id
 func (ds *DataStore) writeManyTiers(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value) error {
 	defer st.writes.enter()()
 	if st.l3 != nil {
-		rows := make([][]any, len(recs))
-		for i, rec := range recs {
-			vals, err := ds.rowValues(st, ids[i], rec)
-			if err != nil {
-				return err
-			}
-			rows[i] = vals
-		}
-		start := time.Now()
-		_, err := st.l3.UpsertMany(ctx, rows)
-		ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, "setmany", time.Since(start))
-		if err != nil {
-			ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "setmany")
-			return l3Error(err)
+		if err := ds.upsertMany(ctx, st, ids, recs, "setmany"); err != nil {
+			return err
 		}
 		ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, true, ids...)
 		return nil
@@ -163,6 +151,27 @@ func (ds *DataStore) writeManyTiers(ctx context.Context, st *schemaState, ids []
 	}
 	for i, rec := range recs {
 		st.l1.Set(ids[i], st.snapshot(rec))
+	}
+	return nil
+}
+
+// upsertMany writes recs to L3 with one COPY-based upsert; op names it in
+// metrics.
+func (ds *DataStore) upsertMany(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value, op string) error {
+	rows := make([][]any, len(recs))
+	for i, rec := range recs {
+		vals, err := ds.rowValues(st, ids[i], rec)
+		if err != nil {
+			return err
+		}
+		rows[i] = vals
+	}
+	start := time.Now()
+	_, err := st.l3.UpsertMany(ctx, rows)
+	ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, op, time.Since(start))
+	if err != nil {
+		ds.cfg.Metrics.Error(st.Name, metrics.TierL3, op)
+		return l3Error(err)
 	}
 	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/AndrewDonelson/strata/l2redis"
-	"github.com/AndrewDonelson/strata/strata/metrics"
 )
 
 // Write-behind: a Set of a WriteBehind schema updates L1 at once and records
@@ -235,20 +234,8 @@ func (ds *DataStore) flushSchema(ctx context.Context, st *schemaState, force boo
 // flushRecords writes one batch: L3 upsert, then L2, then one message.
 func (ds *DataStore) flushRecords(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value) error {
 	defer st.writes.enter()()
-	rows := make([][]any, len(recs))
-	for i, rec := range recs {
-		vals, err := ds.rowValues(st, ids[i], rec)
-		if err != nil {
-			return err
-		}
-		rows[i] = vals
-	}
-	start := time.Now()
-	_, err := st.l3.UpsertMany(ctx, rows)
-	ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, "flush", time.Since(start))
-	if err != nil {
-		ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "flush")
-		return l3Error(err)
+	if err := ds.upsertMany(ctx, st, ids, recs, "flush"); err != nil {
+		return err
 	}
 	// This instance's L1 already holds the value flushed, or a newer
 	// pending one: it is kept.
