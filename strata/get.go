@@ -41,36 +41,38 @@ func (ds *DataStore) get(ctx context.Context, schema, id string, dest any) error
 // codec and allocates nothing.
 func GetTyped[T any](ctx context.Context, ds *DataStore, schema, id string) (T, error) {
 	ds.stats.gets.Add(1)
-	out, err := getTyped[T](ctx, ds, schema, id)
-	return out, ds.count(err)
-}
-
-func getTyped[T any](ctx context.Context, ds *DataStore, schema, id string) (T, error) {
-	var out T
-	st, err := ds.begin(ctx, schema)
+	p, st, err := getTyped[T](ctx, ds, schema, id)
 	if err != nil {
-		return out, err
+		var zero T
+		return zero, ds.count(err)
 	}
-	if reflect.TypeFor[T]() != st.model.typ {
-		return out, fmt.Errorf("%w: schema %q holds %s, asked for %s", ErrInvalidModel, schema, st.model.typ, reflect.TypeFor[T]())
+	if st.flat && st.Hooks.AfterGet == nil {
+		return *p, nil // one plain copy: nothing escapes, nothing is allocated
 	}
-	if err := st.beforeGet(ctx, id); err != nil {
-		return out, err
-	}
-	snap, err := ds.load(ctx, st, id)
-	if err != nil {
-		return out, err
-	}
-	p := snap.(*T)
-	if st.flat {
-		out = *p // a plain copy: nothing escapes, nothing is allocated
-	} else {
-		out = deepCopied(p)
-	}
+	out := deepCopied(p)
 	if st.Hooks.AfterGet != nil {
 		out = afterGetTyped(ctx, st, out)
 	}
 	return out, nil
+}
+
+// getTyped returns the snapshot of id, which the caller must copy.
+func getTyped[T any](ctx context.Context, ds *DataStore, schema, id string) (*T, *schemaState, error) {
+	st, err := ds.begin(ctx, schema)
+	if err != nil {
+		return nil, nil, err
+	}
+	if reflect.TypeFor[T]() != st.model.typ {
+		return nil, nil, fmt.Errorf("%w: schema %q holds %s, asked for %s", ErrInvalidModel, schema, st.model.typ, reflect.TypeFor[T]())
+	}
+	if err := st.beforeGet(ctx, id); err != nil {
+		return nil, nil, err
+	}
+	snap, err := ds.load(ctx, st, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return snap.(*T), st, nil
 }
 
 // deepCopied returns a deep copy of *p. It is a separate function so that

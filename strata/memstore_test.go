@@ -3,6 +3,7 @@ package strata_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"sync"
@@ -310,4 +311,29 @@ func TestGetTypedL1HitDoesNotAllocate(t *testing.T) {
 	if n != 0 {
 		t.Errorf("GetTyped L1 hit allocated %v times per call", n)
 	}
+}
+
+func BenchmarkGetTypedL1HitParallel(b *testing.B) {
+	ctx := context.Background()
+	ds := newMemStore(b, strata.Config{})
+	for i := range 64 {
+		id := fmt.Sprintf("f%d", i)
+		if err := ds.Set(ctx, "flat", id, &Flat{ID: id, Name: "x"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		ids := make([]string, 64)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("f%d", i)
+		}
+		i := 0
+		for pb.Next() {
+			i++
+			if _, err := strata.GetTyped[Flat](ctx, ds, "flat", ids[i&63]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
