@@ -9,8 +9,9 @@ import (
 const loadBatch = 1000
 
 // loadWithSetMany writes the records in SetMany calls of loadBatch records:
-// each is one COPY-based upsert in PostgreSQL, one Redis pipeline and one
-// invalidation message.
+// each is one COPY-based upsert in PostgreSQL, then one Redis DEL of the
+// batch's keys and one invalidation message (writes invalidate the caches;
+// reads fill them).
 func (d *demo) loadWithSetMany(ctx context.Context, bar *progress) (string, error) {
 	calls := 0
 	for lo := 0; lo < d.o.records; lo += loadBatch {
@@ -25,5 +26,5 @@ func (d *demo) loadWithSetMany(ctx context.Context, bar *progress) (string, erro
 		calls++
 		bar.add(hi - lo)
 	}
-	return fmt.Sprintf("%d SetMany calls of up to %s records (one COPY upsert, one Redis pipeline and one invalidation each)", calls, thousands(loadBatch)), nil
+	return fmt.Sprintf("%d SetMany calls of up to %s records (one COPY upsert, then one Redis DEL and one invalidation each)", calls, thousands(loadBatch)), nil
 }

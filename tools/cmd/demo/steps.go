@@ -143,7 +143,7 @@ func (d *demo) stepHotReads(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "   Redis emptied of the demo's %s cached records, as after a restart. Two new\n", thousands(dropped))
+	fmt.Fprintf(d.out, "   Redis emptied (it held %s of the demo's records: writes invalidate, reads fill). Two new\n", thousands(dropped))
 	fmt.Fprintf(d.out, "   instances (B, then C) each read a Zipf(%.2f) stream of ids for %s, one read at a time.\n\n", benchkit.ZipfSkew, d.o.duration)
 	stream := benchkit.ZipfStream(42, benchkit.ZipfSkew, d.o.records, 1<<20)
 	var phases []readPhase
@@ -282,16 +282,16 @@ func (d *demo) stepInvalidation(ctx context.Context) error {
 	seen := time.Since(wrote)
 	t := benchkit.NewTable("when", "instance", "call", ">level", ">score", "served by")
 	t.Row("before", "B", "GetTyped "+id, fmt.Sprint(before.Level), fmt.Sprintf("%.1f", before.Score), tierName(beforeTier))
-	t.Row("write", "A", "Set "+id, fmt.Sprint(updated.Level), fmt.Sprintf("%.1f", updated.Score), "L3 → L2 → L1, then publish ("+benchkit.FormatNs(float64(setTook))+")")
+	t.Row("write", "A", "Set "+id, fmt.Sprint(updated.Level), fmt.Sprintf("%.1f", updated.Score), "L3, then DEL in L2, drop L1, publish ("+benchkit.FormatNs(float64(setTook))+")")
 	t.Row("after", "B", "GetTyped "+id, fmt.Sprint(after.Level), fmt.Sprintf("%.1f", after.Score), tierName(afterTier))
 	d.table(t)
 	if polls == 1 {
 		fmt.Fprintf(d.out, "\n   B's first read after A's Set returned the new value (%s after the Set began):\n", benchkit.FormatNs(float64(seen)))
-		fmt.Fprintln(d.out, "   A's invalidation message had already made B drop its copy and re-read Redis.")
+		fmt.Fprintln(d.out, "   A's invalidation message had already made B drop its copy and read it again.")
 	} else {
 		fmt.Fprintf(d.out, "\n   B read the new value %s after A's Set began; %d read(s) of B in between still\n", benchkit.FormatNs(float64(seen)), polls-1)
 		fmt.Fprintln(d.out, "   returned the old value from memory, until A's invalidation message arrived and B")
-		fmt.Fprintln(d.out, "   dropped its copy and re-read the record from Redis.")
+		fmt.Fprintln(d.out, "   dropped its copy and read the record again (from the first tier that had it).")
 	}
 	fmt.Fprintln(d.out, "   Pub/sub delivery is asynchronous: instances converge within milliseconds of a write,")
 	fmt.Fprintln(d.out, "   not at the instant Set returns.")
