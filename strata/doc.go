@@ -113,8 +113,8 @@
 // them once flushed. FlushDirty flushes now; Close flushes and reports what
 // it could not. Stats().DirtyCount is exact.
 //
-// SetMany writes a batch with one COPY-based upsert, one Redis pipeline and
-// one invalidation; GetMany reads L1, then one MGET, then one
+// SetMany writes a batch with one COPY-based upsert, then one Redis DEL of
+// its keys and one invalidation; GetMany reads L1, then one MGET, then one
 // primary-key query. Tx commits writes across schemas atomically and touches
 // caches only after COMMIT. SearchCached caches result sets under the
 // schema's generation, which every write advances. Invalidate,

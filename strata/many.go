@@ -15,8 +15,9 @@ import (
 // SetMany writes many records of one schema: pairs maps each id to its value
 // (a *Model or Model). Every value is checked and every BeforeSet hook runs
 // before anything is written; then L3 takes all rows in one COPY-based
-// upsert (one transaction), L2 all values in one pipeline, and one
-// invalidation message names every id. The same field rules as Set apply.
+// upsert (one transaction), then one Redis DEL removes every key and one
+// invalidation message names every id (for a schema without L3, Redis takes
+// the values in one pipeline). The same field rules as Set apply.
 func (ds *DataStore) SetMany(ctx context.Context, schema string, pairs map[string]any) error {
 	ds.stats.sets.Add(int64(len(pairs)))
 	return ds.count(ds.setMany(ctx, schema, pairs))
