@@ -9,7 +9,7 @@ SHELL := /bin/bash
 MODULES := codec l1mem l2redis l3postgres migrate strata integration tools
 # Modules with tests that need the real servers; they run again, with the
 # servers' variables set, in the integration phase.
-SERVER_MODULES := l2redis l3postgres migrate strata integration
+SERVER_MODULES := l2redis l3postgres migrate strata integration tools
 
 STACK_DIR := $(CURDIR)/.devstack
 STACK_ENV := $(STACK_DIR)/env
