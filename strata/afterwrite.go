@@ -37,6 +37,7 @@ func (ds *DataStore) invalidateAfterWrite(ctx context.Context, st *schemaState, 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postCommitTimeout)
 	defer cancel()
 	if ds.l2 != nil {
+		defer ds.startRepairerIfStale()
 		keys := make([]string, len(ids))
 		for i, id := range ids {
 			keys[i] = st.key(id)
@@ -64,6 +65,13 @@ func (ds *DataStore) invalidateAfterWrite(ctx context.Context, st *schemaState, 
 	ds.publish(ctx, st, op, ids...)
 }
 
+// startRepairerIfStale starts the repairer when something became stale.
+func (ds *DataStore) startRepairerIfStale() {
+	if ds.stale.n.Load() > 0 {
+		ds.startRepairer()
+	}
+}
+
 // bumpGeneration makes the schema's cached search results unreachable. If
 // Redis cannot be told now, the schema is remembered and bumped when it
 // answers; meanwhile SearchCached bypasses its cache for that schema.
@@ -77,19 +85,24 @@ func (ds *DataStore) bumpGeneration(ctx context.Context, st *schemaState) {
 	}
 }
 
-// staleL2 remembers what Redis could not be told during an outage: record
-// keys that may hold a value older than L3, and schemas whose search
-// generation could not be advanced.
+// staleL2 remembers what Redis (or the other instances) could not be told
+// during an outage: record keys that may hold a value older than L3 or that
+// other instances may still cache, and schemas whose search generation could
+// not be advanced. A background repairer retries every second until all is
+// told; meanwhile reads on this instance do not read those keys from Redis
+// and SearchCached bypasses its cache for those schemas.
 type staleL2 struct {
 	n    atomic.Int64 // len(keys)+len(gens), readable without the lock
 	mu   sync.Mutex
+	ver  uint64
 	keys map[string]staleKey // by Redis key
-	gens map[*schemaState]bool
+	gens map[*schemaState]uint64
 }
 
 type staleKey struct {
-	st *schemaState
-	id string
+	st  *schemaState
+	id  string
+	ver uint64 // when it was (last) added; repair forgets it only if unchanged
 }
 
 func (s *staleL2) count() { s.n.Store(int64(len(s.keys) + len(s.gens))) }
@@ -101,7 +114,8 @@ func (s *staleL2) add(st *schemaState, ids ...string) {
 		s.keys = map[string]staleKey{}
 	}
 	for _, id := range ids {
-		s.keys[st.key(id)] = staleKey{st: st, id: id}
+		s.ver++
+		s.keys[st.key(id)] = staleKey{st: st, id: id, ver: s.ver}
 	}
 	s.count()
 }
@@ -110,9 +124,10 @@ func (s *staleL2) addGen(st *schemaState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.gens == nil {
-		s.gens = map[*schemaState]bool{}
+		s.gens = map[*schemaState]uint64{}
 	}
-	s.gens[st] = true
+	s.ver++
+	s.gens[st] = s.ver
 	s.count()
 }
 
@@ -132,51 +147,79 @@ func (s *staleL2) genStale(st *schemaState) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.gens[st]
+	_, ok := s.gens[st]
+	return ok
 }
 
 // snapshot copies the remembered entries without removing them: they are
 // removed only once Redis has been told.
-func (s *staleL2) snapshot() (map[string]staleKey, []*schemaState) {
+func (s *staleL2) snapshot() (map[string]staleKey, map[*schemaState]uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	keys := make(map[string]staleKey, len(s.keys))
 	for k, v := range s.keys {
 		keys[k] = v
 	}
-	gens := make([]*schemaState, 0, len(s.gens))
-	for st := range s.gens {
-		gens = append(gens, st)
+	gens := make(map[*schemaState]uint64, len(s.gens))
+	for st, v := range s.gens {
+		gens[st] = v
 	}
 	return keys, gens
 }
 
-func (s *staleL2) done(keys map[string]staleKey, gens []*schemaState) {
+// done forgets the repaired entries, except those added again since the
+// snapshot (their newer failure still needs a repair).
+func (s *staleL2) done(keys map[string]staleKey, gens map[*schemaState]uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k := range keys {
-		delete(s.keys, k)
+	for k, v := range keys {
+		if cur, ok := s.keys[k]; ok && cur.ver == v.ver {
+			delete(s.keys, k)
+		}
 	}
-	for _, st := range gens {
-		delete(s.gens, st)
+	for st, v := range gens {
+		if cur, ok := s.gens[st]; ok && cur == v {
+			delete(s.gens, st)
+		}
 	}
 	s.count()
 }
 
-// settleL2 runs before this instance uses Redis for key: while anything is
-// remembered as stale it tries to repair it, and it reports whether key may
-// still be stale (the caller must then not read it from Redis).
-func (ds *DataStore) settleL2(ctx context.Context, key string) (stale bool) {
-	if ds.stale.n.Load() == 0 {
-		return false
-	}
-	ds.retryStaleL2(ctx)
+// settleL2 reports whether key may be stale in Redis, in which case the
+// caller must not read it from there. The repair itself runs in the
+// background (startRepairer), never on a caller's time.
+func (ds *DataStore) settleL2(_ context.Context, key string) (stale bool) {
 	return ds.stale.has(key)
+}
+
+// repairInterval is how often the repairer retries while anything is stale.
+const repairInterval = time.Second
+
+// startRepairer starts, once, the goroutine that retries what Redis could
+// not be told. It is started the first time anything becomes stale and ends
+// with Close.
+func (ds *DataStore) startRepairer() {
+	ds.repairOnce.Do(func() {
+		ds.goBackground(func() {
+			t := time.NewTicker(repairInterval)
+			defer t.Stop()
+			for {
+				select {
+				case <-ds.stopFlusher:
+					return
+				case <-t.C:
+					if ds.stale.n.Load() > 0 {
+						ds.retryStaleL2(context.Background())
+					}
+				}
+			}
+		})
+	})
 }
 
 // retryStaleL2 deletes the remembered keys, advances the remembered
 // generations and tells the other instances, which may have cached the old
-// values from Redis, to drop them. What fails stays remembered.
+// values, to drop them. What fails stays remembered.
 func (ds *DataStore) retryStaleL2(ctx context.Context) {
 	keys, gens := ds.stale.snapshot()
 	if (len(keys) == 0 && len(gens) == 0) || ds.l2 == nil {
@@ -193,21 +236,27 @@ func (ds *DataStore) retryStaleL2(ctx context.Context) {
 			return
 		}
 	}
-	bumped := gens[:0:0]
-	for _, st := range gens {
+	bumped := map[*schemaState]uint64{}
+	for st, v := range gens {
 		if _, err := ds.l2.BumpGeneration(ctx, st.prefix); err == nil {
-			bumped = append(bumped, st)
+			bumped[st] = v
 		}
 	}
-	ds.stale.done(keys, bumped)
 	bySchema := map[*schemaState][]string{}
 	for _, k := range keys {
 		bySchema[k.st] = append(bySchema[k.st], k.id)
 	}
 	for st, ids := range bySchema {
-		ds.bumpGeneration(ctx, st) // searches that read the old values too
-		ds.publish(ctx, st, l2redis.OpSet, ids...)
+		if _, err := ds.l2.BumpGeneration(ctx, st.prefix); err != nil { // searches that read the old values
+			return
+		}
+		if ds.bus != nil {
+			if err := ds.bus.Publish(ctx, l2redis.OpSet, st.Name, ids...); err != nil {
+				return // retried: the entries stay
+			}
+		}
 	}
+	ds.stale.done(keys, bumped)
 	if len(keys) > 0 {
 		ds.cfg.Logger.Info(fmt.Sprintf("strata: repaired %d redis keys written during an outage", len(keys)))
 	}

@@ -133,6 +133,9 @@ func (ds *DataStore) warmPage(ctx context.Context, st *schemaState, ids []string
 	}
 	rows, err := ds.queryMany(ctx, st, ids)
 	if err != nil {
+		for _, lease := range leases {
+			_ = ds.l2.Release(context.WithoutCancel(ctx), lease)
+		}
 		return err
 	}
 	for _, id := range ids {

@@ -38,11 +38,12 @@ type DataStore struct {
 	stale    staleL2
 	bg       sync.WaitGroup // background L2 fills and the write-behind flusher
 	bgMu     sync.Mutex     // orders goBackground against Close
-	opMu     sync.RWMutex   // write-behind enqueues (read) against Close (write)
+	opMu     sync.RWMutex   // writes in flight (read) against Close (write); see writeOp
 	bgClosed bool
 
 	flushNow    chan struct{} // wakes the flusher early
 	flusherOnce sync.Once
+	repairOnce  sync.Once
 	stopFlusher chan struct{}
 }
 
@@ -73,7 +74,7 @@ func NewDataStore(cfg Config) (*DataStore, error) {
 func (ds *DataStore) Close() error {
 	ds.closeOnce.Do(func() {
 		ds.closed.Store(true)
-		ds.opMu.Lock() // wait for enqueues in flight; later ones see closed
+		ds.opMu.Lock() // wait for writes in flight; later ones see closed
 		ds.opMu.Unlock()
 		var errs []error
 		close(ds.stopFlusher)
@@ -132,6 +133,19 @@ func (ds *DataStore) schema(name string) (*schemaState, error) {
 		return nil, fmt.Errorf("%w: %q", ErrSchemaNotFound, name)
 	}
 	return st, nil
+}
+
+// writeOp marks a write in flight until release is called: Close waits for
+// writes in flight before it flushes and closes the tiers, so a write that
+// has been accepted always finishes its cache upkeep. It fails once Close
+// has begun. Writes must not nest writeOp calls.
+func (ds *DataStore) writeOp() (release func(), err error) {
+	ds.opMu.RLock()
+	if ds.closed.Load() {
+		ds.opMu.RUnlock()
+		return nil, ErrUnavailable
+	}
+	return ds.opMu.RUnlock, nil
 }
 
 // begin is the common prologue of data operations.

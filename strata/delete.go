@@ -18,6 +18,11 @@ func (ds *DataStore) Delete(ctx context.Context, schema, id string) error {
 }
 
 func (ds *DataStore) delete(ctx context.Context, schema, id string) error {
+	release, err := ds.writeOp()
+	if err != nil {
+		return err
+	}
+	defer release()
 	st, err := ds.begin(ctx, schema)
 	if err != nil {
 		return err
@@ -26,15 +31,19 @@ func (ds *DataStore) delete(ctx context.Context, schema, id string) error {
 		return fmt.Errorf("%w: schema %q: empty id", ErrMissingPrimaryKey, st.Name)
 	}
 	defer st.writes.enter()()
+	var seq uint64
 	if st.wb != nil { // no pending older value may be flushed after the delete
 		st.wb.flushMu.Lock()
 		defer st.wb.flushMu.Unlock()
-		st.wb.drop(id)
+		seq = st.wb.current()
 	}
 	if st.l3 != nil {
 		if _, err := st.l3.DeleteByID(ctx, id); err != nil {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "delete")
-			return l3Error(err)
+			return l3Error(err) // a pending write-behind value stays pending
+		}
+		if st.wb != nil {
+			st.wb.dropUpTo(id, seq)
 		}
 		ds.invalidateAfterWrite(ctx, st, l2redis.OpDelete, true, id)
 		return nil

@@ -101,8 +101,8 @@
 //
 // # Write modes and batches
 //
-// WriteThrough (the default) writes L3, L2 and L1 before Set returns.
-// WriteThroughL1Async leaves L1 to the next read. WriteBehind updates L1 at
+// WriteThrough (the default) and WriteThroughL1Async write L3 and invalidate
+// the caches before Set returns (see Consistency). WriteBehind updates L1 at
 // once and flushes to L3 in batches from a background goroutine
 // (Config.WriteBehindFlushInterval, or sooner at WriteBehindFlushThreshold
 // pending records), coalescing repeated writes of a key, retrying failures

@@ -52,6 +52,11 @@ func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any,
 				return ds.loadLower(ctx, st, id)
 			}
 		}
+		if err != nil && errors.Is(err, ErrNotFound) {
+			if snap, ok := st.pendingSnapshot(id); ok { // enqueued while we read
+				return snap, nil
+			}
+		}
 		if err != nil && ranLoad && ds.negativeCaching() && errors.Is(err, ErrNotFound) {
 			// Remember the absence briefly — only the caller whose own read
 			// began after the epoch was taken (a shared flight may predate
@@ -120,7 +125,7 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string) 
 			return ds.decodeL2(st, id, data)
 		}
 		var l l2redis.Lease
-		if errors.Is(err, l2redis.ErrNotFound) {
+		if errors.Is(err, l2redis.ErrNotFound) && st.l3 != nil { // a lease only guards a fill from L3
 			data, l, err = ds.l2.GetOrLease(ctx, st.key(id))
 		}
 		switch {

@@ -24,6 +24,11 @@ func (ds *DataStore) SetMany(ctx context.Context, schema string, pairs map[strin
 }
 
 func (ds *DataStore) setMany(ctx context.Context, schema string, pairs map[string]any) error {
+	release, err := ds.writeOp()
+	if err != nil {
+		return err
+	}
+	defer release()
 	st, err := ds.begin(ctx, schema)
 	if err != nil {
 		return err
@@ -59,13 +64,8 @@ func (ds *DataStore) setMany(ctx context.Context, schema string, pairs map[strin
 		ds.fillFields(st, rec, func() reflect.Value { return known[ids[i]] })
 	}
 	if st.wb != nil {
-		if err := st.wb.room(ids, ds.cfg.WriteBehindMaxPending); err != nil {
-			return fmt.Errorf("%w: schema %q: %d new keys do not fit", err, st.Name, len(ids))
-		}
-		for i, rec := range recs {
-			if err := ds.enqueueWriteBehind(st, ids[i], rec); err != nil {
-				return err
-			}
+		if err := ds.enqueueWriteBehind(st, ids, recs); err != nil {
+			return err
 		}
 	} else if err := ds.writeManyTiers(ctx, st, ids, recs); err != nil {
 		return err

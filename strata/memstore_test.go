@@ -337,3 +337,17 @@ func BenchmarkGetTypedL1HitParallel(b *testing.B) {
 		}
 	})
 }
+
+// A schema whose ReadReplica DSN cannot be parsed is refused, not a panic.
+func TestRegisterBadReadReplica(t *testing.T) {
+	t.Parallel()
+	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: "postgres://u@127.0.0.1:1/db?sslmode=disable"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	err = ds.Register(strata.Schema{Name: "r", Model: &Flat{}, L3: strata.PostgresPolicy{ReadReplica: "port=notanumber"}})
+	if !errors.Is(err, strata.ErrInvalidModel) {
+		t.Errorf("Register with a bad replica DSN: %v", err)
+	}
+}

@@ -46,6 +46,9 @@ type schemaState struct {
 	// assignment: the model is flat, every struct field is a model field,
 	// and the tier keeps all of them.
 	l1Plain, l2Plain bool
+	// replica is set when L3 queries (Search, Count) go to a read replica,
+	// which may lag: their rows must not fill any cache.
+	replica bool
 	// wb holds pending write-behind records; nil unless the schema is in
 	// WriteBehind mode and has an L3.
 	wb *writeBehind
@@ -153,13 +156,12 @@ func (ds *DataStore) Register(s Schema) error {
 	if ds.l3 != nil && !s.L3.Disabled {
 		db := ds.l3
 		if s.L3.ReadReplica != "" {
+			st.replica = true
 			if db, err = ds.replicaDB(s.L3.ReadReplica); err != nil {
-				st.l1.Close()
 				return bad("L3.ReadReplica: %v", err)
 			}
 		}
 		if st.l3, err = db.Table(st.tableDef()); err != nil {
-			st.l1.Close()
 			return bad("L3: %v", err)
 		}
 	}

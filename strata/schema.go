@@ -11,11 +11,13 @@ import (
 type WriteMode int
 
 const (
-	// WriteThrough writes L3, then L2, then L1, then publishes one
-	// invalidation, before Set returns. It is the default.
+	// WriteThrough writes the source of truth (L3), then invalidates L2,
+	// L1 and the other instances' L1, before Set returns; the next read
+	// fills the caches. It is the default.
 	WriteThrough WriteMode = iota + 1
-	// WriteThroughL1Async writes L3 and L2 before Set returns; L1 is filled
-	// by the next read.
+	// WriteThroughL1Async behaves as WriteThrough: L1 is filled by the next
+	// read. (Filling caches from the writer cannot be made safe against
+	// concurrent writers; see the package documentation.)
 	WriteThroughL1Async
 	// WriteBehind writes L1 at once and L3 later, in batches, from a
 	// background flusher.

@@ -43,7 +43,8 @@ func (ds *DataStore) search(ctx context.Context, schema string, q *Query, destSl
 	if qry.Limit == 0 {
 		qry.Limit = DefaultQueryLimit
 	}
-	fill := st.useL1 && !st.l1Truth && cols == nil && !q.ForceL3
+	// A replica may lag: its rows fill no cache.
+	fill := st.useL1 && !st.l1Truth && cols == nil && !q.ForceL3 && !st.replica
 	guard := st.writes.begin()
 	rows, err := st.l3.Query(ctx, qry)
 	if err != nil {

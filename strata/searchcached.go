@@ -36,7 +36,8 @@ func (ds *DataStore) searchCached(ctx context.Context, schema string, q *Query, 
 	if _, err := st.sliceOf(destSlice); err != nil {
 		return err
 	}
-	if ds.l2 == nil || st.l3 == nil || (q != nil && q.ForceL3) || ds.stale.genStale(st) {
+	// A replica may lag, so its results are not cached either.
+	if ds.l2 == nil || st.l3 == nil || st.replica || (q != nil && q.ForceL3) || ds.stale.genStale(st) {
 		return ds.search(ctx, schema, q, destSlice)
 	}
 	if q == nil {

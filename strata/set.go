@@ -28,6 +28,11 @@ func (ds *DataStore) Set(ctx context.Context, schema, id string, value any) erro
 }
 
 func (ds *DataStore) set(ctx context.Context, schema, id string, value any) error {
+	release, err := ds.writeOp()
+	if err != nil {
+		return err
+	}
+	defer release()
 	st, err := ds.begin(ctx, schema)
 	if err != nil {
 		return err
@@ -48,7 +53,7 @@ func (ds *DataStore) set(ctx context.Context, schema, id string, value any) erro
 	}
 	ds.fillWriteFields(ctx, st, id, rec)
 	if st.wb != nil {
-		err = ds.enqueueWriteBehind(st, id, rec)
+		err = ds.enqueueWriteBehind(st, []string{id}, []reflect.Value{rec})
 	} else {
 		err = ds.writeTiers(ctx, st, id, rec)
 	}
@@ -230,7 +235,13 @@ func (ds *DataStore) publish(ctx context.Context, st *schemaState, op l2redis.Op
 		return
 	}
 	if err := ds.bus.Publish(ctx, op, st.Name, ids...); err != nil {
-		ds.cfg.Logger.Warn("strata: publishing an invalidation failed", "schema", st.Name, "err", err)
+		// Subscribers notice the gap only at this instance's next message:
+		// remember the ids so the repairer deletes and announces them again.
+		if st.l3 != nil { // (never for Redis-only schemas: the repair deletes keys)
+			ds.stale.add(st, ids...)
+			ds.startRepairer()
+		}
+		ds.cfg.Logger.Warn("strata: publishing an invalidation failed; retried", "schema", st.Name, "err", err)
 	}
 }
 

@@ -66,8 +66,10 @@ func (ds *DataStore) connect() error {
 }
 
 // replicaDB returns a DB on the primary whose queries and counts go to the
-// read replica dsn, one per distinct replica. Writes and reads by key still
-// go to the primary, so cache fills never read a lagging replica.
+// read replica dsn, one per distinct replica. Writes and reads by key (Get,
+// GetMany, WarmCache's rows) stay on the primary, and what Search and
+// SearchCached read from the replica fills no cache, so a lagging replica
+// never puts an old row in a cache.
 func (ds *DataStore) replicaDB(dsn string) (*l3postgres.DB, error) {
 	ds.mu.Lock()
 	defer ds.mu.Unlock()

@@ -73,9 +73,11 @@ func (t *Tx) Commit() error {
 
 func (t *Tx) commit() error {
 	ds, ctx := t.ds, t.ctx
-	if ds.closed.Load() {
-		return ErrUnavailable
+	release, err := ds.writeOp()
+	if err != nil {
+		return err
 	}
+	defer release()
 	if ds.l3 == nil {
 		return fmt.Errorf("%w: transactions need PostgreSQL", ErrL3Unavailable)
 	}
@@ -139,7 +141,7 @@ func (t *Tx) commit() error {
 			seqAtLock[st] = st.wb.current()
 		}
 	}
-	err := ds.l3.InTx(ctx, func(tx *l3postgres.Tx) error {
+	err = ds.l3.InTx(ctx, func(tx *l3postgres.Tx) error {
 		for _, p := range ops {
 			tbl := p.st.l3.On(tx)
 			var err error

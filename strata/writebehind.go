@@ -16,8 +16,8 @@ import (
 // Write-behind: a Set of a WriteBehind schema updates L1 at once and records
 // the record as dirty; a background flusher writes dirty records to L3 in
 // batches (every Config.WriteBehindFlushInterval, or sooner once
-// Config.WriteBehindFlushThreshold are dirty), then L2, then tells the other
-// instances. Repeated Sets of one key before a flush are coalesced: only the
+// Config.WriteBehindFlushThreshold are dirty), then invalidates L2 and tells
+// the other instances (this instance's L1 already holds the value). Repeated Sets of one key before a flush are coalesced: only the
 // newest value is written. A failed batch is retried with exponential
 // backoff and jitter; an entry that failed Config.WriteBehindMaxRetry times
 // is reported once to the schema's OnWriteError hook with an error wrapping
@@ -84,24 +84,6 @@ func (wb *writeBehind) dropUpTo(id string, seq uint64) {
 	wb.mu.Unlock()
 }
 
-// room reports ErrWriteBehindFull when enqueuing ids would exceed max
-// pending keys (updates of pending keys take no room). It checks all of a
-// batch before any of it is acknowledged.
-func (wb *writeBehind) room(ids []string, max int) error {
-	wb.mu.Lock()
-	defer wb.mu.Unlock()
-	n := len(wb.dirty)
-	for _, id := range ids {
-		if _, ok := wb.dirty[id]; !ok {
-			n++
-		}
-	}
-	if n > max {
-		return ErrWriteBehindFull
-	}
-	return nil
-}
-
 // current returns the sequence number of the newest enqueue.
 func (wb *writeBehind) current() uint64 {
 	wb.mu.Lock()
@@ -109,33 +91,37 @@ func (wb *writeBehind) current() uint64 {
 	return wb.seq
 }
 
-// enqueueWriteBehind records rec as dirty and updates L1. It holds
-// ds.opMu (read) so that Close, which takes it to write, cannot run its
-// final flush between the check for closed and the enqueue.
-func (ds *DataStore) enqueueWriteBehind(st *schemaState, id string, rec reflect.Value) error {
-	ds.opMu.RLock()
-	defer ds.opMu.RUnlock()
-	if ds.closed.Load() {
-		return ErrUnavailable
-	}
+// enqueueWriteBehind records recs (one per id) as dirty and updates L1,
+// all or nothing: if the new keys do not fit in WriteBehindMaxPending,
+// none is enqueued. The caller holds writeOp, so Close cannot run its final
+// flush between the caller's checks and the enqueue.
+func (ds *DataStore) enqueueWriteBehind(st *schemaState, ids []string, recs []reflect.Value) error {
 	defer st.writes.enter()()
 	wb := st.wb
 	wb.mu.Lock()
-	e, ok := wb.dirty[id]
-	if !ok && len(wb.dirty) >= ds.cfg.WriteBehindMaxPending {
+	fresh := 0
+	for _, id := range ids {
+		if _, ok := wb.dirty[id]; !ok {
+			fresh++
+		}
+	}
+	if len(wb.dirty)+fresh > ds.cfg.WriteBehindMaxPending {
 		wb.mu.Unlock()
-		return fmt.Errorf("%w: schema %q has %d entries waiting for PostgreSQL", ErrWriteBehindFull, st.Name, ds.cfg.WriteBehindMaxPending)
+		return fmt.Errorf("%w: schema %q: %d new keys do not fit beside the %d waiting for PostgreSQL (limit %d)", ErrWriteBehindFull, st.Name, fresh, len(wb.dirty), ds.cfg.WriteBehindMaxPending)
 	}
-	if !ok {
-		e = &dirtyEntry{due: time.Now()}
-		wb.dirty[id] = e
+	for i, id := range ids {
+		e, ok := wb.dirty[id]
+		if !ok {
+			e = &dirtyEntry{due: time.Now()}
+			wb.dirty[id] = e
+		}
+		wb.seq++
+		e.rec, e.seq = recs[i], wb.seq
+		if st.useL1 { // under wb.mu: L1 and the pending value change together
+			st.l1.Set(id, st.snapshot(recs[i]))
+		}
 	}
-	wb.seq++
-	e.rec, e.seq = rec, wb.seq
 	n := len(wb.dirty)
-	if st.useL1 { // under wb.mu: L1 and the pending value change together
-		st.l1.Set(id, st.snapshot(rec))
-	}
 	wb.mu.Unlock()
 	if n >= ds.cfg.WriteBehindFlushThreshold {
 		select {
@@ -211,7 +197,15 @@ func (ds *DataStore) flushSchema(ctx context.Context, st *schemaState, force boo
 			// The server answered but refused the batch: find the rows it
 			// refuses (a constraint, a bad value) so they alone wait.
 			for i := range ids {
+				if ctx.Err() != nil {
+					ds.flushFailed(st, ids[i:], ctx.Err())
+					return wb.len(), ctx.Err()
+				}
 				if err := ds.flushRecords(ctx, st, ids[i:i+1], recs[i:i+1]); err != nil {
+					if errors.Is(err, ErrL3Unavailable) { // the server went away: stop here
+						ds.flushFailed(st, ids[i:], err)
+						return wb.len(), err
+					}
 					ds.flushFailed(st, ids[i:i+1], err)
 					tried[ids[i]] = true
 					seqs[i] = 0 // keep it
