@@ -85,6 +85,12 @@ func (ds *DataStore) Close() error {
 			}
 			cancel()
 		}
+		if ds.stale.n.Load() > 0 { // a last try at what Redis could not be told
+			ds.retryStaleL2(context.Background())
+			if n := ds.stale.n.Load(); n > 0 {
+				ds.cfg.Logger.Warn("strata: Close could not repair every redis key written during an outage; they expire by their TTL", "entries", n)
+			}
+		}
 		for _, st := range *ds.schemas.Load() {
 			errs = append(errs, st.close())
 		}
