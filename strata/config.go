@@ -42,6 +42,11 @@ type Config struct {
 	RedisPassword string
 	// RedisDB selects the Redis database. Default: 0.
 	RedisDB int
+	// RedisMasterName, when set, makes RedisAddr a comma-separated list of
+	// Sentinel addresses and connects to the master of that name. (A
+	// comma-separated RedisAddr without it selects a Redis Cluster.)
+	// Default: "" (no Sentinel).
+	RedisMasterName string
 
 	// L1Pool sizes the in-memory tier.
 	L1Pool L1PoolConfig

@@ -39,6 +39,7 @@ func (ds *DataStore) connect() error {
 	if c.RedisAddr != "" {
 		store, err := l2redis.Open(l2redis.Config{
 			Addr:         c.RedisAddr,
+			MasterName:   c.RedisMasterName,
 			Password:     c.RedisPassword,
 			DB:           c.RedisDB,
 			PoolSize:     c.L2Pool.PoolSize,

@@ -448,3 +448,44 @@ func TestReadReplicaSchema(t *testing.T) {
 		t.Errorf("Search via the replica = %+v, %v", rows, err)
 	}
 }
+
+// With RedisMasterName, RedisAddr names Sentinels and Strata uses the
+// master they report.
+func TestRedisSentinel(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PostgresDSN(t)
+	sentinel := testenv.StartSentinel(t, "strata-test-master")
+	ctx := ctxT(t)
+	name := "sentinel_" + testenv.Suffix()
+	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: dsn, RedisAddr: sentinel, RedisMasterName: "strata-test-master"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	if err := ds.Register(strata.Schema{Name: name, Model: &Score{}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	defer conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	if err := ds.Set(ctx, name, "s", &Score{ID: "s", Value: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.WaitSubscribed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ds.DropL1(name, "s")
+	if got, err := strata.GetTyped[Score](ctx, ds, name, "s"); err != nil || got.Value != 3 {
+		t.Fatalf("Get through Sentinel = %+v, %v", got, err)
+	}
+	// The read filled L2 on the master the Sentinel reports.
+	master := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "strata-test-master", SentinelAddrs: []string{sentinel}})
+	defer master.Close()
+	waitFor(t, "the record to be cached on the Sentinel's master", func() bool { return filled(ctx, master, "strata:"+name+":s") })
+}

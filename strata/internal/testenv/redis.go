@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -18,18 +20,64 @@ import (
 func StartRedis(t testing.TB) string {
 	t.Helper()
 	RedisAddr(t) // same gating as the shared server
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redis-server not found (make stack-up installs it): %v", err)
+	port := freePort(t)
+	startRedisProcess(t, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	waitPing(t, addr)
+	return addr
+}
+
+// StartSentinel starts a master redis-server and one Sentinel monitoring it
+// under masterName, and returns the Sentinel's address.
+func StartSentinel(t testing.TB, masterName string) string {
+	t.Helper()
+	master := StartRedis(t)
+	_, mport, _ := net.SplitHostPort(master)
+	port := freePort(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	text := fmt.Sprintf("port %d\nbind 127.0.0.1\nsentinel monitor %s 127.0.0.1 %s 1\n", port, masterName, mport)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
 	}
+	startRedisProcess(t, conf, "--sentinel")
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	c := redis.NewSentinelClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		got, err := c.GetMasterAddrByName(ctx, masterName).Result()
+		cancel()
+		if err == nil && len(got) == 2 && got[1] == mport {
+			return addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sentinel on %s does not report master %s: %v %v", addr, masterName, got, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startRedisProcess runs redis-server with args until the test ends.
+func startRedisProcess(t testing.TB, args ...string) {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server not found (make stack-up installs it): %v", err)
+	}
+	cmd := exec.Command(bin, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +85,11 @@ func StartRedis(t testing.TB) string {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// waitPing waits until the redis-server at addr answers.
+func waitPing(t testing.TB, addr string) {
+	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
@@ -46,7 +98,7 @@ func StartRedis(t testing.TB) string {
 		err := c.Ping(ctx).Err()
 		cancel()
 		if err == nil {
-			return addr
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("redis-server on %s did not answer: %v", addr, err)
