@@ -90,7 +90,8 @@ func (ds *DataStore) bumpGeneration(ctx context.Context, st *schemaState) {
 // other instances may still cache, and schemas whose search generation could
 // not be advanced. A background repairer retries every second until all is
 // told; meanwhile reads on this instance do not read those keys from Redis
-// and SearchCached bypasses its cache for those schemas.
+// (stale.has) and SearchCached bypasses its cache for those schemas
+// (stale.genStale).
 type staleL2 struct {
 	n    atomic.Int64 // len(keys)+len(gens), readable without the lock
 	mu   sync.Mutex
@@ -183,13 +184,6 @@ func (s *staleL2) done(keys map[string]staleKey, gens map[*schemaState]uint64) {
 		}
 	}
 	s.count()
-}
-
-// settleL2 reports whether key may be stale in Redis, in which case the
-// caller must not read it from there. The repair itself runs in the
-// background (startRepairer), never on a caller's time.
-func (ds *DataStore) settleL2(_ context.Context, key string) (stale bool) {
-	return ds.stale.has(key)
 }
 
 // repairInterval is how often the repairer retries while anything is stale.

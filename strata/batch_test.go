@@ -106,21 +106,14 @@ func TestTxCommitAndRollback(t *testing.T) {
 		t.Error("a unique violation reported as retryable")
 	}
 	// A failing hook: nothing is written at all.
-	hooked, err := strata.NewDataStore(strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey, InvalidationChannel: tt.channel})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hooked.Close()
-	if err := hooked.Register(strata.Schema{Name: tt.schema, Model: &Account{}, Hooks: strata.SchemaHooks{
+	hooked := openStore(t, strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey, InvalidationChannel: tt.channel}, strata.Schema{Name: tt.schema, Model: &Account{}, Hooks: strata.SchemaHooks{
 		BeforeSet: func(_ context.Context, v any) error {
 			if v.(*Account).Score < 0 {
 				return errors.New("negative score")
 			}
 			return nil
 		},
-	}}); err != nil {
-		t.Fatal(err)
-	}
+	}})
 	err = hooked.Tx(ctx).
 		Set(tt.schema, "t1", &Account{ID: "t1", Username: "user-t1", Score: 50}).
 		Set(tt.schema, "t5", &Account{ID: "t5", Username: "user-t5", Score: -1}).

@@ -86,7 +86,7 @@ func (ds *DataStore) exists(ctx context.Context, schema, id string) (bool, error
 	if _, ok := st.pendingSnapshot(id); ok {
 		return true, nil
 	}
-	if ds.l2 != nil && !ds.settleL2(ctx, st.key(id)) {
+	if ds.l2 != nil && !ds.stale.has(st.key(id)) /* may be stale: not read from Redis */ {
 		ok, err := ds.l2.Exists(ctx, st.key(id))
 		switch {
 		case err == nil && ok:

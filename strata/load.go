@@ -113,7 +113,7 @@ func notFound(st *schemaState, id string) error {
 // loadLower reads id from L2, else from L3, filling L2 under a lease.
 func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string) (any, error) {
 	var lease l2redis.Lease
-	if ds.l2 != nil && !ds.settleL2(ctx, st.key(id)) {
+	if ds.l2 != nil && !ds.stale.has(st.key(id)) /* may be stale: not read from Redis */ {
 		// A plain GET first: hits, the common case, cost one round trip and
 		// no script. Only a miss takes a lease (which also returns a value a
 		// concurrent fill may have stored meanwhile).

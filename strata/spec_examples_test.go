@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/AndrewDonelson/strata/strata"
 	"github.com/AndrewDonelson/strata/strata/internal/testenv"
 )
@@ -76,12 +74,7 @@ func TestSpecExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer svc.ds.Close()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	defer conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	pgTable(t, dsn, name)
 
 	// Migrate is idempotent.
 	if err := svc.ds.Migrate(ctx); err != nil {
@@ -145,14 +138,7 @@ func TestConcurrentMissesCollapse(t *testing.T) {
 	}
 	tt.rdb.Del(ctx, "strata:"+tt.schema+":hot")
 	rec := &recorder{hits: map[string]int{}}
-	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey, InvalidationChannel: tt.channel, Metrics: rec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ds.Close()
-	if err := ds.Register(strata.Schema{Name: tt.schema, Model: &Account{}}); err != nil {
-		t.Fatal(err)
-	}
+	ds := openStore(t, strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey, InvalidationChannel: tt.channel, Metrics: rec}, strata.Schema{Name: tt.schema, Model: &Account{}})
 	if err := ds.WaitSubscribed(ctx); err != nil {
 		t.Fatal(err)
 	}

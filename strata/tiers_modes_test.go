@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/AndrewDonelson/strata/strata"
@@ -30,14 +29,7 @@ func TestRedisOnlySchema(t *testing.T) {
 	ctx := ctxT(t)
 	name := "sess_" + testenv.Suffix()
 	open := func() *strata.DataStore {
-		ds, err := strata.NewDataStore(strata.Config{RedisAddr: addr, PostgresDSN: testenv.PostgresDSN(t), InvalidationChannel: "strata:test:" + name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ds.Close() })
-		if err := ds.Register(strata.Schema{Name: name, Model: &Session{}, L3: strata.PostgresPolicy{Disabled: true}}); err != nil {
-			t.Fatal(err)
-		}
+		ds := openStore(t, strata.Config{RedisAddr: addr, PostgresDSN: testenv.PostgresDSN(t), InvalidationChannel: "strata:test:" + name}, strata.Schema{Name: name, Model: &Session{}, L3: strata.PostgresPolicy{Disabled: true}})
 		return ds
 	}
 	a, b := open(), open()
@@ -72,23 +64,11 @@ func TestPostgresOnlyStore(t *testing.T) {
 	dsn := testenv.PostgresDSN(t)
 	ctx := ctxT(t)
 	name := "pgonly_" + testenv.Suffix()
-	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ds.Close()
-	if err := ds.Register(strata.Schema{Name: name, Model: &Account{}, WriteMode: strata.WriteThroughL1Async}); err != nil {
-		t.Fatal(err)
-	}
+	ds := openStore(t, strata.Config{PostgresDSN: dsn}, strata.Schema{Name: name, Model: &Account{}, WriteMode: strata.WriteThroughL1Async})
 	if err := ds.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	defer conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	pgTable(t, dsn, name)
 
 	if err := ds.Set(ctx, name, "a", &Account{ID: "a", Username: "a"}); err != nil {
 		t.Fatal(err)
@@ -131,14 +111,7 @@ func TestMetricsPerTier(t *testing.T) {
 	tt := newTiered(t)
 	ctx := ctxT(t)
 	rec := &recorder{hits: map[string]int{}}
-	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey, InvalidationChannel: tt.channel, Metrics: rec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ds.Close()
-	if err := ds.Register(strata.Schema{Name: tt.schema, Model: &Account{}}); err != nil {
-		t.Fatal(err)
-	}
+	ds := openStore(t, strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey, InvalidationChannel: tt.channel, Metrics: rec}, strata.Schema{Name: tt.schema, Model: &Account{}})
 	if err := tt.ds.Set(ctx, tt.schema, "m", &Account{ID: "m", Username: "m"}); err != nil {
 		t.Fatal(err)
 	}
@@ -170,29 +143,17 @@ func TestRedisWriteFailureDoesNotLeaveStaleValue(t *testing.T) {
 	ctx := ctxT(t)
 	name := "outage_" + testenv.Suffix()
 	open := func() *strata.DataStore {
-		ds, err := strata.NewDataStore(strata.Config{
+		ds := openStore(t, strata.Config{
 			PostgresDSN: dsn, RedisAddr: addr, InvalidationChannel: "strata:test:" + name,
 			L2Pool: strata.L2PoolConfig{ReadTimeout: 150 * time.Millisecond, WriteTimeout: 150 * time.Millisecond},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ds.Close() })
-		if err := ds.Register(strata.Schema{Name: name, Model: &Account{}}); err != nil {
-			t.Fatal(err)
-		}
+		}, strata.Schema{Name: name, Model: &Account{}})
 		return ds
 	}
 	ds := open()
 	if err := ds.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	pg, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Close(context.Background())
-	defer pg.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	pgTable(t, dsn, name)
 
 	if err := ds.Set(ctx, name, "x", &Account{ID: "x", Username: "before"}); err != nil {
 		t.Fatal(err)
@@ -236,15 +197,8 @@ func TestNegativeCaching(t *testing.T) {
 	tt := newTiered(t)
 	ctx := ctxT(t)
 	rec := &recorder{hits: map[string]int{}}
-	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey,
-		InvalidationChannel: tt.channel, Metrics: rec, NegativeCacheTTL: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ds.Close()
-	if err := ds.Register(strata.Schema{Name: tt.schema, Model: &Account{}}); err != nil {
-		t.Fatal(err)
-	}
+	ds := openStore(t, strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey,
+		InvalidationChannel: tt.channel, Metrics: rec, NegativeCacheTTL: time.Minute}, strata.Schema{Name: tt.schema, Model: &Account{}})
 	if err := ds.WaitSubscribed(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -285,26 +239,14 @@ func TestJSONFieldsSameFromEveryTier(t *testing.T) {
 	ctx := ctxT(t)
 	name := "docs_" + testenv.Suffix()
 	open := func() *strata.DataStore {
-		ds, err := strata.NewDataStore(strata.Config{PostgresDSN: dsn, RedisAddr: addr, InvalidationChannel: "strata:test:" + name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ds.Close() })
-		if err := ds.Register(strata.Schema{Name: name, Model: &Doc{}}); err != nil {
-			t.Fatal(err)
-		}
+		ds := openStore(t, strata.Config{PostgresDSN: dsn, RedisAddr: addr, InvalidationChannel: "strata:test:" + name}, strata.Schema{Name: name, Model: &Doc{}})
 		return ds
 	}
 	ds := open()
 	if err := ds.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	pg, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Close(context.Background())
-	defer pg.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	pgTable(t, dsn, name)
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()
 	defer rdb.Del(context.Background(), "strata:"+name+":d1")
@@ -341,15 +283,8 @@ func TestNegativeCacheMarkerExpiry(t *testing.T) {
 	tt := newTiered(t)
 	ctx := ctxT(t)
 	fake := clock.NewFake(time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC))
-	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey,
-		InvalidationChannel: tt.channel, Clock: fake, NegativeCacheTTL: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ds.Close()
-	if err := ds.Register(strata.Schema{Name: tt.schema, Model: &Account{}}); err != nil {
-		t.Fatal(err)
-	}
+	ds := openStore(t, strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey,
+		InvalidationChannel: tt.channel, Clock: fake, NegativeCacheTTL: time.Second}, strata.Schema{Name: tt.schema, Model: &Account{}})
 	if err := ds.WaitSubscribed(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -387,14 +322,7 @@ func TestOmitL1FieldsAreReturned(t *testing.T) {
 	addr := testenv.RedisAddr(t)
 	ctx := ctxT(t)
 	name := "blob_" + testenv.Suffix()
-	ds, err := strata.NewDataStore(strata.Config{RedisAddr: addr, InvalidationChannel: "strata:test:" + name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ds.Close()
-	if err := ds.Register(strata.Schema{Name: name, Model: &Blob{}, L3: strata.PostgresPolicy{Disabled: true}}); err != nil {
-		t.Fatal(err)
-	}
+	ds := openStore(t, strata.Config{RedisAddr: addr, InvalidationChannel: "strata:test:" + name}, strata.Schema{Name: name, Model: &Blob{}, L3: strata.PostgresPolicy{Disabled: true}})
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()
 	defer rdb.Del(context.Background(), "strata:"+name+":b1")
@@ -420,23 +348,11 @@ func TestReadReplicaSchema(t *testing.T) {
 	dsn := testenv.PostgresDSN(t)
 	ctx := ctxT(t)
 	name := "replica_" + testenv.Suffix()
-	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ds.Close()
-	if err := ds.Register(strata.Schema{Name: name, Model: &Score{}, L3: strata.PostgresPolicy{ReadReplica: dsn}}); err != nil {
-		t.Fatal(err)
-	}
+	ds := openStore(t, strata.Config{PostgresDSN: dsn}, strata.Schema{Name: name, Model: &Score{}, L3: strata.PostgresPolicy{ReadReplica: dsn}})
 	if err := ds.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	defer conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	pgTable(t, dsn, name)
 	if err := ds.Set(ctx, name, "a", &Score{ID: "a", Value: 5}); err != nil {
 		t.Fatal(err)
 	}
@@ -457,23 +373,11 @@ func TestRedisSentinel(t *testing.T) {
 	sentinel := testenv.StartSentinel(t, "strata-test-master")
 	ctx := ctxT(t)
 	name := "sentinel_" + testenv.Suffix()
-	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: dsn, RedisAddr: sentinel, RedisMasterName: "strata-test-master"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ds.Close()
-	if err := ds.Register(strata.Schema{Name: name, Model: &Score{}}); err != nil {
-		t.Fatal(err)
-	}
+	ds := openStore(t, strata.Config{PostgresDSN: dsn, RedisAddr: sentinel, RedisMasterName: "strata-test-master"}, strata.Schema{Name: name, Model: &Score{}})
 	if err := ds.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	defer conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	pgTable(t, dsn, name)
 	if err := ds.Set(ctx, name, "s", &Score{ID: "s", Value: 3}); err != nil {
 		t.Fatal(err)
 	}

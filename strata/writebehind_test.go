@@ -150,23 +150,11 @@ func TestWriteBehindBackPressure(t *testing.T) {
 	dsn := testenv.PostgresDSN(t)
 	ctx := ctxT(t)
 	name := "wbfull_" + testenv.Suffix()
-	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: dsn, WriteBehindFlushInterval: time.Hour, WriteBehindFlushThreshold: 1000, WriteBehindMaxPending: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ds.Close()
-	if err := ds.Register(strata.Schema{Name: name, Model: &Score{}, WriteMode: strata.WriteBehind}); err != nil {
-		t.Fatal(err)
-	}
+	ds := openStore(t, strata.Config{PostgresDSN: dsn, WriteBehindFlushInterval: time.Hour, WriteBehindFlushThreshold: 1000, WriteBehindMaxPending: 10}, strata.Schema{Name: name, Model: &Score{}, WriteMode: strata.WriteBehind})
 	if err := ds.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	defer conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	conn := pgTable(t, dsn, name)
 	for i := range 10 {
 		id := fmt.Sprintf("f%d", i)
 		if err := ds.Set(ctx, name, id, &Score{ID: id}); err != nil {
@@ -198,14 +186,7 @@ func TestWriteBehindFailedDeleteKeepsPending(t *testing.T) {
 	pg := testenv.StartPostgres(t)
 	ctx := context.Background()
 	name := "wbdel_" + testenv.Suffix()
-	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: pg.DSN, WriteBehindFlushInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ds.Close()
-	if err := ds.Register(strata.Schema{Name: name, Model: &Score{}, WriteMode: strata.WriteBehind}); err != nil {
-		t.Fatal(err)
-	}
+	ds := openStore(t, strata.Config{PostgresDSN: pg.DSN, WriteBehindFlushInterval: time.Hour}, strata.Schema{Name: name, Model: &Score{}, WriteMode: strata.WriteBehind})
 	if err := ds.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
