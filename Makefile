@@ -29,8 +29,9 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_%\/-]+:.*## / {printf "  %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: test
-test: ## everything CI runs: unit tests (-race), each module alone (GOWORK=off), then the local stack and the integration tests
+test: ## everything CI runs: unit tests (-race), l1mem on 32-bit ARM, each module alone (GOWORK=off), then the local stack and the integration tests
 	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-arm32
 	@$(MAKE) --no-print-directory test-gowork-off
 	@$(MAKE) --no-print-directory test-integration
 
@@ -39,6 +40,14 @@ test-unit: $(addprefix test-unit/,$(MODULES)) ## unit tests of every module with
 
 test-unit/%: ## unit tests of one module, e.g. make test-unit/codec
 	cd $* && $(NO_SERVERS) go test -race -count=1 $(GO_TEST_FLAGS) ./...
+
+.PHONY: test-arm32
+test-arm32: ## l1mem's unit tests built for 32-bit ARM and run under qemu-user (apt-get installs qemu-user when qemu-arm is missing; no -race on arm)
+	@command -v qemu-arm >/dev/null || { \
+		if [ "$$(id -u)" != 0 ]; then echo "qemu-arm is missing and installing it needs root: run sudo apt-get install -y qemu-user"; exit 1; fi; \
+		echo "installing qemu-user with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user >/dev/null; }
+	cd l1mem && $(NO_SERVERS) GOARCH=arm GOARM=7 go test -count=1 -exec qemu-arm $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-gowork-off
 test-gowork-off: $(addprefix gowork-off/,$(MODULES)) ## build and test each module with GOWORK=off, proving its own go.mod

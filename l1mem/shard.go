@@ -2,6 +2,7 @@ package l1mem
 
 import (
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/AndrewDonelson/strata/l1mem/internal/ilist"
 )
@@ -56,7 +57,8 @@ func (l *evictList[K, V]) fire(fn func(K, V, EvictReason)) {
 
 // shard is one independently locked part of the cache. Fields are grouped
 // so that what readers write (the lock, counters, buffer head) does not
-// share a cache line with what they only read.
+// share a cache line with what they only read. The padding is computed, so
+// the layout holds on 32-bit platforms too (TestShardLayout checks it).
 type shard[K comparable, V any] struct {
 	// Written by readers.
 	lk readLock
@@ -68,21 +70,46 @@ type shard[K comparable, V any] struct {
 	track   bool   // readers record hits in the stripe buffers
 	tick    uint32 // advanced by every policy update
 	skip    uint32 // reads within skip ticks of settling are not recorded
+	_       [cacheLine - unsafe.Sizeof(readerLine{})]byte
 
 	// Only under the exclusive lock (or atomics read by Stats).
+	shardState
+	flights map[K]*flight[V]
+	_       [shardTailPad]byte // a whole number of cache lines per shard
+}
+
+const cacheLine = 64
+
+// readerLine has the layout of the shard fields readers read (a slice's
+// header does not depend on its element type), to size their padding.
+type readerLine struct {
+	index   []uint64
+	entries []struct{}
+	track   bool
+	tick    uint32
+	skip    uint32
+}
+
+// shardTailPad rounds the shard's tail (shardState and the flights map)
+// up to whole cache lines.
+const shardTailPad = (cacheLine - (unsafe.Sizeof(shardState{})+unsafe.Sizeof(map[int]int(nil)))%cacheLine) % cacheLine
+
+// shardState is the part of a shard that only the exclusive lock holder
+// touches (and Stats, through atomics). The 64-bit atomics are
+// atomic.Uint64 and atomic.Int64, which are 8-byte aligned on 32-bit
+// platforms as well.
+type shardState struct {
 	pol         policy
 	capacity    int
 	count       int
 	free        []int32
 	seq         uint64
-	flights     map[K]*flight[V]
 	evictions   atomic.Uint64
 	expirations atomic.Uint64
 	size        atomic.Int64
 
 	epochs [epochSlots]uint64 // see epoch.go; under the lock
 	floor  uint64
-	_      [24]byte // a whole number of cache lines per shard
 }
 
 func (s *shard[K, V]) init(p EvictionPolicy, capacity int) {
