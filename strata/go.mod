@@ -8,6 +8,7 @@ require (
 	github.com/AndrewDonelson/strata/l2redis v0.0.0-00010101000000-000000000000
 	github.com/AndrewDonelson/strata/l3postgres v0.0.0-00010101000000-000000000000
 	github.com/AndrewDonelson/strata/migrate v0.0.0-00010101000000-000000000000
+	github.com/google/go-cmp v0.7.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/redis/go-redis/v9 v9.23.0
 	go.uber.org/goleak v1.3.0

@@ -2,11 +2,14 @@ package strata
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
+	"strconv"
 
 	"github.com/AndrewDonelson/strata/l2redis"
 )
@@ -23,7 +26,14 @@ import (
 // them. Query.ForceL2 refreshes the cached entry; Query.ForceL3 bypasses the
 // cache entirely. Without Redis, SearchCached is Search.
 //
-// Cached results hold what L2 may hold: omit_cache fields are left zero.
+// The key holds no query text or argument: the fingerprint of the query is
+// hashed (SHA-256, 128 bits kept), so key length is bounded and values such
+// as e-mail addresses never appear in Redis key names.
+//
+// SearchCached returns what a cached read returns, whichever path serves the
+// call (a cached result, the query on a miss, or the query when the cache is
+// bypassed): every field except omit_cache fields, which are left zero as
+// Get leaves them. Read omit_cache fields with Search.
 func (ds *DataStore) SearchCached(ctx context.Context, schema string, q *Query, destSlice any) error {
 	return ds.count(ds.searchCached(ctx, schema, q, destSlice))
 }
@@ -36,6 +46,16 @@ func (ds *DataStore) searchCached(ctx context.Context, schema string, q *Query, 
 	if _, err := st.sliceOf(destSlice); err != nil {
 		return err
 	}
+	if err := ds.searchCachedRows(ctx, st, schema, q, destSlice); err != nil {
+		return err
+	}
+	st.clearOmitCache(destSlice)
+	return nil
+}
+
+// searchCachedRows serves the rows from the cached result set, or runs the
+// query and caches its result.
+func (ds *DataStore) searchCachedRows(ctx context.Context, st *schemaState, schema string, q *Query, destSlice any) error {
 	// A replica may lag, so its results are not cached either.
 	if ds.l2 == nil || st.l3 == nil || st.replica || (q != nil && q.ForceL3) || ds.stale.genStale(st) {
 		return ds.search(ctx, schema, q, destSlice)
@@ -69,21 +89,61 @@ func (ds *DataStore) searchCached(ctx context.Context, schema string, q *Query, 
 
 // fingerprint identifies a query exactly: any difference in condition,
 // argument value or type, order, paging or projection gives another key.
+// It is a SHA-256 of a length-prefixed encoding of those parts (so no two
+// different queries encode alike), kept to 128 bits in hex: a key of
+// bounded length that reveals nothing of the query.
 func (st *schemaState) fingerprint(q *Query) (string, error) {
-	args := make([]string, len(q.Args))
+	h := sha256.New()
+	part := func(s string) {
+		var n [binary.MaxVarintLen64]byte
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
+		h.Write([]byte(s))
+	}
+	part("strata/searchcached/v1")
+	part(st.table)
+	part(q.Where)
+	part(strconv.Itoa(len(q.Args)))
 	for i, a := range q.Args {
 		b, err := json.Marshal(a)
 		if err != nil {
 			return "", fmt.Errorf("%w: SearchCached argument %d (%T) cannot be fingerprinted: %w", ErrInvalidModel, i+1, a, err)
 		}
-		args[i] = fmt.Sprintf("%T=%s", a, b)
+		part(fmt.Sprintf("%T", a))
+		part(string(b))
 	}
-	desc := ""
-	if q.Desc {
-		desc = " DESC"
+	part(q.OrderBy)
+	part(strconv.FormatBool(q.Desc))
+	part(strconv.Itoa(q.Limit))
+	part(strconv.Itoa(q.Offset))
+	part(strconv.Itoa(len(q.Fields)))
+	for _, f := range q.Fields {
+		part(f)
 	}
-	return fmt.Sprintf("table=%s|where=%s|args=[%s]|order=%s%s|limit=%d|offset=%d|fields=%s",
-		st.table, q.Where, strings.Join(args, ","), q.OrderBy, desc, q.Limit, q.Offset, strings.Join(q.Fields, ",")), nil
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+// clearOmitCache zeroes the omit_cache fields of every row in destSlice (a
+// *[]Model or *[]*Model).
+func (st *schemaState) clearOmitCache(destSlice any) {
+	if len(st.l2Fields) == len(st.model.fields) {
+		return
+	}
+	sv := reflect.ValueOf(destSlice).Elem()
+	for i := range sv.Len() {
+		row := sv.Index(i)
+		if row.Kind() == reflect.Pointer {
+			if row.IsNil() {
+				continue
+			}
+			row = row.Elem()
+		}
+		for fi := range st.model.fields {
+			if f := &st.model.fields[fi]; f.has(flagOmitCache) {
+				fv := fieldOf(row, f)
+				fv.Set(reflect.Zero(fv.Type()))
+			}
+		}
+	}
 }
 
 // encodeResult encodes the rows in destSlice without their omit_cache fields.
