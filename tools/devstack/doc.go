@@ -11,7 +11,9 @@
 //
 //   - PostgreSQL: initdb with trust authentication, listening on 127.0.0.1
 //     only, durability switched off (fsync, synchronous_commit,
-//     full_page_writes) because the data is disposable. PostgreSQL refuses to
+//     full_page_writes) because the data is disposable, and logical
+//     replication on (wal_level=logical, max_replication_slots and
+//     max_wal_senders 20) for Strata's change feed and its tests. PostgreSQL refuses to
 //     run as root, so when the caller is root the data directory is owned by
 //     and the server runs as the "postgres" system user (via runuser). A
 //     database named "strata" is created.
@@ -26,7 +28,8 @@
 //
 // Calling Up again reuses the servers recorded in the state file when their
 // processes are alive and answer. A server whose process died, or that no
-// longer answers, is detected and replaced by a fresh one. A file lock on the
+// longer answers, or a PostgreSQL started without the replication settings
+// above, is detected and replaced by a fresh one. A file lock on the
 // state directory serialises concurrent calls.
 //
 // # Stopping

@@ -106,7 +106,7 @@ func (s *Stack) startPostgres(ctx context.Context) (*Server, error) {
 			"-c", "synchronous_commit=off",
 			"-c", "full_page_writes=off",
 			"-c", "max_connections=300",
-		}, " ")
+		}, " ") + " " + strings.Join(replicationSettings(), " ")
 		err = run(command(ctx, runAs, filepath.Join(bin, "pg_ctl"),
 			"-D", data, "-l", filepath.Join(root, "postgres.log"), "-w", "-t", "60", "-o", opts, "start"))
 		if err != nil {
@@ -131,7 +131,37 @@ func (s *Stack) startPostgres(ctx context.Context) (*Server, error) {
 	}
 }
 
-// checkPostgres runs a query on the stack's database.
+// Logical replication settings of the stack's server: Strata's change feed
+// (Config.ChangeFeed) needs wal_level=logical, and its tests create slots
+// and replication sessions of their own, so both limits leave room for
+// many at once.
+const (
+	stackWALLevel         = "logical"
+	stackReplicationSlots = 20
+	stackWALSenders       = 20
+)
+
+func replicationSettings() []string {
+	return []string{
+		"-c", "wal_level=" + stackWALLevel,
+		"-c", "max_replication_slots=" + strconv.Itoa(stackReplicationSlots),
+		"-c", "max_wal_senders=" + strconv.Itoa(stackWALSenders),
+	}
+}
+
+// checkSettingsSQL fails unless the server runs with the replication
+// settings above, so that a stack started before they existed (or by hand
+// without them) is restarted by Up rather than reused.
+var checkSettingsSQL = fmt.Sprintf(`DO $$ BEGIN
+IF current_setting('wal_level') <> '%s'
+   OR current_setting('max_replication_slots')::int < %d
+   OR current_setting('max_wal_senders')::int < %d THEN
+  RAISE EXCEPTION 'started without wal_level=%s, max_replication_slots>=%d, max_wal_senders>=%d';
+END IF; END $$`, stackWALLevel, stackReplicationSlots, stackWALSenders,
+	stackWALLevel, stackReplicationSlots, stackWALSenders)
+
+// checkPostgres runs a query on the stack's database and checks that the
+// server has the settings the stack starts it with.
 func checkPostgres(ctx context.Context, srv *Server) error {
 	if !running(srv.PID, "postgres") {
 		return fmt.Errorf("postgres (pid %d) is not running", srv.PID)
@@ -140,7 +170,7 @@ func checkPostgres(ctx context.Context, srv *Server) error {
 	if err != nil {
 		return err
 	}
-	return psql(ctx, bin, srv.Port, pgDatabase, "SELECT 1")
+	return psql(ctx, bin, srv.Port, pgDatabase, checkSettingsSQL)
 }
 
 func psql(ctx context.Context, bin string, port int, db, sql string) error {
