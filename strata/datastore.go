@@ -2,15 +2,14 @@ package strata
 
 import (
 	"context"
-	"time"
-
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
+
 	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/l3postgres"
 	"github.com/AndrewDonelson/strata/migrate"
-	"sync"
-	"sync/atomic"
 )
 
 // DataStore is the handle to Strata's tiers. Create one with NewDataStore,
@@ -69,8 +68,11 @@ func NewDataStore(cfg Config) (*DataStore, error) {
 }
 
 // Close flushes pending writes, stops every background goroutine and closes
-// the tiers. It is idempotent; every later call on the DataStore returns
-// ErrUnavailable.
+// the tiers. Pending write-behind records are flushed with retries and
+// backoff for up to 10 s while PostgreSQL is unreachable or drops
+// connections (as after a restart); what is still unwritten then is named in
+// the returned error. It is idempotent; every later call on the DataStore
+// returns ErrUnavailable.
 func (ds *DataStore) Close() error {
 	ds.closeOnce.Do(func() {
 		ds.closed.Store(true)
@@ -79,7 +81,7 @@ func (ds *DataStore) Close() error {
 		var errs []error
 		close(ds.stopFlusher)
 		if ds.dirtyCount() > 0 {
-			ctx, cancel := context.WithTimeout(context.Background(), closeFlushTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), flushRetryBudget)
 			if err := ds.flushAll(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("strata: Close could not flush write-behind records (they are lost with this process): %w", err))
 			}
@@ -103,9 +105,6 @@ func (ds *DataStore) Close() error {
 	})
 	return ds.closeErr
 }
-
-// closeFlushTimeout bounds how long Close tries to flush write-behind records.
-const closeFlushTimeout = 10 * time.Second
 
 // startFlusher starts the write-behind flusher once.
 func (ds *DataStore) startFlusher() {

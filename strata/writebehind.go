@@ -4,13 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"reflect"
 	"sort"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/AndrewDonelson/strata/l2redis"
+	"github.com/AndrewDonelson/strata/l3postgres"
 )
 
 // Write-behind: a Set of a WriteBehind schema updates L1 at once and records
@@ -190,7 +197,7 @@ func (ds *DataStore) flushSchema(ctx context.Context, st *schemaState, force boo
 		}
 		if err := ds.flushRecords(ctx, st, ids, recs); err != nil {
 			lastErr = err
-			if errors.Is(err, ErrL3Unavailable) || len(ids) == 1 || ctx.Err() != nil {
+			if retryableL3(err) || len(ids) == 1 || ctx.Err() != nil {
 				ds.flushFailed(st, ids, err)
 				return wb.len(), err
 			}
@@ -202,7 +209,7 @@ func (ds *DataStore) flushSchema(ctx context.Context, st *schemaState, force boo
 					return wb.len(), ctx.Err()
 				}
 				if err := ds.flushRecords(ctx, st, ids[i:i+1], recs[i:i+1]); err != nil {
-					if errors.Is(err, ErrL3Unavailable) { // the server went away: stop here
+					if retryableL3(err) { // the server went away: stop here
 						ds.flushFailed(st, ids[i:], err)
 						return wb.len(), err
 					}
@@ -277,16 +284,63 @@ func (ds *DataStore) backoff(n int) time.Duration {
 }
 
 // FlushDirty writes every pending write-behind record to L3 now, ignoring
-// retry backoff, and returns an error saying how many remain if it could not
-// write them all.
+// retry backoff. When PostgreSQL cannot be reached or drops the connection
+// (a restart leaves the pool with dead connections), it tries again with
+// backoff until ctx ends, or for at most 10 s when ctx has no deadline; it
+// stops at once on a failure that another attempt would not cure (a row
+// PostgreSQL refuses). It returns an error saying how many records remain if
+// it could not write them all.
 func (ds *DataStore) FlushDirty(ctx context.Context) error {
 	if ds.closed.Load() {
 		return ErrUnavailable
 	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, flushRetryBudget)
+		defer cancel()
+	}
 	return ds.flushAll(ctx)
 }
 
+// flushRetryBudget bounds the retries of Close's final flush, and of a
+// FlushDirty whose context has no deadline.
+const flushRetryBudget = 10 * time.Second
+
+// flushAll flushes every write-behind schema, retrying with backoff while
+// what is left failed for a connection-level reason and ctx allows.
 func (ds *DataStore) flushAll(ctx context.Context) error {
+	wait := 20 * time.Millisecond
+	reset := false
+	for {
+		retry, err := ds.flushAllOnce(ctx)
+		if err == nil || !retry {
+			return err
+		}
+		if !reset && ds.l3 != nil {
+			// A restart leaves every pooled connection dead, and each would
+			// fail one attempt: drop them all at once (connections in use
+			// are closed when they come back).
+			ds.l3.Pool().Reset()
+			reset = true
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return err // another attempt would not finish in time
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// flushAllOnce makes one pass over the write-behind schemas. retry reports
+// whether a schema was left with records for a reason another attempt may
+// not meet.
+func (ds *DataStore) flushAllOnce(ctx context.Context) (retry bool, err error) {
 	var errs []error
 	for _, st := range ds.writeBehindSchemas() {
 		left, err := ds.flushSchema(ctx, st, true)
@@ -294,10 +348,40 @@ func (ds *DataStore) flushAll(ctx context.Context) error {
 			if err == nil {
 				err = errors.New("written meanwhile")
 			}
+			retry = retry || retryableL3(err)
 			errs = append(errs, fmt.Errorf("strata: schema %q: %d write-behind records not flushed: %w", st.Name, left, err))
 		}
 	}
-	return errors.Join(errs...)
+	return retry && ctx.Err() == nil, errors.Join(errs...)
+}
+
+// retryableL3 reports whether a write failed for a reason that says nothing
+// about the rows, so that the same write may succeed on another attempt: the
+// server could not be reached or dropped the connection (class 08, a
+// shutdown or restart 57P01–57P03, too many connections, an I/O error, a
+// connection pgx knows was never used), or the transaction lost a
+// serialization conflict or deadlock.
+func retryableL3(err error) bool {
+	var pg *pgconn.PgError
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, ErrL3Unavailable), errors.Is(err, l3postgres.ErrUnavailable):
+		return true
+	case errors.As(err, &pg):
+		switch pg.Code {
+		case "57P01", "57P02", "57P03", "53300", "40001", "40P01":
+			return true
+		}
+		return strings.HasPrefix(pg.Code, "08")
+	case pgconn.SafeToRetry(err):
+		return true
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 // dirtyCount is the exact number of pending write-behind records.
