@@ -42,20 +42,74 @@ var (
 	// ErrInvalidOptions is returned by [New] and [Open] for unusable
 	// options, including a pool configured for the simple protocol.
 	ErrInvalidOptions = errors.New("l3postgres: invalid options")
+
+	// ErrConflict is matched by every [*ConflictError]: a unique or
+	// exclusion constraint refused a row (SQLSTATE 23505, 23P01).
+	ErrConflict = errors.New("l3postgres: conflict")
+
+	// ErrUndefined wraps the server's refusal of a statement naming a table
+	// (SQLSTATE 42P01) or column (42703) that does not exist: the schema
+	// was not created or not brought up to date.
+	ErrUndefined = errors.New("l3postgres: undefined table or column")
+
+	// ErrInvalidValue wraps the server's refusal of a value (SQLSTATE class
+	// 22, data exception): text with a NUL byte or invalid UTF-8, a time or
+	// number out of the column type's range, text that is not a valid
+	// value of its type.
+	ErrInvalidValue = errors.New("l3postgres: invalid value")
+
+	// ErrConstraint wraps a violation of a NOT NULL, CHECK or foreign-key
+	// constraint (SQLSTATE class 23 other than the [ErrConflict] codes).
+	ErrConstraint = errors.New("l3postgres: constraint violated")
 )
 
+// ConflictError is returned when a unique or exclusion constraint refused
+// a row. errors.Is(err, ErrConflict) is true; the server's error, with
+// its Detail, stays reachable with errors.As to *pgconn.PgError.
+type ConflictError struct {
+	Table      string // the table the constraint belongs to
+	Constraint string // the constraint (or unique index) name
+	Err        *pgconn.PgError
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s: constraint %q on table %q: %s (SQLSTATE %s)", ErrConflict, e.Constraint, e.Table, e.Err.Message, e.Err.Code)
+}
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Unwrap returns the server's error.
+func (e *ConflictError) Unwrap() error { return e.Err }
+
 // mapErr turns a pgx error into this package's vocabulary. Server errors
-// other than connection-level ones are returned unchanged.
+// that no sentinel names (a syntax error, a serialization failure, ...)
+// are returned unchanged.
 func mapErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
-	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrClosed):
+	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrClosed), errors.Is(err, ErrConflict),
+		errors.Is(err, ErrUndefined), errors.Is(err, ErrInvalidValue), errors.Is(err, ErrConstraint):
 		return err
 	case isUnavailable(err):
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	switch {
+	case pgErr.Code == "23505", pgErr.Code == "23P01": // unique_violation, exclusion_violation
+		return &ConflictError{Table: pgErr.TableName, Constraint: pgErr.ConstraintName, Err: pgErr}
+	case pgErr.Code == "42P01", pgErr.Code == "42703": // undefined_table, undefined_column
+		return fmt.Errorf("%w: %w", ErrUndefined, err)
+	case strings.HasPrefix(pgErr.Code, "22"): // data_exception
+		return fmt.Errorf("%w: %w", ErrInvalidValue, err)
+	case strings.HasPrefix(pgErr.Code, "23"): // integrity_constraint_violation
+		return fmt.Errorf("%w: %w", ErrConstraint, err)
 	}
 	return err
 }

@@ -55,3 +55,42 @@ func TestMapErr(t *testing.T) {
 		t.Fatal("nil not kept")
 	}
 }
+
+func TestMapErrServerSentinels(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   *pgconn.PgError
+		want error // nil: returned unchanged
+	}{
+		{&pgconn.PgError{Code: "23505", ConstraintName: "t_email_key", TableName: "t"}, l3postgres.ErrConflict},
+		{&pgconn.PgError{Code: "23P01", ConstraintName: "t_excl"}, l3postgres.ErrConflict},
+		{&pgconn.PgError{Code: "42P01"}, l3postgres.ErrUndefined},
+		{&pgconn.PgError{Code: "42703"}, l3postgres.ErrUndefined},
+		{&pgconn.PgError{Code: "22021"}, l3postgres.ErrInvalidValue},
+		{&pgconn.PgError{Code: "22008"}, l3postgres.ErrInvalidValue},
+		{&pgconn.PgError{Code: "23502"}, l3postgres.ErrConstraint},
+		{&pgconn.PgError{Code: "23503"}, l3postgres.ErrConstraint},
+		{&pgconn.PgError{Code: "42601"}, nil},
+		{&pgconn.PgError{Code: "40001"}, nil},
+	}
+	all := []error{l3postgres.ErrConflict, l3postgres.ErrUndefined, l3postgres.ErrInvalidValue, l3postgres.ErrConstraint}
+	for _, tt := range tests {
+		got := l3postgres.MapErr(tt.in)
+		for _, s := range all {
+			if errors.Is(got, s) != (s == tt.want) {
+				t.Errorf("MapErr(SQLSTATE %s): errors.Is(%v) = %v", tt.in.Code, s, !(s == tt.want))
+			}
+		}
+		var pgErr *pgconn.PgError
+		if !errors.As(got, &pgErr) || pgErr != tt.in {
+			t.Errorf("MapErr(SQLSTATE %s): PgError not reachable: %v", tt.in.Code, got)
+		}
+		if l3postgres.MapErr(got) != got {
+			t.Errorf("MapErr(SQLSTATE %s) is not idempotent", tt.in.Code)
+		}
+	}
+	var ce *l3postgres.ConflictError
+	if !errors.As(l3postgres.MapErr(tests[0].in), &ce) || ce.Constraint != "t_email_key" || ce.Table != "t" {
+		t.Fatalf("ConflictError = %+v, want the constraint and table", ce)
+	}
+}

@@ -2,7 +2,7 @@ package l3postgres
 
 // BuildQuery exposes the query builder to the external tests.
 func (t *Table) BuildQuery(q Query) (string, []any, error) {
-	sql, _, args, err := t.buildQuery(q)
+	sql, _, args, _, err := t.buildQuery(q)
 	return sql, args, err
 }
 

@@ -558,3 +558,77 @@ func TestCanceledContextIsNotUnavailable(t *testing.T) {
 		t.Fatalf("Count with a canceled context: %v", err)
 	}
 }
+
+// TestQueryPlaceholderWithoutArgumentIsRefused is the case that used to
+// return wrong rows: $2 had no argument, so it took the LIMIT's value.
+func TestQueryPlaceholderWithoutArgumentIsRefused(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := testCtx(t)
+	seed(t, f.tbl, 50) // levels 0…9, five players each
+
+	rows, err := f.tbl.Query(ctx, l3postgres.Query{Where: "level > $1 AND level < $2", Args: []any{1}, Limit: 3})
+	if err == nil {
+		got := collect(t, rows, nil, scanPlayer)
+		t.Fatalf("Query with $2 but one argument returned %d rows and no error: %+v", len(got), got)
+	}
+	if !errors.Is(err, l3postgres.ErrInvalidQuery) || !strings.Contains(err.Error(), "$2") || !strings.Contains(err.Error(), "1 argument") {
+		t.Fatalf("Query with $2 but one argument: %v, want ErrInvalidQuery naming $2 and 1 argument", err)
+	}
+	if _, err := f.tbl.Count(ctx, "level > $1 AND level < $2", 1); !errors.Is(err, l3postgres.ErrInvalidQuery) {
+		t.Fatalf("Count with $2 but one argument: %v, want ErrInvalidQuery", err)
+	}
+	if _, err := f.tbl.Count(ctx, "level = ?", 1); !errors.Is(err, l3postgres.ErrInvalidQuery) || !strings.Contains(err.Error(), "not ?") {
+		t.Fatalf("Count with a ? placeholder: %v, want ErrInvalidQuery saying placeholders are $n", err)
+	}
+	// With both arguments the same query pages as asked: levels 2…4 only.
+	rows, err = f.tbl.Query(ctx, l3postgres.Query{Where: "level > $1 AND level < $2", Args: []any{1, 5}, Limit: 100,
+		OrderBy: []l3postgres.Order{{Column: "id"}}})
+	got := collect(t, rows, err, scanPlayer)
+	if len(got) != 15 {
+		t.Fatalf("Query with both arguments returned %d rows, want 15", len(got))
+	}
+	for _, p := range got {
+		if p.Level <= 1 || p.Level >= 5 {
+			t.Fatalf("row outside the condition: %+v", p)
+		}
+	}
+}
+
+// TestQueryConditionErrorsAreInvalidQuery: what the condition or its
+// arguments get wrong is ErrInvalidQuery; a missing table is ErrUndefined.
+func TestQueryConditionErrorsAreInvalidQuery(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := testCtx(t)
+	seed(t, f.tbl, 3)
+	bad := []l3postgres.Query{
+		{Where: "nosuchcol = $1", Args: []any{1}},
+		{Where: "level = $1", Args: []any{"not a number"}},
+		{Where: "level / 0 = $1", Args: []any{1}},
+		{Where: "level = = $1", Args: []any{1}},
+		{Where: "nosuchfunc(level) = $1", Args: []any{1}},
+	}
+	for _, q := range bad {
+		rows, err := f.tbl.Query(ctx, q)
+		if err == nil {
+			for rows.Next() {
+			}
+			err = rows.Err()
+		}
+		if !errors.Is(err, l3postgres.ErrInvalidQuery) {
+			t.Errorf("Query(%q): %v, want ErrInvalidQuery", q.Where, err)
+		}
+		if _, err := f.tbl.Count(ctx, q.Where, q.Args...); !errors.Is(err, l3postgres.ErrInvalidQuery) {
+			t.Errorf("Count(%q): %v, want ErrInvalidQuery", q.Where, err)
+		}
+	}
+	missing, err := f.db.Table(l3postgres.TableDef{Schema: f.schema, Name: "missing", Columns: l3postgres.Columns("id"), PrimaryKey: "id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = missing.Count(ctx, "id = $1", "x")
+	if !errors.Is(err, l3postgres.ErrUndefined) || errors.Is(err, l3postgres.ErrInvalidQuery) {
+		t.Fatalf("Count on a missing table: %v, want ErrUndefined only", err)
+	}
+}

@@ -2,11 +2,14 @@ package l3postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Query selects rows of a table. The zero Query selects every column of
@@ -18,7 +21,11 @@ type Query struct {
 	// from user input; a semicolon is refused. "" selects all rows.
 	Where string
 
-	// Args are the values for Where's placeholders.
+	// Args are the values for Where's placeholders: the highest $n in
+	// Where (outside literals, quoted identifiers and comments; see
+	// [Placeholders]) must be len(Args), or the query is refused with
+	// [ErrInvalidQuery]. LIMIT and OFFSET travel as the parameters after
+	// them.
 	Args []any
 
 	// OrderBy sorts the result; each column must belong to the table.
@@ -47,6 +54,7 @@ type Order struct {
 type Rows struct {
 	rows    pgx.Rows
 	columns []string
+	where   *whereSpan // set for Query: errors it causes are ErrInvalidQuery
 }
 
 // Next advances to the next row.
@@ -65,7 +73,7 @@ func (r *Rows) Values() ([]any, error) {
 func (r *Rows) Columns() []string { return r.columns }
 
 // Err returns the error, if any, that ended the iteration.
-func (r *Rows) Err() error { return mapErr(r.rows.Err()) }
+func (r *Rows) Err() error { return r.where.mapErr(r.rows.Err()) }
 
 // Close releases the rows' connection. It is safe to call more than once.
 func (r *Rows) Close() { r.rows.Close() }
@@ -117,22 +125,25 @@ func (t *Table) Exists(ctx context.Context, id any) (bool, error) {
 }
 
 // Count returns the number of rows matching where ("" counts all), whose
-// $n placeholders take args. where follows the rules of [Query.Where]. It
-// runs on the replica when there is one.
+// $n placeholders take args. where and args follow the rules of
+// [Query.Where] and [Query.Args]. It runs on the replica when there is one.
 func (t *Table) Count(ctx context.Context, where string, args ...any) (int64, error) {
-	if err := checkWhere(where); err != nil {
+	if err := checkWhere(where, len(args)); err != nil {
 		return 0, err
 	}
 	sql := t.count
+	span := &whereSpan{}
 	if where != "" {
-		sql += " WHERE " + where
+		sql += " WHERE "
+		span = newWhereSpan(sql, where)
+		sql += where
 	}
 	var n int64
 	err := t.reader(ctx, func(q querier) error {
 		return q.QueryRow(ctx, sql, args...).Scan(&n)
 	})
 	if err != nil {
-		return 0, mapErr(err)
+		return 0, span.mapErr(err)
 	}
 	return n, nil
 }
@@ -140,7 +151,7 @@ func (t *Table) Count(ctx context.Context, where string, args ...any) (int64, er
 // Query runs qry and returns its rows. It runs on the replica when there
 // is one.
 func (t *Table) Query(ctx context.Context, qry Query) (*Rows, error) {
-	sql, cols, args, err := t.buildQuery(qry)
+	sql, cols, args, span, err := t.buildQuery(qry)
 	if err != nil {
 		return nil, err
 	}
@@ -151,9 +162,9 @@ func (t *Table) Query(ctx context.Context, qry Query) (*Rows, error) {
 		return err
 	})
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, span.mapErr(err)
 	}
-	return &Rows{rows: rows, columns: cols}, nil
+	return &Rows{rows: rows, columns: cols, where: span}, nil
 }
 
 // reader runs fn on the bound transaction, or on the replica with fallback
@@ -168,21 +179,24 @@ func (t *Table) reader(ctx context.Context, fn func(querier) error) error {
 	return t.db.onReader(ctx, fn)
 }
 
-func checkWhere(where string) error {
+// checkWhere refuses a condition with a semicolon, or whose placeholders
+// do not match its nargs arguments.
+func checkWhere(where string, nargs int) error {
 	if strings.ContainsRune(where, ';') {
 		return fmt.Errorf("%w: a Where condition may not contain ';'", ErrInvalidQuery)
 	}
-	return nil
+	return CheckArgs(where, nargs)
 }
 
 // buildQuery turns qry into SQL, validating every identifier against the
 // table. LIMIT and OFFSET travel as parameters after qry.Args.
-func (t *Table) buildQuery(qry Query) (string, []string, []any, error) {
-	if err := checkWhere(qry.Where); err != nil {
-		return "", nil, nil, err
+func (t *Table) buildQuery(qry Query) (string, []string, []any, *whereSpan, error) {
+	span := &whereSpan{}
+	if err := checkWhere(qry.Where, len(qry.Args)); err != nil {
+		return "", nil, nil, nil, err
 	}
 	if qry.Limit < 0 || qry.Offset < 0 {
-		return "", nil, nil, fmt.Errorf("%w: negative limit or offset", ErrInvalidQuery)
+		return "", nil, nil, nil, fmt.Errorf("%w: negative limit or offset", ErrInvalidQuery)
 	}
 	var b strings.Builder
 	b.WriteString("SELECT ")
@@ -191,13 +205,13 @@ func (t *Table) buildQuery(qry Query) (string, []string, []any, error) {
 		b.WriteString(t.selectList)
 	} else {
 		if len(qry.Columns) == 0 {
-			return "", nil, nil, fmt.Errorf("%w: empty projection", ErrInvalidQuery)
+			return "", nil, nil, nil, fmt.Errorf("%w: empty projection", ErrInvalidQuery)
 		}
 		cols = append([]string(nil), qry.Columns...)
 		for i, c := range qry.Columns {
 			qc, err := t.column(c)
 			if err != nil {
-				return "", nil, nil, err
+				return "", nil, nil, nil, err
 			}
 			if i > 0 {
 				b.WriteString(", ")
@@ -209,12 +223,13 @@ func (t *Table) buildQuery(qry Query) (string, []string, []any, error) {
 	b.WriteString(t.qname)
 	if qry.Where != "" {
 		b.WriteString(" WHERE ")
+		span = newWhereSpan(b.String(), qry.Where)
 		b.WriteString(qry.Where)
 	}
 	for i, o := range qry.OrderBy {
 		qc, err := t.column(o.Column)
 		if err != nil {
-			return "", nil, nil, err
+			return "", nil, nil, nil, err
 		}
 		if i == 0 {
 			b.WriteString(" ORDER BY ")
@@ -238,5 +253,65 @@ func (t *Table) buildQuery(qry Query) (string, []string, []any, error) {
 			b.WriteString(" OFFSET $" + strconv.Itoa(len(args)))
 		}
 	}
-	return b.String(), cols, args, nil
+	return b.String(), cols, args, span, nil
 }
+
+// whereSpan locates a program-written condition in a statement, in the
+// 1-based character positions PostgreSQL reports errors at, so that the
+// errors it causes are told apart from those of the rest of the statement
+// (which this package wrote).
+type whereSpan struct {
+	where      string
+	start, end int // [start, end) in characters; 0, 0 when there is none
+}
+
+// newWhereSpan returns the span of where appended to prefix.
+func newWhereSpan(prefix, where string) *whereSpan {
+	start := utf8.RuneCountInString(prefix) + 1
+	return &whereSpan{where: where, start: start, end: start + utf8.RuneCountInString(where)}
+}
+
+// mapErr maps err like the package-level mapErr, and then, when the
+// condition or its arguments caused it, wraps [ErrInvalidQuery]: a server
+// error located inside the condition (a syntax error, an unknown column or
+// function), a value the server refused (class 22: an argument of the wrong
+// form, a division by zero), or an argument pgx could not encode for its
+// placeholder. A nil *whereSpan maps like mapErr.
+func (w *whereSpan) mapErr(err error) error {
+	err = mapErr(err)
+	if err == nil || w == nil || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrClosed) || errors.Is(err, ErrInvalidQuery) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr):
+		inWhere := int(pgErr.Position) >= w.start && int(pgErr.Position) < w.end
+		if !inWhere && !errors.Is(err, ErrInvalidValue) {
+			return err
+		}
+	case !strings.HasPrefix(err.Error(), "failed to encode args["):
+		return err
+	}
+	return &conditionError{where: w.where, err: err}
+}
+
+// conditionError is an [ErrInvalidQuery] caused by a condition or its
+// arguments; the server's (or pgx's) error stays reachable.
+type conditionError struct {
+	where string
+	err   error
+}
+
+func (e *conditionError) Error() string {
+	msg := e.err.Error()
+	for _, s := range []error{ErrUndefined, ErrInvalidValue} {
+		msg = strings.TrimPrefix(msg, s.Error()+": ")
+	}
+	msg = strings.TrimPrefix(msg, "ERROR: ")
+	if e.where == "" {
+		return ErrInvalidQuery.Error() + ": " + msg
+	}
+	return fmt.Sprintf("%s: condition %q: %s", ErrInvalidQuery, e.where, msg)
+}
+
+func (e *conditionError) Unwrap() []error { return []error{ErrInvalidQuery, e.err} }

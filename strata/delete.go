@@ -27,8 +27,8 @@ func (ds *DataStore) delete(ctx context.Context, schema, id string) error {
 	if err != nil {
 		return err
 	}
-	if id == "" {
-		return fmt.Errorf("%w: schema %q: empty id", ErrMissingPrimaryKey, st.Name)
+	if err := st.checkID(id); err != nil {
+		return err
 	}
 	defer st.writes.enter()()
 	var seq uint64
@@ -76,6 +76,9 @@ func (ds *DataStore) exists(ctx context.Context, schema, id string) (bool, error
 	}
 	if id == "" {
 		return false, nil
+	}
+	if err := st.checkID(id); err != nil {
+		return false, err
 	}
 	if _, ok := st.cached(id); ok && st.useL1 {
 		return true, nil

@@ -1,6 +1,10 @@
 package strata
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/AndrewDonelson/strata/l3postgres"
+)
 
 // Schema registration errors.
 var (
@@ -15,7 +19,10 @@ var (
 	// ErrInvalidModel is returned by Register for a model that is not a
 	// non-nil pointer to a struct, or whose fields or tags Strata cannot map
 	// (an unsupported type, an unknown tag, encrypted on a non-string, ...),
-	// and by data operations given a value of the wrong type.
+	// and by data operations given a value of the wrong type or one
+	// PostgreSQL cannot store: an id or string field with a NUL byte or
+	// invalid UTF-8, a time outside 4713 BC … 294276 AD. These are checked
+	// before anything is sent.
 	ErrInvalidModel = errors.New("strata: invalid model")
 	// ErrMissingPrimaryKey is returned by writes whose id, or whose value's
 	// primary key field, is empty.
@@ -26,6 +33,26 @@ var (
 var (
 	// ErrNotFound means the record is absent from the source of truth.
 	ErrNotFound = errors.New("strata: not found")
+	// ErrInvalidQuery is returned by Search, SearchTyped, SearchCached and
+	// Count for a Query they cannot run: a Where whose highest $n
+	// placeholder is not len(Args), an unknown OrderBy or Fields column, a
+	// negative Limit or Offset, a condition PostgreSQL refuses (a syntax
+	// error, an unknown column or function, an argument of the wrong type).
+	// errors.Is(err, l3postgres.ErrInvalidQuery) is true for it as well.
+	ErrInvalidQuery error = &tierSentinel{"strata: invalid query", l3postgres.ErrInvalidQuery}
+	// ErrConflict means a unique constraint refused a write: another record
+	// already has the value of a unique column. errors.As(err, &ce) with a
+	// *ConflictError gives the constraint's name.
+	ErrConflict error = &tierSentinel{"strata: conflict", l3postgres.ErrConflict}
+	// ErrConstraint means PostgreSQL refused a write for a NOT NULL, CHECK
+	// or foreign-key constraint the model does not know about (for a
+	// column left behind by a removed field, run Migrate: it drops that
+	// NOT NULL).
+	ErrConstraint = errors.New("strata: constraint violated")
+	// ErrNotMigrated means the schema's table, or one of its columns, does
+	// not exist in PostgreSQL: run DataStore.Migrate (or your SQL
+	// migrations) first.
+	ErrNotMigrated = errors.New("strata: table not migrated")
 	// ErrDecodeFailed wraps a codec or decryption failure on read.
 	ErrDecodeFailed = errors.New("strata: decode failed")
 	// ErrEncodeFailed wraps a codec or encryption failure on write.
@@ -45,7 +72,30 @@ var (
 	ErrL3Unavailable = errors.New("strata: L3 (postgres) unavailable")
 	// ErrUnavailable is returned by every call made after Close.
 	ErrUnavailable = errors.New("strata: data store is closed")
+	// ErrL3Failed wraps a PostgreSQL failure that no other sentinel names:
+	// a serialization failure or deadlock, a statement timeout, a full
+	// disk, ... The *pgconn.PgError stays reachable with errors.As.
+	ErrL3Failed = errors.New("strata: L3 (postgres) statement failed")
+	// ErrMigrationFailed is returned by Migrate and MigrateFrom when the
+	// database cannot be brought up to the models or files: a column whose
+	// type or nullability drifted, a statement PostgreSQL refused, an
+	// applied file that changed, a badly named file.
+	ErrMigrationFailed = errors.New("strata: migration failed")
 )
+
+// ConflictError is the error behind ErrConflict: the constraint (or unique
+// index) that refused the write, its table, and the server's error.
+type ConflictError = l3postgres.ConflictError
+
+// tierSentinel is a Strata sentinel that also matches the tier module's
+// sentinel of the same meaning (errors.Is follows Unwrap).
+type tierSentinel struct {
+	msg  string
+	tier error
+}
+
+func (s *tierSentinel) Error() string { return s.msg }
+func (s *tierSentinel) Unwrap() error { return s.tier }
 
 // Transaction errors.
 var (

@@ -17,8 +17,8 @@ import (
 // key into one load and refuses to cache a result if the key was
 // invalidated while it loaded.
 func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any, error) {
-	if id == "" {
-		return nil, fmt.Errorf("%w: schema %q: empty id", ErrMissingPrimaryKey, st.Name)
+	if err := st.checkID(id); err != nil {
+		return nil, err
 	}
 	if st.useL1 {
 		if snap, ok := st.l1.Get(id); ok {
@@ -212,17 +212,6 @@ func (ds *DataStore) fillL2(st *schemaState, lease l2redis.Lease, data []byte) {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "fill")
 		}
 	})
-}
-
-// l3Error maps an l3postgres error to Strata's.
-func l3Error(err error) error {
-	switch {
-	case errors.Is(err, l3postgres.ErrUnavailable), errors.Is(err, l3postgres.ErrClosed):
-		return fmt.Errorf("%w: %w", ErrL3Unavailable, err)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
-	}
-	return fmt.Errorf("strata: postgres: %w", err)
 }
 
 // encodeL2 encodes the fields L2 holds (all but omit_cache).

@@ -255,8 +255,8 @@ func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string)
 	found := make(map[string]any, len(ids))
 	var missing []string
 	for _, id := range ids {
-		if id == "" {
-			return nil, fmt.Errorf("%w: schema %q: empty id", ErrMissingPrimaryKey, st.Name)
+		if err := st.checkID(id); err != nil {
+			return nil, err
 		}
 		if _, dup := found[id]; dup {
 			continue

@@ -36,7 +36,7 @@ func (ds *DataStore) Migrate(ctx context.Context) error {
 		return nil
 	}
 	if _, err := ds.mig.Migrate(ctx, tables...); err != nil {
-		return fmt.Errorf("strata: migrate: %w", l3Error(err))
+		return migrateError(err)
 	}
 	return nil
 }
@@ -48,7 +48,7 @@ func (ds *DataStore) MigrateFrom(ctx context.Context, dir string) error {
 		return err
 	}
 	if _, err := ds.mig.MigrateFrom(ctx, dir); err != nil {
-		return fmt.Errorf("strata: migrate from %s: %w", dir, l3Error(err))
+		return migrateError(err)
 	}
 	return nil
 }
@@ -60,7 +60,7 @@ func (ds *DataStore) MigrationStatus(ctx context.Context) ([]MigrationRecord, er
 	}
 	recs, err := ds.mig.Status(ctx)
 	if err != nil {
-		return nil, l3Error(err)
+		return nil, migrateError(err)
 	}
 	out := make([]MigrationRecord, len(recs))
 	for i, r := range recs {

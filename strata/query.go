@@ -1,5 +1,11 @@
 package strata
 
+import (
+	"fmt"
+
+	"github.com/AndrewDonelson/strata/l3postgres"
+)
+
 // Query selects rows of one schema for Search, SearchTyped, SearchCached and
 // Count. Build one with Q(). It is a value: copy it rather than share a
 // *Query between goroutines. A nil *Query means every row, up to
@@ -9,6 +15,9 @@ type Query struct {
 	// written by the program, never from user input: values belong in Args.
 	Where string
 	// Args are the values of Where's placeholders, sent as query parameters.
+	// The highest $n in Where (outside string literals, quoted identifiers,
+	// comments and dollar-quoted strings) must be len(Args), or the call
+	// fails with ErrInvalidQuery before anything is sent.
 	Args []any
 	// OrderBy is a column name of the schema (checked against it).
 	OrderBy string
@@ -74,4 +83,34 @@ func (b *QueryBuilder) Build() Query {
 	q.Args = append([]any(nil), q.Args...)
 	q.Fields = append([]string(nil), q.Fields...)
 	return q
+}
+
+// checkWhere refuses, before any round trip, a Where whose highest $n
+// placeholder (outside literals, quoted identifiers and comments) is not
+// len(Args): a placeholder without its argument would otherwise take the
+// value of the LIMIT that follows the arguments.
+func (q *Query) checkWhere(schema string) error {
+	highest, question, err := l3postgres.Placeholders(q.Where)
+	if err != nil {
+		return translate(ErrInvalidQuery, err, fmt.Sprintf("schema %q: %s", schema, explain(err)))
+	}
+	if highest == len(q.Args) {
+		return nil
+	}
+	msg := fmt.Sprintf("schema %q: Where %q has placeholders up to $%d but %d argument(s) were given", schema, q.Where, highest, len(q.Args))
+	if highest == 0 {
+		msg = fmt.Sprintf("schema %q: Where %q has no $n placeholder but %d argument(s) were given", schema, q.Where, len(q.Args))
+	}
+	if question {
+		msg += "; Strata uses $1, $2, … placeholders, not ?"
+	}
+	return fmt.Errorf("%w: %s", ErrInvalidQuery, msg)
+}
+
+// check validates q for Search and SearchCached.
+func (q *Query) check(schema string) error {
+	if q.Limit < 0 || q.Offset < 0 {
+		return fmt.Errorf("%w: schema %q: Limit and Offset must not be negative", ErrInvalidQuery, schema)
+	}
+	return q.checkWhere(schema)
 }

@@ -131,6 +131,9 @@ func (ds *DataStore) countRows(ctx context.Context, schema string, q *Query) (in
 	var where string
 	var args []any
 	if q != nil {
+		if err := q.checkWhere(st.Name); err != nil {
+			return 0, err
+		}
 		where, args = q.Where, q.Args
 	}
 	n, err := st.l3.Count(ctx, where, args...)
@@ -143,13 +146,13 @@ func (ds *DataStore) countRows(ctx context.Context, schema string, q *Query) (in
 // l3Query turns a Query into an l3postgres.Query, checking every column name
 // against the schema. cols is nil for a full row.
 func (st *schemaState) l3Query(q *Query) (l3postgres.Query, []int, error) {
-	if q.Limit < 0 || q.Offset < 0 {
-		return l3postgres.Query{}, nil, fmt.Errorf("%w: schema %q: Limit and Offset must not be negative", ErrInvalidModel, st.Name)
+	if err := q.check(st.Name); err != nil {
+		return l3postgres.Query{}, nil, err
 	}
 	qry := l3postgres.Query{Where: q.Where, Args: q.Args, Limit: q.Limit, Offset: q.Offset}
 	if q.OrderBy != "" {
 		if _, ok := st.model.byColumn[q.OrderBy]; !ok {
-			return l3postgres.Query{}, nil, fmt.Errorf("%w: schema %q cannot order by %q: no such column", ErrInvalidModel, st.Name, q.OrderBy)
+			return l3postgres.Query{}, nil, fmt.Errorf("%w: schema %q cannot order by %q: no such column", ErrInvalidQuery, st.Name, q.OrderBy)
 		}
 		qry.OrderBy = []l3postgres.Order{{Column: q.OrderBy, Desc: q.Desc}}
 	}

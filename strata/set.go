@@ -70,8 +70,8 @@ func (ds *DataStore) set(ctx context.Context, schema, id string, value any) erro
 // prepareWrite checks id against the value's primary key and returns a
 // private working copy of the value.
 func (st *schemaState) prepareWrite(id string, src reflect.Value) (reflect.Value, error) {
-	if id == "" {
-		return reflect.Value{}, fmt.Errorf("%w: schema %q: empty id", ErrMissingPrimaryKey, st.Name)
+	if err := st.checkID(id); err != nil {
+		return reflect.Value{}, err
 	}
 	pk := st.pkOf(src)
 	if pk == "" {
@@ -79,6 +79,9 @@ func (st *schemaState) prepareWrite(id string, src reflect.Value) (reflect.Value
 	}
 	if pk != id {
 		return reflect.Value{}, fmt.Errorf("%w: schema %q: id %q does not match the value's %s %q", ErrInvalidModel, st.Name, id, st.model.pkField().goName, pk)
+	}
+	if err := st.checkStorable(src); err != nil {
+		return reflect.Value{}, err
 	}
 	rec := reflect.New(st.model.typ).Elem()
 	deepCopy(rec, src)

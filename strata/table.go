@@ -51,6 +51,9 @@ func (st *schemaState) migrateTable() migrate.Table {
 // rowValues returns rec's column values in table order for an upsert,
 // sealing encrypted fields.
 func (ds *DataStore) rowValues(st *schemaState, id string, rec reflect.Value) ([]any, error) {
+	if err := st.checkStorable(rec); err != nil { // a BeforeSet hook may have changed rec
+		return nil, err
+	}
 	vals := make([]any, len(st.model.fields))
 	for i := range st.model.fields {
 		f := &st.model.fields[i]
@@ -131,7 +134,7 @@ func (st *schemaState) columnsOf(names []string) ([]int, []string, error) {
 	for _, n := range names {
 		i, ok := st.model.byColumn[n]
 		if !ok {
-			return nil, nil, fmt.Errorf("%w: schema %q has no column %q", ErrInvalidModel, st.Name, n)
+			return nil, nil, fmt.Errorf("%w: schema %q has no column %q", ErrInvalidQuery, st.Name, n)
 		}
 		if i == pk {
 			continue

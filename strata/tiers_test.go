@@ -241,7 +241,7 @@ func TestTieredSearchAndCount(t *testing.T) {
 		t.Errorf("Count = %d, %v; want 5", n, err)
 	}
 	bad := strata.Q().OrderBy("score; DROP TABLE x").Build()
-	if _, err := strata.SearchTyped[Account](ctx, tt.ds, tt.schema, &bad); !errors.Is(err, strata.ErrInvalidModel) {
+	if _, err := strata.SearchTyped[Account](ctx, tt.ds, tt.schema, &bad); !errors.Is(err, strata.ErrInvalidQuery) {
 		t.Errorf("unknown order column: %v", err)
 	}
 }

@@ -92,8 +92,8 @@ func (t *Tx) commit() error {
 		}
 		p := prepared{txOp: op, st: st}
 		if op.del {
-			if op.id == "" {
-				return fmt.Errorf("%w: schema %q: empty id", ErrMissingPrimaryKey, st.Name)
+			if err := st.checkID(op.id); err != nil {
+				return err
 			}
 			ops = append(ops, p)
 			continue
@@ -158,9 +158,9 @@ func (t *Tx) commit() error {
 	})
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("%w: %w", ErrTxTimeout, err)
+			return txError(ErrTxTimeout, err)
 		}
-		return fmt.Errorf("%w: %w", ErrTxFailed, err)
+		return txError(ErrTxFailed, err)
 	}
 	for _, p := range ops { // committed: pending values enqueued before it are older
 		if p.st.wb != nil {
