@@ -62,9 +62,15 @@
 // # Errors
 //
 // A missing row is [ErrNotFound]; connection-level failures are wrapped in
-// [ErrUnavailable] with the cause still reachable; server errors such as
-// constraint violations are returned so that errors.As finds the
-// *pgconn.PgError.
+// [ErrUnavailable] with the cause still reachable. Server errors keep the
+// *pgconn.PgError reachable with errors.As and, where a caller can act on
+// them, wrap a sentinel: a unique or exclusion violation is a
+// [*ConflictError] ([ErrConflict]) naming the constraint, a missing table or
+// column [ErrUndefined], a refused value (class 22) [ErrInvalidValue],
+// another constraint violation [ErrConstraint]. A Where whose highest $n
+// placeholder is not len(Args), or that the server refuses (a syntax error
+// or unknown column located in it, an argument of the wrong form), is
+// [ErrInvalidQuery].
 //
 // # Row versions
 //

@@ -95,9 +95,15 @@
 // # Errors
 //
 // Every error wraps one of the package's sentinels (ErrNotFound,
-// ErrSchemaNotFound, ErrInvalidModel, ErrL3Unavailable, ...); test with
-// errors.Is. Bad input is an error, never a panic; a hook that panics yields
-// ErrHookPanic.
+// ErrSchemaNotFound, ErrInvalidModel, ErrInvalidQuery, ErrConflict,
+// ErrNotMigrated, ErrL3Unavailable, ...); test with errors.Is. PostgreSQL's
+// refusals are translated: a unique violation is ErrConflict (errors.As to
+// *ConflictError gives the constraint), a missing table or column
+// ErrNotMigrated, another constraint ErrConstraint, anything else
+// ErrL3Failed, with the *pgconn.PgError still reachable with errors.As. An
+// id or string field with a NUL byte or invalid UTF-8, or a time outside
+// PostgreSQL's range, is ErrInvalidModel before anything is sent. Bad input
+// is an error, never a panic; a hook that panics yields ErrHookPanic.
 //
 // # Write modes and batches
 //
