@@ -84,7 +84,9 @@ func (st *schemaState) prepareWrite(id string, src reflect.Value) (reflect.Value
 		return reflect.Value{}, err
 	}
 	rec := reflect.New(st.model.typ).Elem()
-	deepCopy(rec, src)
+	if err := st.copyIn(rec, src); err != nil {
+		return reflect.Value{}, err
+	}
 	return rec, nil
 }
 

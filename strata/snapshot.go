@@ -47,68 +47,98 @@ func flatVisit(t reflect.Type) bool {
 }
 
 // deepCopy copies src into dst (both addressable values of one type),
-// sharing nothing mutable with src.
-func deepCopy(dst, src reflect.Value) {
+// sharing nothing mutable with src. src must hold no reference cycle: the
+// values Strata keeps never do (copyIn refuses a caller's value that does,
+// and decoded values cannot).
+func deepCopy(dst, src reflect.Value) { copyValue(dst, src, -1) }
+
+// copyValue is deepCopy following at most refs references (pointers, slice
+// and map elements, interface values) deep; it returns false, leaving dst
+// partly written, when src goes deeper. A negative refs is no limit.
+func copyValue(dst, src reflect.Value, refs int) bool {
 	if isFlat(src.Type()) {
 		dst.Set(src)
-		return
+		return true
 	}
 	switch src.Kind() {
 	case reflect.Pointer:
 		if src.IsNil() {
 			dst.SetZero()
-			return
+			return true
+		}
+		if refs == 0 {
+			return false
 		}
 		p := reflect.New(src.Type().Elem())
-		deepCopy(p.Elem(), src.Elem())
+		if !copyValue(p.Elem(), src.Elem(), refs-1) {
+			return false
+		}
 		dst.Set(p)
 	case reflect.Slice:
 		if src.IsNil() {
 			dst.SetZero()
-			return
+			return true
 		}
 		s := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
 		if isFlat(src.Type().Elem()) {
 			reflect.Copy(s, src)
 		} else {
+			if refs == 0 {
+				return false
+			}
 			for i := range src.Len() {
-				deepCopy(s.Index(i), src.Index(i))
+				if !copyValue(s.Index(i), src.Index(i), refs-1) {
+					return false
+				}
 			}
 		}
 		dst.Set(s)
 	case reflect.Map:
 		if src.IsNil() {
 			dst.SetZero()
-			return
+			return true
+		}
+		if refs == 0 {
+			return false
 		}
 		m := reflect.MakeMapWithSize(src.Type(), src.Len())
 		et := src.Type().Elem()
 		it := src.MapRange()
 		for it.Next() {
 			v := reflect.New(et).Elem()
-			deepCopy(v, it.Value())
+			if !copyValue(v, it.Value(), refs-1) {
+				return false
+			}
 			m.SetMapIndex(it.Key(), v) // keys are comparable values: copied by assignment
 		}
 		dst.Set(m)
 	case reflect.Array:
 		for i := range src.Len() {
-			deepCopy(dst.Index(i), src.Index(i))
+			if !copyValue(dst.Index(i), src.Index(i), refs) {
+				return false
+			}
 		}
 	case reflect.Struct:
 		for i := range src.NumField() {
-			if dst.Field(i).CanSet() {
-				deepCopy(dst.Field(i), src.Field(i))
+			if dst.Field(i).CanSet() && !copyValue(dst.Field(i), src.Field(i), refs) {
+				return false
 			}
 		}
 	case reflect.Interface:
 		if src.IsNil() {
 			dst.SetZero()
-			return
+			return true
+		}
+		if refs == 0 {
+			return false
 		}
 		v := reflect.New(src.Elem().Type()).Elem()
-		deepCopy(v, src.Elem())
+		if !copyValue(v, src.Elem(), refs-1) {
+			return false
+		}
 		dst.Set(v)
 	default:
 		dst.Set(src)
 	}
+	return true
 }
