@@ -101,6 +101,18 @@ type Config struct {
 	// EncryptionKey enables AES-256-GCM for fields tagged encrypted. It must
 	// be exactly 32 bytes. Default (nil): encryption off and the tag ignored.
 	EncryptionKey []byte
+
+	// ChangeFeed makes PostgreSQL's commit log (logical replication) drive
+	// invalidation, so that writes made outside Strata, and writes whose
+	// writer failed or crashed before invalidating, still reach every
+	// cache. It needs PostgresDSN, wal_level=logical and a role with the
+	// REPLICATION attribute; Migrate creates the publication and the slot.
+	// See changefeed.go and the README. Default: false.
+	ChangeFeed bool
+	// ChangeFeedSlot names the replication slot and the publication.
+	// Default: "strata_" and a hash of InvalidationChannel, so services
+	// that share a database but not a channel do not share a slot.
+	ChangeFeedSlot string
 }
 
 // L1PoolConfig sizes the in-memory tier.
@@ -225,6 +237,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.InvalidationChannel == "" {
 		c.InvalidationChannel = DefaultInvalidationChannel
+	}
+	if err := c.checkFeedConfig(); err != nil {
+		return Config{}, err
 	}
 	if c.Codec == nil {
 		c.Codec = codec.MsgPack{}

@@ -44,6 +44,8 @@ type DataStore struct {
 	flusherOnce sync.Once
 	repairOnce  sync.Once
 	stopFlusher chan struct{}
+
+	cf feedState // the change feed; see changefeed.go
 }
 
 // NewDataStore validates cfg, applies its defaults and connects the tiers it
@@ -64,6 +66,10 @@ func NewDataStore(cfg Config) (*DataStore, error) {
 	if err := ds.connect(); err != nil {
 		return nil, err
 	}
+	if err := ds.startFeed(); err != nil {
+		ds.closeTiers()
+		return nil, err
+	}
 	return ds, nil
 }
 
@@ -78,6 +84,7 @@ func (ds *DataStore) Close() error {
 		ds.closed.Store(true)
 		ds.opMu.Lock() // wait for writes in flight; later ones see closed
 		ds.opMu.Unlock()
+		ds.closeFeed() // before the tiers it invalidates are closed
 		var errs []error
 		close(ds.stopFlusher)
 		if ds.dirtyCount() > 0 {

@@ -2,10 +2,14 @@ package strata_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
+
+	"github.com/AndrewDonelson/strata/strata/internal/testenv"
 )
 
 // quiet drops go-redis's own log lines (reconnects, Sentinel discovery),
@@ -16,6 +20,13 @@ func (quiet) Printf(context.Context, string, ...any) {}
 
 // Every DataStore the tests open is closed, so no goroutine may outlive them.
 func TestMain(m *testing.M) {
+	if runFeedChild() { // a helper process of the change-feed tests
+		return
+	}
+	// Drop the replication slots that killed test processes left behind.
+	if _, err := testenv.DropLeakedSlots(os.Getenv("STRATA_POSTGRES_DSN")); err != nil {
+		fmt.Fprintln(os.Stderr, "strata tests: dropping leaked test slots:", err)
+	}
 	redis.SetLogger(quiet{})
 	goleak.VerifyTestMain(m)
 }

@@ -27,9 +27,11 @@ func (ds *DataStore) Migrate(ctx context.Context) error {
 		return err
 	}
 	var tables []migrate.Table
+	var names []string
 	for _, st := range *ds.schemas.Load() {
 		if st.l3 != nil {
 			tables = append(tables, st.migrateTable())
+			names = append(names, st.table)
 		}
 	}
 	if len(tables) == 0 {
@@ -38,7 +40,7 @@ func (ds *DataStore) Migrate(ctx context.Context) error {
 	if _, err := ds.mig.Migrate(ctx, tables...); err != nil {
 		return migrateError(err)
 	}
-	return nil
+	return ds.ensureFeed(ctx, names) // after the DDL committed: see changefeed.go
 }
 
 // MigrateFrom applies the NNN_description.sql files in dir that have not

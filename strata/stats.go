@@ -12,6 +12,9 @@ type Stats struct {
 	L1Entries int64
 	// DirtyCount is the number of write-behind entries not yet flushed.
 	DirtyCount int64
+	// ChangeFeed describes the change-feed consumer (Config.ChangeFeed):
+	// whether this instance holds the slot, its lag and position.
+	ChangeFeed ChangeFeedStats
 }
 
 type counters struct {
@@ -30,5 +33,6 @@ func (ds *DataStore) Stats() Stats {
 		s.L1Entries += int64(st.l1.Len())
 	}
 	s.DirtyCount = ds.dirtyCount()
+	s.ChangeFeed = ds.ChangeFeedStats()
 	return s
 }

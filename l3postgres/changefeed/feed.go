@@ -167,17 +167,26 @@ func (f *Feed) Stats() Stats {
 // run acquires the slot and streams it, again and again, until Close.
 func (f *Feed) run() {
 	defer close(f.done)
-	var w watcher
+	var (
+		w    watcher
+		last string // the last error logged at Warn; repeats go to Debug
+	)
 	for f.ctx.Err() == nil {
 		err := f.attempt(&w)
 		if f.ctx.Err() != nil {
-			return
+			break
 		}
-		if err != nil && !errors.Is(err, errHeld) {
-			f.cfg.Logger.Warn("changefeed: replication session ended; retrying", "slot", f.cfg.Slot, "err", err)
+		switch {
+		case err == nil || errors.Is(err, errHeld):
+			last = ""
+		case err.Error() != last:
+			last = err.Error()
+			f.cfg.Logger.Warn("changefeed: no replication session; retrying", "slot", f.cfg.Slot, "err", err)
+		default:
+			f.cfg.Logger.Debug("changefeed: no replication session; retrying", "slot", f.cfg.Slot, "err", err)
 		}
 		if !sleepCtx(f.ctx, f.cfg.AcquireInterval) {
-			return
+			break
 		}
 	}
 	w.close()
@@ -209,7 +218,7 @@ func (w *watcher) close() {
 func (f *Feed) connect(ctx context.Context, replication bool) (*pgconn.PgConn, *pgx.Conn, error) {
 	cc := f.cfg.Conn.Copy()
 	if f.cfg.BeforeConnect != nil {
-		if err := f.cfg.BeforeConnect(ctx, &cc.Config); err != nil {
+		if err := f.cfg.BeforeConnect(ctx, cc); err != nil {
 			return nil, nil, fmt.Errorf("changefeed: BeforeConnect: %w", err)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Defaults applied by [Start] to zero Config fields.
@@ -28,10 +27,11 @@ type Config struct {
 	// the catalog (primary keys of the published tables) and for watching
 	// the slot while another consumer holds it. Required.
 	Conn *pgx.ConnConfig
-	// BeforeConnect, when set, may change a copy of the settings before
-	// each connection is made (e.g. to fetch a short-lived password), as
-	// pgxpool's hook of that name does. Default: none.
-	BeforeConnect func(ctx context.Context, cfg *pgconn.Config) error
+	// BeforeConnect, when set, may change a copy of Conn before each
+	// connection is made (e.g. to fetch a short-lived password); it has
+	// the signature of pgxpool.Config.BeforeConnect, so a pool's hook can
+	// be passed on. Default: none.
+	BeforeConnect func(ctx context.Context, cfg *pgx.ConnConfig) error
 
 	// Slot is the logical replication slot to stream. It must exist
 	// ([EnsureSlot]); until it does the Feed logs and retries. Required;
