@@ -160,8 +160,14 @@ func (ds *DataStore) writeOp() (release func(), err error) {
 	return ds.opMu.RUnlock, nil
 }
 
+// errNilContext is what a method given a nil context.Context returns.
+var errNilContext = fmt.Errorf("%w: pass context.Background() when there is no other", ErrNilContext)
+
 // begin is the common prologue of data operations.
 func (ds *DataStore) begin(ctx context.Context, name string) (*schemaState, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
 	st, err := ds.schema(name)
 	if err != nil {
 		return nil, err

@@ -21,8 +21,9 @@ var (
 	// (an unsupported type, an unknown tag, encrypted on a non-string, ...),
 	// and by data operations given a value of the wrong type or one
 	// PostgreSQL cannot store: an id or string field with a NUL byte or
-	// invalid UTF-8, a time outside 4713 BC … 294276 AD. These are checked
-	// before anything is sent.
+	// invalid UTF-8, a time outside 4713 BC … 294276 AD, a reference cycle
+	// or nesting deeper than 10,000 references (the message names the field
+	// path). These are checked before anything is sent.
 	ErrInvalidModel = errors.New("strata: invalid model")
 	// ErrMissingPrimaryKey is returned by writes whose id, or whose value's
 	// primary key field, is empty.
@@ -109,6 +110,10 @@ var (
 	// ErrInvalidConfig is returned by NewDataStore for a Config it cannot
 	// use; the message names the field.
 	ErrInvalidConfig = errors.New("strata: invalid config")
+	// ErrNilContext is returned by every method that takes a
+	// context.Context when it is given a nil one (instead of panicking).
+	// Pass context.Background() when there is no other context.
+	ErrNilContext = errors.New("strata: nil context.Context")
 	// ErrHookPanic is returned when a schema hook panics; the panic is
 	// recovered and the operation aborted.
 	ErrHookPanic = errors.New("strata: hook panicked")

@@ -23,7 +23,7 @@ type MigrationRecord struct {
 // reported as an error naming table, column, found and wanted. It is safe to
 // call on every start-up and from many instances at once.
 func (ds *DataStore) Migrate(ctx context.Context) error {
-	if err := ds.needMigrator(); err != nil {
+	if err := ds.needMigrator(ctx); err != nil {
 		return err
 	}
 	var tables []migrate.Table
@@ -46,7 +46,7 @@ func (ds *DataStore) Migrate(ctx context.Context) error {
 // MigrateFrom applies the NNN_description.sql files in dir that have not
 // been applied yet, in numeric order, each in its own transaction.
 func (ds *DataStore) MigrateFrom(ctx context.Context, dir string) error {
-	if err := ds.needMigrator(); err != nil {
+	if err := ds.needMigrator(ctx); err != nil {
 		return err
 	}
 	if _, err := ds.mig.MigrateFrom(ctx, dir); err != nil {
@@ -57,7 +57,7 @@ func (ds *DataStore) MigrateFrom(ctx context.Context, dir string) error {
 
 // MigrationStatus lists the applied migration files in version order.
 func (ds *DataStore) MigrationStatus(ctx context.Context) ([]MigrationRecord, error) {
-	if err := ds.needMigrator(); err != nil {
+	if err := ds.needMigrator(ctx); err != nil {
 		return nil, err
 	}
 	recs, err := ds.mig.Status(ctx)
@@ -71,7 +71,10 @@ func (ds *DataStore) MigrationStatus(ctx context.Context) ([]MigrationRecord, er
 	return out, nil
 }
 
-func (ds *DataStore) needMigrator() error {
+func (ds *DataStore) needMigrator(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	if ds.closed.Load() {
 		return ErrUnavailable
 	}

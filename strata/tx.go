@@ -73,6 +73,9 @@ func (t *Tx) Commit() error {
 
 func (t *Tx) commit() error {
 	ds, ctx := t.ds, t.ctx
+	if ctx == nil {
+		return errNilContext
+	}
 	release, err := ds.writeOp()
 	if err != nil {
 		return err

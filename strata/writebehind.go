@@ -291,6 +291,9 @@ func (ds *DataStore) backoff(n int) time.Duration {
 // PostgreSQL refuses). It returns an error saying how many records remain if
 // it could not write them all.
 func (ds *DataStore) FlushDirty(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	if ds.closed.Load() {
 		return ErrUnavailable
 	}
