@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -181,7 +182,11 @@ func (f *Feed) run() {
 			last = ""
 		case err.Error() != last:
 			last = err.Error()
-			f.cfg.Logger.Warn("changefeed: no replication session; retrying", "slot", f.cfg.Slot, "err", err)
+			level := slog.LevelWarn
+			if errors.Is(err, ErrSlotMissing) { // usual until the first Migrate
+				level = slog.LevelInfo
+			}
+			f.cfg.Logger.Log(f.ctx, level, "changefeed: no replication session; retrying", "slot", f.cfg.Slot, "err", err)
 		default:
 			f.cfg.Logger.Debug("changefeed: no replication session; retrying", "slot", f.cfg.Slot, "err", err)
 		}

@@ -2,7 +2,8 @@
 // Redis, with real numbers: it registers a schema and migrates it, loads
 // records, reads hot records from cold instances and shows which tier
 // served each read and how fast, shows a second instance seeing a write
-// once the invalidation arrives, shows an encrypted field as PostgreSQL
+// once the invalidation arrives, shows an UPDATE made with plain SQL reaching
+// two instances through the change feed (PostgreSQL's commit log), shows an encrypted field as PostgreSQL
 // stores it and as the caller reads it, caches a leaderboard query with
 // SearchCached, and acknowledges score updates from memory while a
 // write-behind flusher writes them to PostgreSQL in batches.
@@ -113,6 +114,7 @@ func run(ctx context.Context, out io.Writer, o options) (err error) {
 		{fmt.Sprintf("Load %s players", thousands(o.records)), d.stepLoad},
 		{"Hot reads from cold instances: which tier served them", d.stepHotReads},
 		{"A second instance sees a write once the invalidation arrives", d.stepInvalidation},
+		{"A write made outside Strata reaches every instance: the change feed", d.stepChangeFeed},
 		{"An encrypted field: ciphertext in PostgreSQL, plaintext to the caller", d.stepEncryption},
 	}
 	steps = append(steps, struct {
