@@ -67,6 +67,9 @@ const maxSources = 1 << 16
 // ping goes unanswered, subscribes again (with backoff) whenever the
 // connection is lost, and calls OnResubscribe after Redis acknowledges each
 // subscription.
+//
+// [Bus.Live] tells a caching layer whether it can hear invalidations right
+// now; see it for the detection bound.
 type Bus struct {
 	c     redis.UniversalClient
 	opt   BusOptions
@@ -74,6 +77,7 @@ type Bus struct {
 	seq   atomic.Uint64
 	brk   breaker      // Publish's
 	acks  atomic.Int64 // subscriptions Redis has acknowledged
+	live  atomic.Bool  // see Live
 	first chan struct{}
 
 	ctx    context.Context
@@ -124,6 +128,24 @@ func (b *Bus) Channel() string { return b.opt.Channel }
 // Subscriptions returns how many subscriptions Redis has acknowledged so far:
 // one for the first, one more per resubscription.
 func (b *Bus) Subscriptions() int64 { return b.acks.Load() }
+
+// Live reports whether the subscription is known to be working: true from
+// the moment OnResubscribe has returned for an acknowledged subscription
+// until the subscriber notices that its connection is lost, then false
+// until the next acknowledged subscription's OnResubscribe has returned
+// (and after Close). While it is false, messages published by other
+// instances may be missed, so a cache kept coherent by this bus must not
+// be trusted.
+//
+// The loss is noticed at once when the connection fails (closed, reset,
+// refused) and, when it goes silent instead (a frozen server, a network
+// that drops packets), at most 2 × [BusOptions.HealthCheckInterval] after
+// the last reply the subscriber received: the bound between an outage's
+// start and Live turning false, plus the subscriber goroutine's
+// scheduling delay.
+//
+// Live is one atomic load: cheap enough for a cache's hit path.
+func (b *Bus) Live() bool { return b.live.Load() }
 
 // WaitSubscribed blocks until Redis has acknowledged the first subscription
 // (and OnResubscribe has returned for it), ctx ends, or the Bus is closed.
@@ -187,6 +209,7 @@ func (b *Bus) Close() error {
 	b.closed = true
 	ps := b.ps
 	b.mu.Unlock()
+	b.live.Store(false)
 	b.cancel()
 	if ps != nil {
 		_ = ps.Close() // interrupts a blocked receive
@@ -213,6 +236,7 @@ func (b *Bus) run() {
 				if pingSent {
 					// Nothing, not even the PONG, for two intervals: the
 					// connection is dead without having said so.
+					b.lost(errSilent)
 					ps = b.renew(ps)
 					pingSent = false
 				} else {
@@ -222,6 +246,7 @@ func (b *Bus) run() {
 			}
 			// The connection failed (go-redis reconnects and subscribes
 			// again on the next receive) or could not be made.
+			b.lost(err)
 			pingSent = false
 			if !b.sleep(backoff) {
 				return
@@ -269,8 +294,20 @@ func (b *Bus) sleep(d time.Duration) bool {
 	}
 }
 
+// errSilent is what OnLost receives for a connection that stopped answering.
+var errSilent = errors.New("l2redis: bus: the subscription connection did not answer a PING within the health-check interval")
+
+// lost marks the subscription as not live and, on the transition, tells
+// OnLost.
+func (b *Bus) lost(err error) {
+	if b.live.Swap(false) && b.opt.OnLost != nil {
+		b.opt.OnLost(err)
+	}
+}
+
 // acknowledged handles Redis's acknowledgement of a subscription. Sequence
-// tracking restarts: whatever was missed is covered by the callback.
+// tracking restarts: whatever was missed is covered by the callback, after
+// which the bus is live.
 func (b *Bus) acknowledged() {
 	clear(b.sources)
 	reason := Resubscribed
@@ -278,6 +315,7 @@ func (b *Bus) acknowledged() {
 		reason = Subscribed
 	}
 	b.notify(ResubscribeEvent{Reason: reason})
+	b.live.Store(true)
 	if reason == Subscribed {
 		close(b.first)
 	}

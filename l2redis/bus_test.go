@@ -340,3 +340,115 @@ func TestBusPublishConcurrentSafe(t *testing.T) {
 		}
 	})
 }
+
+// TestBusLiveTracksTheSubscription checks Live over a bus's life on a
+// private server: false until the first subscription's OnResubscribe has
+// returned, false within the documented bound (2 × HealthCheckInterval)
+// after the server stops answering, with OnLost told once, true again after
+// the resubscription, and false after Close.
+func TestBusLiveTracksTheSubscription(t *testing.T) {
+	t.Parallel()
+	const interval = 100 * time.Millisecond
+	srv := redistest.StartServer(t)
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { _ = c.Close(); _ = admin.Close() })
+	var (
+		bus          *l2redis.Bus
+		liveInNotify = make(chan bool, 10)
+		lost         = make(chan error, 10)
+	)
+	ready := make(chan struct{})
+	bus, err := l2redis.NewBus(c, &l2redis.BusOptions{
+		Channel:             "l2redis-test:bus:" + redistest.RandomID(),
+		HealthCheckInterval: interval,
+		MinBackoff:          10 * time.Millisecond,
+		MaxBackoff:          50 * time.Millisecond,
+		OnResubscribe: func(l2redis.ResubscribeEvent) {
+			<-ready
+			liveInNotify <- bus.Live()
+		},
+		OnLost: func(err error) { lost <- err },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = bus.Close() })
+	if bus.Live() {
+		t.Fatal("Live before the first subscription")
+	}
+	close(ready)
+	if err := bus.WaitSubscribed(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if <-liveInNotify {
+		t.Error("Live was true inside OnResubscribe: a cache would serve entries it has not dropped yet")
+	}
+	if !bus.Live() {
+		t.Fatal("not Live after the first subscription")
+	}
+
+	// A server that stops answering: only the health check can notice.
+	start := time.Now()
+	if err := admin.Do(context.Background(), "CLIENT", "PAUSE", 1500, "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for bus.Live() {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("still Live 5s after the server stopped answering")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	detected := time.Since(start)
+	// 2 intervals, plus slack for the goroutine's wake-up on a busy machine.
+	if bound := 2*interval + 250*time.Millisecond; detected > bound {
+		t.Errorf("Live turned false %v after the server stopped answering; documented bound 2 × %v", detected, interval)
+	}
+	t.Logf("silent loss noticed after %v (bound 2 × %v)", detected, interval)
+	select {
+	case err := <-lost:
+		if err == nil {
+			t.Error("OnLost got a nil error")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnLost was not called")
+	}
+	waitLive := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !bus.Live() {
+			if time.Now().After(deadline) {
+				t.Fatalf("not Live 10s after %s", what)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitLive("the pause ended")
+	if <-liveInNotify {
+		t.Error("Live was true inside OnResubscribe after the resubscription")
+	}
+
+	// A server that goes away: the failed connection is noticed at once.
+	start = time.Now()
+	srv.Stop()
+	for bus.Live() {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("still Live 5s after the server stopped")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Logf("closed connection noticed after %v", time.Since(start))
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitLive("the server restarted")
+	if got := len(lost); got != 1 {
+		t.Errorf("OnLost calls for the stop = %d, want 1 (once per loss)", got)
+	}
+	if err := bus.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if bus.Live() {
+		t.Error("Live after Close")
+	}
+}

@@ -77,9 +77,14 @@
 // fails.
 //
 // The subscriber runs on its own goroutine and connection. It pings after
-// [BusOptions.HealthCheckInterval] without traffic and replaces a connection
-// whose ping goes unanswered, and it subscribes again, with backoff,
-// whenever the connection is lost. Redis pub/sub drops whatever is published
+// [BusOptions.HealthCheckInterval] (1s unless set) without traffic and
+// replaces a connection whose ping goes unanswered, and it subscribes again,
+// with backoff, whenever the connection is lost. [Bus.Live] reports whether
+// the subscription is working: it turns false as soon as a failed
+// connection is noticed — at once for a closed or reset one, within
+// 2 × HealthCheckInterval of the last reply for one that went silent — and
+// true again only after a new subscription's OnResubscribe has returned. A
+// cache kept coherent by the bus trusts its entries only while Live is true. Redis pub/sub drops whatever is published
 // while a subscriber is away, so after Redis acknowledges each subscription
 // — the first and every later one — the Bus calls
 // [BusOptions.OnResubscribe]; a caching layer drops all it holds there. It

@@ -198,10 +198,22 @@ type BusOptions struct {
 	DeliverOwn bool
 
 	// HealthCheckInterval is how long the subscriber waits for traffic
-	// before it sends a PING; a PING unanswered for another interval makes
-	// it drop the connection and subscribe again. It must be at least 10ms.
-	// default: 3s
+	// before it sends a PING on the subscription connection; a PING
+	// unanswered for another interval makes it declare the connection
+	// lost ([Bus.Live] turns false, OnLost is called), drop it and
+	// subscribe again. A connection that goes silent is therefore noticed
+	// at most 2 × HealthCheckInterval after its last reply; one that fails
+	// outright is noticed at once. An idle subscriber sends one PING per
+	// interval. It must be at least 10ms.
+	// default: 1s (silent loss noticed within 2s)
 	HealthCheckInterval time.Duration
+
+	// OnLost is called on the bus's goroutine when the subscriber notices
+	// that its connection is lost, once per loss, with the cause; Live is
+	// already false then. OnResubscribe follows when Redis acknowledges a
+	// new subscription.
+	// default: nil
+	OnLost func(error)
 
 	// BreakerFailures and BreakerCooldown configure Publish's circuit
 	// breaker as Options' fields of the same names do the Store's: while
@@ -223,7 +235,7 @@ const (
 	// BusOptions.Channel is empty.
 	DefaultChannel = "strata:invalidate"
 
-	defaultHealthCheck = 3 * time.Second
+	defaultHealthCheck = time.Second
 	defaultMinBackoff  = 50 * time.Millisecond
 	defaultMaxBackoff  = 2 * time.Second
 )

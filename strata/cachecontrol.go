@@ -149,7 +149,7 @@ func (ds *DataStore) warmPage(ctx context.Context, st *schemaState, ids []string
 		case leased:
 			_ = ds.l2.Release(ctx, lease) // deleted meanwhile
 		}
-		if ok && st.useL1 {
+		if ok && st.useL1 && ds.l1Live() {
 			if _, waiting := st.pendingSnapshot(id); !waiting {
 				st.l1.SetIfEpoch(id, snap, epochs[id])
 			}

@@ -24,6 +24,7 @@ const (
 	DefaultWriteBehindMaxPending     = 100_000
 	DefaultNegativeCacheTTL          = time.Second
 	DefaultInvalidationChannel       = "strata:invalidate"
+	DefaultInvalidationHealthCheck   = time.Second
 	// DefaultQueryLimit bounds a Search given a nil Query or no Limit.
 	DefaultQueryLimit = 100
 	// L1Shards is the number of shards of every L1 cache; MaxEntries limits
@@ -86,6 +87,15 @@ type Config struct {
 	// InvalidationChannel is the Redis pub/sub channel instances share.
 	// Default: "strata:invalidate".
 	InvalidationChannel string
+	// InvalidationHealthCheck is how long the invalidation subscriber waits
+	// without traffic before it PINGs its connection. An instance serves
+	// from L1 only while its subscription is live: a failed connection is
+	// noticed at once, a silent one (a frozen server, a network dropping
+	// packets) within 2 × InvalidationHealthCheck of its last reply, and
+	// from then until the subscription is back and L1 has been dropped,
+	// reads neither use nor fill L1. It must be at least 10ms.
+	// Default: 1s (a silent loss is noticed within 2s).
+	InvalidationHealthCheck time.Duration
 
 	// Codec encodes values for L2. Default: codec.MsgPack{}.
 	Codec codec.Codec
@@ -167,6 +177,7 @@ func (c Config) withDefaults() (Config, error) {
 		{"L3Pool.MaxConnLifetime", c.L3Pool.MaxConnLifetime}, {"L3Pool.MaxConnIdleTime", c.L3Pool.MaxConnIdleTime},
 		{"L2Pool.DialTimeout", c.L2Pool.DialTimeout}, {"L2Pool.ReadTimeout", c.L2Pool.ReadTimeout},
 		{"L2Pool.WriteTimeout", c.L2Pool.WriteTimeout},
+		{"InvalidationHealthCheck", c.InvalidationHealthCheck},
 	} {
 		if d.v < 0 {
 			return bad(d.name, "must not be negative, got %v", d.v)
@@ -237,6 +248,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.InvalidationChannel == "" {
 		c.InvalidationChannel = DefaultInvalidationChannel
+	}
+	if c.InvalidationHealthCheck == 0 {
+		c.InvalidationHealthCheck = DefaultInvalidationHealthCheck
+	}
+	if c.InvalidationHealthCheck < 10*time.Millisecond {
+		return bad("InvalidationHealthCheck", "must be at least 10ms, got %v", c.InvalidationHealthCheck)
 	}
 	if err := c.checkFeedConfig(); err != nil {
 		return Config{}, err

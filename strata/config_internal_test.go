@@ -34,6 +34,7 @@ func TestConfigDefaults(t *testing.T) {
 		{"WriteBehindFlushThreshold", c.WriteBehindFlushThreshold, 100},
 		{"WriteBehindMaxRetry", c.WriteBehindMaxRetry, 5},
 		{"InvalidationChannel", c.InvalidationChannel, "strata:invalidate"},
+		{"InvalidationHealthCheck", c.InvalidationHealthCheck, time.Second},
 		{"Codec", c.Codec, codec.Codec(codec.MsgPack{})},
 		{"Clock", c.Clock, clock.Clock(clock.Real{})},
 		{"Metrics", c.Metrics, metrics.MetricsRecorder(metrics.Noop{})},
@@ -70,6 +71,7 @@ func TestConfigValidation(t *testing.T) {
 		{"min over max", Config{L3Pool: L3PoolConfig{MaxConns: 2, MinConns: 5}}, "L3Pool.MinConns"},
 		{"unknown write mode", Config{DefaultWriteMode: 9}, "DefaultWriteMode"},
 		{"unknown eviction", Config{L1Pool: L1PoolConfig{Eviction: 7}}, "L1Pool.Eviction"},
+		{"health check too short", Config{InvalidationHealthCheck: time.Millisecond}, "InvalidationHealthCheck"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

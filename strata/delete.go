@@ -80,8 +80,10 @@ func (ds *DataStore) exists(ctx context.Context, schema, id string) (bool, error
 	if err := st.checkID(id); err != nil {
 		return false, err
 	}
-	if _, ok := st.cached(id); ok && st.useL1 {
-		return true, nil
+	if st.useL1 && ds.l1Live() {
+		if _, ok := st.cached(id); ok {
+			return true, nil
+		}
 	}
 	if st.l1Truth {
 		return false, nil

@@ -76,7 +76,17 @@
 // guarded the same way by l1mem's per-key epochs, which every local write
 // and every received invalidation advances. Every instance drops its whole
 // L1 whenever its subscription is (re-)established or a sequence gap shows a
-// message was lost. The upkeep after a commit runs detached from the
+// message was lost.
+//
+// L1 is trusted only while the invalidation subscription is live. When the
+// subscriber finds its connection lost — at once if it fails, within
+// 2 × Config.InvalidationHealthCheck (2s by default) of the last reply if it
+// goes silent — the instance stops reading and filling L1 (reads go to L2
+// and L3, logged once at Warn) until it has subscribed again and dropped its
+// L1. So during a Redis outage no instance keeps serving a value that
+// another instance has replaced for longer than that bound. Before the first
+// subscription completes, L1 is not used either. A store without Redis has
+// no bus and uses L1 always. The upkeep after a commit runs detached from the
 // caller's context, so a caller that gives up cannot leave caches stale.
 // When Redis fails during that upkeep, the keys (and the schema's search
 // generation) are remembered, kept out of reads, and repaired — deleted,

@@ -39,6 +39,10 @@ func (ds *DataStore) WaitSubscribed(ctx context.Context) error {
 	return ds.bus.WaitSubscribed(ctx)
 }
 
+// BusLive reports whether L1 may be used: true without Redis, else whether
+// the invalidation bus is live.
+func (ds *DataStore) BusLive() bool { return ds.l1Live() }
+
 // DropL1 removes id from schema's L1 (benchmarks use it to measure the
 // lower tiers).
 func (ds *DataStore) DropL1(schema, id string) {

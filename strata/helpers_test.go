@@ -11,7 +11,8 @@ import (
 )
 
 // openStore returns a DataStore on cfg with s registered, closed when the
-// test ends.
+// test ends. With Redis it waits for the invalidation bus's first
+// subscription, since L1 serves nothing before it.
 func openStore(t testing.TB, cfg strata.Config, s strata.Schema) *strata.DataStore {
 	t.Helper()
 	ds, err := strata.NewDataStore(cfg)
@@ -21,6 +22,11 @@ func openStore(t testing.TB, cfg strata.Config, s strata.Schema) *strata.DataSto
 	t.Cleanup(func() { ds.Close() })
 	if err := ds.Register(s); err != nil {
 		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := ds.WaitSubscribed(ctx); err != nil {
+		t.Fatalf("invalidation bus: %v", err)
 	}
 	return ds
 }

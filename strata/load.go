@@ -15,12 +15,13 @@ import (
 // load returns the snapshot of id (a *Model): from L1, else from the lower
 // tiers through L1's single-flight, which collapses concurrent misses of one
 // key into one load and refuses to cache a result if the key was
-// invalidated while it loaded.
+// invalidated while it loaded. While the invalidation bus is down L1 is
+// neither read nor filled (see l1Live).
 func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any, error) {
 	if err := st.checkID(id); err != nil {
 		return nil, err
 	}
-	if st.useL1 {
+	if st.useL1 && ds.l1Live() {
 		if snap, ok := st.l1.Get(id); ok {
 			if neg, isNeg := snap.(*absent); !isNeg {
 				ds.cfg.Metrics.Hit(st.Name, metrics.TierL1)

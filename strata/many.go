@@ -252,6 +252,7 @@ func (ds *DataStore) getManyInto(ctx context.Context, schema string, ids []strin
 
 // getMany returns the snapshots of the ids that exist.
 func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string) (map[string]any, error) {
+	useL1 := st.useL1 && ds.l1Live() // see l1Live
 	found := make(map[string]any, len(ids))
 	var missing []string
 	for _, id := range ids {
@@ -261,7 +262,7 @@ func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string)
 		if _, dup := found[id]; dup {
 			continue
 		}
-		if st.useL1 {
+		if useL1 {
 			if snap, ok := st.cached(id); ok {
 				found[id] = snap
 				continue
@@ -282,7 +283,7 @@ func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string)
 	}
 	fill := func(i int, snap any) {
 		found[missing[i]] = snap
-		if st.useL1 {
+		if useL1 {
 			st.l1.SetIfEpoch(missing[i], snap, epochs[i])
 		}
 	}
@@ -319,7 +320,7 @@ func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string)
 	for j, i := range rest {
 		want[j] = missing[i]
 	}
-	if !st.useL1 {
+	if !useL1 {
 		rows, err := ds.queryMany(ctx, st, want)
 		if err != nil {
 			return nil, err

@@ -44,7 +44,7 @@ func (ds *DataStore) search(ctx context.Context, schema string, q *Query, destSl
 		qry.Limit = DefaultQueryLimit
 	}
 	// A replica may lag: its rows fill no cache.
-	fill := st.useL1 && !st.l1Truth && cols == nil && !q.ForceL3 && !st.replica
+	fill := st.useL1 && !st.l1Truth && cols == nil && !q.ForceL3 && !st.replica && ds.l1Live()
 	guard := st.writes.begin()
 	rows, err := st.l3.Query(ctx, qry)
 	if err != nil {

@@ -54,9 +54,11 @@ func (ds *DataStore) connect() error {
 		}
 		ds.l2 = store
 		ds.bus, err = l2redis.NewBus(store.Client(), &l2redis.BusOptions{
-			Channel:       c.InvalidationChannel,
-			OnMessage:     ds.onInvalidation,
-			OnResubscribe: ds.onResubscribe,
+			Channel:             c.InvalidationChannel,
+			OnMessage:           ds.onInvalidation,
+			OnResubscribe:       ds.onResubscribe,
+			OnLost:              ds.onBusLost,
+			HealthCheckInterval: c.InvalidationHealthCheck,
 		})
 		if err != nil {
 			ds.closeTiers()
@@ -131,8 +133,23 @@ func (ds *DataStore) onInvalidation(msg l2redis.Invalidation) {
 	st.writes.invalidated()
 }
 
+// l1Live reports whether L1 may be read and filled: only while this
+// instance can hear the other instances' invalidations, that is always
+// without Redis (no bus: L1 is the only coherence there is, or the truth)
+// and otherwise while the bus is live. It is one atomic load, for the L1
+// hit path.
+func (ds *DataStore) l1Live() bool { return ds.bus == nil || ds.bus.Live() }
+
+// onBusLost runs when the invalidation subscription is found lost: from now
+// until onResubscribe has dropped L1 and the bus is live again, reads skip
+// L1 (see l1Live).
+func (ds *DataStore) onBusLost(err error) {
+	ds.cfg.Logger.Warn("strata: invalidation subscription lost; reads bypass L1 until it is back", "err", err)
+}
+
 // onResubscribe runs after every (re)subscription and sequence gap:
-// messages may have been missed, so every L1 is dropped. It is also the
+// messages may have been missed, so every L1 is dropped (the bus turns
+// live, and L1 is used again, only after this returns). It is also the
 // moment Redis answers again, so keys whose L2 update failed meanwhile are
 // invalidated now.
 func (ds *DataStore) onResubscribe(ev l2redis.ResubscribeEvent) {

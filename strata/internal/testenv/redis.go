@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,13 +21,89 @@ import (
 // It needs the same servers as RedisAddr (it is skipped, or fails, likewise).
 func StartRedis(t testing.TB) string {
 	t.Helper()
+	return StartRedisServer(t).Addr
+}
+
+// RedisServer is a redis-server of the test's own, which the test may stop
+// and start again, or freeze and thaw (the shared devstack server must never
+// be disturbed). It keeps nothing on disk, so a restart comes back empty.
+type RedisServer struct {
+	Addr string
+	t    testing.TB
+	args []string
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+}
+
+// StartRedisServer is StartRedis returning the handle to the process.
+func StartRedisServer(t testing.TB) *RedisServer {
+	t.Helper()
 	RedisAddr(t) // same gating as the shared server
 	port := freePort(t)
-	startRedisProcess(t, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	waitPing(t, addr)
-	return addr
+	r := &RedisServer{
+		Addr: fmt.Sprintf("127.0.0.1:%d", port),
+		t:    t,
+		args: []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--dir", t.TempDir()},
+	}
+	t.Cleanup(r.kill)
+	r.Start()
+	return r
+}
+
+// Start starts the server (again) on its port and waits until it answers.
+func (r *RedisServer) Start() {
+	r.t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		r.t.Fatalf("redis-server not found (make stack-up installs it): %v", err)
+	}
+	r.mu.Lock()
+	if r.cmd == nil {
+		r.cmd = exec.Command(bin, r.args...)
+		if err := r.cmd.Start(); err != nil {
+			r.cmd = nil
+			r.mu.Unlock()
+			r.t.Fatal(err)
+		}
+	}
+	r.mu.Unlock()
+	waitPing(r.t, r.Addr)
+}
+
+// Stop kills the server at once (SIGKILL: connections are reset, nothing is
+// saved) and waits for it to exit.
+func (r *RedisServer) Stop() { r.kill() }
+
+func (r *RedisServer) kill() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cmd == nil {
+		return
+	}
+	_ = r.cmd.Process.Kill()
+	_ = r.cmd.Wait()
+	r.cmd = nil
+}
+
+// Freeze stops the server process with SIGSTOP: connections stay open but
+// nothing answers, as with a hung server or a network dropping packets.
+func (r *RedisServer) Freeze() { r.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server with SIGCONT.
+func (r *RedisServer) Thaw() { r.signal(syscall.SIGCONT) }
+
+func (r *RedisServer) signal(sig syscall.Signal) {
+	r.t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cmd == nil {
+		r.t.Fatal("redis-server is not running")
+	}
+	if err := r.cmd.Process.Signal(sig); err != nil {
+		r.t.Fatal(err)
+	}
 }
 
 // StartSentinel starts a master redis-server and one Sentinel monitoring it
