@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/AndrewDonelson/strata/l3postgres/changefeed"
 	"github.com/AndrewDonelson/strata/strata"
 	"github.com/AndrewDonelson/strata/strata/internal/testenv"
 )
@@ -414,4 +416,22 @@ func TestChangeFeedConfig(t *testing.T) {
 		t.Errorf("ChangeFeed stats = %+v, want enabled, not active", s)
 	}
 	ds.Close()
+}
+
+// Migrate on a server without logical replication says what to change.
+func TestChangeFeedMigrateExplainsWhatTheServerLacks(t *testing.T) {
+	t.Parallel()
+	pg := testenv.StartPostgres(t) // initdb's defaults: wal_level = replica
+	ds := openStore(t, strata.Config{PostgresDSN: pg.DSN, ChangeFeed: true},
+		strata.Schema{Name: "feed_" + testenv.Suffix(), Model: &feedRec{}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := ds.Migrate(ctx)
+	if !errors.Is(err, strata.ErrChangeFeed) || !errors.Is(err, changefeed.ErrNotLogical) {
+		t.Fatalf("Migrate = %v, want ErrChangeFeed wrapping changefeed.ErrNotLogical", err)
+	}
+	if !strings.Contains(err.Error(), "wal_level = logical") {
+		t.Errorf("the error does not say what to set: %v", err)
+	}
+	t.Logf("Migrate said: %v", err)
 }

@@ -93,6 +93,20 @@
 // bumped and announced to the other instances — as soon as Redis answers.
 // Search and WarmCache fill L1 only under the same guards.
 //
+// # Change feed
+//
+// With Config.ChangeFeed, PostgreSQL's commit log drives invalidation as
+// well: one instance streams a logical replication slot (package
+// l3postgres/changefeed) and, for every committed change of a cached table —
+// written through Strata or not — deletes the L2 key, advances the search
+// generation, drops its L1 entry and publishes; TRUNCATE invalidates the
+// schema. The slot advances only after that succeeded, so writes made
+// outside Strata, writes whose call failed after the commit and writers
+// that crashed or lost Redis still reach every cache, late rather than
+// never. Migrate creates the publication and the slot and explains what
+// the server lacks (ErrChangeFeed); the other instances take over the slot
+// when the consumer dies. Stats().ChangeFeed reports lag and position.
+//
 // # Encryption
 //
 // With a 32-byte Config.EncryptionKey, fields tagged encrypted (strings

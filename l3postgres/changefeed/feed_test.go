@@ -385,3 +385,33 @@ func TestStartValidatesConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckExplainsAMissingReplicationPrivilege(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	ctx := ctxT(t, 30*time.Second)
+	role := "strata_test_role_" + pgtest.Suffix()
+	if _, err := pool.Exec(ctx, `CREATE ROLE `+role+` LOGIN NOREPLICATION`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), `DROP ROLE IF EXISTS `+role) })
+	cc, err := pgx.ParseConfig(pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc.User = role
+	conn, err := pgx.ConnectConfig(ctx, cc)
+	if err != nil {
+		t.Fatalf("connect as %s: %v", role, err)
+	}
+	defer conn.Close(context.Background())
+	slot := pgtest.Slot(t, pool)
+	err = changefeed.Check(ctx, conn, slot)
+	if !errors.Is(err, changefeed.ErrNoReplicationPrivilege) {
+		t.Fatalf("Check = %v, want ErrNoReplicationPrivilege", err)
+	}
+	if err := changefeed.EnsureSlot(ctx, conn, slot); !errors.Is(err, changefeed.ErrNoReplicationPrivilege) {
+		t.Fatalf("EnsureSlot = %v, want ErrNoReplicationPrivilege", err)
+	}
+	t.Logf("Check said: %v", err)
+}

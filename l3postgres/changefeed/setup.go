@@ -140,17 +140,17 @@ func DropPublication(ctx context.Context, db Querier, name string) error {
 // problem found is reported, joined; nil means a Feed can stream slot.
 func Check(ctx context.Context, db Querier, slot string) error {
 	var (
-		walLevel                        string
+		walLevel, role                  string
 		replication                     bool
 		slotExists                      bool
 		slots, maxSlots, senders, maxWS int
 	)
-	err := db.QueryRow(ctx, `SELECT current_setting('wal_level'),
+	err := db.QueryRow(ctx, `SELECT current_setting('wal_level'), current_user::text,
   (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user),
   EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1),
   (SELECT count(*) FROM pg_replication_slots), current_setting('max_replication_slots')::int,
   (SELECT count(*) FROM pg_stat_replication), current_setting('max_wal_senders')::int`, slot).
-		Scan(&walLevel, &replication, &slotExists, &slots, &maxSlots, &senders, &maxWS)
+		Scan(&walLevel, &role, &replication, &slotExists, &slots, &maxSlots, &senders, &maxWS)
 	if err != nil {
 		return fmt.Errorf("changefeed: check the server: %w", err)
 	}
@@ -159,7 +159,7 @@ func Check(ctx context.Context, db Querier, slot string) error {
 		errs = append(errs, fmt.Errorf("%w: it is %q; set wal_level = logical in postgresql.conf (or ALTER SYSTEM SET wal_level = logical) and restart PostgreSQL", ErrNotLogical, walLevel))
 	}
 	if !replication {
-		errs = append(errs, fmt.Errorf("%w: ALTER ROLE <role> REPLICATION (or connect as a role that has it)", ErrNoReplicationPrivilege))
+		errs = append(errs, fmt.Errorf("%w: role %q; grant it with ALTER ROLE %s REPLICATION, or connect as a role that has it", ErrNoReplicationPrivilege, role, pgx.Identifier{role}.Sanitize()))
 	}
 	if !slotExists && slots >= maxSlots {
 		errs = append(errs, fmt.Errorf("%w: all %d of max_replication_slots are in use; raise it (needs a restart) or drop an unused slot (pg_drop_replication_slot)", ErrNoFreeSlot, maxSlots))
