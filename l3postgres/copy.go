@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -11,13 +12,30 @@ import (
 // UpsertMany upserts rows (each in the order of TableDef.Columns) in one
 // transaction: the rows are copied with the COPY protocol into a temporary
 // table, then merged into the table with a single
-// INSERT … SELECT … ON CONFLICT statement. When a key appears more than
-// once, the last row with that key wins. It returns the number of rows
-// the merge inserted or updated.
+// INSERT … SELECT … ON CONFLICT statement (one per combination of [Keep]
+// columns when the rows differ in which columns they keep). When a key
+// appears more than once, the last row with that key wins. It returns the
+// number of rows the merge inserted or updated.
 //
 // On a Table bound to a transaction with [Table.On], the work runs in a
 // savepoint of that transaction.
 func (t *Table) UpsertMany(ctx context.Context, rows [][]any) (int64, error) {
+	return t.upsertMany(ctx, rows, nil)
+}
+
+// UpsertManyReturning is UpsertMany that also reports what every row
+// written holds afterwards in its key and InsertOnly columns: each is called
+// once per row with a scan function that fills dest with the key, then the
+// InsertOnly columns in TableDef order (the first insert's values for a row
+// that existed). An error from each rolls the whole call back.
+func (t *Table) UpsertManyReturning(ctx context.Context, rows [][]any, each func(scan func(dest ...any) error) error) (int64, error) {
+	if each == nil {
+		return 0, fmt.Errorf("%w: UpsertManyReturning on %s needs a function for the rows", ErrInvalidQuery, t.qname)
+	}
+	return t.upsertMany(ctx, rows, each)
+}
+
+func (t *Table) upsertMany(ctx context.Context, rows [][]any, each func(scan func(dest ...any) error) error) (int64, error) {
 	if len(rows) == 0 {
 		return 0, nil
 	}
@@ -30,7 +48,18 @@ func (t *Table) UpsertMany(ctx context.Context, rows [][]any) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	rows = lastPerKey(rows, t.conflictCols)
+	plain := make([][]any, len(rows))
+	keys := make([]string, len(rows))
+	for i, r := range rows {
+		plain[i], keys[i] = t.plainRow(r)
+	}
+	plain, keys = lastPerKey(plain, keys, t.conflictCols)
+	var groups []string // the distinct keep keys, in order of appearance
+	for _, k := range keys {
+		if !slices.Contains(groups, k) {
+			groups = append(groups, k)
+		}
+	}
 
 	tx, err := q.Begin(ctx)
 	if err != nil {
@@ -41,12 +70,41 @@ func (t *Table) UpsertMany(ctx context.Context, rows [][]any) (int64, error) {
 	if _, err := execExtended(ctx, tx, t.stageCreate); err != nil {
 		return 0, mapErr(err)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.stageName}, t.colNames, pgx.CopyFromRows(rows)); err != nil {
+	cols, src := t.colNames, pgx.CopyFromRows(plain)
+	if len(groups) > 1 { // each row carries its keep key, for its merge to select it
+		cols = append(slices.Clip(cols), t.stageKeep)
+		i := 0
+		src = pgx.CopyFromFunc(func() ([]any, error) {
+			if i == len(plain) {
+				return nil, nil
+			}
+			i++
+			return append(slices.Clip(plain[i-1]), keys[i-1]), nil
+		})
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.stageName}, cols, src); err != nil {
 		return 0, mapErr(err)
 	}
-	tag, err := execExtended(ctx, tx, t.stageMerge)
-	if err != nil {
-		return 0, mapErr(err)
+	var n int64
+	for _, g := range groups {
+		st := t.stmts(g)
+		var sql string
+		var args []any
+		switch {
+		case len(groups) == 1 && each == nil:
+			sql = st.merge
+		case len(groups) == 1:
+			sql = st.mergeReturning
+		case each == nil:
+			sql, args = st.mergeWhere, []any{g}
+		default:
+			sql, args = st.mergeWhereReturning, []any{g}
+		}
+		affected, err := mergeStaged(ctx, tx, sql, args, each)
+		if err != nil {
+			return 0, err
+		}
+		n += affected
 	}
 	if t.tx != nil {
 		// ON COMMIT DROP waits for the outer transaction; drop it now so a
@@ -58,20 +116,45 @@ func (t *Table) UpsertMany(ctx context.Context, rows [][]any) (int64, error) {
 	if err := tx.Commit(ctx); err != nil {
 		return 0, mapErr(err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
+}
+
+// mergeStaged runs one merge from the staging table, passing every row it
+// returns to each (when each is set), and returns the rows it wrote.
+func mergeStaged(ctx context.Context, tx pgx.Tx, sql string, args []any, each func(scan func(dest ...any) error) error) (int64, error) {
+	if each == nil {
+		tag, err := execExtended(ctx, tx, sql, args...)
+		return tag.RowsAffected(), mapErr(err)
+	}
+	rows, err := tx.Query(ctx, sql, args...)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	defer rows.Close()
+	scan := func(dest ...any) error { return mapErr(rows.Scan(dest...)) }
+	for rows.Next() {
+		if err := each(scan); err != nil {
+			return 0, err
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, mapErr(err)
+	}
+	return rows.CommandTag().RowsAffected(), nil
 }
 
 // lastPerKey drops every row whose conflict key (the values at keyCols)
 // appears again later, because one INSERT … ON CONFLICT statement may not
-// touch the same row twice. Rows without duplicates are returned as they
-// are, without copying.
-func lastPerKey(rows [][]any, keyCols []int) [][]any {
+// touch the same row twice; keep holds each row's keep key and is filtered
+// alike. Without duplicates both are returned as they are, without copying.
+func lastPerKey(rows [][]any, keep []string, keyCols []int) ([][]any, []string) {
 	seen := make(map[any]int, len(rows))
 	dups := false
 	for i, r := range rows {
 		k, ok := rowKey(r, keyCols)
 		if !ok {
-			return rows // keys of this type cannot be compared here; let the server decide
+			return rows, keep // keys of this type cannot be compared here; let the server decide
 		}
 		if _, dup := seen[k]; dup {
 			dups = true
@@ -79,16 +162,18 @@ func lastPerKey(rows [][]any, keyCols []int) [][]any {
 		seen[k] = i
 	}
 	if !dups {
-		return rows
+		return rows, keep
 	}
 	out := make([][]any, 0, len(seen))
+	outKeep := make([]string, 0, len(seen))
 	for i, r := range rows {
 		k, _ := rowKey(r, keyCols)
 		if seen[k] == i {
 			out = append(out, r)
+			outKeep = append(outKeep, keep[i])
 		}
 	}
-	return out
+	return out, outKeep
 }
 
 // pairKey is the map key of a two-column conflict target.

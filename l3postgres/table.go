@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -90,7 +91,10 @@ type tableSQL struct {
 	colIndex     map[string]int // column name → position
 	pk           int            // position of the primary key
 	conflictCols []int          // positions of the upsert conflict target
+	conflict     string         // the quoted conflict target, comma-separated
 	selectList   string         // all quoted columns, comma-separated
+	updatable    []bool         // per position: an upsert of an existing row sets it
+	insertOnly   []int          // positions of the InsertOnly columns
 
 	upsert  string
 	getByID string
@@ -100,9 +104,12 @@ type tableSQL struct {
 	count   string
 
 	stageName   string // unqualified temporary table name
+	stageKeep   string // the staging table's extra column naming each row's statements (see keep.go)
 	stageCreate string
 	stageMerge  string
 	stageDrop   string
+
+	variants sync.Map // keepKey → *upsertStmts (see keep.go)
 }
 
 // Table validates def and returns the handle used for reading and writing
@@ -183,24 +190,23 @@ func compileTable(def TableDef) (*tableSQL, error) {
 	s.selectList = strings.Join(s.qcols, ", ")
 	qpk := s.qcols[pk]
 
-	onConflict := " ON CONFLICT (" + strings.Join(conflict, ", ") + ") "
-	var sets []string
+	s.conflict = strings.Join(conflict, ", ")
+	s.updatable = make([]bool, len(def.Columns))
 	for i, c := range def.Columns {
-		if i == pk || c.InsertOnly || (def.PartitionBy != "" && c.Name == def.PartitionBy) {
-			continue
+		switch {
+		case i == pk:
+		case c.InsertOnly:
+			s.insertOnly = append(s.insertOnly, i)
+		case def.PartitionBy != "" && c.Name == def.PartitionBy:
+		default:
+			s.updatable[i] = true
 		}
-		sets = append(sets, s.qcols[i]+" = EXCLUDED."+s.qcols[i])
-	}
-	if len(sets) == 0 {
-		onConflict += "DO NOTHING"
-	} else {
-		onConflict += "DO UPDATE SET " + strings.Join(sets, ", ")
 	}
 	params := make([]string, len(def.Columns))
 	for i := range params {
 		params[i] = "$" + strconv.Itoa(i+1)
 	}
-	s.upsert = "INSERT INTO " + s.qname + " (" + s.selectList + ") VALUES (" + strings.Join(params, ", ") + ")" + onConflict
+	s.upsert = "INSERT INTO " + s.qname + " (" + s.selectList + ") VALUES (" + strings.Join(params, ", ") + ")" + s.onConflict(nil, "")
 	s.getByID = "SELECT " + s.selectList + " FROM " + s.qname + " WHERE " + qpk + " = $1"
 	s.getMany = "SELECT " + s.selectList + " FROM " + s.qname + " WHERE " + qpk + " = ANY($1)"
 	s.exists = "SELECT EXISTS (SELECT 1 FROM " + s.qname + " WHERE " + qpk + " = $1)"
@@ -213,8 +219,13 @@ func compileTable(def TableDef) (*tableSQL, error) {
 	h.Write([]byte(s.qname))
 	s.stageName = "_strata_stage_" + strconv.FormatUint(h.Sum64(), 36)
 	qstage := pgx.Identifier{s.stageName}.Sanitize()
-	s.stageCreate = "CREATE TEMPORARY TABLE " + qstage + " (LIKE " + s.qname + " INCLUDING DEFAULTS) ON COMMIT DROP"
-	s.stageMerge = "INSERT INTO " + s.qname + " (" + s.selectList + ") SELECT " + s.selectList + " FROM " + qstage + onConflict
+	s.stageKeep = "_strata_keep"
+	for _, taken := s.colIndex[s.stageKeep]; taken; _, taken = s.colIndex[s.stageKeep] {
+		s.stageKeep += "_"
+	}
+	s.stageCreate = "CREATE TEMPORARY TABLE " + qstage + " (LIKE " + s.qname + " INCLUDING DEFAULTS, " +
+		pgx.Identifier{s.stageKeep}.Sanitize() + " text) ON COMMIT DROP"
+	s.stageMerge = "INSERT INTO " + s.qname + " (" + s.selectList + ") SELECT " + s.selectList + " FROM " + qstage + s.onConflict(nil, "")
 	s.stageDrop = "DROP TABLE " + qstage
 	return s, nil
 }

@@ -6,18 +6,56 @@ import (
 )
 
 // Upsert inserts one row or, when its key exists, updates every column
-// that is not the key, the partition column or InsertOnly. values are in
-// the order of TableDef.Columns.
+// that is not the key, the partition column, InsertOnly, or passed as a
+// [Keep]. values are in the order of TableDef.Columns.
 func (t *Table) Upsert(ctx context.Context, values ...any) error {
-	if len(values) != len(t.qcols) {
-		return fmt.Errorf("%w: %s has %d columns, got %d values", ErrInvalidQuery, t.qname, len(t.qcols), len(values))
+	sql, values, err := t.upsertStmt(values, false)
+	if err != nil {
+		return err
 	}
 	q, err := t.writer()
 	if err != nil {
 		return err
 	}
-	_, err = q.Exec(ctx, t.upsert, values...)
+	_, err = q.Exec(ctx, sql, values...)
 	return mapErr(err)
+}
+
+// UpsertReturning is Upsert that then scans what the row holds in its
+// InsertOnly columns into dest, one pointer per InsertOnly column in
+// TableDef order: the values given here for a new row, the first insert's
+// for an existing one. It is one statement (INSERT … ON CONFLICT …
+// RETURNING).
+func (t *Table) UpsertReturning(ctx context.Context, values []any, dest ...any) error {
+	if len(dest) != len(t.insertOnly) {
+		return fmt.Errorf("%w: %s has %d InsertOnly columns, got %d destinations", ErrInvalidQuery, t.qname, len(t.insertOnly), len(dest))
+	}
+	if len(dest) == 0 {
+		return t.Upsert(ctx, values...)
+	}
+	sql, values, err := t.upsertStmt(values, true)
+	if err != nil {
+		return err
+	}
+	q, err := t.writer()
+	if err != nil {
+		return err
+	}
+	return mapErr(q.QueryRow(ctx, sql, values...).Scan(dest...))
+}
+
+// upsertStmt checks values and returns the statement for them with their
+// Keep wrappers removed.
+func (t *Table) upsertStmt(values []any, returning bool) (string, []any, error) {
+	if len(values) != len(t.qcols) {
+		return "", nil, fmt.Errorf("%w: %s has %d columns, got %d values", ErrInvalidQuery, t.qname, len(t.qcols), len(values))
+	}
+	values, key := t.plainRow(values)
+	st := t.stmts(key)
+	if returning {
+		return st.upsertReturning, values, nil
+	}
+	return st.upsert, values, nil
 }
 
 // DeleteByID deletes the row with the given key and reports whether there

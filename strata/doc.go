@@ -47,7 +47,17 @@
 // Get and GetTyped return the same value whichever tier serves them: every
 // field except omit_cache fields (left zero) and "-" fields. An omit_cache
 // field lives in PostgreSQL only; read it with Search (optionally with
-// Query.ForceL3 and Query.Fields), which returns full rows from L3. A schema
+// Query.ForceL3 and Query.Fields), which returns full rows from L3.
+// SearchCached, like Get, leaves omit_cache fields zero.
+//
+// Because a read leaves them zero, a write treats a zero omit_cache field as
+// "unchanged": updating an existing record keeps the value PostgreSQL holds,
+// and a new record is inserted with the zero value. Reading a record,
+// changing another field and writing it back therefore never erases a
+// secret, through Set, SetMany, Tx or the write-behind flush (two pending
+// writes of a key coalesce to what both meant). A non-zero value is written
+// as usual; to set one back to zero, name it with the Clear option:
+// ds.Set(ctx, "users", id, u, strata.Clear("Password")). A schema
 // with omit_l1 fields keeps them out of process memory by not serving reads
 // from L1 at all (L2 holds the whole cached record); without any lower tier,
 // omit_l1 cannot apply and is ignored. Values are private: Strata copies what

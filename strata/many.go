@@ -17,19 +17,24 @@ import (
 // before anything is written; then L3 takes all rows in one COPY-based
 // upsert (one transaction), then one Redis DEL removes every key and one
 // invalidation message names every id (for a schema without L3, Redis takes
-// the values in one pipeline). The same field rules as Set apply.
-func (ds *DataStore) SetMany(ctx context.Context, schema string, pairs map[string]any) error {
+// the values in one pipeline). The same field rules as Set apply, and opts
+// apply to every record.
+func (ds *DataStore) SetMany(ctx context.Context, schema string, pairs map[string]any, opts ...SetOption) error {
 	ds.stats.sets.Add(int64(len(pairs)))
-	return ds.count(ds.setMany(ctx, schema, pairs))
+	return ds.count(ds.setMany(ctx, schema, pairs, opts))
 }
 
-func (ds *DataStore) setMany(ctx context.Context, schema string, pairs map[string]any) error {
+func (ds *DataStore) setMany(ctx context.Context, schema string, pairs map[string]any, opts []SetOption) error {
 	release, err := ds.writeOp()
 	if err != nil {
 		return err
 	}
 	defer release()
 	st, err := ds.begin(ctx, schema)
+	if err != nil {
+		return err
+	}
+	clear, err := st.clearMask(opts)
 	if err != nil {
 		return err
 	}
@@ -64,10 +69,10 @@ func (ds *DataStore) setMany(ctx context.Context, schema string, pairs map[strin
 		ds.fillFields(st, rec, func() reflect.Value { return known[ids[i]] })
 	}
 	if st.wb != nil {
-		if err := ds.enqueueWriteBehind(st, ids, recs); err != nil {
+		if err := ds.enqueueWriteBehind(st, ids, recs, clear); err != nil {
 			return err
 		}
-	} else if err := ds.writeManyTiers(ctx, st, ids, recs); err != nil {
+	} else if err := ds.writeManyTiers(ctx, st, ids, recs, clear); err != nil {
 		return err
 	}
 	for i, src := range srcs {
@@ -121,10 +126,14 @@ func (ds *DataStore) knownForAutoNowAdd(ctx context.Context, st *schemaState, id
 // writeManyTiers is writeTiers for a batch: one COPY-based upsert, then
 // one DEL of all the keys, one generation bump and one message; without L3,
 // one Redis pipeline (or L1 alone).
-func (ds *DataStore) writeManyTiers(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value) error {
+func (ds *DataStore) writeManyTiers(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value, clear []bool) error {
 	defer st.writes.enter()()
 	if st.l3 != nil {
-		if err := ds.upsertMany(ctx, st, ids, recs, "setmany"); err != nil {
+		clears := make([][]bool, len(recs))
+		for i := range clears {
+			clears[i] = clear
+		}
+		if err := ds.upsertMany(ctx, st, ids, recs, clears, "setmany", true); err != nil {
 			return err
 		}
 		ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, true, ids...)
@@ -156,25 +165,71 @@ func (ds *DataStore) writeManyTiers(ctx context.Context, st *schemaState, ids []
 	return nil
 }
 
-// upsertMany writes recs to L3 with one COPY-based upsert; op names it in
-// metrics.
-func (ds *DataStore) upsertMany(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value, op string) error {
+// upsertMany writes recs to L3 with one COPY-based upsert, each with its
+// clear mask (clears may be nil); op names it in metrics. With stored, the
+// auto_now_add times PostgreSQL kept are put in recs.
+func (ds *DataStore) upsertMany(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value, clears [][]bool, op string, stored bool) error {
 	rows := make([][]any, len(recs))
 	for i, rec := range recs {
-		vals, err := ds.rowValues(st, ids[i], rec)
+		var clear []bool
+		if clears != nil {
+			clear = clears[i]
+		}
+		vals, err := ds.rowValues(st, ids[i], rec, clear)
 		if err != nil {
 			return err
 		}
 		rows[i] = vals
 	}
 	start := time.Now()
-	_, err := st.l3.UpsertMany(ctx, rows)
+	var err error
+	if stored && st.model.flags&flagAutoNowAdd != 0 {
+		_, err = st.l3.UpsertManyReturning(ctx, rows, st.storedTimes(ids, recs))
+	} else {
+		_, err = st.l3.UpsertMany(ctx, rows)
+	}
 	ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, op, time.Since(start))
 	if err != nil {
 		ds.cfg.Metrics.Error(st.Name, metrics.TierL3, op)
 		return l3Error(err)
 	}
 	return nil
+}
+
+// storedTimes returns the function that takes each row UpsertManyReturning
+// reports (the key, then the auto_now_add columns) into the record of that
+// id among recs.
+func (st *schemaState) storedTimes(ids []string, recs []reflect.Value) func(scan func(dest ...any) error) error {
+	byID := make(map[string]reflect.Value, len(ids))
+	for i, id := range ids {
+		byID[id] = recs[i]
+	}
+	var fields []*field
+	for i := range st.model.fields {
+		if f := &st.model.fields[i]; f.has(flagAutoNowAdd) {
+			fields = append(fields, f)
+		}
+	}
+	return func(scan func(dest ...any) error) error {
+		var id string
+		dest := make([]any, 1+len(fields))
+		dest[0] = &id
+		for j, f := range fields {
+			dest[1+j] = reflect.New(f.typ).Interface()
+		}
+		if err := scan(dest...); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrDecodeFailed, st.Name, err)
+		}
+		rec, ok := byID[id]
+		if !ok {
+			return nil
+		}
+		for j, f := range fields {
+			fieldOf(rec, f).Set(reflect.ValueOf(dest[1+j]).Elem())
+		}
+		st.normalizeTimes(rec)
+		return nil
+	}
 }
 
 // GetMany reads the records ids of schema into dest, a *map[string]Model or

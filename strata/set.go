@@ -16,24 +16,32 @@ import (
 //
 // Before anything is written: BeforeSet runs (its error aborts the write);
 // auto_now fields get the current time; auto_now_add fields that are zero
-// keep the stored record's time, or get the current time for a new record;
-// fields with a default:X tag that are zero get X. Times are normalised to
-// UTC with microsecond precision, which is what PostgreSQL stores. When value
-// is a pointer, those filled-in fields are written back to it, so the caller
-// sees what was stored. Strata keeps its own copy: changing value afterwards
-// changes nothing in any tier.
-func (ds *DataStore) Set(ctx context.Context, schema, id string, value any) error {
+// get the current time for a new record, and the time PostgreSQL kept from
+// the first insert for an existing one; fields with a default:X tag that are
+// zero get X. Times are normalised to UTC with microsecond precision, which
+// is what PostgreSQL stores. When value is a pointer, those filled-in fields
+// are written back to it, so the caller (and AfterSet) sees what was stored.
+// Strata keeps its own copy: changing value afterwards changes nothing in
+// any tier.
+//
+// An omit_cache field left zero keeps the value PostgreSQL holds (a new
+// record is inserted with the zero value); pass Clear to set one to zero.
+func (ds *DataStore) Set(ctx context.Context, schema, id string, value any, opts ...SetOption) error {
 	ds.stats.sets.Add(1)
-	return ds.count(ds.set(ctx, schema, id, value))
+	return ds.count(ds.set(ctx, schema, id, value, opts))
 }
 
-func (ds *DataStore) set(ctx context.Context, schema, id string, value any) error {
+func (ds *DataStore) set(ctx context.Context, schema, id string, value any, opts []SetOption) error {
 	release, err := ds.writeOp()
 	if err != nil {
 		return err
 	}
 	defer release()
 	st, err := ds.begin(ctx, schema)
+	if err != nil {
+		return err
+	}
+	clear, err := st.clearMask(opts)
 	if err != nil {
 		return err
 	}
@@ -53,9 +61,9 @@ func (ds *DataStore) set(ctx context.Context, schema, id string, value any) erro
 	}
 	ds.fillWriteFields(ctx, st, id, rec)
 	if st.wb != nil {
-		err = ds.enqueueWriteBehind(st, []string{id}, []reflect.Value{rec})
+		err = ds.enqueueWriteBehind(st, []string{id}, []reflect.Value{rec}, clear)
 	} else {
-		err = ds.writeTiers(ctx, st, id, rec)
+		err = ds.writeTiers(ctx, st, id, rec, clear)
 	}
 	if err != nil {
 		return err
@@ -95,7 +103,8 @@ func (st *schemaState) prepareWrite(id string, src reflect.Value) (reflect.Value
 // record already has when this instance knows it (L1, or for write-behind
 // schemas, whose L1 must hold the exact record, any tier), else the time of
 // this write. PostgreSQL keeps the first insert's time in any case (the
-// column is insert-only), and the caches are invalidated by the write.
+// column is insert-only); the upsert returns it and writeTiers puts it in
+// the record, so the caller and AfterSet see what was stored.
 func (ds *DataStore) fillWriteFields(ctx context.Context, st *schemaState, id string, rec reflect.Value) {
 	ds.fillFields(st, rec, func() reflect.Value {
 		if st.wb != nil {
@@ -195,15 +204,16 @@ func (st *schemaState) writeBack(dst, rec reflect.Value) {
 // L2 DEL, L1 delete and one message; a Redis failure after the commit is
 // remembered and repaired when Redis answers. Without L3, Redis (or, without
 // Redis, L1) is the source of truth and takes the value itself.
-func (ds *DataStore) writeTiers(ctx context.Context, st *schemaState, id string, rec reflect.Value) error {
+func (ds *DataStore) writeTiers(ctx context.Context, st *schemaState, id string, rec reflect.Value, clear []bool) error {
 	defer st.writes.enter()()
 	if st.l3 != nil {
-		vals, err := ds.rowValues(st, id, rec)
+		vals, err := ds.rowValues(st, id, rec, clear)
 		if err != nil {
 			return err
 		}
 		start := time.Now()
-		err = st.l3.Upsert(ctx, vals...)
+		err = st.l3.UpsertReturning(ctx, vals, st.insertOnlyTargets(rec)...) // what PostgreSQL kept
+		st.normalizeTimes(rec)
 		ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, "set", time.Since(start))
 		if err != nil {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "set")

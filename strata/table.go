@@ -49,8 +49,10 @@ func (st *schemaState) migrateTable() migrate.Table {
 }
 
 // rowValues returns rec's column values in table order for an upsert,
-// sealing encrypted fields.
-func (ds *DataStore) rowValues(st *schemaState, id string, rec reflect.Value) ([]any, error) {
+// sealing encrypted fields. An omit_cache field that is zero and not in
+// clear (see Clear) is passed as an l3postgres.Keep: a new row gets the
+// zero value, an existing row keeps what it holds.
+func (ds *DataStore) rowValues(st *schemaState, id string, rec reflect.Value, clear []bool) ([]any, error) {
 	if err := st.checkStorable(rec); err != nil { // a BeforeSet hook may have changed rec
 		return nil, err
 	}
@@ -64,9 +66,12 @@ func (ds *DataStore) rowValues(st *schemaState, id string, rec reflect.Value) ([
 				return nil, err
 			}
 			vals[i] = sealed
-			continue
+		} else {
+			vals[i] = fv.Interface()
 		}
-		vals[i] = fv.Interface()
+		if st.keepsStored(rec, i, clear) {
+			vals[i] = l3postgres.Keep{Value: vals[i]}
+		}
 	}
 	return vals, nil
 }

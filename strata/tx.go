@@ -34,14 +34,16 @@ type txOp struct {
 	schema, id string
 	value      any // nil for a delete
 	del        bool
+	opts       []SetOption
 }
 
 // Tx starts a transaction builder bound to ctx.
 func (ds *DataStore) Tx(ctx context.Context) *Tx { return &Tx{ds: ds, ctx: ctx} }
 
-// Set adds an upsert of value under id.
-func (t *Tx) Set(schema, id string, value any) *Tx {
-	t.ops = append(t.ops, txOp{schema: schema, id: id, value: value})
+// Set adds an upsert of value under id, with the same field rules as
+// DataStore.Set (opts included).
+func (t *Tx) Set(schema, id string, value any, opts ...SetOption) *Tx {
+	t.ops = append(t.ops, txOp{schema: schema, id: id, value: value, opts: opts})
 	return t
 }
 
@@ -55,10 +57,11 @@ func (t *Tx) Delete(schema, id string) *Tx {
 // record and its column values.
 type prepared struct {
 	txOp
-	st   *schemaState
-	src  reflect.Value
-	rec  reflect.Value
-	vals []any
+	st    *schemaState
+	src   reflect.Value
+	rec   reflect.Value
+	clear []bool
+	vals  []any
 }
 
 // Commit runs the transaction; see Tx.
@@ -101,6 +104,9 @@ func (t *Tx) commit() error {
 			ops = append(ops, p)
 			continue
 		}
+		if p.clear, err = st.clearMask(op.opts); err != nil {
+			return err
+		}
 		if p.src, err = st.valueOf(op.value); err != nil {
 			return err
 		}
@@ -114,9 +120,6 @@ func (t *Tx) commit() error {
 			return fmt.Errorf("%w: schema %q: BeforeSet changed the primary key from %q to %q", ErrInvalidModel, st.Name, op.id, pk)
 		}
 		ds.fillWriteFields(ctx, st, op.id, p.rec)
-		if p.vals, err = ds.rowValues(st, op.id, p.rec); err != nil {
-			return err
-		}
 		ops = append(ops, p)
 	}
 	if len(ops) == 0 {
@@ -144,6 +147,20 @@ func (t *Tx) commit() error {
 			seqAtLock[st] = st.wb.current()
 		}
 	}
+	for i := range ops {
+		p := &ops[i]
+		if p.del {
+			continue
+		}
+		if p.st.wb != nil { // replaces a pending value: keep what it set
+			if prev, prevClear, ok := p.st.wb.pendingWithClear(p.id); ok && p.st.model.flags&flagOmitCache != 0 {
+				p.clear = p.st.inheritOmitted(p.rec, p.clear, prev, prevClear)
+			}
+		}
+		if p.vals, err = ds.rowValues(p.st, p.id, p.rec, p.clear); err != nil {
+			return err
+		}
+	}
 	err = ds.l3.InTx(ctx, func(tx *l3postgres.Tx) error {
 		for _, p := range ops {
 			tbl := p.st.l3.On(tx)
@@ -151,7 +168,8 @@ func (t *Tx) commit() error {
 			if p.del {
 				_, err = tbl.DeleteByID(ctx, p.id)
 			} else {
-				err = tbl.Upsert(ctx, p.vals...)
+				err = tbl.UpsertReturning(ctx, p.vals, p.st.insertOnlyTargets(p.rec)...) // what PostgreSQL kept
+				p.st.normalizeTimes(p.rec)
 			}
 			if err != nil {
 				return fmt.Errorf("%s %q: %w", p.st.Name, p.id, err)

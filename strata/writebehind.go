@@ -40,6 +40,7 @@ const flushBatch = 5000
 
 type dirtyEntry struct {
 	rec      reflect.Value // full record (omit_cache fields included)
+	clear    []bool        // omit_cache fields the write clears (see Clear); nil for none
 	seq      uint64        // bumped by every Set; a flush removes the entry only if unchanged
 	attempts int
 	due      time.Time // next attempt
@@ -75,6 +76,18 @@ func (wb *writeBehind) pending(id string) (reflect.Value, bool) {
 	return e.rec, true
 }
 
+// pendingWithClear returns the newest unflushed record of id with its clear
+// mask.
+func (wb *writeBehind) pendingWithClear(id string) (reflect.Value, []bool, bool) {
+	wb.mu.Lock()
+	defer wb.mu.Unlock()
+	e, ok := wb.dirty[id]
+	if !ok {
+		return reflect.Value{}, nil, false
+	}
+	return e.rec, e.clear, true
+}
+
 // drop forgets id's pending record (the caller holds flushMu).
 func (wb *writeBehind) drop(id string) {
 	wb.mu.Lock()
@@ -101,8 +114,10 @@ func (wb *writeBehind) current() uint64 {
 // enqueueWriteBehind records recs (one per id) as dirty and updates L1,
 // all or nothing: if the new keys do not fit in WriteBehindMaxPending,
 // none is enqueued. The caller holds writeOp, so Close cannot run its final
-// flush between the caller's checks and the enqueue.
-func (ds *DataStore) enqueueWriteBehind(st *schemaState, ids []string, recs []reflect.Value) error {
+// flush between the caller's checks and the enqueue. A record replacing a
+// pending one takes the omit_cache values it leaves unchanged from it (see
+// inheritOmitted), so coalescing two writes stores what both meant.
+func (ds *DataStore) enqueueWriteBehind(st *schemaState, ids []string, recs []reflect.Value, clear []bool) error {
 	defer st.writes.enter()()
 	wb := st.wb
 	wb.mu.Lock()
@@ -118,12 +133,15 @@ func (ds *DataStore) enqueueWriteBehind(st *schemaState, ids []string, recs []re
 	}
 	for i, id := range ids {
 		e, ok := wb.dirty[id]
+		c := clear
 		if !ok {
 			e = &dirtyEntry{due: time.Now()}
 			wb.dirty[id] = e
+		} else if st.model.flags&flagOmitCache != 0 {
+			c = st.inheritOmitted(recs[i], clear, e.rec, e.clear)
 		}
 		wb.seq++
-		e.rec, e.seq = recs[i], wb.seq
+		e.rec, e.clear, e.seq = recs[i], c, wb.seq
 		if st.useL1 { // under wb.mu: L1 and the pending value change together
 			st.l1.Set(id, st.snapshot(recs[i]))
 		}
@@ -182,6 +200,7 @@ func (ds *DataStore) flushSchema(ctx context.Context, st *schemaState, force boo
 		wb.mu.Lock()
 		ids := make([]string, 0, min(len(wb.dirty), flushBatch))
 		recs := make([]reflect.Value, 0, cap(ids))
+		clears := make([][]bool, 0, cap(ids))
 		seqs := make([]uint64, 0, cap(ids))
 		for id, e := range wb.dirty {
 			if len(ids) == flushBatch {
@@ -189,13 +208,14 @@ func (ds *DataStore) flushSchema(ctx context.Context, st *schemaState, force boo
 			}
 			if !tried[id] && (force || !e.due.After(now)) {
 				ids, recs, seqs = append(ids, id), append(recs, e.rec), append(seqs, e.seq)
+				clears = append(clears, e.clear)
 			}
 		}
 		wb.mu.Unlock()
 		if len(ids) == 0 {
 			return wb.len(), lastErr
 		}
-		if err := ds.flushRecords(ctx, st, ids, recs); err != nil {
+		if err := ds.flushRecords(ctx, st, ids, recs, clears); err != nil {
 			lastErr = err
 			if retryableL3(err) || len(ids) == 1 || ctx.Err() != nil {
 				ds.flushFailed(st, ids, err)
@@ -208,7 +228,7 @@ func (ds *DataStore) flushSchema(ctx context.Context, st *schemaState, force boo
 					ds.flushFailed(st, ids[i:], ctx.Err())
 					return wb.len(), ctx.Err()
 				}
-				if err := ds.flushRecords(ctx, st, ids[i:i+1], recs[i:i+1]); err != nil {
+				if err := ds.flushRecords(ctx, st, ids[i:i+1], recs[i:i+1], clears[i:i+1]); err != nil {
 					if retryableL3(err) { // the server went away: stop here
 						ds.flushFailed(st, ids[i:], err)
 						return wb.len(), err
@@ -233,9 +253,9 @@ func (ds *DataStore) flushSchema(ctx context.Context, st *schemaState, force boo
 }
 
 // flushRecords writes one batch: L3 upsert, then L2, then one message.
-func (ds *DataStore) flushRecords(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value) error {
+func (ds *DataStore) flushRecords(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value, clears [][]bool) error {
 	defer st.writes.enter()()
-	if err := ds.upsertMany(ctx, st, ids, recs, "flush"); err != nil {
+	if err := ds.upsertMany(ctx, st, ids, recs, clears, "flush", false); err != nil {
 		return err
 	}
 	// This instance's L1 already holds the value flushed, or a newer
