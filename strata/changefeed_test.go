@@ -434,4 +434,26 @@ func TestChangeFeedMigrateExplainsWhatTheServerLacks(t *testing.T) {
 		t.Errorf("the error does not say what to set: %v", err)
 	}
 	t.Logf("Migrate said: %v", err)
+	if err := ds.Ping(ctx); !errors.Is(err, strata.ErrChangeFeed) || !errors.Is(err, changefeed.ErrNotLogical) {
+		t.Errorf("Ping = %v, want ErrChangeFeed wrapping changefeed.ErrNotLogical", err)
+	}
+}
+
+// Ping says that Migrate has to create the slot, and nothing once it has.
+func TestChangeFeedPingBeforeAndAfterMigrate(t *testing.T) {
+	t.Parallel()
+	e := newFeedEnv(t, testenv.RedisAddr(t))
+	ds := e.open(t, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := ds.Ping(ctx)
+	if !errors.Is(err, strata.ErrChangeFeed) || !errors.Is(err, changefeed.ErrSlotMissing) || !strings.Contains(err.Error(), "run Migrate") {
+		t.Fatalf("Ping before Migrate = %v, want ErrChangeFeed, ErrSlotMissing and 'run Migrate'", err)
+	}
+	if err := ds.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.Ping(ctx); err != nil {
+		t.Fatalf("Ping after Migrate = %v", err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,7 +20,10 @@ import (
 // tier, joined, each naming the tier and its address and wrapping
 // ErrL2Unavailable (Redis) or ErrL3Unavailable (PostgreSQL) together with
 // the cause (a refused connection, WRONGPASS, ...). The tiers are checked
-// concurrently, so ctx bounds the whole call. L1 is in-process and always
+// concurrently, so ctx bounds the whole call. With Config.ChangeFeed, it
+// also explains what keeps the change feed from running (ErrChangeFeed:
+// wal_level, the REPLICATION privilege, free slots, a slot that Migrate has
+// not created yet). L1 is in-process and always
 // answers.
 func (ds *DataStore) Ping(ctx context.Context) error {
 	if ctx == nil {
@@ -60,6 +64,11 @@ func (ds *DataStore) Ping(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	if !slices.ContainsFunc(errs, func(err error) bool { return errors.Is(err, ErrL3Unavailable) }) {
+		if err := ds.pingFeed(ctx); err != nil { // see changefeed.go
+			errs = append(errs, err)
+		}
+	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
 }
