@@ -129,7 +129,7 @@ type Config struct {
 type L1PoolConfig struct {
 	// MaxEntries per shard (256 shards). Default: 100,000.
 	MaxEntries int
-	// Eviction policy. Default: EvictLRU.
+	// Eviction policy of schemas that set none. Default (zero): EvictLRU.
 	Eviction EvictionPolicy
 }
 
@@ -200,12 +200,15 @@ func (c Config) withDefaults() (Config, error) {
 	if c.DefaultWriteMode < 0 || c.DefaultWriteMode > WriteBehind {
 		return bad("DefaultWriteMode", "unknown mode %d", int(c.DefaultWriteMode))
 	}
-	if c.L1Pool.Eviction < EvictLRU || c.L1Pool.Eviction > EvictFIFO {
+	if c.L1Pool.Eviction < 0 || c.L1Pool.Eviction > EvictFIFO {
 		return bad("L1Pool.Eviction", "unknown policy %d", int(c.L1Pool.Eviction))
 	}
 
 	if c.L1Pool.MaxEntries == 0 {
 		c.L1Pool.MaxEntries = DefaultL1MaxEntries
+	}
+	if c.L1Pool.Eviction == 0 {
+		c.L1Pool.Eviction = EvictLRU
 	}
 	if c.L3Pool.MaxConns == 0 {
 		c.L3Pool.MaxConns = DefaultL3MaxConns

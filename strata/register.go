@@ -90,7 +90,7 @@ func (ds *DataStore) Register(s Schema) error {
 		return bad("TTLs must not be negative")
 	case s.L1.MaxEntries < 0:
 		return bad("L1.MaxEntries must not be negative")
-	case s.L1.Eviction < EvictLRU || s.L1.Eviction > EvictFIFO:
+	case s.L1.Eviction < 0 || s.L1.Eviction > EvictFIFO:
 		return bad("unknown L1.Eviction %d", int(s.L1.Eviction))
 	case s.WriteMode < 0 || s.WriteMode > WriteBehind:
 		return bad("unknown WriteMode %d", int(s.WriteMode))
@@ -115,6 +115,9 @@ func (ds *DataStore) Register(s Schema) error {
 	}
 	if s.WriteMode == 0 {
 		s.WriteMode = ds.cfg.DefaultWriteMode
+	}
+	if s.L1.Eviction == 0 {
+		s.L1.Eviction = ds.cfg.L1Pool.Eviction
 	}
 
 	st := &schemaState{
@@ -172,7 +175,7 @@ func (ds *DataStore) Register(s Schema) error {
 	st.key = func(id string) string { return l2redis.Key(prefix, id) }
 	opts := &l1mem.Options[string, any]{
 		MaxEntries: s.L1.MaxEntries,
-		Eviction:   l1mem.EvictionPolicy(s.L1.Eviction),
+		Eviction:   s.L1.Eviction.l1mem(),
 		DefaultTTL: st.l1TTL,
 		Clock:      ds.cfg.Clock,
 	}

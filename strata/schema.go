@@ -3,6 +3,8 @@ package strata
 import (
 	"context"
 	"time"
+
+	"github.com/AndrewDonelson/strata/l1mem"
 )
 
 // WriteMode chooses how Set reaches the tiers. The zero value means "not
@@ -38,12 +40,15 @@ func (m WriteMode) String() string {
 	return "WriteMode(?)"
 }
 
-// EvictionPolicy chooses which L1 entry leaves a full shard.
+// EvictionPolicy chooses which L1 entry leaves a full shard. The zero value
+// means "not set": a Schema inherits Config.L1Pool.Eviction, and a Config
+// gets EvictLRU. (So a schema can ask for EvictLRU explicitly under a Config
+// whose default is another policy.)
 type EvictionPolicy int
 
 const (
 	// EvictLRU evicts the least recently used entry. It is the default.
-	EvictLRU EvictionPolicy = iota
+	EvictLRU EvictionPolicy = iota + 1
 	// EvictLFU evicts the least frequently used entry.
 	EvictLFU
 	// EvictFIFO evicts the oldest entry.
@@ -52,6 +57,8 @@ const (
 
 func (p EvictionPolicy) String() string {
 	switch p {
+	case 0:
+		return "inherit"
 	case EvictLRU:
 		return "LRU"
 	case EvictLFU:
@@ -60,6 +67,17 @@ func (p EvictionPolicy) String() string {
 		return "FIFO"
 	}
 	return "EvictionPolicy(?)"
+}
+
+// l1mem returns the l1mem policy of a resolved (non-zero) p.
+func (p EvictionPolicy) l1mem() l1mem.EvictionPolicy {
+	switch p {
+	case EvictLFU:
+		return l1mem.EvictLFU
+	case EvictFIFO:
+		return l1mem.EvictFIFO
+	}
+	return l1mem.EvictLRU
 }
 
 // Schema describes one registered model and how its tiers behave.
@@ -90,7 +108,7 @@ type MemPolicy struct {
 	// MaxEntries per shard (there are 256 shards). Default (0):
 	// Config.L1Pool.MaxEntries.
 	MaxEntries int
-	// Eviction policy. Default: EvictLRU.
+	// Eviction policy. Default (zero): Config.L1Pool.Eviction.
 	Eviction EvictionPolicy
 }
 
