@@ -106,11 +106,18 @@ func (c *Cache[K, V]) Has(key K) bool {
 	return ok
 }
 
-// expire removes slot i if it still holds the same, expired entry.
+// expire removes slot i if it still holds the same, expired entry. It
+// runs after the caller's read section ended, so anything may have
+// happened to the slot meanwhile: a Clear may have shrunk the slab below
+// i, or the slot may have been freed or reused (then its gen differs).
 func (c *Cache[K, V]) expire(s *shard[K, V], i int32, gen uint32) {
 	var ev evictList[K, V]
 	collect := c.onEvict != nil
 	s.lk.lock()
+	if int(i) >= len(s.entries) {
+		s.lk.unlock()
+		return
+	}
 	if e := &s.entries[i]; e.gen == gen && e.expires != 0 && e.expires <= c.now() {
 		s.drain()
 		s.removeAt(i, ReasonExpired, &ev, collect)
@@ -224,8 +231,7 @@ func (c *Cache[K, V]) Clear() {
 		}
 		s.drain()
 		clear(s.index)
-		clear(s.entries)
-		s.entries = s.entries[:0]
+		s.clearSlab()
 		s.free = s.free[:0]
 		s.pol.reset()
 		s.count = 0

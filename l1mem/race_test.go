@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,4 +109,41 @@ func TestHotKeyConcurrentSafe(t *testing.T) {
 	if n := c.Len(); n > 4 {
 		t.Fatalf("Len = %d > 4", n)
 	}
+}
+
+// TestGetExpiredRacingClearConcurrentSafe is the crash of issue 11 item 1:
+// a Get that finds an expired entry removes it after leaving its read
+// section, and a Clear in between shrank the shard's slab, so the removal
+// indexed past its end. With entries that expire at once, every Get takes
+// that path.
+func TestGetExpiredRacingClearConcurrentSafe(t *testing.T) {
+	t.Parallel()
+	c := mustNew(t, &l1mem.Options[int, int]{Shards: 1, DefaultTTL: time.Nanosecond, DisableSweep: true})
+	deadline := time.Now().Add(300 * time.Millisecond)
+	var wg sync.WaitGroup
+	var stop atomic.Bool
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; time.Now().Before(deadline); i++ {
+				k := i % 64
+				c.Set(k, k)
+				if v, ok := c.Get(k); ok && v != k {
+					t.Errorf("Get(%d) = %d", k, v)
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for !stop.Load() {
+			c.Clear()
+		}
+	}()
+	time.Sleep(time.Until(deadline))
+	stop.Store(true)
+	wg.Wait()
 }

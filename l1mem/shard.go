@@ -202,6 +202,24 @@ func (s *shard[K, V]) drain() {
 	}
 }
 
+// clearSlab empties the slab for Clear. The slots beyond the new length
+// are reused by alloc with the gen they hold, so each live slot's gen is
+// advanced as release would, rather than zeroed: a slot reference taken
+// before the Clear (a Get about to expire an entry) then never matches the
+// entry that reuses the slot. Called with mu held.
+func (s *shard[K, V]) clearSlab() {
+	var zk K
+	var zv V
+	for i := range s.entries {
+		e := &s.entries[i]
+		e.key, e.val, e.expires, e.stamp = zk, zv, 0, 0
+		if e.live() {
+			e.gen++
+		}
+	}
+	s.entries = s.entries[:0]
+}
+
 // alloc returns a free slot for a new entry. Called with mu held.
 func (s *shard[K, V]) alloc() int32 {
 	if n := len(s.free); n > 0 {
