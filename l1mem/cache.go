@@ -16,6 +16,10 @@ type Cache[K comparable, V any] struct {
 	ttl     int64 // default TTL in ns; 0 = none
 	onEvict func(K, V, EvictReason)
 
+	loadTimeout time.Duration
+	loadMu      sync.Mutex
+	loading     map[*flight[V]]struct{} // GetOrLoad's loads in progress
+
 	closeOnce sync.Once
 	stop      chan struct{}
 	done      chan struct{}
@@ -36,8 +40,12 @@ func New[K comparable, V any](opts *Options[K, V]) (*Cache[K, V], error) {
 		now:     newNanoClock(o.Clock),
 		ttl:     int64(o.DefaultTTL),
 		onEvict: o.OnEvict,
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+
+		loadTimeout: o.LoadTimeout,
+		loading:     make(map[*flight[V]]struct{}),
+
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
 	}
 	for i := range c.shards {
 		c.shards[i].init(o.Eviction, o.MaxEntries)

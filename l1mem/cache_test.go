@@ -1,6 +1,7 @@
 package l1mem_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -38,6 +39,7 @@ func TestNewOptions(t *testing.T) {
 		{"unknown policy", &l1mem.Options[string, int]{Eviction: 99}, l1mem.ErrInvalidOptions},
 		{"negative ttl", &l1mem.Options[string, int]{DefaultTTL: -time.Second}, l1mem.ErrInvalidOptions},
 		{"negative sweep", &l1mem.Options[string, int]{SweepInterval: -time.Second}, l1mem.ErrInvalidOptions},
+		{"negative load timeout", &l1mem.Options[string, int]{LoadTimeout: -time.Second}, l1mem.ErrInvalidOptions},
 		{"every policy", &l1mem.Options[string, int]{MaxEntries: 10, Eviction: l1mem.EvictTinyLFU}, nil},
 	}
 	for _, tt := range tests {
@@ -340,6 +342,10 @@ func TestZeroAllocations(t *testing.T) {
 			if a := testing.AllocsPerRun(1000, func() { c.Get(keys[i%64]); i++ }); a != 0 {
 				t.Errorf("Get hit allocates %v", a)
 			}
+			ctx := context.Background()
+			if a := testing.AllocsPerRun(1000, func() { _, _ = c.GetOrLoad(ctx, keys[i%64], loadNothing); i++ }); a != 0 {
+				t.Errorf("GetOrLoad hit allocates %v", a)
+			}
 			if a := testing.AllocsPerRun(1000, func() { c.Set(keys[i%64], i); i++ }); a != 0 {
 				t.Errorf("Set of an existing key allocates %v", a)
 			}
@@ -349,6 +355,11 @@ func TestZeroAllocations(t *testing.T) {
 		})
 	}
 }
+
+// loadNothing is a loader that captures nothing, as TestZeroAllocations
+// needs: GetOrLoad keeps a capturing closure for a background load, so
+// its caller allocates it even on a hit.
+func loadNothing(context.Context, string) (int, error) { return 0, errors.New("not in the cache") }
 
 func TestEvictReasonString(t *testing.T) {
 	t.Parallel()

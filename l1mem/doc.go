@@ -93,6 +93,19 @@
 // guarantee. [Cache.GetOrLoad] uses the guard for every load and collapses
 // concurrent loads of one key into one call.
 //
+// # Loading
+//
+// [Cache.GetOrLoad] runs each load on its own goroutine, detached from the
+// callers: its context keeps the values of the first caller's context but
+// not its cancellation, and is bounded by [Options.LoadTimeout] (30s by
+// default). Every caller waits only as long as its own context allows, so
+// a caller that gives up never fails the others, and the load can still
+// fill the cache. A caller joins a load in progress only if the key has not
+// been written, deleted or cleared since that load began; otherwise it
+// starts a new load, so a read that begins after a write returned never
+// receives a value loaded before it. [Cache.Close] cancels the loads in
+// progress and waits for them.
+//
 // # Statistics
 //
 // [Cache.Stats] returns a snapshot: hits, misses, capacity evictions,

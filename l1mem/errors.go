@@ -15,6 +15,9 @@ var (
 	// ErrNilLoader is returned by [Cache.GetOrLoad] when the loader is nil.
 	ErrNilLoader = errors.New("l1mem: nil loader")
 
+	// ErrNilContext is returned by [Cache.GetOrLoad] when ctx is nil.
+	ErrNilContext = errors.New("l1mem: nil context")
+
 	// ErrLoaderPanic is returned by [Cache.GetOrLoad] to every caller waiting
 	// on a loader that panicked. The panic value is in the message.
 	ErrLoaderPanic = errors.New("l1mem: loader panicked")

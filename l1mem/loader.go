@@ -5,26 +5,48 @@ import (
 	"fmt"
 )
 
-// flight is one in-progress load shared by every caller of the key.
+// flight is one load in progress. Callers that join it wait for done;
+// val and err are written before done is closed.
 type flight[V any] struct {
-	done chan struct{}
-	val  V
-	err  error
+	done   chan struct{}
+	val    V
+	err    error
+	epoch  uint64             // the key's epoch when the load began
+	cancel context.CancelFunc // ends the load's context (Close uses it)
 }
 
 // GetOrLoad returns the cached value of key, or calls load to produce it.
-// Concurrent callers for the same key share one call of load: one caller
-// runs it and the others wait for its result (or for their own ctx to end,
-// in which case they return ctx.Err()). load receives the ctx of the
-// caller that runs it.
+//
+// Concurrent callers for the same key share one call of load. The load
+// runs on its own goroutine, detached from every caller: its context
+// carries the values of the ctx of the caller that started it but not
+// that caller's cancellation or deadline, and is bounded instead by
+// [Options.LoadTimeout]. Each caller, the one that started the load
+// included, waits for the result or for its own ctx to end, whichever
+// comes first; in the second case it returns ctx.Err() while the load goes
+// on for the others and can still fill the cache. So one caller giving up
+// never fails another.
+//
+// A caller joins a load in progress only if the key has not been written,
+// deleted or cleared since that load began; otherwise it starts a new one.
+// A read that begins after a Set or Delete of key returned therefore never
+// gets a value loaded before it. (The older load's result still goes to
+// the callers that were already waiting for it.)
 //
 // A successful result is stored with the default TTL, guarded by the
-// key's epoch taken before load started: if the key was written, deleted
-// or cleared meanwhile, the result is returned to the callers but not
+// key's epoch taken when the load began: if the key was written, deleted
+// or cleared meanwhile, the result is returned to its callers but not
 // cached. An error from load is returned to every waiting caller and
 // nothing is cached. A panic in load is returned as an error wrapping
-// [ErrLoaderPanic]. load must not call GetOrLoad for the same key: it would
+// [ErrLoaderPanic]. A nil load is [ErrNilLoader], a nil ctx
+// [ErrNilContext]; a ctx that has already ended returns its error without
+// starting a load. load must not call GetOrLoad for the same key: it would
 // wait for itself.
+//
+// A hit does not allocate when load is a function value that captures
+// nothing; a closure that captures variables is allocated by the caller
+// even on a hit, since a miss keeps it for the background load. [Cache.Get]
+// first is the way to keep such a caller's hit path allocation-free.
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load func(context.Context, K) (V, error)) (V, error) {
 	if v, ok := c.Get(key); ok {
 		return v, nil
@@ -32,6 +54,12 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load func(context.Co
 	var zero V
 	if load == nil {
 		return zero, ErrNilLoader
+	}
+	if ctx == nil {
+		return zero, ErrNilContext
+	}
+	if err := ctx.Err(); err != nil {
+		return zero, err
 	}
 	h := c.hash(key)
 	s := c.shardOf(h)
@@ -45,38 +73,81 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load func(context.Co
 			return v, nil
 		}
 	}
-	if f, ok := s.flights[key]; ok {
+	epoch := s.epoch(h)
+	f, ok := s.flights[key]
+	start := !ok || f.epoch != epoch
+	if start {
+		// No load in progress, or one that began before the key's last
+		// write or delete, whose result may predate it: start our own.
+		// The older flight still serves its own waiters and removes
+		// itself from the map only if it is still the one there.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.loadTimeout)
+		f = &flight[V]{done: make(chan struct{}), epoch: epoch, cancel: cancel}
+		if s.flights == nil {
+			s.flights = make(map[K]*flight[V])
+		}
+		s.flights[key] = f
+		c.loadMu.Lock()
+		c.loading[f] = struct{}{}
+		c.loadMu.Unlock()
 		s.lk.unlock()
+		go c.runFlight(lctx, s, key, h, f, load)
+	} else {
+		s.lk.unlock()
+	}
+	select {
+	case <-f.done:
+		return f.val, f.err
+	case <-ctx.Done():
 		select {
-		case <-f.done:
+		case <-f.done: // both ready: the result is worth more
 			return f.val, f.err
-		case <-ctx.Done():
+		default:
 			return zero, ctx.Err()
 		}
 	}
-	if s.flights == nil {
-		s.flights = make(map[K]*flight[V])
-	}
-	f := &flight[V]{done: make(chan struct{})}
-	s.flights[key] = f
-	epoch := s.epoch(h)
-	s.lk.unlock()
+}
 
+// runFlight runs load for f, caches a result the key's epoch still
+// allows, and releases f's waiters.
+func (c *Cache[K, V]) runFlight(ctx context.Context, s *shard[K, V], key K, h uint64, f *flight[V], load func(context.Context, K) (V, error)) {
 	f.val, f.err = callLoader(ctx, key, load)
+	f.cancel()
 
 	var ev evictList[K, V]
 	collect := c.onEvict != nil
 	s.lk.lock()
-	delete(s.flights, key)
-	if f.err == nil && s.epoch(h) == epoch {
+	if s.flights[key] == f {
+		delete(s.flights, key)
+	}
+	if f.err == nil && s.epoch(h) == f.epoch {
 		s.put(key, h, f.val, c.deadline(c.ttl), &ev, collect)
 	}
 	s.lk.unlock()
-	close(f.done)
 	if collect {
 		ev.fire(c.onEvict)
 	}
-	return f.val, f.err
+	c.loadMu.Lock()
+	delete(c.loading, f)
+	c.loadMu.Unlock()
+	close(f.done)
+}
+
+// cancelLoads cancels every load in progress and waits for each to
+// finish (its goroutine does nothing after closing done).
+func (c *Cache[K, V]) cancelLoads() {
+	c.loadMu.Lock()
+	fs := make([]*flight[V], 0, len(c.loading))
+	for f := range c.loading {
+		fs = append(fs, f)
+	}
+	c.loadMu.Unlock()
+	for _, f := range fs {
+		f.cancel()
+	}
+	for _, f := range fs {
+		<-f.done
+	}
 }
 
 func callLoader[K comparable, V any](ctx context.Context, key K, load func(context.Context, K) (V, error)) (v V, err error) {

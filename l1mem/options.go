@@ -45,6 +45,7 @@ func (p EvictionPolicy) String() string {
 const (
 	DefaultShards        = 256
 	DefaultSweepInterval = 30 * time.Second
+	DefaultLoadTimeout   = 30 * time.Second
 	maxShards            = 1 << 16
 	maxEntriesPerShard   = 1 << 30
 )
@@ -88,6 +89,15 @@ type Options[K comparable, V any] struct {
 	// default: nil.
 	OnEvict func(key K, value V, reason EvictReason)
 
+	// LoadTimeout bounds each load that [Cache.GetOrLoad] runs. The load
+	// is detached from its callers (each of them leaves when its own
+	// context ends), so this is what stops a hung source from holding a
+	// goroutine and the key's flight forever; callers still waiting then
+	// get the loader's error, normally wrapping
+	// [context.DeadlineExceeded].
+	// default: 30s. Must not be negative.
+	LoadTimeout time.Duration
+
 	// Clock supplies the time for TTLs.
 	// default: the system's monotonic clock.
 	Clock Clock
@@ -112,12 +122,17 @@ func (o *Options[K, V]) withDefaults() (Options[K, V], error) {
 		return r, fmt.Errorf("%w: negative DefaultTTL %v", ErrInvalidOptions, r.DefaultTTL)
 	case r.SweepInterval < 0:
 		return r, fmt.Errorf("%w: negative SweepInterval %v", ErrInvalidOptions, r.SweepInterval)
+	case r.LoadTimeout < 0:
+		return r, fmt.Errorf("%w: negative LoadTimeout %v", ErrInvalidOptions, r.LoadTimeout)
 	}
 	if r.Shards == 0 {
 		r.Shards = DefaultShards
 	}
 	if r.SweepInterval == 0 {
 		r.SweepInterval = DefaultSweepInterval
+	}
+	if r.LoadTimeout == 0 {
+		r.LoadTimeout = DefaultLoadTimeout
 	}
 	return r, nil
 }

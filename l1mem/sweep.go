@@ -59,13 +59,18 @@ func (c *Cache[K, V]) DeleteExpired() int {
 	return removed
 }
 
-// Close stops the background sweep and waits for it to exit. The cache
-// stays usable afterwards; expired entries are then removed only when read
-// or by [Cache.DeleteExpired]. Close is idempotent and always returns nil.
+// Close stops the background sweep and waits for it to exit, and cancels
+// the context of every [Cache.GetOrLoad] load in progress and waits for
+// those loads to return (their callers get the loader's result, usually
+// the cancellation error). The cache stays usable afterwards: expired
+// entries are then removed only when read or by [Cache.DeleteExpired], and
+// GetOrLoad starts loads as before. Close is idempotent and always returns
+// nil.
 func (c *Cache[K, V]) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.stop)
 	})
 	<-c.done
+	c.cancelLoads()
 	return nil
 }

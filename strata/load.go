@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"github.com/AndrewDonelson/strata/l2redis"
@@ -41,9 +42,11 @@ func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any,
 			return snap, nil
 		}
 		epoch := st.l1.Epoch(id)
-		ranLoad := false
+		// Set on the load's goroutine, which may outlive this call (L1
+		// runs shared loads detached from their callers).
+		var ranLoad atomic.Bool
 		snap, err := st.l1.GetOrLoad(ctx, id, func(ctx context.Context, id string) (any, error) {
-			ranLoad = true
+			ranLoad.Store(true)
 			return ds.loadLower(ctx, st, id)
 		})
 		if err == nil {
@@ -58,7 +61,7 @@ func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any,
 				return snap, nil
 			}
 		}
-		if err != nil && ranLoad && ds.negativeCaching() && errors.Is(err, ErrNotFound) {
+		if err != nil && ranLoad.Load() && ds.negativeCaching() && errors.Is(err, ErrNotFound) {
 			// Remember the absence briefly — only the caller whose own read
 			// began after the epoch was taken (a shared flight may predate
 			// an insert), and only if the id was not written or
