@@ -12,6 +12,16 @@ import (
 // Invalidate removes the record id from L1 and L2 on every instance and
 // makes every cached search of the schema unreachable. The source of truth
 // is not touched: use it after changing a row behind Strata's back.
+//
+// The local L1 entry is dropped first, whatever Redis does. If Redis cannot
+// be told (it is down or refuses writes), Invalidate still returns nil, as a
+// write does: the key is remembered, this instance reads it from L3 rather
+// than Redis meanwhile, and the L2 key, the search generation and the other
+// instances are told as soon as Redis answers (other instances cut off from
+// Redis serve nothing from L1 meanwhile). The failure is logged at Warn and
+// counted as an L2 "invalidate" error in Config.Metrics. Only for a schema
+// whose source of truth is Redis does an unreachable Redis matter to the
+// caller, and there Invalidate only drops L1 copies.
 func (ds *DataStore) Invalidate(ctx context.Context, schema, id string) error {
 	return ds.count(ds.invalidate(ctx, schema, id))
 }
@@ -24,20 +34,27 @@ func (ds *DataStore) invalidate(ctx context.Context, schema, id string) error {
 	if st.l1Truth {
 		return fmt.Errorf("%w: schema %q lives in memory only: invalidating would delete it", ErrInvalidModel, st.Name)
 	}
-	defer st.writes.enter()()
-	if ds.l2 != nil && st.l3 != nil {
-		if err := ds.l2.Delete(ctx, st.key(id)); err != nil {
-			return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
-		}
-		ds.bumpGeneration(ctx, st)
+	if err := st.checkID(id); err != nil {
+		return err
 	}
-	st.l1.Delete(id)
+	defer st.writes.enter()()
+	st.l1.Delete(id) // this instance stops serving it at once
+	if ds.l2 != nil && st.l3 != nil {
+		// The after-write upkeep: DEL (remembered for repair if it fails),
+		// generation bump, L1 dropped again (a read may have refilled it
+		// from L2 meanwhile), one message to the other instances.
+		ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, true, id)
+		return nil
+	}
 	ds.publish(ctx, st, l2redis.OpSet, id)
 	return nil
 }
 
 // InvalidateAll drops every cached record of the schema: L1 on every
-// instance, its L2 keys, and its cached searches.
+// instance, its L2 keys, and its cached searches. The local L1 is dropped
+// first, whatever Redis does; if Redis cannot delete the keys, the error
+// wraps ErrL2Unavailable (a prefix cannot be remembered for repair as a
+// key can): call it again once Redis answers.
 func (ds *DataStore) InvalidateAll(ctx context.Context, schema string) error {
 	return ds.count(ds.invalidateAll(ctx, schema))
 }
@@ -51,13 +68,14 @@ func (ds *DataStore) invalidateAll(ctx context.Context, schema string) error {
 		return fmt.Errorf("%w: schema %q lives in memory only: invalidating would delete it", ErrInvalidModel, st.Name)
 	}
 	defer st.writes.enter()()
+	st.l1.Clear()
 	if ds.l2 != nil && st.l3 != nil {
 		ds.bumpGeneration(ctx, st)
 		if _, err := ds.l2.DeletePrefix(ctx, l2redis.KeyPrefix(st.prefix)); err != nil {
 			return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
 		}
+		st.l1.Clear() // refilled from L2 before the keys were gone
 	}
-	st.l1.Clear()
 	ds.publish(ctx, st, l2redis.OpFlush)
 	return nil
 }
