@@ -53,8 +53,8 @@ func (t *Table) upsertMany(ctx context.Context, rows [][]any, each func(scan fun
 	for i, r := range rows {
 		plain[i], keys[i] = t.plainRow(r)
 	}
-	plain, keys = lastPerKey(plain, keys, t.conflictCols)
-	var groups []string // the distinct keep keys, in order of appearance
+	plain, keys = lastPerKey(plain, keys, t.pk) // one row per key, partitioned or not
+	var groups []string                         // the distinct keep keys, in order of appearance
 	for _, k := range keys {
 		if !slices.Contains(groups, k) {
 			groups = append(groups, k)
@@ -84,6 +84,13 @@ func (t *Table) upsertMany(ctx context.Context, rows [][]any, each func(scan fun
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.stageName}, cols, src); err != nil {
 		return 0, mapErr(err)
+	}
+	if t.partitioned { // see movesSQL
+		for _, sql := range []string{t.stageLock, t.stageMove} {
+			if _, err := execExtended(ctx, tx, sql); err != nil {
+				return 0, mapErr(err)
+			}
+		}
 	}
 	var n int64
 	for _, g := range groups {
@@ -144,15 +151,16 @@ func mergeStaged(ctx context.Context, tx pgx.Tx, sql string, args []any, each fu
 	return rows.CommandTag().RowsAffected(), nil
 }
 
-// lastPerKey drops every row whose conflict key (the values at keyCols)
-// appears again later, because one INSERT … ON CONFLICT statement may not
-// touch the same row twice; keep holds each row's keep key and is filtered
-// alike. Without duplicates both are returned as they are, without copying.
-func lastPerKey(rows [][]any, keep []string, keyCols []int) ([][]any, []string) {
+// lastPerKey drops every row whose key (the value at column pk) appears
+// again later, because one INSERT … ON CONFLICT statement may not touch
+// the same row twice and a table keeps one row per key, partitioned or
+// not; keep holds each row's keep key and is filtered alike. Without
+// duplicates both are returned as they are, without copying.
+func lastPerKey(rows [][]any, keep []string, pk int) ([][]any, []string) {
 	seen := make(map[any]int, len(rows))
 	dups := false
 	for i, r := range rows {
-		k, ok := rowKey(r, keyCols)
+		k, ok := mapKey(r[pk])
 		if !ok {
 			return rows, keep // keys of this type cannot be compared here; let the server decide
 		}
@@ -167,26 +175,13 @@ func lastPerKey(rows [][]any, keep []string, keyCols []int) ([][]any, []string) 
 	out := make([][]any, 0, len(seen))
 	outKeep := make([]string, 0, len(seen))
 	for i, r := range rows {
-		k, _ := rowKey(r, keyCols)
+		k, _ := mapKey(r[pk])
 		if seen[k] == i {
 			out = append(out, r)
 			outKeep = append(outKeep, keep[i])
 		}
 	}
 	return out, outKeep
-}
-
-// pairKey is the map key of a two-column conflict target.
-type pairKey struct{ a, b any }
-
-// rowKey returns a map key for the row's conflict-key values.
-func rowKey(r []any, keyCols []int) (any, bool) {
-	a, ok := mapKey(r[keyCols[0]])
-	if !ok || len(keyCols) == 1 {
-		return a, ok
-	}
-	b, ok := mapKey(r[keyCols[1]])
-	return pairKey{a, b}, ok
 }
 
 // mapKey returns a map key equal for equal primary-key values.

@@ -15,6 +15,7 @@ func (t *Table) Statements() map[string]string {
 		"exists":  t.exists,
 		"delete":  t.delete,
 		"merge":   t.stageMerge,
+		"move":    t.moveKey,
 	}
 }
 

@@ -497,9 +497,40 @@ func TestPartitionedTable(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := testCtx(t)
+	tbl := partitionedEvents(t, f)
+	if err := tbl.Upsert(ctx, "e1", "eu", int64(1), t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := tbl.Upsert(ctx, "e1", "eu", int64(2), t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	rows := make([][]any, 100)
+	for i := range rows {
+		rows[i] = []any{fmt.Sprint("e", i+10), fmt.Sprint("r", i%5), int64(i), t0}
+	}
+	rows = append(rows, []any{"e2", "us", int64(7), t0}, []any{"e2", "us", int64(8), t0})
+	if _, err := tbl.UpsertMany(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := tbl.Count(ctx, "id = $1 AND region = $2 AND n = $3", "e2", "us", 8); err != nil || c != 1 {
+		t.Fatalf("last row of a repeated key: %d, %v", c, err)
+	}
+	if c, err := tbl.Count(ctx, ""); err != nil || c != 102 {
+		t.Fatalf("Count = %d, %v", c, err)
+	}
+	if c, err := tbl.Count(ctx, "id = $1 AND region = $2 AND n = $3 AND at = $4", "e1", "eu", 2, t0); err != nil || c != 1 {
+		t.Fatalf("updated row (at kept): %d, %v", c, err)
+	}
+}
+
+// partitionedEvents creates events(id, region, n, at) partitioned by
+// region in two hash partitions, at being insert-only.
+func partitionedEvents(t *testing.T, f *fixture) *l3postgres.Table {
+	t.Helper()
+	ctx := testCtx(t)
 	events := pgx.Identifier{f.schema, "events"}.Sanitize()
 	ddl := []string{
-		"CREATE TABLE " + events + " (id TEXT NOT NULL, region TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (id, region)) PARTITION BY HASH (region)",
+		"CREATE TABLE " + events + " (id TEXT NOT NULL, region TEXT NOT NULL, n BIGINT NOT NULL, at TIMESTAMPTZ NOT NULL, PRIMARY KEY (id, region)) PARTITION BY HASH (region)",
 		"CREATE TABLE " + pgx.Identifier{f.schema, "events_p0"}.Sanitize() + " PARTITION OF " + events + " FOR VALUES WITH (MODULUS 2, REMAINDER 0)",
 		"CREATE TABLE " + pgx.Identifier{f.schema, "events_p1"}.Sanitize() + " PARTITION OF " + events + " FOR VALUES WITH (MODULUS 2, REMAINDER 1)",
 	}
@@ -508,39 +539,113 @@ func TestPartitionedTable(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tbl, err := f.db.Table(l3postgres.TableDef{Schema: f.schema, Name: "events", Columns: l3postgres.Columns("id", "region", "n"),
+	tbl, err := f.db.Table(l3postgres.TableDef{Schema: f.schema, Name: "events",
+		Columns:    append(l3postgres.Columns("id", "region", "n"), l3postgres.Column{Name: "at", InsertOnly: true}),
 		PrimaryKey: "id", PartitionBy: "region"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tbl.Upsert(ctx, "e1", "eu", int64(1)); err != nil {
+	return tbl
+}
+
+// TestPartitionChangeMovesTheRow: a write that changes the partition value
+// of a key leaves one row, in the new partition, with its insert-only
+// value; through Upsert, UpsertMany and a transaction, and with writers of
+// one key racing.
+func TestPartitionChangeMovesTheRow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := testCtx(t)
+	tbl := partitionedEvents(t, f)
+	// Regions chosen to hash to both partitions.
+	regions := []string{"eu", "us", "ap", "sa", "af", "me"}
+	one := func(id, region string, n int64) {
+		t.Helper()
+		c, err := tbl.Count(ctx, "id = $1", id)
+		if err != nil || c != 1 {
+			t.Fatalf("%s: %d rows (%v), want 1", id, c, err)
+		}
+		var gotID, gotRegion string
+		var gotN int64
+		var at time.Time
+		if err := tbl.GetByID(ctx, id, &gotID, &gotRegion, &gotN, &at); err != nil {
+			t.Fatal(err)
+		}
+		if gotRegion != region || gotN != n || !at.Equal(t0) {
+			t.Fatalf("%s = %s/%d/%v, want %s/%d/%v", id, gotRegion, gotN, at, region, n, t0)
+		}
+	}
+	if err := tbl.Upsert(ctx, "m1", "eu", int64(1), t0); err != nil {
 		t.Fatal(err)
 	}
-	if err := tbl.Upsert(ctx, "e1", "eu", int64(2)); err != nil {
+	for i, r := range regions {
+		if err := tbl.Upsert(ctx, "m1", r, int64(i), t0.Add(time.Duration(i+1)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		one("m1", r, int64(i))
+	}
+	for i, r := range regions {
+		if _, err := tbl.UpsertMany(ctx, [][]any{{"m1", r, int64(10 + i), t0.Add(time.Hour)}, {"m2", r, int64(i), t0}}); err != nil {
+			t.Fatal(err)
+		}
+		one("m1", r, int64(10+i))
+		one("m2", r, int64(i))
+	}
+	// Two rows of one key in a batch: the last wins, whatever its region.
+	if _, err := tbl.UpsertMany(ctx, [][]any{{"m2", "eu", int64(20), t0}, {"m2", "us", int64(21), t0}}); err != nil {
 		t.Fatal(err)
 	}
-	rows := make([][]any, 100)
-	for i := range rows {
-		rows[i] = []any{fmt.Sprint("e", i), fmt.Sprint("r", i%5), int64(i)}
-	}
-	// The same id in two regions is two rows; a repeated (id, region) is one.
-	rows = append(rows, []any{"e1", "us", int64(7)}, []any{"e1", "us", int64(8)})
-	if _, err := tbl.UpsertMany(ctx, rows); err != nil {
+	one("m2", "us", 21)
+	err := f.db.InTx(ctx, func(tx *l3postgres.Tx) error {
+		return tbl.On(tx).Upsert(ctx, "m1", "ap", int64(30), t0.Add(time.Hour))
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	var id, region string
-	var n int64
-	if err := tbl.GetByID(ctx, "e1", &id, &region, &n); err != nil {
+	one("m1", "ap", 30)
+	// A kept column keeps its value across a move; UpsertReturning reports
+	// the moved row's insert-only value.
+	var at time.Time
+	if err := tbl.UpsertReturning(ctx, []any{"m1", "sa", l3postgres.Keep{Value: int64(99)}, t0.Add(time.Hour)}, &at); err != nil {
 		t.Fatal(err)
 	}
-	if c, err := tbl.Count(ctx, "id = $1 AND region = $2 AND n = $3", "e1", "us", 8); err != nil || c != 1 {
-		t.Fatalf("last row of a repeated key: %d, %v", c, err)
+	one("m1", "sa", 30)
+	if !at.Equal(t0) {
+		t.Fatalf("UpsertReturning after a move returned at = %v, want %v", at, t0)
 	}
-	if c, err := tbl.Count(ctx, ""); err != nil || c != 102 {
-		t.Fatalf("Count = %d, %v", c, err)
+	if _, err := tbl.UpsertMany(ctx, [][]any{{"m1", "af", l3postgres.Keep{Value: int64(98)}, t0.Add(time.Hour)}}); err != nil {
+		t.Fatal(err)
 	}
-	if c, err := tbl.Count(ctx, "id = $1 AND region = $2 AND n = $3", "e1", "eu", 2); err != nil || c != 1 {
-		t.Fatalf("updated row: %d, %v", c, err)
+	one("m1", "af", 30)
+
+	// Writers of new keys racing with different regions still make one row
+	// per key (the advisory lock), through both paths.
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for w := range 8 {
+		wg.Go(func() {
+			for k := range 8 {
+				id := fmt.Sprint("race", k)
+				var err error
+				if w%2 == 0 {
+					err = tbl.Upsert(ctx, id, regions[w%len(regions)], int64(w), t0)
+				} else {
+					_, err = tbl.UpsertMany(ctx, [][]any{{id, regions[w%len(regions)], int64(w), t0}})
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if c, err := tbl.Count(ctx, "id LIKE 'race%'"); err != nil || c != 8 {
+		t.Fatalf("racing writers of 8 keys left %d rows (%v), want 8", c, err)
 	}
 }
 

@@ -32,9 +32,14 @@ type TableDef struct {
 	// PartitionBy names the partition column of a partitioned table, or "".
 	// PostgreSQL requires a partitioned table's unique keys to include it,
 	// so when it differs from PrimaryKey the upsert conflict target is
-	// (PrimaryKey, PartitionBy) and the database no longer guarantees one
-	// row per key: GetByID then returns one of them, and Exists and
-	// DeleteByID act on all of them. Strata keeps keys unique per table.
+	// (PrimaryKey, PartitionBy) and the database alone would no longer keep
+	// one row per key. This package does: the upserts first move the key's
+	// row to the partition of the value written (an UPDATE of the partition
+	// column, which keeps the row's other columns), under a
+	// transaction-level advisory lock on the key, so a write that changes
+	// the partition value moves the row and concurrent writers of one key
+	// cannot each insert one. Rows written around this package can still
+	// duplicate a key; GetByID then returns one of them.
 	PartitionBy string
 }
 
@@ -83,18 +88,19 @@ type Table struct {
 }
 
 type tableSQL struct {
-	def          TableDef
-	ident        pgx.Identifier
-	qname        string         // quoted, qualified table name
-	qcols        []string       // quoted column names, in def order
-	colNames     []string       // column names, in def order
-	colIndex     map[string]int // column name → position
-	pk           int            // position of the primary key
-	conflictCols []int          // positions of the upsert conflict target
-	conflict     string         // the quoted conflict target, comma-separated
-	selectList   string         // all quoted columns, comma-separated
-	updatable    []bool         // per position: an upsert of an existing row sets it
-	insertOnly   []int          // positions of the InsertOnly columns
+	def         TableDef
+	ident       pgx.Identifier
+	qname       string         // quoted, qualified table name
+	qcols       []string       // quoted column names, in def order
+	colNames    []string       // column names, in def order
+	colIndex    map[string]int // column name → position
+	pk          int            // position of the primary key
+	part        int            // position of the partition column when partitioned
+	partitioned bool           // PartitionBy is set and is not the key
+	conflict    string         // the quoted conflict target, comma-separated
+	selectList  string         // all quoted columns, comma-separated
+	updatable   []bool         // per position: an upsert of an existing row sets it
+	insertOnly  []int          // positions of the InsertOnly columns
 
 	upsert  string
 	getByID string
@@ -108,6 +114,12 @@ type tableSQL struct {
 	stageCreate string
 	stageMerge  string
 	stageDrop   string
+
+	// Partitioned tables only (see movesSQL): the advisory lock of one key
+	// and the statement moving its row to the partition of $2, then the
+	// same for every key of the staging table.
+	lockKey, moveKey     string
+	stageLock, stageMove string
 
 	variants sync.Map // keepKey → *upsertStmts (see keep.go)
 }
@@ -170,7 +182,6 @@ func compileTable(def TableDef) (*tableSQL, error) {
 		return nil, fmt.Errorf("%w: table %q: primary key %q is not one of its columns", ErrInvalidTable, def.Name, def.PrimaryKey)
 	}
 	s.pk = pk
-	s.conflictCols = []int{pk}
 	conflict := []string{s.qcols[pk]}
 	if def.PartitionBy != "" && def.PartitionBy != def.PrimaryKey {
 		p, ok := s.colIndex[def.PartitionBy]
@@ -178,7 +189,7 @@ func compileTable(def TableDef) (*tableSQL, error) {
 			return nil, fmt.Errorf("%w: table %q: partition column %q is not one of its columns", ErrInvalidTable, def.Name, def.PartitionBy)
 		}
 		conflict = append(conflict, s.qcols[p])
-		s.conflictCols = append(s.conflictCols, p)
+		s.part, s.partitioned = p, true
 	}
 
 	if def.Schema != "" {
@@ -227,7 +238,37 @@ func compileTable(def TableDef) (*tableSQL, error) {
 		pgx.Identifier{s.stageKeep}.Sanitize() + " text) ON COMMIT DROP"
 	s.stageMerge = "INSERT INTO " + s.qname + " (" + s.selectList + ") SELECT " + s.selectList + " FROM " + qstage + s.onConflict(nil, "")
 	s.stageDrop = "DROP TABLE " + qstage
+	if s.partitioned {
+		s.movesSQL(qstage)
+	}
 	return s, nil
+}
+
+// A partitioned table's unique keys must include the partition column, so
+// the database alone cannot keep one row per key: an upsert whose
+// partition value differs from the stored row's would insert a second row.
+// So before upserting, the key's row is moved to the new partition with an
+// UPDATE of the partition column (PostgreSQL moves rows between partitions;
+// every other column, Keep and InsertOnly ones included, stays as it was),
+// and the upsert then finds it as on any table. Both run after a
+// transaction-level advisory lock on the key, so that two writers of one
+// key never each insert a row: the second waits, then sees the first's.
+
+// movesSQL sets the statements of a partitioned table's moves.
+func (s *tableSQL) movesSQL(qstage string) {
+	h := fnv.New32a()
+	h.Write([]byte(s.qname))
+	// Two-int4 advisory keys (table, hashtext(key)) never collide with the
+	// single-bigint keys such as migrate's.
+	class := strconv.FormatInt(int64(int32(h.Sum32())), 10)
+	qpk, qpart := s.qcols[s.pk], s.qcols[s.part]
+	s.lockKey = "SELECT pg_advisory_xact_lock(" + class + ", hashtext($1::text))"
+	s.moveKey = "UPDATE " + s.qname + " SET " + qpart + " = $2 WHERE " + qpk + " = $1 AND " + qpart + " IS DISTINCT FROM $2"
+	// Locks in hash order, so that two batches never wait for each other.
+	s.stageLock = "SELECT pg_advisory_xact_lock(" + class + ", k.h) FROM (SELECT DISTINCT hashtext(" + qpk +
+		"::text) AS h FROM " + qstage + " ORDER BY h) AS k"
+	s.stageMove = "UPDATE " + s.qname + " AS t SET " + qpart + " = s." + qpart + " FROM " + qstage + " AS s WHERE t." + qpk +
+		" = s." + qpk + " AND t." + qpart + " IS DISTINCT FROM s." + qpart
 }
 
 // writer returns where writes go: the bound transaction or the primary.

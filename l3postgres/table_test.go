@@ -91,6 +91,7 @@ func TestStatements(t *testing.T) {
 		"getMany": `SELECT "id", "name", "level", "created_at" FROM "game"."players" WHERE "id" = ANY($1)`,
 		"exists":  `SELECT EXISTS (SELECT 1 FROM "game"."players" WHERE "id" = $1)`,
 		"delete":  `DELETE FROM "game"."players" WHERE "id" = $1`,
+		"move":    "", // not partitioned
 	}
 	got := tbl.Statements()
 	delete(got, "merge")
@@ -112,12 +113,19 @@ func TestStatements(t *testing.T) {
 	if got, want := onlyKey.Statements()["upsert"], `INSERT INTO "k" ("id") VALUES ($1) ON CONFLICT ("id") DO NOTHING`; got != want {
 		t.Fatalf("key-only upsert: got %s, want %s", got, want)
 	}
-	part, err := db.Table(l3postgres.TableDef{Name: "p", Columns: l3postgres.Columns("id", "region", "v"), PrimaryKey: "id", PartitionBy: "region"})
+	part, err := db.Table(l3postgres.TableDef{Name: "p", Columns: append(l3postgres.Columns("id", "region", "v"), l3postgres.Column{Name: "at", InsertOnly: true}),
+		PrimaryKey: "id", PartitionBy: "region"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := part.Statements()["upsert"], `INSERT INTO "p" ("id", "region", "v") VALUES ($1, $2, $3) ON CONFLICT ("id", "region") DO UPDATE SET "v" = EXCLUDED."v"`; got != want {
-		t.Fatalf("partitioned upsert: got %s, want %s", got, want)
+	wantPart := map[string]string{
+		"upsert": `INSERT INTO "p" ("id", "region", "v", "at") VALUES ($1, $2, $3, $4) ON CONFLICT ("id", "region") DO UPDATE SET "v" = EXCLUDED."v"`,
+		"move":   `UPDATE "p" SET "region" = $2 WHERE "id" = $1 AND "region" IS DISTINCT FROM $2`,
+	}
+	for name, w := range wantPart {
+		if got := part.Statements()[name]; got != w {
+			t.Fatalf("partitioned %s:\n got %s\nwant %s", name, got, w)
+		}
 	}
 }
 

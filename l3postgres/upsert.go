@@ -3,11 +3,15 @@ package l3postgres
 import (
 	"context"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Upsert inserts one row or, when its key exists, updates every column
 // that is not the key, the partition column, InsertOnly, or passed as a
-// [Keep]. values are in the order of TableDef.Columns.
+// [Keep]. values are in the order of TableDef.Columns. On a partitioned
+// table, a row of the key in another partition is first moved to the
+// partition of the value written (see [TableDef.PartitionBy]).
 func (t *Table) Upsert(ctx context.Context, values ...any) error {
 	sql, values, err := t.upsertStmt(values, false)
 	if err != nil {
@@ -16,6 +20,9 @@ func (t *Table) Upsert(ctx context.Context, values ...any) error {
 	q, err := t.writer()
 	if err != nil {
 		return err
+	}
+	if t.partitioned {
+		return t.moveAndUpsert(ctx, q, sql, values)
 	}
 	_, err = q.Exec(ctx, sql, values...)
 	return mapErr(err)
@@ -41,7 +48,26 @@ func (t *Table) UpsertReturning(ctx context.Context, values []any, dest ...any) 
 	if err != nil {
 		return err
 	}
+	if t.partitioned {
+		return t.moveAndUpsert(ctx, q, sql, values, dest...)
+	}
 	return mapErr(q.QueryRow(ctx, sql, values...).Scan(dest...))
+}
+
+// moveAndUpsert runs an upsert of a partitioned table after the key's lock
+// and move (see movesSQL), all three in one round trip: a pipeline that is
+// one implicit transaction, or part of the bound one. With dest, the
+// upsert's RETURNING row is scanned into it.
+func (t *Table) moveAndUpsert(ctx context.Context, q querier, sql string, values []any, dest ...any) error {
+	b := &pgx.Batch{}
+	b.Queue(t.lockKey, values[t.pk])
+	b.Queue(t.moveKey, values[t.pk], values[t.part])
+	if len(dest) == 0 {
+		b.Queue(sql, values...)
+	} else {
+		b.Queue(sql, values...).QueryRow(func(row pgx.Row) error { return row.Scan(dest...) })
+	}
+	return mapErr(q.SendBatch(ctx, b).Close())
 }
 
 // upsertStmt checks values and returns the statement for them with their

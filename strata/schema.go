@@ -128,7 +128,10 @@ type PostgresPolicy struct {
 	// ReadReplica is an optional DSN of a read-only replica that serves this
 	// schema's queries and counts.
 	ReadReplica string
-	// PartitionBy names a column to partition the table by.
+	// PartitionBy names a column to partition the table by (hash
+	// partitioning; see the migrate package). Ids stay unique across
+	// partitions: a write that changes the column's value moves the row to
+	// its new partition, keeping its auto_now_add time.
 	PartitionBy string
 	// Disabled opts the schema out of L3: Redis (or, without Redis, L1) is
 	// then its source of truth, as for sessions that live in Redis only.
