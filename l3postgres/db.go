@@ -78,6 +78,27 @@ func Open(ctx context.Context, dsn string, opts *Options) (*DB, error) {
 	return db, nil
 }
 
+// WithReplica returns a DB that shares db's primary pool and sends its
+// queries and counts to the read replica dsn, through a pool created with
+// db's options. Use it to give some tables a replica without opening a
+// second pool to the primary. Closing the returned DB closes only its
+// replica pool; db keeps the primary.
+func (db *DB) WithReplica(dsn string) (*DB, error) {
+	if db.closed.Load() {
+		return nil, ErrClosed
+	}
+	if dsn == "" {
+		return nil, fmt.Errorf("%w: empty replica DSN", ErrInvalidOptions)
+	}
+	o := db.opts
+	o.ReplicaDSN, o.Replica = dsn, nil
+	r := &DB{primary: db.primary, opts: o}
+	if err := r.openReplica(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 func (db *DB) openReplica() error {
 	if err := checkExecMode(db.primary.Config()); err != nil {
 		return err

@@ -34,6 +34,9 @@
 // The fallback covers failures before the first row arrives; a replica
 // lost while [Rows] are being read ends that iteration with an error
 // wrapping [ErrUnavailable].
+// [DB.WithReplica] gives some tables a replica of their own while sharing
+// the primary pool, so a program with several replicas keeps one pool to
+// the primary.
 //
 // # Bulk writes
 //

@@ -3,6 +3,7 @@ package l3postgres_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -157,5 +158,45 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestWithReplicaSharesThePrimaryPool: a DB made by WithReplica uses the
+// primary pool it was made from and closes only its replica pool.
+func TestWithReplicaSharesThePrimaryPool(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.DSN(t)
+	ctx := testCtx(t)
+	db, err := l3postgres.Open(ctx, dsn, &l3postgres.Options{MinConns: 1, MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r, err := db.WithReplica(dsn) // the primary stands in for a replica
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Pool() != db.Pool() {
+		t.Fatal("WithReplica opened another primary pool")
+	}
+	if r.ReplicaPool() == nil || r.ReplicaPool() == db.Pool() {
+		t.Fatal("WithReplica has no replica pool of its own")
+	}
+	if got := r.ReplicaPool().Config().MaxConns; got != 2 {
+		t.Errorf("replica pool MaxConns = %d, want the primary's options (2)", got)
+	}
+	if err := r.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if err := db.Ping(ctx); err != nil {
+		t.Fatalf("closing the replica DB closed the primary: %v", err)
+	}
+	if _, err := db.WithReplica(""); !errors.Is(err, l3postgres.ErrInvalidOptions) {
+		t.Errorf("WithReplica(\"\") = %v, want ErrInvalidOptions", err)
+	}
+	db.Close()
+	if _, err := db.WithReplica(dsn); !errors.Is(err, l3postgres.ErrClosed) {
+		t.Errorf("WithReplica after Close = %v, want ErrClosed", err)
 	}
 }

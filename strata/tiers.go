@@ -68,26 +68,19 @@ func (ds *DataStore) connect() error {
 	return nil
 }
 
-// replicaDB returns a DB on the primary whose queries and counts go to the
-// read replica dsn, one per distinct replica. Writes and reads by key (Get,
-// GetMany, WarmCache's rows) stay on the primary, and what Search and
-// SearchCached read from the replica fills no cache, so a lagging replica
-// never puts an old row in a cache.
+// replicaDB returns a DB on the primary's pool whose queries and counts go
+// to the read replica dsn, one per distinct replica; every schema shares
+// the one primary pool. Writes and reads by key (Get, GetMany, WarmCache's
+// rows) stay on the primary, and what Search and SearchCached read from the
+// replica fills no cache, so a lagging replica never puts an old row in a
+// cache.
 func (ds *DataStore) replicaDB(dsn string) (*l3postgres.DB, error) {
 	ds.mu.Lock()
 	defer ds.mu.Unlock()
 	if db, ok := ds.replicas[dsn]; ok {
 		return db, nil
 	}
-	c := ds.cfg
-	db, err := l3postgres.Open(context.Background(), c.PostgresDSN, &l3postgres.Options{
-		MaxConns:        c.L3Pool.MaxConns,
-		MinConns:        c.L3Pool.MinConns,
-		MaxConnLifetime: c.L3Pool.MaxConnLifetime,
-		MaxConnIdleTime: c.L3Pool.MaxConnIdleTime,
-		ReplicaDSN:      dsn,
-		Logger:          slog.New(loggerHandler{c.Logger}),
-	})
+	db, err := ds.l3.WithReplica(dsn)
 	if err != nil {
 		return nil, err
 	}
