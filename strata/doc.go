@@ -137,7 +137,9 @@
 // ErrL3Failed, with the *pgconn.PgError still reachable with errors.As. An
 // id or string field with a NUL byte or invalid UTF-8, or a time outside
 // PostgreSQL's range, is ErrInvalidModel before anything is sent. Bad input
-// is an error, never a panic; a hook that panics yields ErrHookPanic.
+// is an error, never a panic; a hook that panics is logged at Error and
+// yields ErrHookPanic, saying whether the write was stored or the value read
+// (see SchemaHooks).
 //
 // # Write modes and batches
 //

@@ -115,7 +115,9 @@ var (
 	// Pass context.Background() when there is no other context.
 	ErrNilContext = errors.New("strata: nil context.Context")
 	// ErrHookPanic is returned when a schema hook panics; the panic is
-	// recovered and the operation aborted.
+	// recovered and logged at Error. The message says whether the operation
+	// had already happened (AfterSet: the write was stored; AfterGet: the
+	// value was read) or was aborted (BeforeSet, BeforeGet). See SchemaHooks.
 	ErrHookPanic = errors.New("strata: hook panicked")
 	// ErrWriteBehindMaxRetry is passed to OnWriteError when a write-behind
 	// entry exhausted its retries.

@@ -32,8 +32,7 @@ func (ds *DataStore) get(ctx context.Context, schema, id string, dest any) error
 		return err
 	}
 	st.copyOut(dv, snap)
-	st.afterGet(ctx, dest)
-	return nil
+	return st.afterGet(ctx, dest)
 }
 
 // GetTyped reads the record id of schema as a T, which must be the schema's
@@ -51,7 +50,9 @@ func GetTyped[T any](ctx context.Context, ds *DataStore, schema, id string) (T, 
 	}
 	out := deepCopied(p)
 	if st.Hooks.AfterGet != nil {
-		out = afterGetTyped(ctx, st, out)
+		var err error
+		out, err = afterGetTyped(ctx, st, out)
+		return out, ds.count(err) // with the value read, even if the hook panicked
 	}
 	return out, nil
 }
@@ -84,7 +85,7 @@ func deepCopied[T any](p *T) T {
 }
 
 // afterGetTyped runs the AfterGet hook on a copy of v (which it may change).
-func afterGetTyped[T any](ctx context.Context, st *schemaState, v T) T {
-	st.afterGet(ctx, &v)
-	return v
+func afterGetTyped[T any](ctx context.Context, st *schemaState, v T) (T, error) {
+	err := st.afterGet(ctx, &v)
+	return v, err
 }

@@ -75,13 +75,16 @@ func (ds *DataStore) setMany(ctx context.Context, schema string, pairs map[strin
 	} else if err := ds.writeManyTiers(ctx, st, ids, recs, clear); err != nil {
 		return err
 	}
+	var hookErr error // every record was stored: run every hook, report the first panic
 	for i, src := range srcs {
 		if src.CanSet() {
 			st.writeBack(src, recs[i])
 		}
-		st.afterSet(ctx, recs[i].Addr().Interface())
+		if err := st.afterSet(ctx, recs[i].Addr().Interface()); err != nil && hookErr == nil {
+			hookErr = err
+		}
 	}
-	return nil
+	return hookErr
 }
 
 // knownForAutoNowAdd returns, for the records whose auto_now_add fields are

@@ -49,6 +49,8 @@ type schemaState struct {
 	// replica is set when L3 queries (Search, Count) go to a read replica,
 	// which may lag: their rows must not fill any cache.
 	replica bool
+	// log is Config.Logger (hooks log their panics).
+	log Logger
 	// wb holds pending write-behind records; nil unless the schema is in
 	// WriteBehind mode and has an L3.
 	wb *writeBehind
@@ -130,6 +132,7 @@ func (ds *DataStore) Register(s Schema) error {
 		l1TTL:   s.L1.TTL,
 		l2TTL:   s.L2.TTL,
 		l1Truth: ds.sourceOfTruthIsL1(s),
+		log:     ds.cfg.Logger,
 	}
 	if st.l1TTL == 0 {
 		st.l1TTL = ds.cfg.DefaultL1TTL

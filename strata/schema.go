@@ -148,17 +148,26 @@ type Index struct {
 	Name string
 }
 
-// SchemaHooks are optional callbacks. A hook that panics is recovered and the
-// operation fails with ErrHookPanic.
+// SchemaHooks are optional callbacks. A hook that panics is recovered, the
+// panic and its stack are logged at Error through Config.Logger, and the
+// call returns an error wrapping ErrHookPanic whose message says what had
+// happened already: a panic in BeforeSet or BeforeGet aborts the operation
+// ("nothing was written/read"); a panic in AfterSet comes after the write
+// was stored ("the write was stored": do not retry it blindly); a panic in
+// AfterGet comes after the value was read ("the value was read": dest, or
+// GetTyped's result, holds it as the hook left it). A panic in OnWriteError
+// has no caller to go to and is only logged.
 type SchemaHooks struct {
 	// BeforeSet runs before any tier is written; a non-nil error aborts the
 	// write and is returned.
 	BeforeSet func(ctx context.Context, v any) error
-	// AfterSet runs after a fully successful write.
+	// AfterSet runs after a fully successful write (Set, SetMany and Tx,
+	// once per record).
 	AfterSet func(ctx context.Context, v any)
 	// BeforeGet runs before a read.
 	BeforeGet func(ctx context.Context, id string)
-	// AfterGet runs after a successful read, with the value returned.
+	// AfterGet runs after a successful Get or GetTyped, with the value
+	// returned.
 	AfterGet func(ctx context.Context, v any)
 	// OnWriteError receives a write-behind entry that exhausted its retries,
 	// with an error wrapping ErrWriteBehindMaxRetry.

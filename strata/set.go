@@ -71,8 +71,7 @@ func (ds *DataStore) set(ctx context.Context, schema, id string, value any, opts
 	if src.CanSet() { // the caller passed a pointer: show it what was stored
 		st.writeBack(src, rec)
 	}
-	st.afterSet(ctx, rec.Addr().Interface())
-	return nil
+	return st.afterSet(ctx, rec.Addr().Interface())
 }
 
 // prepareWrite checks id against the value's primary key and returns a

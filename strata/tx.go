@@ -189,15 +189,18 @@ func (t *Tx) commit() error {
 		}
 	}
 	t.applyToCaches(ops)
+	var hookErr error // committed: run every hook, report the first panic
 	for _, p := range ops {
 		if !p.del {
 			if p.src.CanSet() {
 				p.st.writeBack(p.src, p.rec)
 			}
-			p.st.afterSet(ctx, p.rec.Addr().Interface())
+			if err := p.st.afterSet(ctx, p.rec.Addr().Interface()); err != nil && hookErr == nil {
+				hookErr = err
+			}
 		}
 	}
-	return nil
+	return hookErr
 }
 
 // applyToCaches invalidates what the commit changed: per schema, one DEL of

@@ -289,7 +289,7 @@ func (ds *DataStore) flushFailed(st *schemaState, ids []string, cause error) {
 	}
 	for _, id := range report {
 		err := fmt.Errorf("%w: %s %q after %d attempts (kept pending): %w", ErrWriteBehindMaxRetry, st.Name, id, ds.cfg.WriteBehindMaxRetry+1, cause)
-		_ = runHook(st.Name, "OnWriteError", func() error { st.Hooks.OnWriteError(context.Background(), id, err); return nil })
+		st.onWriteError(id, err)
 	}
 }
 
