@@ -17,7 +17,10 @@
 //
 // # Keys and values
 //
-// Records live under [Key](prefix, id) = "strata:{prefix}:{id}". [Store.Get]
+// Records live under [Key](prefix, id) = "strata:{prefix}:{id}"; the
+// package's own keys (generation counters, cached result sets) live under
+// "strata:#gen:" and "strata:#q:", which no record prefix can reach (see
+// [KeyRoot] for the layout). [Store.Get]
 // is one GET; [Store.MGet] reads only the keys asked, with one MGET on a
 // standalone server and one MGET per hash slot, all in a single pipeline, on
 // a cluster. [Store.Set] is one SET; [Store.SetMany] is one pipeline.

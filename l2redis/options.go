@@ -36,8 +36,10 @@ type Options struct {
 	ScanCount int
 
 	// GenerationPrefix is put before a namespace to form the key of its
-	// generation counter. It must not be a prefix that cached records use.
-	// default: "strata:_gen:"
+	// generation counter. It must not be a prefix that cached records use;
+	// the default's [ReservedMark] keeps it apart from every [Key] whose
+	// prefix has none (see the key layout on [KeyRoot]).
+	// default: "strata:#gen:"
 	GenerationPrefix string
 
 	// BreakerFailures is how many calls in a row must fail with
@@ -53,7 +55,8 @@ type Options struct {
 
 	// ResultPrefix is put before "<namespace>:<generation>:<query>" to form
 	// the key of a cached result set.
-	// default: "strata:_q:"
+	// It must not be a prefix that cached records use either.
+	// default: "strata:#q:"
 	ResultPrefix string
 }
 
@@ -61,8 +64,8 @@ const (
 	defaultTTL              = 30 * time.Minute
 	defaultLeaseTTL         = 10 * time.Second
 	defaultScanCount        = 1000
-	defaultGenerationPrefix = "strata:_gen:"
-	defaultResultPrefix     = "strata:_q:"
+	defaultGenerationPrefix = KeyRoot + ":" + ReservedMark + "gen:"
+	defaultResultPrefix     = KeyRoot + ":" + ReservedMark + "q:"
 	maxJitter               = 0.5
 	defaultBreakerFailures  = 3
 	defaultBreakerCooldown  = time.Second

@@ -169,7 +169,7 @@ func TestSearchCachedNeverStale(t *testing.T) {
 	if got := search(tt.ds); !reflect.DeepEqual(got, []string{"s2", "s3", "s4"}) {
 		t.Fatalf("first SearchCached = %v", got)
 	}
-	keys, _ := tt.rdb.Keys(ctx, "strata:_q:"+tt.schema+":*").Result()
+	keys, _ := tt.rdb.Keys(ctx, "strata:#q:"+tt.schema+":*").Result()
 	if len(keys) == 0 {
 		t.Fatal("the result set was not cached in redis")
 	}

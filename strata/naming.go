@@ -27,6 +27,9 @@ func snakeCase(s string) string {
 // validName reports whether s can name a schema, table, key prefix or
 // column: 1 to 63 ASCII letters, digits and underscores, not starting with a
 // digit (PostgreSQL's identifier length limit, and safe inside Redis keys).
+// The Redis key layout relies on it: a prefix holds neither ':' nor
+// l2redis.ReservedMark, so record keys never meet Strata's own key spaces
+// (see l2redis.KeyRoot).
 func validName(s string) bool {
 	if s == "" || len(s) > 63 || (s[0] >= '0' && s[0] <= '9') {
 		return false

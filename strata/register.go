@@ -199,6 +199,12 @@ func (ds *DataStore) Register(s Schema) error {
 		st.l1.Close()
 		return fmt.Errorf("%w: %q", ErrSchemaDuplicate, s.Name)
 	}
+	for _, o := range old {
+		if o.prefix == st.prefix && ds.l2 != nil {
+			st.l1.Close()
+			return bad("L2.KeyPrefix %q is already used by schema %q: their Redis keys would collide", st.prefix, o.Name)
+		}
+	}
 	next := make(map[string]*schemaState, len(old)+1)
 	for k, v := range old {
 		next[k] = v

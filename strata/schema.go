@@ -116,8 +116,11 @@ type MemPolicy struct {
 type RedisPolicy struct {
 	// TTL of an L2 entry. Default (0): Config.DefaultL2TTL.
 	TTL time.Duration
-	// KeyPrefix is the middle part of the Redis keys strata:{prefix}:{id}.
-	// Default: the schema name.
+	// KeyPrefix is the middle part of the Redis keys strata:{prefix}:{id}:
+	// 1 to 63 ASCII letters, digits and underscores, not starting with a
+	// digit, and used by no other schema of the DataStore. Strata's own
+	// keys live under strata:#gen: and strata:#q:, which no prefix can
+	// reach. Default: the schema name.
 	KeyPrefix string
 }
 

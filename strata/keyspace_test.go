@@ -1,0 +1,149 @@
+package strata_test
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/AndrewDonelson/strata/strata"
+	"github.com/AndrewDonelson/strata/strata/internal/testenv"
+)
+
+// TestKeyPrefixesCannotReachInternalKeys registers schemas whose Redis
+// prefixes are "_gen" and "_q" — the names of Strata's generation-counter
+// and cached-search key spaces before they were moved out of reach — next
+// to an ordinary schema V. Records of all three must stay readable, their
+// SearchCached must work, and nothing done to "_gen" or "_q" (a record whose
+// id is V's prefix, InvalidateAll) may touch V's cached searches.
+func TestKeyPrefixesCannotReachInternalKeys(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PostgresDSN(t)
+	addr := testenv.StartRedis(t) // the prefixes are global: keep them off the shared server
+	ctx := ctxT(t)
+	sfx := testenv.Suffix()
+	v := "v_" + sfx
+	schemas := []strata.Schema{
+		{Name: "_gen", Model: &Account{}, L3: strata.PostgresPolicy{TableName: "kgen_" + sfx}},
+		{Name: "q_" + sfx, Model: &Account{}, L2: strata.RedisPolicy{KeyPrefix: "_q"}},
+		{Name: v, Model: &Account{}},
+	}
+	open := func() *strata.DataStore {
+		ds := openStore(t, strata.Config{PostgresDSN: dsn, RedisAddr: addr, InvalidationChannel: "strata:test:" + sfx}, schemas[0])
+		for _, s := range schemas[1:] {
+			if err := ds.Register(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return ds
+	}
+	ds := open()
+	if err := ds.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pg := pgTable(t, dsn, "kgen_"+sfx)
+	pgTable(t, dsn, "q_"+sfx)
+	pgTable(t, dsn, v)
+	g, q := "_gen", "q_"+sfx
+
+	for _, id := range []string{"v1", "v2", "v3"} {
+		if err := ds.Set(ctx, v, id, &Account{ID: id, Username: id, Score: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	search := func(schema string) []string {
+		t.Helper()
+		var rows []Account
+		qry := strata.Q().Where("score > $1", 0).OrderBy("id").Build()
+		if err := ds.SearchCached(ctx, schema, &qry, &rows); err != nil {
+			t.Fatalf("SearchCached(%s): %v", schema, err)
+		}
+		var names []string
+		for _, r := range rows {
+			names = append(names, r.Username)
+		}
+		return names
+	}
+	// A "_gen" record whose id is V's prefix: its key was V's generation
+	// counter's.
+	if err := ds.Set(ctx, g, v, &Account{ID: v, Username: "g-record", Score: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := search(v); !reflect.DeepEqual(got, []string{"v1", "v2", "v3"}) {
+		t.Fatalf("SearchCached(V) = %v", got)
+	}
+	other := open() // reads through Redis: nothing in its L1
+	got, err := strata.GetTyped[Account](ctx, other, g, v)
+	if err != nil || got.Username != "g-record" {
+		t.Errorf("Get(_gen, %q) from another instance = %+v, %v; want the record", v, got, err)
+	}
+
+	// V's cached search is served from Redis now: a change made behind
+	// Strata's back stays unseen (as documented) until something advances
+	// V's generation or drops its cached results.
+	if _, err := pg.Exec(ctx, "UPDATE "+pgx.Identifier{v}.Sanitize()+" SET username = 'changed' WHERE id = 'v1'"); err != nil {
+		t.Fatal(err)
+	}
+	if got := search(v); !reflect.DeepEqual(got, []string{"v1", "v2", "v3"}) {
+		t.Fatalf("SearchCached(V) right after caching = %v; want the cached result", got)
+	}
+	for _, s := range []string{g, q} {
+		for _, id := range []string{"a", "b"} {
+			if err := ds.Set(ctx, s, id, &Account{ID: id, Username: s + "-" + id, Score: 2}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := ds.InvalidateAll(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := search(v); !reflect.DeepEqual(got, []string{"v1", "v2", "v3"}) {
+		t.Errorf("SearchCached(V) after writes and InvalidateAll on _gen and _q = %v; want V's cached result untouched", got)
+	}
+
+	// The "_gen" and "_q" schemas work: records from every tier, and their
+	// own cached searches (twice: a miss, then a hit).
+	want := map[string][]string{g: {"_gen-a", "_gen-b", "g-record"}, q: {q + "-a", q + "-b"}}
+	for _, s := range []string{g, q} {
+		for range 2 {
+			if got := search(s); !reflect.DeepEqual(got, want[s]) {
+				t.Errorf("SearchCached(%s) = %v, want %v", s, got, want[s])
+			}
+		}
+		for _, id := range []string{"a", "b"} {
+			for _, inst := range []*strata.DataStore{ds, other, other} { // L3 or L2, then L1
+				got, err := strata.GetTyped[Account](ctx, inst, s, id)
+				if err != nil || got.Username != s+"-"+id {
+					t.Errorf("Get(%s, %s) = %+v, %v", s, id, got, err)
+				}
+			}
+		}
+	}
+}
+
+// TestRegisterRefusesCollidingKeyPrefixes: a prefix that could reach another
+// key space is refused with ErrInvalidModel.
+func TestRegisterRefusesCollidingKeyPrefixes(t *testing.T) {
+	t.Parallel()
+	addr := testenv.RedisAddr(t)
+	sfx := testenv.Suffix()
+	ds := openStore(t, strata.Config{RedisAddr: addr, InvalidationChannel: "strata:test:" + sfx},
+		strata.Schema{Name: "first_" + sfx, Model: &Account{}, L3: strata.PostgresPolicy{Disabled: true}})
+	tests := []struct {
+		name   string
+		prefix string
+	}{
+		{"reserved mark", "#gen"},
+		{"colon", "a:b"},
+		{"used by another schema", "first_" + sfx},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ds.Register(strata.Schema{Name: "s_" + testenv.Suffix(), Model: &Account{}, L2: strata.RedisPolicy{KeyPrefix: tt.prefix}})
+			if !errors.Is(err, strata.ErrInvalidModel) {
+				t.Errorf("Register with L2.KeyPrefix %q = %v, want ErrInvalidModel", tt.prefix, err)
+			}
+		})
+	}
+}
