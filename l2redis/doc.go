@@ -64,7 +64,10 @@
 // granted, by a write or delete of that key through this package. Take the
 // lease before reading the source. When another reader's lease stands,
 // GetOrLease returns [ErrLeaseBusy]; read the source without filling or
-// retry shortly. [Store.Release] gives a lease up.
+// retry shortly. [Store.Release] gives a lease up. A bulk loader uses
+// [Store.LeaseMany] (a lease on every absent key, one pipelined SET NX each)
+// and [Store.FillMany] (the same compare-and-set per key, or a release), one
+// round trip each for any number of keys.
 //
 // What the lease does not order is two writers: if their Sets reach Redis in
 // the opposite order to their database commits, the older value wins until

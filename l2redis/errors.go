@@ -48,10 +48,14 @@ var (
 	// [NoExpiry].
 	ErrInvalidTTL = errors.New("l2redis: invalid ttl")
 
-	// ErrReservedValue is returned by Set, SetMany and Fill when a value
+	// ErrReservedValue is returned by Set, SetMany, Fill and FillMany when a value
 	// begins with the bytes this package uses to mark a fill lease, which no
 	// codec output does. Storing it would make the key read as absent.
 	ErrReservedValue = errors.New("l2redis: value begins with the reserved lease marker")
+
+	// ErrLengthMismatch is returned by FillMany when it is not given one
+	// value per lease.
+	ErrLengthMismatch = errors.New("l2redis: not one value per lease")
 
 	// ErrInvalidGeneration is returned by SetResult given generation 0,
 	// which Generation and GetResult never return.

@@ -88,7 +88,8 @@ const warmPage = 500
 // each page's keys are read first, then fill leases are taken in Redis and
 // fill epochs in L1, and only then are the rows read, so a write or delete
 // that lands meanwhile wins over the page. Records already in L2 are left as
-// they are.
+// they are. A page of 500 records costs two Redis round trips (one for its
+// leases, one for its fills) and two PostgreSQL queries.
 func (ds *DataStore) WarmCache(ctx context.Context, schema string, limit int) error {
 	return ds.count(ds.warmCache(ctx, schema, limit))
 }
@@ -134,38 +135,46 @@ func (ds *DataStore) warmCache(ctx context.Context, schema string, limit int) er
 	return nil
 }
 
-// warmPage fills L1 and L2 with the records ids, guarded like a Get.
+// warmPage fills L1 and L2 with the records ids, guarded like a Get: the
+// L1 epochs are read and the L2 leases taken (one pipelined SET NX for the
+// page) before the rows are read, and the fills (one pipeline of
+// compare-and-set scripts) write only under leases no write or delete has
+// voided since. So a page costs two Redis round trips, whatever its size.
 func (ds *DataStore) warmPage(ctx context.Context, st *schemaState, ids []string) error {
 	epochs := make(map[string]uint64, len(ids))
 	for _, id := range ids {
 		epochs[id] = st.l1.Epoch(id)
 	}
-	leases := map[string]l2redis.Lease{}
+	var leases []l2redis.Lease // position for position with ids; nil without Redis
 	if ds.l2 != nil {
-		for _, id := range ids {
-			_, lease, err := ds.l2.GetOrLease(ctx, st.key(id))
-			if err == nil && lease.Valid() {
-				leases[id] = lease
-			}
+		keys := make([]string, len(ids))
+		for i, id := range ids {
+			keys[i] = st.key(id)
+		}
+		if ls, err := ds.l2.LeaseMany(ctx, keys); err == nil { // else: L1 only
+			leases = ls
 		}
 	}
 	rows, err := ds.queryMany(ctx, st, ids)
 	if err != nil {
-		for _, lease := range leases {
-			_ = ds.l2.Release(context.WithoutCancel(ctx), lease)
+		if leases != nil {
+			_, _ = ds.l2.FillMany(context.WithoutCancel(ctx), leases, make([][]byte, len(leases)), st.l2TTL) // release
 		}
 		return err
 	}
-	for _, id := range ids {
+	if testHookWarmBeforeFill != nil {
+		testHookWarmBeforeFill(st.Name, ids)
+	}
+	var values [][]byte // for leases: the encoded row, or nil to release (deleted meanwhile)
+	if leases != nil {
+		values = make([][]byte, len(ids))
+	}
+	for i, id := range ids {
 		snap, ok := rows[id]
-		lease, leased := leases[id]
-		switch {
-		case leased && ok:
+		if leases != nil && ok && leases[i].Valid() {
 			if data, err := ds.encodeL2(st, reflect.ValueOf(snap).Elem()); err == nil {
-				_, _ = ds.l2.Fill(ctx, lease, data, st.l2TTL)
+				values[i] = data
 			}
-		case leased:
-			_ = ds.l2.Release(ctx, lease) // deleted meanwhile
 		}
 		if ok && st.useL1 && ds.l1Live() {
 			if _, waiting := st.pendingSnapshot(id); !waiting {
@@ -173,8 +182,23 @@ func (ds *DataStore) warmPage(ctx context.Context, st *schemaState, ids []string
 			}
 		}
 	}
+	switch {
+	case leases == nil:
+	case testDisableL2Lease: // tests only: fill as a cache without leases would
+		for i, id := range ids {
+			if values[i] != nil {
+				_ = ds.l2.Set(ctx, st.key(id), values[i], st.l2TTL)
+			}
+		}
+	default:
+		_, _ = ds.l2.FillMany(ctx, leases, values, st.l2TTL)
+	}
 	return nil
 }
+
+// testHookWarmBeforeFill, set only by tests (export_test.go), runs in
+// WarmCache between a page's L3 read and its cache fills.
+var testHookWarmBeforeFill func(schema string, ids []string)
 
 // queryIDs runs q, which selects only the primary key.
 func (ds *DataStore) queryIDs(ctx context.Context, st *schemaState, q l3postgres.Query) ([]string, error) {

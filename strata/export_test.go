@@ -1,6 +1,24 @@
 package strata
 
-import "context"
+import (
+	"context"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// SetTestHookWarmBeforeFill installs fn to run in WarmCache after each
+// page's L3 read and before its cache fills; nil removes it. Tests only.
+func SetTestHookWarmBeforeFill(fn func(schema string, ids []string)) { testHookWarmBeforeFill = fn }
+
+// AddRedisHookForTest adds h to the DataStore's Redis client (to count
+// round trips). It reports false when the store has no Redis.
+func (ds *DataStore) AddRedisHookForTest(h redis.Hook) bool {
+	if ds.l2 == nil {
+		return false
+	}
+	ds.l2.Client().AddHook(h)
+	return true
+}
 
 // SetTestHookAfterL3Read installs fn to run after every L3 read of Get and
 // before the L2 fill; nil removes it. Tests only; not safe to change while
