@@ -17,8 +17,11 @@ const Shards = 256
 
 // Cache is the surface every compared cache offers.
 type Cache interface {
-	Get(string) (int, bool)
-	Set(string, int)
+	Get(string) (Value, bool)
+	// Has reports whether the key is resident, without counting as a use
+	// where the cache offers such a lookup.
+	Has(string) bool
+	Set(string, Value)
 	Close()
 }
 
@@ -39,10 +42,10 @@ var Makers = []Maker{
 	{"mutexlru", func(n int, _ time.Duration) Cache { return NewMutexLRU(n) }},
 }
 
-type l1memCache struct{ c *l1mem.Cache[string, int] }
+type l1memCache struct{ c *l1mem.Cache[string, Value] }
 
 func newL1mem(n int, ttl time.Duration, p l1mem.EvictionPolicy) Cache {
-	c, err := l1mem.New(&l1mem.Options[string, int]{
+	c, err := l1mem.New(&l1mem.Options[string, Value]{
 		MaxEntries: max(1, n/Shards), Eviction: p, DefaultTTL: ttl,
 	})
 	if err != nil {
@@ -51,31 +54,36 @@ func newL1mem(n int, ttl time.Duration, p l1mem.EvictionPolicy) Cache {
 	return l1memCache{c}
 }
 
-func (c l1memCache) Get(k string) (int, bool) { return c.c.Get(k) }
-func (c l1memCache) Set(k string, v int)      { c.c.Set(k, v) }
-func (c l1memCache) Close()                   { _ = c.c.Close() }
+func (c l1memCache) Get(k string) (Value, bool) { return c.c.Get(k) }
+func (c l1memCache) Has(k string) bool          { return c.c.Has(k) }
+func (c l1memCache) Set(k string, v Value)      { c.c.Set(k, v) }
+func (c l1memCache) Close()                     { _ = c.c.Close() }
 
-type otterCache struct{ c *otter.Cache[string, int] }
+type otterCache struct{ c *otter.Cache[string, Value] }
 
 func newOtter(n int, ttl time.Duration) Cache {
-	o := &otter.Options[string, int]{MaximumSize: n}
+	o := &otter.Options[string, Value]{MaximumSize: n}
 	if ttl > 0 {
-		o.ExpiryCalculator = otter.ExpiryWriting[string, int](ttl)
+		o.ExpiryCalculator = otter.ExpiryWriting[string, Value](ttl)
 	}
 	return otterCache{otter.Must(o)}
 }
 
-func (c otterCache) Get(k string) (int, bool) { return c.c.GetIfPresent(k) }
-func (c otterCache) Set(k string, v int)      { c.c.Set(k, v) }
-func (c otterCache) Close()                   {}
+func (c otterCache) Get(k string) (Value, bool) { return c.c.GetIfPresent(k) }
+func (c otterCache) Has(k string) bool {
+	_, ok := c.c.GetEntryQuietly(k)
+	return ok
+}
+func (c otterCache) Set(k string, v Value) { c.c.Set(k, v) }
+func (c otterCache) Close()                {}
 
 type ristrettoCache struct {
-	c   *ristretto.Cache[string, int]
+	c   *ristretto.Cache[string, Value]
 	ttl time.Duration
 }
 
 func newRistretto(n int, ttl time.Duration) Cache {
-	c, err := ristretto.NewCache(&ristretto.Config[string, int]{
+	c, err := ristretto.NewCache(&ristretto.Config[string, Value]{
 		NumCounters: int64(10 * n), MaxCost: int64(n), BufferItems: 64,
 		IgnoreInternalCost: true, // cost 1 per entry: MaxCost is an entry count
 	})
@@ -85,8 +93,14 @@ func newRistretto(n int, ttl time.Duration) Cache {
 	return ristrettoCache{c, ttl}
 }
 
-func (c ristrettoCache) Get(k string) (int, bool) { return c.c.Get(k) }
-func (c ristrettoCache) Set(k string, v int) {
+func (c ristrettoCache) Get(k string) (Value, bool) { return c.c.Get(k) }
+
+// Has uses Get: ristretto has no lookup that is not a use.
+func (c ristrettoCache) Has(k string) bool {
+	_, ok := c.c.Get(k)
+	return ok
+}
+func (c ristrettoCache) Set(k string, v Value) {
 	if c.ttl > 0 {
 		c.c.SetWithTTL(k, v, 1, c.ttl)
 		return
@@ -98,19 +112,20 @@ func (c ristrettoCache) Close() { c.c.Close() }
 // Wait flushes ristretto's asynchronous write buffer.
 func (c ristrettoCache) Wait() { c.c.Wait() }
 
-type hashicorpCache struct{ c *lru.Cache[string, int] }
+type hashicorpCache struct{ c *lru.Cache[string, Value] }
 
 func newHashicorp(n int, _ time.Duration) Cache {
-	c, err := lru.New[string, int](n)
+	c, err := lru.New[string, Value](n)
 	if err != nil {
 		panic(err)
 	}
 	return hashicorpCache{c}
 }
 
-func (c hashicorpCache) Get(k string) (int, bool) { return c.c.Get(k) }
-func (c hashicorpCache) Set(k string, v int)      { c.c.Add(k, v) }
-func (c hashicorpCache) Close()                   {}
+func (c hashicorpCache) Get(k string) (Value, bool) { return c.c.Get(k) }
+func (c hashicorpCache) Has(k string) bool          { return c.c.Contains(k) }
+func (c hashicorpCache) Set(k string, v Value)      { c.c.Add(k, v) }
+func (c hashicorpCache) Close()                     {}
 
 // MutexLRU is the plain baseline: 256 shards, each a mutex around a map and
 // a container/list; every hit takes the exclusive lock to move the entry.
@@ -129,7 +144,7 @@ type mutexShard struct {
 
 type lruItem struct {
 	k string
-	v int
+	v Value
 }
 
 // NewMutexLRU returns a baseline LRU holding about capacity entries.
@@ -147,13 +162,13 @@ func (c *MutexLRU) shard(k string) *mutexShard {
 }
 
 // Get returns the value of k and moves it to the front.
-func (c *MutexLRU) Get(k string) (int, bool) {
+func (c *MutexLRU) Get(k string) (Value, bool) {
 	s := c.shard(k)
 	s.mu.Lock()
 	e, ok := s.m[k]
 	if !ok {
 		s.mu.Unlock()
-		return 0, false
+		return Value{}, false
 	}
 	s.l.MoveToFront(e)
 	v := e.Value.(*lruItem).v
@@ -161,8 +176,17 @@ func (c *MutexLRU) Get(k string) (int, bool) {
 	return v, true
 }
 
+// Has reports whether k is resident, without moving it.
+func (c *MutexLRU) Has(k string) bool {
+	s := c.shard(k)
+	s.mu.Lock()
+	_, ok := s.m[k]
+	s.mu.Unlock()
+	return ok
+}
+
 // Set stores k, evicting the shard's least recently used entry when full.
-func (c *MutexLRU) Set(k string, v int) {
+func (c *MutexLRU) Set(k string, v Value) {
 	s := c.shard(k)
 	s.mu.Lock()
 	if e, ok := s.m[k]; ok {

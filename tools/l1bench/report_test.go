@@ -28,7 +28,7 @@ func hitRatio(c Cache, requests int) float64 {
 			hits++
 			continue
 		}
-		c.Set(k, 1)
+		c.Set(k, ValueOf(1))
 		if wt, ok := c.(waiter); ok {
 			wt.Wait()
 		}
@@ -40,7 +40,7 @@ func hitRatio(c Cache, requests int) float64 {
 // rather than per shard.
 func exact(p l1mem.EvictionPolicy) func(int, time.Duration) Cache {
 	return func(n int, _ time.Duration) Cache {
-		c, err := l1mem.New(&l1mem.Options[string, int]{Shards: 1, MaxEntries: n, Eviction: p, DisableSweep: true})
+		c, err := l1mem.New(&l1mem.Options[string, Value]{Shards: 1, MaxEntries: n, Eviction: p, DisableSweep: true})
 		if err != nil {
 			panic(err)
 		}
@@ -113,7 +113,7 @@ func TestBytesPerEntry(t *testing.T) {
 		before := heap()
 		c := m.New(n, time.Hour)
 		for i, k := range keys {
-			c.Set(k, i)
+			c.Set(k, ValueOf(i))
 		}
 		after := heap()
 		resident := c.(sizer).Len()

@@ -1,27 +1,47 @@
 package l1bench
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"sync"
 )
 
-// The benchmark workload: a Zipf (s=1.01) stream over 1M keys against a
-// cache of 100k entries.
+// The benchmark workload: a full, bounded cache of about 100,000 entries
+// (l1mem: 256 shards of MaxEntries 390) filled with the FillKeys hottest
+// keys of a Zipf(1.01) distribution over Keys string keys.
+//
+//   - Get hit: each goroutine walks a pre-generated Zipf trace of the keys
+//     still resident after the fill (checked with Has, per cache).
+//   - 90/10 and Set: each goroutine walks a Zipf trace over all Keys keys,
+//     so writes replace resident entries and insert new ones that evict.
 const (
 	Keys     = 1_000_000
 	Capacity = 100_000
-	Stream   = 1 << 20
-	HotKeys  = 50_000 // ranks used for the Get-hit stream: all of them fit
+	FillKeys = 100_000
+	Stream   = 1 << 20 // length of every trace; a power of two
 )
 
-// Workload holds precomputed key streams so the benchmarks measure the
-// caches, not the generator.
+// Value is the small struct every compared cache stores.
+type Value struct {
+	ID      int64
+	Version int32
+	Flags   uint32
+}
+
+// ValueOf is the value stored for trace position or rank i.
+func ValueOf(i int) Value {
+	return Value{ID: int64(i), Version: int32(i & 0xffff), Flags: uint32(i) & 7}
+}
+
+// Workload holds precomputed key traces so the benchmarks measure the
+// caches, not the generator. Trace strings are allocated apart from the
+// strings stored by Fill, as a request's key would be.
 type Workload struct {
-	All    []string // Zipf stream over Keys ranks
-	Hits   []string // Zipf stream restricted to the top HotKeys ranks
-	HotSet []string // the top HotKeys keys
-	Write  []bool   // 10% true: the writes of the 90/10 mix
+	All   []string // Zipf trace over Keys ranks (90/10, Set, hit ratio)
+	Hot   []string // Zipf trace over Keys ranks, keeping only draws below FillKeys
+	Fill  []string // the FillKeys hottest keys, coldest first
+	Write []bool   // 10% true: the writes of the 90/10 mix
 }
 
 var (
@@ -48,15 +68,60 @@ func Load() *Workload {
 			wl.All[i] = Key(z.Uint64())
 			wl.Write[i] = r.IntN(10) == 0
 		}
-		wl.Hits = make([]string, 0, Stream)
-		for len(wl.Hits) < Stream {
-			if k := z.Uint64(); k < HotKeys {
-				wl.Hits = append(wl.Hits, Key(k))
+		// Some Hot draws may not be resident after the fill; a little
+		// extra keeps ResidentTrace from cycling.
+		hz := Zipf(5, Keys)
+		wl.Hot = make([]string, 0, Stream+Stream/8)
+		for len(wl.Hot) < cap(wl.Hot) {
+			if k := hz.Uint64(); k < FillKeys {
+				wl.Hot = append(wl.Hot, Key(k))
 			}
 		}
-		for k := range uint64(HotKeys) {
-			wl.HotSet = append(wl.HotSet, Key(k))
+		wl.Fill = make([]string, 0, FillKeys)
+		for k := uint64(FillKeys); k > 0; k-- {
+			wl.Fill = append(wl.Fill, Key(k-1))
 		}
 	})
 	return &wl
 }
+
+// FillCache stores the FillKeys hottest keys in c, coldest first, so that
+// where the cache is a little smaller than FillKeys the coldest give way.
+func (w *Workload) FillCache(c Cache) {
+	for i, k := range w.Fill {
+		c.Set(k, ValueOf(len(w.Fill)-1-i))
+	}
+	if wt, ok := c.(waiter); ok {
+		wt.Wait()
+	}
+}
+
+// ResidentTrace returns the Get-hit trace for c: the Hot trace without
+// the keys c does not hold (checked with Has, which does not count as a
+// use), Stream entries long.
+func (w *Workload) ResidentTrace(c Cache) ([]string, error) {
+	out := make([]string, 0, Stream)
+	resident := make(map[string]bool, FillKeys)
+	for len(out) < Stream {
+		before := len(out)
+		for _, k := range w.Hot {
+			ok, seen := resident[k]
+			if !seen {
+				ok = c.Has(k)
+				resident[k] = ok
+			}
+			if ok {
+				out = append(out, k)
+				if len(out) == Stream {
+					break
+				}
+			}
+		}
+		if len(out) == before {
+			return nil, fmt.Errorf("none of the %d hottest keys is resident after the fill", FillKeys)
+		}
+	}
+	return out, nil
+}
+
+type waiter interface{ Wait() }

@@ -11,10 +11,10 @@ import (
 	"github.com/AndrewDonelson/strata/tools/l1bench"
 )
 
-// l1Subjects are the l1bench caches compared here: l1mem with LRU, the
-// policy Strata's L1 uses by default, against the peers and the plain
-// mutex LRU.
-var l1Subjects = []string{"l1mem-lru", "otter", "ristretto", "hashicorp", "mutexlru"}
+// l1Subjects are the l1bench caches compared here: l1mem with LRU (the
+// policy Strata's L1 uses by default) and with W-TinyLFU, against the
+// peers and the plain mutex LRU.
+var l1Subjects = []string{"l1mem-lru", "l1mem-tinylfu", "otter", "ristretto", "hashicorp", "mutexlru"}
 
 func l1Makers() []l1bench.Maker {
 	var out []l1bench.Maker
@@ -37,45 +37,37 @@ func settle(c l1bench.Cache) {
 	}
 }
 
-// prefillHot stores the hot set until every key of it is resident (a
-// TinyLFU-style admission may refuse the first attempts).
-func prefillHot(c l1bench.Cache, w *l1bench.Workload) {
-	for pass := 0; pass < 3; pass++ {
-		for i, k := range w.HotSet {
-			c.Set(k, i)
-		}
-		settle(c)
-	}
-}
-
-func warmAll(c l1bench.Cache, w *l1bench.Workload) {
-	for i, k := range w.All {
-		c.Set(k, i)
-	}
-	settle(c)
-}
-
+// l1Workloads measure l1bench's workload: every cache full (about 100,000
+// entries) with the 100,000 hottest of 1M Zipf(1.01) keys; Get hits walk a
+// Zipf trace of the keys each cache still holds, the 90/10 mix and Sets a
+// Zipf trace over all 1M keys.
 func l1Workloads(f *fixture) []workload {
 	mask := l1bench.Stream - 1
-	timed := func(name string, parallel bool, prep func(l1bench.Cache, *l1bench.Workload), op func(l1bench.Cache, *l1bench.Workload, int)) workload {
+	resident := func(c l1bench.Cache, w *l1bench.Workload) ([]string, error) { return w.ResidentTrace(c) }
+	everything := func(_ l1bench.Cache, w *l1bench.Workload) ([]string, error) { return w.All, nil }
+	timed := func(name string, parallel bool, trace func(l1bench.Cache, *l1bench.Workload) ([]string, error), op func(c l1bench.Cache, w *l1bench.Workload, trace []string, i int)) workload {
 		return workload{name: name, run: func(context.Context) ([]benchkit.Result, error) {
 			w := l1bench.Load()
 			var subjects []benchkit.Subject
 			var caches []l1bench.Cache
-			for _, m := range l1Makers() {
-				c := m.New(l1bench.Capacity, 0)
-				caches = append(caches, c)
-				prep(c, w)
-				subjects = append(subjects, benchkit.Subject{
-					Name: m.Name, Ours: strings.HasPrefix(m.Name, "l1mem"),
-					Op: func(i int) error { op(c, w, i); return nil },
-				})
-			}
 			defer func() {
 				for _, c := range caches {
 					c.Close()
 				}
 			}()
+			for _, m := range l1Makers() {
+				c := m.New(l1bench.Capacity, 0)
+				caches = append(caches, c)
+				w.FillCache(c)
+				t, err := trace(c, w)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", m.Name, err)
+				}
+				subjects = append(subjects, benchkit.Subject{
+					Name: m.Name, Ours: strings.HasPrefix(m.Name, "l1mem"),
+					Op: func(i int) error { op(c, w, t, i); return nil },
+				})
+			}
 			plan := f.cfg.l1
 			if parallel {
 				plan.Parallel = runtime.GOMAXPROCS(0)
@@ -87,21 +79,21 @@ func l1Workloads(f *fixture) []workload {
 			return benchkit.Compare(name, ms), nil
 		}}
 	}
-	get := func(c l1bench.Cache, w *l1bench.Workload, i int) { c.Get(w.Hits[i&mask]) }
-	mix := func(c l1bench.Cache, w *l1bench.Workload, i int) {
+	get := func(c l1bench.Cache, _ *l1bench.Workload, t []string, i int) { c.Get(t[i&mask]) }
+	mix := func(c l1bench.Cache, w *l1bench.Workload, t []string, i int) {
 		j := i & mask
 		if w.Write[j] {
-			c.Set(w.All[j], j)
+			c.Set(t[j], l1bench.ValueOf(j))
 		} else {
-			c.Get(w.All[j])
+			c.Get(t[j])
 		}
 	}
-	set := func(c l1bench.Cache, w *l1bench.Workload, i int) { c.Set(w.All[i&mask], i) }
+	set := func(c l1bench.Cache, _ *l1bench.Workload, t []string, i int) { c.Set(t[i&mask], l1bench.ValueOf(i)) }
 	return []workload{
-		timed("l1/get-hit", false, prefillHot, get),
-		timed("l1/get-hit-parallel", true, prefillHot, get),
-		timed("l1/mix-90r10w-parallel", true, warmAll, mix),
-		timed("l1/set-parallel", true, warmAll, set),
+		timed("l1/get-hit", false, resident, get),
+		timed("l1/get-hit-parallel", true, resident, get),
+		timed("l1/mix-90r10w-parallel", true, everything, mix),
+		timed("l1/set-parallel", true, everything, set),
 		hitRatioWorkload(f, 10_000),
 		hitRatioWorkload(f, 100_000),
 	}
@@ -127,7 +119,7 @@ func hitRatioWorkload(f *fixture, capacity int) workload {
 					hits++
 					continue
 				}
-				c.Set(k, 1)
+				c.Set(k, l1bench.ValueOf(1))
 				settle(c)
 			}
 			took := time.Since(start)

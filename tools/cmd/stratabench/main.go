@@ -9,10 +9,14 @@
 //
 // Workloads:
 //
-//   - l1/...: l1mem (Strata's L1, LRU) vs otter v2, ristretto v2, hashicorp
-//     golang-lru v2 and a plain mutex LRU, using the tools/l1bench caches
-//     and key streams: Get hits (one goroutine and all), a 90/10 read/write
-//     mix and Sets on Zipf(1.01) keys, and hit ratios at two capacities.
+//   - l1/...: l1mem (Strata's L1, LRU and W-TinyLFU) vs otter v2,
+//     ristretto v2, hashicorp golang-lru v2 and a plain mutex LRU, using the
+//     tools/l1bench caches and workload: each cache full (about 100,000
+//     entries, l1mem 256 shards of 390) with the 100,000 hottest of 1M
+//     Zipf(1.01) keys, small struct values; Get hits on a Zipf trace of the
+//     resident keys (one goroutine and all), a 90/10 read/write mix and
+//     Sets on a Zipf trace over all 1M keys, and hit ratios at two
+//     capacities.
 //   - tiers/...: GetTyped served by L1, L2 and L3 vs the raw driver call
 //     that does the same work (l1mem Get; go-redis GET + msgpack decode;
 //     pgx QueryRow + Scan); WriteThrough Set vs pgx upsert + SET + PUBLISH;
