@@ -20,8 +20,10 @@ type tableState struct {
 }
 
 type columnState struct {
-	typ     string // format_type() output
-	notNull bool
+	typ        string // format_type() output
+	notNull    bool
+	hasDefault bool // a DEFAULT, or an identity or generated column: inserts that omit it still work
+	inKey      bool // part of the primary key
 }
 
 // queryer is the part of *pgx.Conn and pgx.Tx the catalog reads need.
@@ -56,14 +58,16 @@ func readTable(ctx context.Context, q queryer, t Table) (tableState, error) {
 	st.exists = true
 	st.partitioned = *kind == "p"
 
-	rows, err := q.Query(ctx, `SELECT attname, format_type(atttypid, atttypmod), attnotnull
-		FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped`, *oid)
+	rows, err := q.Query(ctx, `SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+		a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '',
+		a.attnum = ANY(coalesce((SELECT c.conkey FROM pg_constraint c WHERE c.conrelid = a.attrelid AND c.contype = 'p'), '{}'))
+		FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped`, *oid)
 	if err != nil {
 		return st, err
 	}
 	var name string
 	var cs columnState
-	if _, err := pgx.ForEachRow(rows, []any{&name, &cs.typ, &cs.notNull}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&name, &cs.typ, &cs.notNull, &cs.hasDefault, &cs.inKey}, func() error {
 		st.columns[name] = cs
 		return nil
 	}); err != nil {
@@ -160,4 +164,11 @@ func splitTypmod(typ string) (string, []string) {
 	base := strings.Join(strings.Fields(typ[:open]+" "+typ[close+1:]), " ")
 	base = strings.ReplaceAll(base, " [", "[")
 	return base, mods
+}
+
+// hasRows reports whether the table t has at least one row.
+func (r *typeResolver) hasRows(ctx context.Context, t Table) (bool, error) {
+	var ok bool
+	err := r.q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+t.ident().Sanitize()+")").Scan(&ok)
+	return ok, err
 }

@@ -9,13 +9,37 @@
 // [Migrator.Migrate] compares each [Table] with the catalog and executes
 // only what is missing: CREATE TABLE, ALTER TABLE … ADD COLUMN,
 // CREATE [UNIQUE] INDEX (names from [IndexName] when not given). It never
-// drops, renames or alters, and a database that already matches gets no
-// statement at all. A column whose type or nullability differs from its
-// description is reported as a [*DriftError] naming table, column, what
-// was found and what was wanted; types are compared as PostgreSQL
-// resolves them, so int8 matches bigint and varchar(20) matches
-// character varying(20). All statements run in one transaction.
-// [Migrator.Plan] returns the statements without executing them.
+// drops or renames, and a database that already matches gets no statement
+// at all.
+//
+// A column whose type or nullability differs from its description is
+// reported as a [*DriftError] naming table, column, what was found and
+// what was wanted; types are compared as PostgreSQL resolves them, so int8
+// matches bigint and varchar(20) matches character varying(20). All
+// statements run in one transaction. [Migrator.Plan] returns the
+// statements without executing them.
+//
+// # Evolving a table that has rows
+//
+// A column added NOT NULL without a Default (a new non-pointer field)
+// cannot simply be added to a table with rows: PostgreSQL has nothing to
+// put in them. Migrate adds it with its type's zero value as DEFAULT, which
+// fills the existing rows without rewriting the table, then drops that
+// DEFAULT, so the column ends up exactly as described. The zero values are
+// what a Go zero value is stored as: the empty string for text types, 0
+// for numbers, false, '0001-01-01 00:00:00+00' for timestamptz (Go's
+// time.Time{}), '0001-01-01' for date, no bytes for bytea, 'null' for json
+// and jsonb (which decodes to a zero value of any type), '{}' for arrays,
+// the nil UUID. For another type Migrate refuses the column when the table
+// has rows, saying to give it a Default, make it Nullable, or fill it with
+// a SQL migration.
+//
+// A column the description no longer has (a removed field) is left in
+// place with its data. If it is NOT NULL without a default, every insert
+// that leaves it out would fail, so Migrate drops its NOT NULL — the only
+// alteration it makes, and it loses nothing — and logs a warning; drop the
+// column with a SQL migration once nothing needs it. Such a column that is
+// part of the primary key cannot be relaxed and is reported as an error.
 //
 // # Partitioning
 //

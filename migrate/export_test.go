@@ -17,6 +17,9 @@ func (baseTypes) resolve(_ context.Context, typ string) (string, error) {
 	return base, nil
 }
 
+// hasRows says every existing table has rows.
+func (baseTypes) hasRows(context.Context, Table) (bool, error) { return true, nil }
+
 // ColumnState is a catalog column for PlanOffline.
 type ColumnState struct {
 	Type    string
@@ -37,5 +40,6 @@ func PlanOffline(t Table, columns map[string]ColumnState, indexes []string) ([]s
 	for _, ix := range indexes {
 		st.indexes[ix] = true
 	}
-	return planTable(context.Background(), v, st, baseTypes{})
+	stmts, _, err := planTable(context.Background(), v, st, baseTypes{})
+	return stmts, err
 }

@@ -8,11 +8,14 @@ import (
 )
 
 // Migrate brings the database up to the given table descriptions with
-// additive DDL only: CREATE TABLE for a missing table (with its hash
-// partitions when partitioned), ALTER TABLE … ADD COLUMN for a missing
-// column, CREATE [UNIQUE] INDEX for a missing index. It never drops,
-// renames or alters anything, and it executes no statement at all when
-// the database already matches.
+// additive DDL: CREATE TABLE for a missing table (with its hash partitions
+// when partitioned), ALTER TABLE … ADD COLUMN for a missing column (a NOT
+// NULL one without a Default fills existing rows with its type's zero
+// value), CREATE [UNIQUE] INDEX for a missing index. It never drops or
+// renames anything; the one alteration it makes is to drop the NOT NULL of
+// a column no longer described that has no default, which would otherwise
+// make every insert fail (logged as a warning). It executes no statement at
+// all when the database already matches.
 //
 // A column whose type or nullability differs from its description is
 // reported as a [*DriftError] (several are joined with errors.Join) and
@@ -41,19 +44,20 @@ func (m *Migrator) migrate(ctx context.Context, tables []Table, execute bool) ([
 	err := m.withLock(ctx, func(conn *pgx.Conn) error {
 		return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			types := &typeResolver{q: tx, cache: map[string]string{}}
-			var stmts []string
+			var stmts, notes []string
 			var errs []error
 			for _, t := range valid {
 				st, err := readTable(ctx, tx, t)
 				if err != nil {
 					return unavailable(err)
 				}
-				s, err := planTable(ctx, t, st, types)
+				s, n, err := planTable(ctx, t, st, types)
 				if err != nil {
 					errs = append(errs, err)
 					continue
 				}
 				stmts = append(stmts, s...)
+				notes = append(notes, n...)
 			}
 			if len(errs) > 0 {
 				return errors.Join(errs...)
@@ -61,6 +65,9 @@ func (m *Migrator) migrate(ctx context.Context, tables []Table, execute bool) ([
 			if !execute {
 				executed = stmts
 				return nil
+			}
+			for _, n := range notes {
+				m.opts.Logger.WarnContext(ctx, "migrate: "+n)
 			}
 			for _, s := range stmts {
 				if _, err := tx.Exec(ctx, s); err != nil {

@@ -55,9 +55,9 @@ type Column struct {
 	Type string
 
 	// Nullable allows NULL; columns are NOT NULL otherwise. Primary-key
-	// columns are always NOT NULL. Adding a NOT NULL column without a
-	// Default to a table that already has rows fails (PostgreSQL has
-	// nothing to fill it with), so give such columns a Default.
+	// columns are always NOT NULL. A NOT NULL column without a Default added
+	// to a table that already has rows fills them with its type's zero
+	// value (see the package documentation).
 	Nullable bool
 
 	// Default is a SQL expression for the column's DEFAULT, or "". It is

@@ -18,10 +18,15 @@ type MigrationRecord struct {
 }
 
 // Migrate creates or extends the tables of every registered schema that has
-// an L3: CREATE TABLE, ADD COLUMN and CREATE INDEX only, never a drop or a
-// rename. A column whose type or nullability drifted from the model is
-// reported as an error naming table, column, found and wanted. It is safe to
-// call on every start-up and from many instances at once.
+// an L3: CREATE TABLE, ADD COLUMN and CREATE INDEX, never a drop or a
+// rename. A new non-pointer field on a table that has rows is added with
+// its Go zero value in the existing rows ("", 0, false, time.Time{}, a zero
+// struct); give it a default: tag for another value. The column of a
+// removed field stays, with its data; if it was NOT NULL, Migrate drops
+// that constraint (logging a warning) so that writes without it succeed. A
+// column whose type or nullability drifted from the model is reported as an
+// error (ErrMigrationFailed) naming table, column, found and wanted. It is
+// safe to call on every start-up and from many instances at once.
 func (ds *DataStore) Migrate(ctx context.Context) error {
 	if err := ds.needMigrator(ctx); err != nil {
 		return err
