@@ -67,6 +67,8 @@ func TestEveryErrorWrapsASentinel(t *testing.T) {
 	if err := ds.Set(ctx, members, "a", &Member{ID: "a", Email: "a@x", Born: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
+	cached := openStore(t, strata.Config{PostgresDSN: dsn, RedisAddr: testenv.RedisAddr(t), InvalidationChannel: "strata:test:" + sfx},
+		strata.Schema{Name: members, Model: &Member{}})
 	down := openStore(t, strata.Config{PostgresDSN: "postgres://nobody@127.0.0.1:1/none?connect_timeout=1"}, strata.Schema{Name: members, Model: &Member{}})
 	slow := openStore(t, strata.Config{PostgresDSN: withParam(t, dsn, "options=-c%20statement_timeout%3D50")}, strata.Schema{Name: members, Model: &Member{}})
 	closed, err := strata.NewDataStore(strata.Config{PostgresDSN: dsn})
@@ -160,6 +162,10 @@ func TestEveryErrorWrapsASentinel(t *testing.T) {
 		{"negative Limit", func() error {
 			q := strata.Q().Limit(-1).Build()
 			return ds.Search(ctx, members, &q, &list)
+		}, []error{strata.ErrInvalidQuery}},
+		{"SearchCached argument that cannot be fingerprinted", func() error {
+			q := strata.Q().Where("email = $1", make(chan int)).Build()
+			return cached.SearchCached(ctx, members, &q, &list)
 		}, []error{strata.ErrInvalidQuery}},
 		{"type drift on Migrate", func() error { return driftStore.Migrate(ctx) }, []error{strata.ErrMigrationFailed}},
 		{"type drift on Get", func() error {

@@ -106,7 +106,7 @@ func (st *schemaState) fingerprint(q *Query) (string, error) {
 	for i, a := range q.Args {
 		b, err := json.Marshal(a)
 		if err != nil {
-			return "", fmt.Errorf("%w: SearchCached argument %d (%T) cannot be fingerprinted: %w", ErrInvalidModel, i+1, a, err)
+			return "", fmt.Errorf("%w: SearchCached argument %d (%T) cannot be fingerprinted: %w", ErrInvalidQuery, i+1, a, err)
 		}
 		part(fmt.Sprintf("%T", a))
 		part(string(b))
