@@ -15,6 +15,12 @@ import (
 // ciphertext to its table, column and primary key, so a ciphertext copied to
 // another row or column fails to open instead of decrypting to a value that
 // belongs elsewhere.
+//
+// An empty plaintext is sealed like any other, so an empty column is never a
+// sealed value and fails to open: a column blanked behind Strata's back is
+// an error, not "". Strata has always sealed empty strings, so no row it
+// wrote holds an empty column. A NULL in a nullable encrypted column (an
+// encrypted field added to a table that had rows) reads as "".
 type encryptor struct {
 	aead cipher.AEAD
 }
@@ -48,6 +54,9 @@ func (e *encryptor) seal(table, column, id, plaintext string) (string, error) {
 
 // open decrypts a sealed cell; it fails for a value sealed for another cell.
 func (e *encryptor) open(table, column, id, sealed string) (string, error) {
+	if sealed == "" {
+		return "", fmt.Errorf("%w: %s.%s of %q: the column is empty, which is never a sealed value (changed outside Strata, or written without EncryptionKey)", ErrDecodeFailed, table, column, id)
+	}
 	raw, err := base64.StdEncoding.DecodeString(sealed)
 	if err != nil {
 		return "", fmt.Errorf("%w: %s.%s of %q: not a sealed value: %w", ErrDecodeFailed, table, column, id, err)

@@ -42,3 +42,23 @@ func TestEncryptorRoundTripAndBinding(t *testing.T) {
 		})
 	}
 }
+
+// TestEncryptorSealsEmptyAndRefusesEmpty: "" is sealed to a non-empty
+// value that opens to "", and an empty sealed value never opens.
+func TestEncryptorSealsEmptyAndRefusesEmpty(t *testing.T) {
+	t.Parallel()
+	e, err := newEncryptor(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := e.seal("players", "api_key", "p1", "")
+	if err != nil || sealed == "" {
+		t.Fatalf("seal(\"\") = %q, %v; want a non-empty sealed value", sealed, err)
+	}
+	if got, err := e.open("players", "api_key", "p1", sealed); err != nil || got != "" {
+		t.Errorf("open(seal(\"\")) = %q, %v", got, err)
+	}
+	if got, err := e.open("players", "api_key", "p1", ""); !errors.Is(err, ErrDecodeFailed) {
+		t.Errorf("open(\"\") = %q, %v; want ErrDecodeFailed", got, err)
+	}
+}

@@ -97,26 +97,29 @@ func (ds *DataStore) scanTargets(st *schemaState, rec reflect.Value, cols []int)
 		targets[j] = fv.Addr().Interface()
 	}
 	finish := func() error {
+		var null map[int]bool // positions in cols that held NULL
 		for _, j := range nullable {
 			holder := reflect.ValueOf(targets[j]).Elem() // *T
-			if !holder.IsNil() {
-				fieldOf(rec, &st.model.fields[cols[j]]).Set(holder.Elem())
+			if holder.IsNil() {
+				if null == nil {
+					null = map[int]bool{}
+				}
+				null[j] = true
+				continue
 			}
+			fieldOf(rec, &st.model.fields[cols[j]]).Set(holder.Elem())
 		}
 		if ds.enc == nil || st.model.flags&flagEncrypted == 0 {
 			return nil
 		}
 		id := st.pkOf(rec)
-		for _, i := range cols {
+		for j, i := range cols {
 			f := &st.model.fields[i]
-			if !f.has(flagEncrypted) {
+			if !f.has(flagEncrypted) || null[j] { // NULL (nullable fields): no value
 				continue
 			}
 			fv := fieldOf(rec, f)
-			if fv.String() == "" {
-				continue
-			}
-			plain, err := ds.enc.open(st.table, f.column, id, fv.String())
+			plain, err := ds.enc.open(st.table, f.column, id, fv.String()) // '' fails: see encryptor
 			if err != nil {
 				return err
 			}
