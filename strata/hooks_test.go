@@ -38,13 +38,12 @@ func wantHookPanic(t *testing.T, err error, lg *captureLogger, hook string, word
 // was stored (it was: a read returns it). Set, SetMany and Tx alike.
 func TestAfterSetPanicReportedAfterTheWrite(t *testing.T) {
 	t.Parallel()
-	ctx := ctxT(t) // outlives the parallel subtests
 	hooks := strata.SchemaHooks{AfterSet: func(context.Context, any) { panic("boom in AfterSet") }}
-	stores := map[string]func(t *testing.T, lg *captureLogger) (*strata.DataStore, string){
-		"memory": func(t *testing.T, lg *captureLogger) (*strata.DataStore, string) {
+	stores := map[string]func(ctx context.Context, t *testing.T, lg *captureLogger) (*strata.DataStore, string){
+		"memory": func(_ context.Context, t *testing.T, lg *captureLogger) (*strata.DataStore, string) {
 			return openStore(t, strata.Config{Logger: lg}, strata.Schema{Name: "hooked", Model: &Hooked{}, Hooks: hooks}), "hooked"
 		},
-		"postgres": func(t *testing.T, lg *captureLogger) (*strata.DataStore, string) {
+		"postgres": func(ctx context.Context, t *testing.T, lg *captureLogger) (*strata.DataStore, string) {
 			name := "hooked_" + testenv.Suffix()
 			dsn := testenv.PostgresDSN(t)
 			pgTable(t, dsn, name)
@@ -58,8 +57,9 @@ func TestAfterSetPanicReportedAfterTheWrite(t *testing.T) {
 	for name, open := range stores {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
+			ctx := ctxT(t) // here, after the parallel subtest has started
 			lg := &captureLogger{}
-			ds, schema := open(t, lg)
+			ds, schema := open(ctx, t, lg)
 			writes := []struct {
 				name, id string
 				write    func(id string) error
