@@ -23,6 +23,32 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return s.result(ctx, s.c.Unlink(ctx, key).Err())
 }
 
+// deleteValueScript removes KEYS[1] only while it holds exactly ARGV[1].
+var deleteValueScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('UNLINK', KEYS[1]) end
+return 0
+`)
+
+// DeleteIfValue removes key only while it still holds exactly value, and
+// reports whether it did: a compare-and-delete in one Lua script. Use it to
+// drop a value found to be bad (one that no longer decodes) without losing a
+// good value another caller stored since it was read. Like Delete it voids
+// nothing else: a key holding a lease marker is never equal to a record.
+func (s *Store) DeleteIfValue(ctx context.Context, key string, value []byte) (bool, error) {
+	if key == "" {
+		return false, ErrEmptyKey
+	}
+	if err := s.brk.allow(); err != nil {
+		return false, err
+	}
+	n, err := deleteValueScript.Run(ctx, s.c, []string{key}, value).Int64()
+	if err != nil {
+		return false, s.result(ctx, err)
+	}
+	s.brk.record(nil)
+	return n == 1, nil
+}
+
 // DeleteMany removes keys with UNLINK and returns how many existed: one
 // command on a standalone server, one per hash slot in a single pipeline on a
 // cluster.

@@ -26,7 +26,8 @@
 // a cluster. [Store.Set] is one SET; [Store.SetMany] is one pipeline.
 // [Store.Delete] and [Store.DeleteMany] use UNLINK; [Store.DeletePrefix]
 // walks the keyspace with SCAN and UNLINKs page by page, on every master of
-// a cluster. [Store.Exists] and [Store.TTL] inspect one key.
+// a cluster; [Store.DeleteIfValue] deletes a key only while it holds a
+// given value. [Store.Exists] and [Store.TTL] inspect one key.
 //
 // Every key written carries a TTL: a zero TTL means [Options.DefaultTTL]
 // (30 minutes unless set), [Options.TTLJitter] spreads expiries, and a key

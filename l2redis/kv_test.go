@@ -210,6 +210,40 @@ func TestDelete(t *testing.T) {
 	})
 }
 
+// TestDeleteIfValue: the compare-and-delete removes the value it was given
+// and keeps any other, so a good value stored after a bad one was read
+// survives.
+func TestDeleteIfValue(t *testing.T) {
+	t.Parallel()
+	forEachTopology(t, nil, func(t *testing.T, s *l2redis.Store, p string) {
+		ctx := testCtx(t)
+		if err := s.Set(ctx, p+"k", []byte("bad"), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Set(ctx, p+"k", []byte("good"), time.Minute); err != nil { // stored since "bad" was read
+			t.Fatal(err)
+		}
+		if ok, err := s.DeleteIfValue(ctx, p+"k", []byte("bad")); err != nil || ok {
+			t.Errorf("DeleteIfValue(other value) = %v, %v; want false, nil", ok, err)
+		}
+		if got, err := s.Get(ctx, p+"k"); err != nil || string(got) != "good" {
+			t.Errorf("after a refused DeleteIfValue Get = %q, %v; want good", got, err)
+		}
+		if ok, err := s.DeleteIfValue(ctx, p+"k", []byte("good")); err != nil || !ok {
+			t.Errorf("DeleteIfValue(its value) = %v, %v; want true, nil", ok, err)
+		}
+		if _, err := s.Get(ctx, p+"k"); !errors.Is(err, l2redis.ErrNotFound) {
+			t.Errorf("after DeleteIfValue Get = %v, want ErrNotFound", err)
+		}
+		if ok, err := s.DeleteIfValue(ctx, p+"k", []byte("good")); err != nil || ok {
+			t.Errorf("DeleteIfValue(absent) = %v, %v; want false, nil", ok, err)
+		}
+		if _, err := s.DeleteIfValue(ctx, "", nil); !errors.Is(err, l2redis.ErrEmptyKey) {
+			t.Errorf("DeleteIfValue(\"\") = %v, want ErrEmptyKey", err)
+		}
+	})
+}
+
 func TestDeletePrefix(t *testing.T) {
 	t.Parallel()
 	// A small ScanCount makes DeletePrefix page and batch many times.

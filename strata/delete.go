@@ -63,7 +63,9 @@ func (ds *DataStore) delete(ctx context.Context, schema, id string) error {
 }
 
 // Exists reports whether the record id exists, asking L1, then L2, then L3,
-// and answering at the first tier that has it.
+// and answering at the first tier that has it. A value in Redis that does
+// not decode counts as absent there (it is dropped, as by Get) and L3
+// answers.
 func (ds *DataStore) Exists(ctx context.Context, schema, id string) (bool, error) {
 	ok, err := ds.exists(ctx, schema, id)
 	return ok, ds.count(err)
@@ -92,13 +94,18 @@ func (ds *DataStore) exists(ctx context.Context, schema, id string) (bool, error
 		return true, nil
 	}
 	if ds.l2 != nil && !ds.stale.has(st.key(id)) /* may be stale: not read from Redis */ {
-		ok, err := ds.l2.Exists(ctx, st.key(id))
+		// A GET, not EXISTS: a value that does not decode says nothing
+		// about the record and is dropped (see fromL2), then L3 answers.
+		data, err := ds.l2.Get(ctx, st.key(id))
 		switch {
-		case err == nil && ok:
-			return true, nil
-		case err != nil && st.l3 == nil:
+		case err == nil:
+			if _, ok, err := ds.fromL2(ctx, st, id, data); ok || err != nil {
+				return ok, err
+			}
+		case errors.Is(err, l2redis.ErrNotFound):
+		case st.l3 == nil:
 			return false, fmt.Errorf("%w: %w", ErrL2Unavailable, err)
-		case err != nil && !errors.Is(err, l2redis.ErrNotFound):
+		default:
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "exists")
 		}
 	}

@@ -101,7 +101,13 @@
 // When Redis fails during that upkeep, the keys (and the schema's search
 // generation) are remembered, kept out of reads, and repaired — deleted,
 // bumped and announced to the other instances — as soon as Redis answers.
-// Search and WarmCache fill L1 only under the same guards.
+// Search and WarmCache fill L1 only under the same guards. A Redis value
+// that does not decode (corruption, or another codec or model version
+// during a rolling deploy) is read as a miss by Get, GetMany and Exists:
+// logged at Warn, counted as an L2 "decode" error, deleted unless a good
+// value replaced it meanwhile, and answered from PostgreSQL. (For a schema
+// whose truth is Redis it is the only copy: it is kept and the read fails
+// with ErrDecodeFailed.)
 //
 // # Change feed
 //

@@ -125,8 +125,13 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string) 
 		data, err := ds.l2.Get(ctx, st.key(id))
 		ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "get", time.Since(start))
 		if err == nil {
-			ds.cfg.Metrics.Hit(st.Name, metrics.TierL2)
-			return ds.decodeL2(st, id, data)
+			if snap, ok, err := ds.fromL2(ctx, st, id, data); ok || err != nil {
+				if ok {
+					ds.cfg.Metrics.Hit(st.Name, metrics.TierL2)
+				}
+				return snap, err
+			}
+			err = l2redis.ErrNotFound // undecodable and dropped: read on as a miss
 		}
 		var l l2redis.Lease
 		if errors.Is(err, l2redis.ErrNotFound) && st.l3 != nil { // a lease only guards a fill from L3
@@ -134,8 +139,14 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string) 
 		}
 		switch {
 		case err == nil && data != nil:
-			ds.cfg.Metrics.Hit(st.Name, metrics.TierL2)
-			return ds.decodeL2(st, id, data)
+			if snap, ok, err := ds.fromL2(ctx, st, id, data); ok || err != nil {
+				if ok {
+					ds.cfg.Metrics.Hit(st.Name, metrics.TierL2)
+				}
+				return snap, err
+			}
+			// Undecodable again (dropped): read L3 without filling.
+			ds.cfg.Metrics.Miss(st.Name, metrics.TierL2)
 		case err == nil:
 			lease = l
 			ds.cfg.Metrics.Miss(st.Name, metrics.TierL2)
@@ -236,6 +247,34 @@ func (ds *DataStore) encodeL2(st *schemaState, rec reflect.Value) ([]byte, error
 		return nil, fmt.Errorf("%w: %s: %w", ErrEncodeFailed, st.Name, err)
 	}
 	return data, nil
+}
+
+// fromL2 decodes an L2 hit of id into a snapshot (ok).
+//
+// A value that does not decode — corrupted, or written with another codec
+// or model by another version of the program during a rolling deploy — is
+// treated as a miss where L3 holds the truth: it is logged at Warn, counted
+// as an L2 "decode" error, and deleted only if Redis still holds those very
+// bytes, so a good value a concurrent fill stored meanwhile is kept; ok and
+// err are then both zero and the caller reads on (a later read fills L2
+// again under a lease). Where Redis is the source of truth nothing is
+// deleted — the value is the only copy, and the version that wrote it may
+// still read it — and the decode error is returned.
+func (ds *DataStore) fromL2(ctx context.Context, st *schemaState, id string, data []byte) (snap any, ok bool, err error) {
+	snap, err = ds.decodeL2(st, id, data)
+	if err == nil {
+		return snap, true, nil
+	}
+	ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "decode")
+	if st.l3 == nil {
+		ds.cfg.Logger.Warn("strata: undecodable value in redis, the schema's source of truth", "schema", st.Name, "id", id, "err", err)
+		return nil, false, err
+	}
+	ds.cfg.Logger.Warn("strata: undecodable value in redis; deleted and read from postgres", "schema", st.Name, "id", id, "err", err)
+	if _, derr := ds.l2.DeleteIfValue(ctx, st.key(id), data); derr != nil {
+		ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "delete")
+	}
+	return nil, false, nil
 }
 
 // decodeL2 decodes an L2 value into an L1 snapshot.

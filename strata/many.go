@@ -360,9 +360,13 @@ func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string)
 				rest = append(rest, i)
 				continue
 			}
-			snap, derr := ds.decodeL2(st, missing[i], vals[i])
+			snap, ok, derr := ds.fromL2(ctx, st, missing[i], vals[i])
 			if derr != nil {
 				return nil, derr
+			}
+			if !ok { // undecodable and dropped: read from L3
+				rest = append(rest, i)
+				continue
 			}
 			fill(i, snap)
 		}

@@ -22,7 +22,10 @@ type MetricsRecorder interface {
 	// Latency records how long one operation (get, set, delete, query, ...)
 	// took on tier.
 	Latency(schema, tier, op string, d time.Duration)
-	// Error records a failed operation on tier.
+	// Error records a failed operation on tier. On TierL2, op "decode"
+	// counts a cached value that could not be decoded (corrupted, or
+	// written by another codec or model version); Strata reads it as a
+	// miss and deletes it.
 	Error(schema, tier, op string)
 }
 
