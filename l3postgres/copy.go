@@ -18,7 +18,9 @@ import (
 // number of rows the merge inserted or updated.
 //
 // On a Table bound to a transaction with [Table.On], the work runs in a
-// savepoint of that transaction.
+// savepoint of that transaction. Otherwise an error wrapping
+// [ErrOutcomeUnknown] means the rows may have been written (the COMMIT was
+// sent); any other error, that none was.
 func (t *Table) UpsertMany(ctx context.Context, rows [][]any) (int64, error) {
 	return t.upsertMany(ctx, rows, nil)
 }
@@ -120,8 +122,12 @@ func (t *Table) upsertMany(ctx context.Context, rows [][]any, each func(scan fun
 			return 0, mapErr(err)
 		}
 	}
+	backend := tx.Conn().PgConn().PID()
 	if err := tx.Commit(ctx); err != nil {
-		return 0, mapErr(err)
+		if t.tx != nil { // a savepoint: the outer COMMIT decides
+			return 0, mapErr(err)
+		}
+		return 0, outcome(err, backend)
 	}
 	return n, nil
 }

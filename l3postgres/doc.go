@@ -75,6 +75,15 @@
 // or unknown column located in it, an argument of the wrong form), is
 // [ErrInvalidQuery].
 //
+// A write that fails after its statement or COMMIT was sent (the context
+// ended, or the connection broke, before the answer arrived) may have been
+// applied, or may still be applied after the call returned: its error
+// wraps [ErrOutcomeUnknown] and is an [*OutcomeUnknownError] naming the
+// server backend it went to. Once [DB.BackendsAlive] no longer lists that
+// backend, the outcome is settled. Every other error of a write means it
+// was not applied, so a caller (a cache in front of the table) knows when
+// it must invalidate after a failure.
+//
 // # Row versions
 //
 // Strata's stale-set guard lives in Redis (leases, see DESIGN.md §3), so

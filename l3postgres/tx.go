@@ -32,7 +32,9 @@ func (db *DB) BeginTx(ctx context.Context, opts pgx.TxOptions) (*Tx, error) {
 
 // InTx runs fn in a transaction, committing when fn returns nil and
 // rolling back otherwise (also when fn panics, after which the panic goes
-// on). fn's error is returned as it is.
+// on). fn's error is returned as it is. An error wrapping
+// [ErrOutcomeUnknown] comes from the COMMIT (see [Tx.Commit]); any other
+// error means nothing was committed.
 func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 	tx, err := db.Begin(ctx)
 	if err != nil {
@@ -55,7 +57,12 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 
 // Commit commits the transaction. A transaction that had already failed
 // is rolled back and Commit returns an error wrapping pgx.ErrTxCommitRollback.
-func (tx *Tx) Commit(ctx context.Context) error { return mapErr(tx.tx.Commit(ctx)) }
+// An error wrapping [ErrOutcomeUnknown] means the COMMIT was sent but its
+// answer did not arrive: the transaction may have been committed.
+func (tx *Tx) Commit(ctx context.Context) error {
+	backend := tx.tx.Conn().PgConn().PID()
+	return outcome(tx.tx.Commit(ctx), backend)
+}
 
 // Rollback rolls the transaction back; after Commit it is a no-op
 // returning pgx.ErrTxClosed.

@@ -5,34 +5,35 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Upsert inserts one row or, when its key exists, updates every column
 // that is not the key, the partition column, InsertOnly, or passed as a
 // [Keep]. values are in the order of TableDef.Columns. On a partitioned
 // table, a row of the key in another partition is first moved to the
-// partition of the value written (see [TableDef.PartitionBy]).
+// partition of the value written (see [TableDef.PartitionBy]). An error
+// wrapping [ErrOutcomeUnknown] means the row may have been written; any
+// other error, that it was not.
 func (t *Table) Upsert(ctx context.Context, values ...any) error {
 	sql, values, err := t.upsertStmt(values, false)
 	if err != nil {
 		return err
 	}
-	q, err := t.writer()
-	if err != nil {
+	return t.write(ctx, func(q querier) error {
+		if t.partitioned {
+			return t.moveAndUpsert(ctx, q, sql, values)
+		}
+		_, err := q.Exec(ctx, sql, values...)
 		return err
-	}
-	if t.partitioned {
-		return t.moveAndUpsert(ctx, q, sql, values)
-	}
-	_, err = q.Exec(ctx, sql, values...)
-	return mapErr(err)
+	})
 }
 
 // UpsertReturning is Upsert that then scans what the row holds in its
 // InsertOnly columns into dest, one pointer per InsertOnly column in
 // TableDef order: the values given here for a new row, the first insert's
 // for an existing one. It is one statement (INSERT … ON CONFLICT …
-// RETURNING).
+// RETURNING). Its errors are Upsert's.
 func (t *Table) UpsertReturning(ctx context.Context, values []any, dest ...any) error {
 	if len(dest) != len(t.insertOnly) {
 		return fmt.Errorf("%w: %s has %d InsertOnly columns, got %d destinations", ErrInvalidQuery, t.qname, len(t.insertOnly), len(dest))
@@ -44,14 +45,12 @@ func (t *Table) UpsertReturning(ctx context.Context, values []any, dest ...any) 
 	if err != nil {
 		return err
 	}
-	q, err := t.writer()
-	if err != nil {
-		return err
-	}
-	if t.partitioned {
-		return t.moveAndUpsert(ctx, q, sql, values, dest...)
-	}
-	return mapErr(q.QueryRow(ctx, sql, values...).Scan(dest...))
+	return t.write(ctx, func(q querier) error {
+		if t.partitioned {
+			return t.moveAndUpsert(ctx, q, sql, values, dest...)
+		}
+		return q.QueryRow(ctx, sql, values...).Scan(dest...)
+	})
 }
 
 // moveAndUpsert runs an upsert of a partitioned table after the key's lock
@@ -85,15 +84,18 @@ func (t *Table) upsertStmt(values []any, returning bool) (string, []any, error) 
 }
 
 // DeleteByID deletes the row with the given key and reports whether there
-// was one. Deleting a missing row is not an error.
+// was one. Deleting a missing row is not an error. An error wrapping
+// [ErrOutcomeUnknown] means the row may have been deleted; any other error,
+// that it was not.
 func (t *Table) DeleteByID(ctx context.Context, id any) (bool, error) {
-	q, err := t.writer()
+	var tag pgconn.CommandTag
+	err := t.write(ctx, func(q querier) error {
+		var err error
+		tag, err = q.Exec(ctx, t.delete, id)
+		return err
+	})
 	if err != nil {
 		return false, err
-	}
-	tag, err := q.Exec(ctx, t.delete, id)
-	if err != nil {
-		return false, mapErr(err)
 	}
 	return tag.RowsAffected() > 0, nil
 }

@@ -25,44 +25,65 @@ import (
 // resurrect the deleted record. Deletion commutes; a cache filled only by
 // guarded reads never goes back in time.
 
-// postCommitTimeout bounds the cache upkeep after a commit. It runs
-// detached from the caller's context: the write has happened, and a caller
-// that gives up now must not leave the caches (or other instances) stale.
+// postCommitTimeout bounds the cache upkeep after a commit, within the
+// caller's own deadline: a call returns by its context's deadline, and
+// what Redis could not be told by then is handed to the repairer (below),
+// which goes on in the background.
 const postCommitTimeout = 5 * time.Second
 
 // invalidateAfterWrite runs the upkeep for ids of st after their write or
 // delete reached L3. dropL1 is false for write-behind flushes, whose L1
 // entry already holds the value flushed (or a newer pending one).
+//
+// It waits for Redis no longer than ctx allows (and postCommitTimeout). If
+// the L2 delete does not succeed in time, the keys go to the stale ledger
+// before the local L1 entries are dropped, so that this instance reads them
+// from L3, not from the old value in Redis, until the repairer has deleted
+// them, advanced the search generation and told the other instances — at
+// once, in the background. Read-your-writes on this instance holds either
+// way.
 func (ds *DataStore) invalidateAfterWrite(ctx context.Context, st *schemaState, op l2redis.Op, dropL1 bool, ids ...string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postCommitTimeout)
+	dropLocal := func() {
+		if dropL1 {
+			for _, id := range ids {
+				st.l1.Delete(id)
+			}
+		}
+	}
+	if ds.l2 == nil { // no Redis, no other instances to tell
+		dropLocal()
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, postCommitTimeout)
 	defer cancel()
-	if ds.l2 != nil {
-		defer ds.startRepairerIfStale()
-		keys := make([]string, len(ids))
-		for i, id := range ids {
-			keys[i] = st.key(id)
-		}
-		start := time.Now()
-		var err error
-		if len(keys) == 1 {
-			err = ds.l2.Delete(ctx, keys[0])
-		} else {
-			_, err = ds.l2.DeleteMany(ctx, keys)
-		}
-		ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "invalidate", time.Since(start))
-		if err != nil {
-			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "invalidate")
-			ds.stale.add(st, ids...)
-			ds.cfg.Logger.Warn("strata: redis invalidation failed; retried when redis answers", "schema", st.Name, "ids", len(ids), "err", err)
-		}
-		ds.bumpGeneration(ctx, st)
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = st.key(id)
 	}
-	if dropL1 {
-		for _, id := range ids {
-			st.l1.Delete(id)
-		}
+	start := time.Now()
+	err := ctx.Err() // (a call whose time is up does not ask Redis)
+	switch {
+	case err != nil:
+	case len(keys) == 1:
+		err = ds.l2.Delete(ctx, keys[0])
+	default:
+		_, err = ds.l2.DeleteMany(ctx, keys)
 	}
+	ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "invalidate", time.Since(start))
+	if err != nil {
+		ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "invalidate")
+		ds.stale.add(st, ids...) // the repairer deletes, bumps and publishes
+		ds.stale.addGen(st)
+		dropLocal()
+		ds.startRepairer()
+		ds.kickRepairer()
+		ds.cfg.Logger.Warn("strata: redis invalidation failed; retried in the background", "schema", st.Name, "ids", len(ids), "err", err)
+		return
+	}
+	ds.bumpGeneration(ctx, st)
+	dropLocal()
 	ds.publish(ctx, st, op, ids...)
+	ds.startRepairerIfStale()
 }
 
 // startRepairerIfStale starts the repairer when something became stale.
@@ -190,25 +211,50 @@ func (s *staleL2) done(keys map[string]staleKey, gens map[*schemaState]uint64) {
 const repairInterval = time.Second
 
 // startRepairer starts, once, the goroutine that retries what Redis could
-// not be told. It is started the first time anything becomes stale and ends
-// with Close.
+// not be told, and settles ambiguous writes (see ambiguous.go). It is
+// started the first time anything becomes stale and ends with Close. It
+// runs every repairInterval, every settlePoll while an ambiguous write
+// waits, and at once when kicked.
 func (ds *DataStore) startRepairer() {
 	ds.repairOnce.Do(func() {
 		ds.goBackground(func() {
-			t := time.NewTicker(repairInterval)
+			t := time.NewTimer(repairInterval)
 			defer t.Stop()
 			for {
 				select {
 				case <-ds.stopFlusher:
 					return
 				case <-t.C:
-					if ds.stale.n.Load() > 0 {
-						ds.retryStaleL2(context.Background())
-					}
+				case <-ds.repairNow:
 				}
+				// Redis first: settling asks PostgreSQL, which may not answer.
+				if ds.stale.n.Load() > 0 {
+					ds.retryStaleL2(context.Background())
+				}
+				if ds.settleDoubts(context.Background()) > 0 {
+					ds.retryStaleL2(context.Background())
+				}
+				next := repairInterval
+				if ds.doubts.n.Load() > 0 {
+					next = settlePoll
+				}
+				t.Stop()
+				select { // (drain a fire that raced the kick)
+				case <-t.C:
+				default:
+				}
+				t.Reset(next)
 			}
 		})
 	})
+}
+
+// kickRepairer makes the repairer run now rather than at its next tick.
+func (ds *DataStore) kickRepairer() {
+	select {
+	case ds.repairNow <- struct{}{}:
+	default:
+	}
 }
 
 // retryStaleL2 deletes the remembered keys, advances the remembered

@@ -35,12 +35,14 @@ type DataStore struct {
 	replicas map[string]*l3postgres.DB // per ReadReplica DSN; see replicaDB
 	mig      *migrate.Migrator         // nil without PostgreSQL
 	stale    staleL2
+	doubts   doubts         // ambiguous writes waiting to be settled; see ambiguous.go
 	bg       sync.WaitGroup // background L2 fills and the write-behind flusher
 	bgMu     sync.Mutex     // orders goBackground against Close
 	opMu     sync.RWMutex   // writes in flight (read) against Close (write); see writeOp
 	bgClosed bool
 
 	flushNow    chan struct{} // wakes the flusher early
+	repairNow   chan struct{} // wakes the repairer early
 	flusherOnce sync.Once
 	repairOnce  sync.Once
 	stopFlusher chan struct{}
@@ -55,7 +57,7 @@ func NewDataStore(cfg Config) (*DataStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds := &DataStore{cfg: c, flushNow: make(chan struct{}, 1), stopFlusher: make(chan struct{})}
+	ds := &DataStore{cfg: c, flushNow: make(chan struct{}, 1), repairNow: make(chan struct{}, 1), stopFlusher: make(chan struct{})}
 	if c.EncryptionKey != nil {
 		if ds.enc, err = newEncryptor(c.EncryptionKey); err != nil {
 			return nil, err
@@ -93,6 +95,9 @@ func (ds *DataStore) Close() error {
 				errs = append(errs, fmt.Errorf("strata: Close could not flush write-behind records (they are lost with this process): %w", err))
 			}
 			cancel()
+		}
+		if n := ds.drainDoubts(); n > 0 {
+			ds.cfg.Logger.Warn("strata: Close invalidates writes whose outcome PostgreSQL had not settled yet", "writes", n)
 		}
 		if ds.stale.n.Load() > 0 { // a last try at what Redis could not be told
 			ds.retryStaleL2(context.Background())

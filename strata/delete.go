@@ -40,7 +40,9 @@ func (ds *DataStore) delete(ctx context.Context, schema, id string) error {
 	if st.l3 != nil {
 		if _, err := st.l3.DeleteByID(ctx, id); err != nil {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "delete")
-			return l3Error(err) // a pending write-behind value stays pending
+			// A pending write-behind value stays pending. A delete that
+			// may have been applied is invalidated all the same.
+			return ds.afterFailedWrite(ctx, st, l2redis.OpDelete, true, err, id)
 		}
 		if st.wb != nil {
 			st.wb.dropUpTo(id, seq)

@@ -73,6 +73,16 @@ var (
 	ErrL3Unavailable = errors.New("strata: L3 (postgres) unavailable")
 	// ErrUnavailable is returned by every call made after Close.
 	ErrUnavailable = errors.New("strata: data store is closed")
+	// ErrOutcomeUnknown is wrapped, together with the cause (the context's
+	// error, ErrL3Unavailable, ...), by the error of a write that failed
+	// after PostgreSQL was sent it: its deadline passed during the
+	// statement or the COMMIT, or the connection broke before the answer.
+	// The write may have been applied, even after the call returned.
+	// Strata invalidates the caches as for a successful write, at once and
+	// again when PostgreSQL has finished with it, so reads show whichever
+	// happened; read the record (or retry the write) to learn which. Every
+	// other failed write was not applied.
+	ErrOutcomeUnknown = errors.New("strata: write outcome unknown")
 	// ErrL3Failed wraps a PostgreSQL failure that no other sentinel names:
 	// a serialization failure or deadlock, a statement timeout, a full
 	// disk, ... The *pgconn.PgError stays reachable with errors.As.

@@ -109,7 +109,8 @@ func migrateError(err error) error {
 
 // txError wraps the error that made a transaction roll back in kind
 // (ErrTxFailed or ErrTxTimeout), keeping the sentinel l3Error gives the
-// cause (ErrConflict, ErrL3Unavailable, ...) reachable with errors.Is.
+// cause (ErrConflict, ErrL3Unavailable, ...), and ErrOutcomeUnknown for a
+// COMMIT whose answer was lost, reachable with errors.Is.
 func txError(kind, err error) error {
-	return &tierError{kind: kind, err: l3Error(err), msg: kind.Error() + ": " + err.Error()}
+	return &tierError{kind: kind, err: writeError(err), msg: kind.Error() + ": " + err.Error()}
 }

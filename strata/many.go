@@ -170,7 +170,10 @@ func (ds *DataStore) writeManyTiers(ctx context.Context, st *schemaState, ids []
 
 // upsertMany writes recs to L3 with one COPY-based upsert, each with its
 // clear mask (clears may be nil); op names it in metrics. With stored, the
-// auto_now_add times PostgreSQL kept are put in recs.
+// auto_now_add times PostgreSQL kept are put in recs. If the upsert fails
+// but may have been applied, the caches are invalidated all the same (see
+// ambiguous.go); this instance's L1 too, except for a write-behind flush,
+// whose L1 entries hold the values flushed or newer ones.
 func (ds *DataStore) upsertMany(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value, clears [][]bool, op string, stored bool) error {
 	rows := make([][]any, len(recs))
 	for i, rec := range recs {
@@ -194,7 +197,7 @@ func (ds *DataStore) upsertMany(ctx context.Context, st *schemaState, ids []stri
 	ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, op, time.Since(start))
 	if err != nil {
 		ds.cfg.Metrics.Error(st.Name, metrics.TierL3, op)
-		return l3Error(err)
+		return ds.afterFailedWrite(ctx, st, l2redis.OpSet, op != "flush", err, ids...)
 	}
 	return nil
 }

@@ -201,7 +201,8 @@ func (st *schemaState) writeBack(dst, rec reflect.Value) {
 // writeTiers stores rec in the schema's source of truth and invalidates
 // the tiers above it (see afterwrite.go). With L3 that means the upsert, then
 // L2 DEL, L1 delete and one message; a Redis failure after the commit is
-// remembered and repaired when Redis answers. Without L3, Redis (or, without
+// remembered and repaired when Redis answers, and an upsert that failed but
+// may have been applied is invalidated all the same (see ambiguous.go). Without L3, Redis (or, without
 // Redis, L1) is the source of truth and takes the value itself.
 func (ds *DataStore) writeTiers(ctx context.Context, st *schemaState, id string, rec reflect.Value, clear []bool) error {
 	defer st.writes.enter()()
@@ -216,7 +217,7 @@ func (ds *DataStore) writeTiers(ctx context.Context, st *schemaState, id string,
 		ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, "set", time.Since(start))
 		if err != nil {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "set")
-			return l3Error(err)
+			return ds.afterFailedWrite(ctx, st, l2redis.OpSet, true, err, id)
 		}
 		ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, true, id)
 		return nil

@@ -19,9 +19,12 @@ import (
 //
 // Commit checks every value and runs every BeforeSet hook before anything is
 // written, then applies the writes in one PostgreSQL transaction. The caches
-// and the other instances are told only after COMMIT returns; if anything
-// fails, no cache changes at all and the error wraps ErrTxFailed (or
-// ErrTxTimeout when the context's deadline passed). IsRetryable tells a
+// and the other instances are told only after COMMIT returns. If anything
+// fails the error wraps ErrTxFailed (or ErrTxTimeout when the context's
+// deadline passed) and no cache changes — unless the COMMIT was sent and
+// its answer lost: then the transaction may have been committed, the error
+// also wraps ErrOutcomeUnknown, and the caches are invalidated as after a
+// commit. IsRetryable tells a
 // serialization failure or deadlock, worth retrying, from other failures.
 // Every schema in a Tx needs an L3. A Tx is used once, from one goroutine.
 type Tx struct {
@@ -178,6 +181,11 @@ func (t *Tx) commit() error {
 		return nil
 	})
 	if err != nil {
+		if errors.Is(err, l3postgres.ErrOutcomeUnknown) { // the COMMIT may have been applied
+			t.invalidate(ops, func(st *schemaState, op l2redis.Op, ids []string) {
+				_ = ds.afterFailedWrite(ctx, st, op, true, err, ids...)
+			})
+		}
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return txError(ErrTxTimeout, err)
 		}
@@ -188,7 +196,9 @@ func (t *Tx) commit() error {
 			p.st.wb.dropUpTo(p.id, seqAtLock[p.st])
 		}
 	}
-	t.applyToCaches(ops)
+	t.invalidate(ops, func(st *schemaState, op l2redis.Op, ids []string) {
+		ds.invalidateAfterWrite(ctx, st, op, true, ids...)
+	})
 	var hookErr error // committed: run every hook, report the first panic
 	for _, p := range ops {
 		if !p.del {
@@ -203,10 +213,10 @@ func (t *Tx) commit() error {
 	return hookErr
 }
 
-// applyToCaches invalidates what the commit changed: per schema, one DEL of
-// the keys, one generation bump, L1 deletes and one message per operation
-// kind (see afterwrite.go).
-func (t *Tx) applyToCaches(ops []prepared) {
+// invalidate invalidates what the commit changed with fn (see
+// afterwrite.go): per schema and operation kind, one DEL of the keys, one
+// generation bump, L1 deletes and one message.
+func (t *Tx) invalidate(ops []prepared, fn func(st *schemaState, op l2redis.Op, ids []string)) {
 	type group struct {
 		st       *schemaState
 		set, del []string
@@ -228,10 +238,10 @@ func (t *Tx) applyToCaches(ops []prepared) {
 	}
 	for _, g := range groups {
 		if len(g.set) > 0 {
-			t.ds.invalidateAfterWrite(t.ctx, g.st, l2redis.OpSet, true, g.set...)
+			fn(g.st, l2redis.OpSet, g.set)
 		}
 		if len(g.del) > 0 {
-			t.ds.invalidateAfterWrite(t.ctx, g.st, l2redis.OpDelete, true, g.del...)
+			fn(g.st, l2redis.OpDelete, g.del)
 		}
 	}
 }
