@@ -37,7 +37,7 @@ type feedEnv struct {
 	DSN, Redis, Schema, Slot, Channel string
 }
 
-func newFeedEnv(t *testing.T, redisAddr string) *feedEnv {
+func newFeedEnv(t testing.TB, redisAddr string) *feedEnv {
 	t.Helper()
 	e := &feedEnv{
 		DSN: testenv.PostgresDSN(t), Redis: redisAddr,
