@@ -245,13 +245,13 @@ func (st *schemaState) storedTimes(ids []string, recs []reflect.Value) func(scan
 // are put in L1, guarded against concurrent invalidations; L2 is filled by
 // single Gets, under their stale-set lease.
 func (ds *DataStore) GetMany(ctx context.Context, schema string, ids []string, dest any) error {
-	ds.stats.gets.Add(1)
+	ds.stats.gets.Add(int64(len(ids)))
 	return ds.count(ds.getManyInto(ctx, schema, ids, dest))
 }
 
 // GetManyTyped is GetMany returning a map of T, the schema's model type.
 func GetManyTyped[T any](ctx context.Context, ds *DataStore, schema string, ids []string) (map[string]T, error) {
-	ds.stats.gets.Add(1)
+	ds.stats.gets.Add(int64(len(ids)))
 	out, err := getManyTyped[T](ctx, ds, schema, ids)
 	return out, ds.count(err)
 }

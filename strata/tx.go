@@ -70,6 +70,13 @@ type prepared struct {
 // Commit runs the transaction; see Tx.
 func (t *Tx) Commit() error {
 	ds := t.ds
+	for _, op := range t.ops {
+		if op.del {
+			ds.stats.deletes.Add(1)
+		} else {
+			ds.stats.sets.Add(1)
+		}
+	}
 	err := t.commit()
 	if err != nil {
 		ds.stats.errors.Add(1)
