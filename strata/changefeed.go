@@ -79,6 +79,10 @@ func (ds *DataStore) startFeed() error {
 		Slot:          ds.cfg.ChangeFeedSlot,
 		Publication:   ds.cfg.ChangeFeedSlot,
 		Handler:       ds.applyFeed,
+		// Retry soon after Redis answers again (the L2 breaker adds up to
+		// its one-second cooldown).
+		MinRetry: 20 * time.Millisecond,
+		MaxRetry: 250 * time.Millisecond,
 		Logger:        slog.New(loggerHandler{ds.cfg.Logger}),
 	})
 	if err != nil {

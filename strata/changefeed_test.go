@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"slices"
@@ -197,6 +198,9 @@ func child(t *testing.T, mode string, e *feedEnv, arg string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "STRATA_FEED_CHILD="+mode, "STRATA_FEED_ENV="+string(cfg), "STRATA_FEED_ARG="+arg)
 	cmd.Stderr = os.Stderr
+	if cmd.Stdout == nil && mode == "ambiguous" {
+		cmd.Stdout = &lineWriter{lines: make(chan string, 8)}
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -229,6 +233,12 @@ func runFeedChild() bool {
 	}
 	switch mode {
 	case "consumer": // streams the slot until killed
+		select {}
+	case "ambiguous": // a write whose outcome it cannot know; then killed
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := ds.Set(ctx, e.Schema, "a", &feedRec{ID: "a", V: 2})
+		cancel()
+		fmt.Printf("returned: %v\n", err)
 		select {}
 	case "writer": // writes one record, and is killed while Redis refuses writes
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -456,4 +466,103 @@ func TestChangeFeedPingBeforeAndAfterMigrate(t *testing.T) {
 	if err := ds.Ping(ctx); err != nil {
 		t.Fatalf("Ping after Migrate = %v", err)
 	}
+}
+
+// lineWriter hands a child's output lines to the test.
+type lineWriter struct {
+	lines chan string
+	buf   []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	for {
+		i := slices.Index(w.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		select {
+		case w.lines <- string(w.buf[:i]):
+		default:
+		}
+		w.buf = w.buf[i+1:]
+	}
+}
+
+// A writer's PostgreSQL stops answering as its Set reaches it (a proxy
+// holds the bytes, as a frozen server would); the Set fails at its 1s
+// deadline; the writer is killed; then the server runs the statement. The
+// writer can no longer invalidate, and another instance re-cached the old
+// row meanwhile: the change feed brings it the committed value.
+func TestChangeFeedConvergesAfterAnAmbiguousWriteByAWriterThatDied(t *testing.T) {
+	e := newFeedEnv(t, testenv.RedisAddr(t))
+	r := e.open(t, true)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := r.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitConsumer(t, r)
+	if err := r.Set(ctx, e.Schema, "a", &feedRec{ID: "a", V: 1}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(e.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := testenv.StartProxy(t, u.Host)
+	t.Cleanup(proxy.Release)
+	u.Host = proxy.Addr
+	held := proxy.HoldWhen(func(b []byte) bool { return len(b) > 0 && b[0] == 'B' })
+	w := *e
+	w.DSN = u.String()
+	proc := child(t, "ambiguous", &w, "")
+	select {
+	case line := <-proc.Stdout.(*lineWriter).lines:
+		t.Logf("the writer's Set %s", line)
+		if !strings.Contains(line, "deadline") {
+			t.Fatalf("the writer's Set did not fail at its deadline: %s", line)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the writer's Set did not return")
+	}
+	select {
+	case <-held:
+	default:
+		t.Fatal("the write never reached the proxy's hold (the test would prove nothing)")
+	}
+	if err := proc.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = proc.Wait()
+	if got := read(t, r, e.Schema, "a"); got != 1 { // cached again: L1 and L2 hold 1
+		t.Fatalf("before the statement ran the instance read %d, want 1", got)
+	}
+	proxy.Release()
+	conn := e.pgx(t)
+	var committed time.Time
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var v int
+		if err := conn.QueryRow(ctx, fmt.Sprintf(`SELECT v FROM %s WHERE id = 'a'`, pgx.Identifier{e.Schema}.Sanitize())).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if v == 2 {
+			committed = time.Now()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the held statement was not applied after the release")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	fresh := e.open(t, false)
+	for name, ds := range map[string]*strata.DataStore{"the instance": r, "a fresh instance": fresh} {
+		for read(t, ds, e.Schema, "a") != 2 {
+			if time.Since(committed) > 2*time.Second {
+				t.Fatalf("%s still reads 1 two seconds after the ambiguous write committed", name)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	t.Logf("every instance reads the committed value %v after the commit", time.Since(committed).Round(time.Millisecond))
 }
