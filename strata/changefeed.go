@@ -83,7 +83,7 @@ func (ds *DataStore) startFeed() error {
 		// its one-second cooldown).
 		MinRetry: 20 * time.Millisecond,
 		MaxRetry: 250 * time.Millisecond,
-		Logger:        slog.New(loggerHandler{ds.cfg.Logger}),
+		Logger:   slog.New(loggerHandler{ds.cfg.Logger}),
 	})
 	if err != nil {
 		return fmt.Errorf("%w: ChangeFeed: %w", ErrInvalidConfig, err)
