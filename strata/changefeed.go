@@ -236,12 +236,20 @@ func (ds *DataStore) invalidateFromFeed(ctx context.Context, st *schemaState, t 
 		for i, id := range ids {
 			keys[i] = st.key(id)
 		}
-		if _, err := ds.l2.DeleteMany(ctx, keys); err != nil {
+		// The two are independent: one round trip of latency, not two.
+		// Only the message below must wait for the keys to be gone.
+		bumped := make(chan error, 1)
+		go func() {
+			_, err := ds.l2.BumpGeneration(ctx, st.prefix)
+			bumped <- err
+		}()
+		_, err := ds.l2.DeleteMany(ctx, keys)
+		if berr := <-bumped; berr != nil && err == nil {
+			return fmt.Errorf("strata: change feed: %s: bump search generation: %w", st.Name, berr)
+		}
+		if err != nil {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "changefeed")
 			return fmt.Errorf("strata: change feed: %s: delete keys: %w", st.Name, err)
-		}
-		if _, err := ds.l2.BumpGeneration(ctx, st.prefix); err != nil {
-			return fmt.Errorf("strata: change feed: %s: bump search generation: %w", st.Name, err)
 		}
 	}
 	for _, id := range ids {
