@@ -199,8 +199,11 @@ func (ds *DataStore) applyFeed(ctx context.Context, b *changefeed.Batch) error {
 			return err
 		}
 	}
-	if !b.CommitTime.IsZero() {
-		ds.cfg.Metrics.Latency("", metrics.TierL3, "changefeed_lag", time.Since(b.CommitTime))
+	if !b.CommitTime.IsZero() { // commit → every cache told, per schema touched
+		lag := time.Since(b.CommitTime)
+		for st := range targets {
+			ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, "changefeed_lag", lag)
+		}
 	}
 	return nil
 }
