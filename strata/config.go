@@ -142,7 +142,12 @@ type L2PoolConfig struct {
 	MinIdleConns int
 	// DialTimeout. Default: go-redis's (5s).
 	DialTimeout time.Duration
-	// ReadTimeout. Default: go-redis's (3s).
+	// ReadTimeout bounds each wait for a Redis reply. It also caps the
+	// Redis part of a read that PostgreSQL can answer (Get, GetMany,
+	// Exists on a schema with L3): when the call's context has a deadline,
+	// Redis gets half of the time left, at most ReadTimeout, and a Redis
+	// that does not answer by then is skipped for PostgreSQL.
+	// Default: go-redis's (3s).
 	ReadTimeout time.Duration
 	// WriteTimeout. Default: go-redis's (ReadTimeout).
 	WriteTimeout time.Duration

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/strata/metrics"
@@ -98,10 +99,13 @@ func (ds *DataStore) exists(ctx context.Context, schema, id string) (bool, error
 	if ds.l2 != nil && !ds.stale.has(st.key(id)) /* may be stale: not read from Redis */ {
 		// A GET, not EXISTS: a value that does not decode says nothing
 		// about the record and is dropped (see fromL2), then L3 answers.
-		data, err := ds.l2.Get(ctx, st.key(id))
+		// Redis gets only part of the caller's time (see l2ReadContext).
+		l2ctx, cancel := ds.l2ReadContext(ctx, st, time.Time{})
+		defer cancel()
+		data, err := ds.l2.Get(l2ctx, st.key(id))
 		switch {
 		case err == nil:
-			if _, ok, err := ds.fromL2(ctx, st, id, data); ok || err != nil {
+			if _, ok, err := ds.fromL2(l2ctx, st, id, data); ok || err != nil {
 				return ok, err
 			}
 		case errors.Is(err, l2redis.ErrNotFound):

@@ -96,11 +96,22 @@
 // L1. So during a Redis outage no instance keeps serving a value that
 // another instance has replaced for longer than that bound. Before the first
 // subscription completes, L1 is not used either. A store without Redis has
-// no bus and uses L1 always. The upkeep after a commit runs detached from the
-// caller's context, so a caller that gives up cannot leave caches stale.
-// When Redis fails during that upkeep, the keys (and the schema's search
-// generation) are remembered, kept out of reads, and repaired — deleted,
-// bumped and announced to the other instances — as soon as Redis answers.
+// no bus and uses L1 always.
+//
+// Every call returns by its context's deadline. The upkeep after a commit
+// waits for Redis only within the caller's deadline; when Redis fails or
+// does not answer in time, the keys (and the schema's search generation)
+// are remembered, kept out of this instance's reads (which go to
+// PostgreSQL, so read-your-writes holds), and repaired in the background —
+// deleted, bumped and announced to the other instances — as soon as Redis
+// answers; Close makes a last attempt. A read of a schema with PostgreSQL
+// gives Redis at most half of its remaining time (at most
+// L2PoolConfig.ReadTimeout), then reads PostgreSQL. A write whose call
+// failed after PostgreSQL was sent it may have been applied, even after the
+// call returned: its error wraps ErrOutcomeUnknown, and it is invalidated
+// like a successful write, at once and again once the server backend that
+// ran it has ended (waited for up to 2 minutes), because a reader may have
+// re-cached the old row in between.
 // Search and WarmCache fill L1 only under the same guards. A Redis value
 // that does not decode (corruption, or another codec or model version
 // during a rolling deploy) is read as a miss by Get, GetMany and Exists:
@@ -159,7 +170,9 @@
 // and refusing new keys with ErrWriteBehindFull past WriteBehindMaxPending.
 // Reads on the writing instance see pending values; other instances see
 // them once flushed. FlushDirty flushes now; Close flushes and reports what
-// it could not. Stats().DirtyCount is exact.
+// it could not. Both retry a flush that failed for a connection-level
+// reason (PostgreSQL down or restarting, a dropped connection) with backoff,
+// Close for up to 10 s. Stats().DirtyCount is exact.
 //
 // SetMany writes a batch with one COPY-based upsert, then one Redis DEL of
 // its keys and one invalidation; GetMany reads L1, then one MGET, then one

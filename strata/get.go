@@ -9,7 +9,10 @@ import (
 // Get reads the record id of schema into dest, a non-nil *Model, from the
 // fastest tier that has it, filling the faster tiers on the way back.
 // It returns an error wrapping ErrNotFound when the source of truth has no
-// such record.
+// such record. When ctx has a deadline and the schema has PostgreSQL, Redis
+// gets at most half of the time left (and at most L2PoolConfig.ReadTimeout):
+// a Redis that hangs is skipped for PostgreSQL, and the call returns by its
+// deadline.
 func (ds *DataStore) Get(ctx context.Context, schema, id string, dest any) error {
 	ds.stats.gets.Add(1)
 	return ds.count(ds.get(ctx, schema, id, dest))

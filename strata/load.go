@@ -45,15 +45,16 @@ func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any,
 		// Set on the load's goroutine, which may outlive this call (L1
 		// runs shared loads detached from their callers).
 		var ranLoad atomic.Bool
+		by, _ := ctx.Deadline() // the load's context has none of its caller's
 		snap, err := st.l1.GetOrLoad(ctx, id, func(ctx context.Context, id string) (any, error) {
 			ranLoad.Store(true)
-			return ds.loadLower(ctx, st, id)
+			return ds.loadLower(ctx, st, id, by)
 		})
 		if err == nil {
 			if _, isNeg := snap.(*absent); isNeg {
 				// An absence was recorded between our L1 read and the
 				// flight: read through rather than trust or return it.
-				return ds.loadLower(ctx, st, id)
+				return ds.loadLower(ctx, st, id, time.Time{})
 			}
 		}
 		if err != nil && errors.Is(err, ErrNotFound) {
@@ -74,7 +75,7 @@ func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any,
 	if snap, ok := st.pendingSnapshot(id); ok {
 		return snap, nil
 	}
-	return ds.loadLower(ctx, st, id)
+	return ds.loadLower(ctx, st, id, time.Time{})
 }
 
 // pendingSnapshot returns the newest write-behind record of id not yet in
@@ -115,17 +116,22 @@ func notFound(st *schemaState, id string) error {
 }
 
 // loadLower reads id from L2, else from L3, filling L2 under a lease.
-func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string) (any, error) {
+// by, when not zero, is the deadline of the caller the load is for (a
+// shared load runs under a context of its own), which bounds the Redis part.
+func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, by time.Time) (any, error) {
 	var lease l2redis.Lease
 	if ds.l2 != nil && !ds.stale.has(st.key(id)) /* may be stale: not read from Redis */ {
 		// A plain GET first: hits, the common case, cost one round trip and
 		// no script. Only a miss takes a lease (which also returns a value a
-		// concurrent fill may have stored meanwhile).
+		// concurrent fill may have stored meanwhile). Redis gets only part
+		// of the caller's time (see l2ReadContext).
+		l2ctx, cancel := ds.l2ReadContext(ctx, st, by)
+		defer cancel()
 		start := time.Now()
-		data, err := ds.l2.Get(ctx, st.key(id))
+		data, err := ds.l2.Get(l2ctx, st.key(id))
 		ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "get", time.Since(start))
 		if err == nil {
-			if snap, ok, err := ds.fromL2(ctx, st, id, data); ok || err != nil {
+			if snap, ok, err := ds.fromL2(l2ctx, st, id, data); ok || err != nil {
 				if ok {
 					ds.cfg.Metrics.Hit(st.Name, metrics.TierL2)
 				}
@@ -135,11 +141,11 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string) 
 		}
 		var l l2redis.Lease
 		if errors.Is(err, l2redis.ErrNotFound) && st.l3 != nil { // a lease only guards a fill from L3
-			data, l, err = ds.l2.GetOrLease(ctx, st.key(id))
+			data, l, err = ds.l2.GetOrLease(l2ctx, st.key(id))
 		}
 		switch {
 		case err == nil && data != nil:
-			if snap, ok, err := ds.fromL2(ctx, st, id, data); ok || err != nil {
+			if snap, ok, err := ds.fromL2(l2ctx, st, id, data); ok || err != nil {
 				if ok {
 					ds.cfg.Metrics.Hit(st.Name, metrics.TierL2)
 				}

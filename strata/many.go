@@ -354,7 +354,9 @@ func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string)
 		for i, id := range missing {
 			keys[i] = st.key(id)
 		}
-		vals, err := ds.l2.MGet(ctx, keys)
+		l2ctx, cancel := ds.l2ReadContext(ctx, st, time.Time{}) // Redis gets part of the caller's time
+		defer cancel()
+		vals, err := ds.l2.MGet(l2ctx, keys)
 		if err != nil && st.l3 == nil {
 			return nil, fmt.Errorf("%w: %w", ErrL2Unavailable, err)
 		}
@@ -363,7 +365,7 @@ func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string)
 				rest = append(rest, i)
 				continue
 			}
-			snap, ok, derr := ds.fromL2(ctx, st, missing[i], vals[i])
+			snap, ok, derr := ds.fromL2(l2ctx, st, missing[i], vals[i])
 			if derr != nil {
 				return nil, derr
 			}

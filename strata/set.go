@@ -26,6 +26,13 @@ import (
 //
 // An omit_cache field left zero keeps the value PostgreSQL holds (a new
 // record is inserted with the zero value); pass Clear to set one to zero.
+//
+// Set returns by ctx's deadline. Once PostgreSQL has committed, Set
+// succeeds even if Redis cannot be told in time: this instance reads the
+// record from PostgreSQL until a background repair has deleted the old
+// value from Redis and told the other instances. A Set that fails after
+// PostgreSQL was sent it returns an error wrapping ErrOutcomeUnknown, and
+// the caches are invalidated as if it had succeeded.
 func (ds *DataStore) Set(ctx context.Context, schema, id string, value any, opts ...SetOption) error {
 	ds.stats.sets.Add(1)
 	return ds.count(ds.set(ctx, schema, id, value, opts))
