@@ -164,6 +164,14 @@ func TestChangeFeedInvalidatesWritesMadeOutsideStrata(t *testing.T) {
 			lags = append(lags, waitBoth(t, e.Schema, id, -1, a, b))
 		}
 	}
+	// TRUNCATE invalidates the whole schema.
+	for _, ds := range []*strata.DataStore{a, b} {
+		if got := read(t, ds, e.Schema, "r2"); got != 0 {
+			t.Fatalf("r2 before the truncate: %d", got)
+		}
+	}
+	e.exec(t, conn, `TRUNCATE %s`)
+	waitBoth(t, e.Schema, "r2", -1, a, b)
 	slices.Sort(lags)
 	pct := func(p float64) time.Duration { return lags[int(p*float64(len(lags)-1))] }
 	t.Logf("commit → both instances read the new value, %d changes: p50 %v, p99 %v, max %v",
