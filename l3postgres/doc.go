@@ -88,4 +88,12 @@
 //
 // Strata's stale-set guard lives in Redis (leases, see DESIGN.md §3), so
 // this tier keeps no row-version column.
+//
+// # Change feed
+//
+// The changefeed subpackage streams PostgreSQL's commit log (logical
+// replication, pgoutput) as batches of committed row changes — table,
+// primary-key values, operation — to a handler, confirming a transaction
+// only after the handler succeeded, with one consumer per slot and
+// takeover when it dies. Strata uses it for Config.ChangeFeed.
 package l3postgres
