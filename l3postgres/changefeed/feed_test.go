@@ -415,3 +415,43 @@ func TestCheckExplainsAMissingReplicationPrivilege(t *testing.T) {
 	}
 	t.Logf("Check said: %v", err)
 }
+
+// Instances start together and all run Migrate: the set-up must tolerate
+// racing itself.
+func TestEnsurePublicationAndSlotConcurrentSafe(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	schema := pgtest.Schema(t, pool)
+	pub, slot := pgtest.Publication(t, pool), pgtest.Slot(t, pool)
+	ctx := ctxT(t, 60*time.Second)
+	for _, tbl := range []string{"a", "b"} {
+		if _, err := pool.Exec(ctx, `CREATE TABLE `+schema+`.`+tbl+` (id text PRIMARY KEY)`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			conn, err := pgx.Connect(ctx, pgtest.DSN(t))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer conn.Close(context.Background())
+			if err := changefeed.EnsurePublication(ctx, conn, pub, []string{schema + ".a", schema + ".b"}); err != nil {
+				errs <- err
+				return
+			}
+			errs <- changefeed.EnsureSlot(ctx, conn, slot)
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_publication_tables WHERE pubname = $1`, pub).Scan(&n); err != nil || n != 2 {
+		t.Errorf("publication has %d tables (%v), want 2", n, err)
+	}
+}

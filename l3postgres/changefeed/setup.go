@@ -59,7 +59,7 @@ func EnsurePublication(ctx context.Context, db Querier, name string, tables []st
 		if err == nil {
 			return nil
 		}
-		if !isCode(err, "42710") { // duplicate_object: created concurrently
+		if !isCode(err, "42710") && !isCode(err, "23505") { // created concurrently
 			return fmt.Errorf("changefeed: create publication %s: %w", name, err)
 		}
 	}
@@ -73,7 +73,7 @@ WHERE p.pubname = $1 AND pr.prrelid = $2::regclass)`, name, ident).Scan(&member)
 		if member {
 			continue
 		}
-		if _, err := db.Exec(ctx, "ALTER PUBLICATION "+pub+" ADD TABLE "+ident); err != nil && !isCode(err, "42710") {
+		if _, err := db.Exec(ctx, "ALTER PUBLICATION "+pub+" ADD TABLE "+ident); err != nil && !isCode(err, "42710") && !isCode(err, "23505") {
 			return fmt.Errorf("changefeed: add %s to publication %s: %w", tables[i], name, err)
 		}
 	}
@@ -105,7 +105,7 @@ func EnsureSlot(ctx context.Context, db Querier, name string) error {
 		return err
 	}
 	_, err = db.Exec(ctx, `SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, name)
-	if err != nil && !isCode(err, "42710") { // created concurrently
+	if err != nil && !isCode(err, "42710") && !isCode(err, "23505") { // created concurrently
 		return fmt.Errorf("changefeed: create slot %s: %w", name, explain(err))
 	}
 	return nil
