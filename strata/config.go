@@ -205,7 +205,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.DefaultWriteMode < 0 || c.DefaultWriteMode > WriteBehind {
 		return bad("DefaultWriteMode", "unknown mode %d", int(c.DefaultWriteMode))
 	}
-	if c.L1Pool.Eviction < 0 || c.L1Pool.Eviction > EvictFIFO {
+	if c.L1Pool.Eviction < 0 || c.L1Pool.Eviction > EvictTinyLFU {
 		return bad("L1Pool.Eviction", "unknown policy %d", int(c.L1Pool.Eviction))
 	}
 

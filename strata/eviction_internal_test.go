@@ -98,3 +98,59 @@ func TestL1EvictionPolicyConfigAndSchema(t *testing.T) {
 		})
 	}
 }
+
+// TestL1TinyLFUKeepsFrequentKeysThroughScans: a schema with EvictTinyLFU
+// keeps its frequently read keys while scans of one-off keys, each larger
+// than the whole L1, pass through it; the same load under LRU loses them.
+func TestL1TinyLFUKeepsFrequentKeysThroughScans(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PostgresDSN(t) // an L3 makes L1 a cache that evicts
+	const (
+		perShard = 40   // × 256 shards = 10,240 entries
+		hot      = 1000 // read twice per round
+		scan     = 15000
+		rounds   = 5
+	)
+	kept := func(t *testing.T, p EvictionPolicy) int {
+		ds, err := NewDataStore(Config{PostgresDSN: dsn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ds.Close()
+		if err := ds.Register(Schema{Name: "evict_" + testenv.Suffix(), Model: &evictRow{}, L1: MemPolicy{MaxEntries: perShard, Eviction: p}}); err != nil {
+			t.Fatal(err)
+		}
+		var st *schemaState
+		for _, s := range *ds.schemas.Load() {
+			st = s
+		}
+		for r := range rounds {
+			for i := range hot {
+				k := fmt.Sprintf("hot%d", i)
+				if _, ok := st.l1.Get(k); !ok {
+					st.l1.Set(k, &evictRow{ID: k})
+				}
+				st.l1.Get(k)
+			}
+			for i := range scan {
+				k := fmt.Sprintf("scan%d_%d", r, i)
+				st.l1.Set(k, &evictRow{ID: k})
+			}
+		}
+		n := 0
+		for i := range hot {
+			if _, ok := st.l1.Get(fmt.Sprintf("hot%d", i)); ok {
+				n++
+			}
+		}
+		return n
+	}
+	lru, tiny := kept(t, EvictLRU), kept(t, EvictTinyLFU)
+	t.Logf("frequent keys kept of %d: LRU %d, TinyLFU %d", hot, lru, tiny)
+	if tiny < hot*9/10 {
+		t.Errorf("TinyLFU kept %d of %d frequent keys through the scans, want at least 90%%", tiny, hot)
+	}
+	if lru > hot/10 {
+		t.Errorf("LRU kept %d of %d frequent keys; the scans should have flushed them (the test no longer tells the policies apart)", lru, hot)
+	}
+}

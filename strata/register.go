@@ -92,7 +92,7 @@ func (ds *DataStore) Register(s Schema) error {
 		return bad("TTLs must not be negative")
 	case s.L1.MaxEntries < 0:
 		return bad("L1.MaxEntries must not be negative")
-	case s.L1.Eviction < 0 || s.L1.Eviction > EvictFIFO:
+	case s.L1.Eviction < 0 || s.L1.Eviction > EvictTinyLFU:
 		return bad("unknown L1.Eviction %d", int(s.L1.Eviction))
 	case s.WriteMode < 0 || s.WriteMode > WriteBehind:
 		return bad("unknown WriteMode %d", int(s.WriteMode))

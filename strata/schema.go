@@ -53,6 +53,12 @@ const (
 	EvictLFU
 	// EvictFIFO evicts the oldest entry.
 	EvictFIFO
+	// EvictTinyLFU is W-TinyLFU: new entries pass through a small LRU
+	// window, and one leaving the window stays only if a frequency sketch
+	// has seen it more often than the entry it would displace. A scan of
+	// one-off keys cannot flush the frequently read ones, so on skewed
+	// (Zipf-like) loads it keeps more hits than LRU; see the README.
+	EvictTinyLFU
 )
 
 func (p EvictionPolicy) String() string {
@@ -65,6 +71,8 @@ func (p EvictionPolicy) String() string {
 		return "LFU"
 	case EvictFIFO:
 		return "FIFO"
+	case EvictTinyLFU:
+		return "TinyLFU"
 	}
 	return "EvictionPolicy(?)"
 }
@@ -76,6 +84,8 @@ func (p EvictionPolicy) l1mem() l1mem.EvictionPolicy {
 		return l1mem.EvictLFU
 	case EvictFIFO:
 		return l1mem.EvictFIFO
+	case EvictTinyLFU:
+		return l1mem.EvictTinyLFU
 	}
 	return l1mem.EvictLRU
 }
