@@ -123,3 +123,27 @@ func isUnavailableReply(msg string) bool {
 	}
 	return false
 }
+
+// authReplies are the error replies that mean Redis refused this client's
+// credentials or permissions: a wrong password or user, a password missing,
+// a command the ACL user may not run.
+var authReplies = []string{"WRONGPASS", "NOAUTH", "NOPERM", "ERR invalid password", "ERR AUTH", "ERR Client sent AUTH"}
+
+// IsAuthError reports whether err (from go-redis, or from this package,
+// which wraps go-redis's errors) is Redis refusing the client's
+// credentials or permissions (WRONGPASS, NOAUTH, NOPERM and the older
+// "ERR invalid password" forms). Such an error persists until the
+// configuration is fixed, so it deserves a louder log line than a
+// transient outage.
+func IsAuthError(err error) bool {
+	var reply redis.Error
+	if err == nil || !errors.As(err, &reply) {
+		return false
+	}
+	for _, p := range authReplies {
+		if strings.HasPrefix(reply.Error(), p) {
+			return true
+		}
+	}
+	return false
+}

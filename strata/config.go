@@ -2,6 +2,9 @@ package strata
 
 import (
 	"fmt"
+	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/AndrewDonelson/strata/codec"
@@ -37,7 +40,10 @@ const (
 type Config struct {
 	// PostgresDSN enables L3. Empty: no PostgreSQL.
 	PostgresDSN string
-	// RedisAddr (host:port) enables L2. Empty: no Redis.
+	// RedisAddr (host:port) enables L2. Empty: no Redis. It is an address,
+	// not a URL: NewDataStore refuses "redis://..." (put the password in
+	// RedisPassword). NewDataStore does not contact Redis; call
+	// DataStore.Ping to check the address and password at start-up.
 	RedisAddr string
 	// RedisPassword authenticates to Redis. Default: none.
 	RedisPassword string
@@ -202,6 +208,9 @@ func (c Config) withDefaults() (Config, error) {
 			return bad(n.name, "must not be negative, got %d", n.v)
 		}
 	}
+	if err := checkHostPorts(c.RedisAddr); err != nil {
+		return bad("RedisAddr", "%v", err)
+	}
 	if c.DefaultWriteMode < 0 || c.DefaultWriteMode > WriteBehind {
 		return bad("DefaultWriteMode", "unknown mode %d", int(c.DefaultWriteMode))
 	}
@@ -279,4 +288,29 @@ func (c Config) withDefaults() (Config, error) {
 		c.Logger = nopLogger{}
 	}
 	return c, nil
+}
+
+// checkHostPorts checks a comma-separated list of host:port addresses (or
+// an empty one).
+func checkHostPorts(list string) error {
+	if list == "" {
+		return nil
+	}
+	if strings.Contains(list, "://") {
+		return fmt.Errorf("takes host:port (comma-separated for a Cluster, or for Sentinels with RedisMasterName), not a URL: got %q; put a password in RedisPassword and a database number in RedisDB", redactDSN(list))
+	}
+	for _, addr := range strings.Split(list, ",") {
+		addr = strings.TrimSpace(addr)
+		if addr == "" {
+			return fmt.Errorf("%q has an empty address in its list", list)
+		}
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return fmt.Errorf("%q is not host:port: %w", addr, err)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q needs a port number from 1 to 65535 after the colon", addr)
+		}
+	}
+	return nil
 }

@@ -53,6 +53,7 @@ func (ds *DataStore) connect() error {
 			return fmt.Errorf("%w: RedisAddr: %w", ErrInvalidConfig, err)
 		}
 		ds.l2 = store
+		store.Client().AddHook(newAuthWatch(c.Logger, c.RedisAddr)) // refused credentials are logged at Error
 		ds.bus, err = l2redis.NewBus(store.Client(), &l2redis.BusOptions{
 			Channel:             c.InvalidationChannel,
 			OnMessage:           ds.onInvalidation,
