@@ -8,8 +8,9 @@
 //
 // # Setting up
 //
-// The server needs wal_level = logical and a role with the REPLICATION
-// attribute. [EnsurePublication] creates a publication of the tables to
+// The server needs PostgreSQL 13 or newer (publish_via_partition_root,
+// pg_stat_replication.reply_time), wal_level = logical and a role with the
+// REPLICATION attribute. [EnsurePublication] creates a publication of the tables to
 // watch (each needs a primary key); [EnsureSlot] then creates a pgoutput
 // logical replication slot, outside any transaction and after the tables'
 // DDL has committed, because creating a slot waits for every transaction
