@@ -3,11 +3,11 @@ module github.com/AndrewDonelson/strata/strata
 go 1.26.0
 
 require (
-	github.com/AndrewDonelson/strata/codec v0.0.0-00010101000000-000000000000
-	github.com/AndrewDonelson/strata/l1mem v0.0.0-00010101000000-000000000000
-	github.com/AndrewDonelson/strata/l2redis v0.0.0-00010101000000-000000000000
-	github.com/AndrewDonelson/strata/l3postgres v0.0.0-00010101000000-000000000000
-	github.com/AndrewDonelson/strata/migrate v0.0.0-00010101000000-000000000000
+	github.com/AndrewDonelson/strata/codec v0.1.0
+	github.com/AndrewDonelson/strata/l1mem v0.1.0
+	github.com/AndrewDonelson/strata/l2redis v0.1.0
+	github.com/AndrewDonelson/strata/l3postgres v0.1.0
+	github.com/AndrewDonelson/strata/migrate v0.1.0
 	github.com/google/go-cmp v0.7.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/redis/go-redis/v9 v9.23.0

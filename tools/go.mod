@@ -3,9 +3,9 @@ module github.com/AndrewDonelson/strata/tools
 go 1.26.0
 
 require (
-	github.com/AndrewDonelson/strata/codec v0.0.0-00010101000000-000000000000
-	github.com/AndrewDonelson/strata/l1mem v0.0.0-00010101000000-000000000000
-	github.com/AndrewDonelson/strata/strata v0.0.0-00010101000000-000000000000
+	github.com/AndrewDonelson/strata/codec v0.1.0
+	github.com/AndrewDonelson/strata/l1mem v0.1.0
+	github.com/AndrewDonelson/strata/strata v0.1.0
 	github.com/dgraph-io/ristretto/v2 v2.4.2
 	github.com/go-redis/cache/v9 v9.0.0
 	github.com/hashicorp/golang-lru/v2 v2.0.7
@@ -28,9 +28,9 @@ require (
 )
 
 require (
-	github.com/AndrewDonelson/strata/l2redis v0.0.0-00010101000000-000000000000 // indirect
-	github.com/AndrewDonelson/strata/l3postgres v0.0.0-00010101000000-000000000000 // indirect
-	github.com/AndrewDonelson/strata/migrate v0.0.0-00010101000000-000000000000 // indirect
+	github.com/AndrewDonelson/strata/l2redis v0.1.0 // indirect
+	github.com/AndrewDonelson/strata/l3postgres v0.1.0 // indirect
+	github.com/AndrewDonelson/strata/migrate v0.1.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dustin/go-humanize v1.0.1 // indirect
 	github.com/jackc/pgio v1.0.0 // indirect
