@@ -29,10 +29,11 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_%\/-]+:.*## / {printf "  %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: test
-test: ## everything CI runs: unit tests (-race), l1mem on 32-bit ARM, each module alone (GOWORK=off), then the local stack and the integration tests
+test: ## everything CI runs: unit tests (-race), l1mem on 32-bit ARM, each module alone (GOWORK=off), the install check, then the local stack and the integration tests
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-arm32
 	@$(MAKE) --no-print-directory test-gowork-off
+	@$(MAKE) --no-print-directory install-check
 	@$(MAKE) --no-print-directory test-integration
 
 .PHONY: test-unit
@@ -54,6 +55,22 @@ test-gowork-off: $(addprefix gowork-off/,$(MODULES)) ## build and test each modu
 
 gowork-off/%:
 	cd $* && GOWORK=off go build ./... && $(NO_SERVERS) GOWORK=off go test -count=1 $(GO_TEST_FLAGS) ./...
+
+MODSET := go run ./tools/cmd/modset
+
+.PHONY: install-check
+install-check: ## build an outside module that requires only strata@<current version>, and go install the CLI, from a file GOPROXY made of the working tree (GOWORK=off, no replace, nothing asked of a public proxy or checksum database)
+	$(MODSET) install-check
+
+# The new version for make release, e.g. make release VERSION=v0.2.0.
+VERSION ?=
+# DRY_RUN=1 releases in a temporary clone and shows the result.
+DRY_RUN ?=
+
+.PHONY: release
+release: ## bump every intra-repo requirement to VERSION, commit, and tag each published module <dir>/VERSION (pushes nothing; DRY_RUN=1 tries it in a temporary clone)
+	@if [ -z "$(VERSION)" ]; then echo "usage: make release VERSION=vX.Y.Z [DRY_RUN=1] (current: $$($(MODSET) version))"; exit 2; fi
+	$(MODSET) release -version $(VERSION) $(if $(DRY_RUN),-dry-run)
 
 .PHONY: test-integration
 test-integration: stack-up $(addprefix test-integration/,$(SERVER_MODULES)) ## start the local stack, then run the server tests with STRATA_REQUIRE_SERVERS=1

@@ -8,11 +8,13 @@ require (
 	github.com/AndrewDonelson/strata/strata v0.1.0
 	github.com/dgraph-io/ristretto/v2 v2.4.2
 	github.com/go-redis/cache/v9 v9.0.0
+	github.com/google/go-cmp v0.7.0
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/maypok86/otter/v2 v2.4.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/viccon/sturdyc v1.1.5
+	golang.org/x/mod v0.43.0
 	gonum.org/v1/plot v0.17.0
 )
 
