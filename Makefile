@@ -6,7 +6,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
 # Every module of the go.work workspace, in dependency order.
-MODULES := codec l1mem l2redis l3postgres migrate strata integration tools
+MODULES := codec codec/compress l1mem l2redis l3postgres migrate strata integration tools
 # Modules with tests that need the real servers; they run again, with the
 # servers' variables set, in the integration phase.
 SERVER_MODULES := l2redis l3postgres migrate strata integration tools

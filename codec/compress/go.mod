@@ -1,0 +1,16 @@
+module github.com/AndrewDonelson/strata/codec/compress
+
+go 1.24
+
+require (
+	github.com/AndrewDonelson/strata/codec v0.1.0
+	go.uber.org/goleak v1.3.0
+)
+
+require (
+	github.com/klauspost/compress v1.18.0
+	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
+	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
+)
+
+replace github.com/AndrewDonelson/strata/codec => ../../codec
