@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,12 +74,18 @@ const maxSources = 1 << 16
 type Bus struct {
 	c     redis.UniversalClient
 	opt   BusOptions
-	pubMu sync.Mutex // serialises Publish
+	pubMu sync.Mutex // serialises publishLocked
 	seq   atomic.Uint64
-	brk   breaker      // Publish's
-	acks  atomic.Int64 // subscriptions Redis has acknowledged
-	live  atomic.Bool  // see Live
-	first chan struct{}
+	// seqKey is the Redis counter that numbers this bus's messages (see
+	// invalidateScript); skip counts publishes that failed since the last
+	// one that succeeded, so the next number skips them and subscribers see
+	// a gap.
+	seqKey string
+	skip   atomic.Uint64
+	brk    breaker      // Publish's
+	acks   atomic.Int64 // subscriptions Redis has acknowledged
+	live   atomic.Bool  // see Live
+	first  chan struct{}
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -114,6 +121,7 @@ func NewBus(client redis.UniversalClient, opts *BusOptions) (*Bus, error) {
 		done:    make(chan struct{}),
 		sources: make(map[string]uint64),
 		brk:     newBreaker(o.BreakerFailures, o.BreakerCooldown),
+		seqKey:  seqKeyFor(o.Channel, o.InstanceID),
 	}
 	go b.run()
 	return b, nil
@@ -161,14 +169,16 @@ func (b *Bus) WaitSubscribed(ctx context.Context) error {
 }
 
 // Publish sends one message naming ids of schema, stamped with this Bus's
-// InstanceID and next sequence number. The number is used up even when
-// PUBLISH fails, so subscribers see a gap and resynchronise.
+// InstanceID and next sequence number. A Publish that fails makes the next
+// one skip a number, so subscribers see a gap and resynchronise.
 //
-// Publish calls of one Bus are serialised, each waiting for Redis's reply,
-// so that its sequence numbers reach subscribers in order; on a cluster
-// they all go to the master of the channel's hash slot, the node cluster
-// subscribers listen on, since a cluster may reorder messages published on
-// different nodes. Name many ids in one call rather than making many calls.
+// The number comes from a counter in Redis (strata:#seq:{channel}:instance,
+// expiring a week after its last use), incremented by the same script that
+// publishes, so messages reach subscribers in sequence order without
+// Publish calls waiting for each other; on a cluster the script runs on the
+// master of the channel's hash slot, the node cluster subscribers listen
+// on, since a cluster may reorder messages published on different nodes.
+// Name many ids in one call rather than making many calls.
 func (b *Bus) Publish(ctx context.Context, op Op, schema string, ids ...string) error {
 	if schema == "" {
 		return ErrEmptyKey
@@ -176,6 +186,30 @@ func (b *Bus) Publish(ctx context.Context, op Op, schema string, ids ...string) 
 	if b.ctx.Err() != nil {
 		return ErrClosed
 	}
+	if b.seqKey == "" {
+		return b.publishLocked(ctx, op, schema, ids)
+	}
+	head, tail, err := b.message(op, schema, ids)
+	if err != nil {
+		return err // checked before a sequence number is used up
+	}
+	if err := b.brk.allow(); err != nil {
+		b.skip.Add(1)
+		return err
+	}
+	skip := b.skip.Swap(0)
+	err = invalidateScript.Run(ctx, b.c, []string{b.seqKey, b.seqKey},
+		"0", "1", b.opt.Channel, head, tail, strconv.FormatUint(skip, 10), seqTTLSeconds).Err()
+	if err != nil {
+		b.skip.Add(skip + 1) // subscribers see a gap at the next message
+	}
+	return b.brk.result(ctx, err)
+}
+
+// publishLocked publishes with a sequence number of the client's own,
+// holding a lock across the round trip to keep the numbers in order; only
+// for a cluster channel whose slot no key can share (see seqKeyFor).
+func (b *Bus) publishLocked(ctx context.Context, op Op, schema string, ids []string) error {
 	msg := Invalidation{Schema: schema, IDs: ids, Op: op, Source: b.opt.InstanceID}
 	if _, err := msg.MarshalBinary(); err != nil {
 		return err // checked before a sequence number is used up

@@ -13,9 +13,11 @@ import (
 
 // After a write reaches the source of truth, the caches are invalidated,
 // not filled: the L2 key is deleted (which also voids every fill lease on
-// it), the schema's search generation advances, the local L1 entry is
-// deleted (which advances its fill epoch) and one message tells the other
-// instances to do the same. The next read fills the caches under the lease
+// it), the schema's search generation advances (if SearchCached has created
+// it: without it no cached search exists), the local L1 entry is deleted
+// (which advances its fill epoch) and one message tells the other instances
+// to do the same. The Redis part is one script, one round trip
+// (l2redis.Store.Invalidate). The next read fills the caches under the lease
 // and epoch guards.
 //
 // Filling them from the writer instead looks cheaper but cannot be made
@@ -62,12 +64,10 @@ func (ds *DataStore) invalidateAfterWrite(ctx context.Context, st *schemaState, 
 	}
 	start := time.Now()
 	err := ctx.Err() // (a call whose time is up does not ask Redis)
-	switch {
-	case err != nil:
-	case len(keys) == 1:
-		err = ds.l2.Delete(ctx, keys[0])
-	default:
-		_, err = ds.l2.DeleteMany(ctx, keys)
+	if err == nil {
+		// One round trip: UNLINK, the search generation (only if a cached
+		// search could depend on it) and the message to the other instances.
+		err = ds.l2.Invalidate(ctx, ds.bus, keys, st.prefix, op, st.Name, ids...)
 	}
 	ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "invalidate", time.Since(start))
 	if err != nil {
@@ -80,9 +80,7 @@ func (ds *DataStore) invalidateAfterWrite(ctx context.Context, st *schemaState, 
 		ds.cfg.Logger.Warn("strata: redis invalidation failed; retried in the background", "schema", st.Name, "ids", len(ids), "err", err)
 		return
 	}
-	ds.bumpGeneration(ctx, st)
 	dropLocal()
-	ds.publish(ctx, st, op, ids...)
 	ds.startRepairerIfStale()
 }
 

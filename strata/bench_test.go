@@ -167,6 +167,20 @@ func BenchmarkSet(b *testing.B) {
 			}
 		}
 	})
+	// PgxUpsert is the write alone, as an application without caches
+	// makes it: the yardstick WriteThrough's cost is compared with.
+	b.Run("PgxUpsert", func(b *testing.B) {
+		b.ReportAllocs()
+		r := e.row
+		q := "INSERT INTO " + e.table + " (id, name, email, level, score, ratio, active, at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) " +
+			"ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email, level = EXCLUDED.level, score = EXCLUDED.score, ratio = EXCLUDED.ratio, active = EXCLUDED.active, at = EXCLUDED.at"
+		for b.Loop() {
+			r.Score++
+			if _, err := e.pool.Exec(ctx, q, r.ID, r.Name, r.Email, r.Level, r.Score, r.Ratio, r.Active, r.At); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("Baseline", func(b *testing.B) {
 		b.ReportAllocs()
 		r := e.row
