@@ -108,6 +108,11 @@ BENCH_OUT ?= $(CURDIR)/tools/stratabench-out
 bench: stack-up ## Strata vs raw drivers and peer libraries, same run: table, results.json and ratios.png in tools/stratabench-out (BENCH_FLAGS=-quick: under 2 minutes)
 	$(WITH_STACK) go run ./tools/cmd/stratabench -out $(BENCH_OUT) $(BENCH_FLAGS)
 
+YCSB_FLAGS ?=
+.PHONY: ycsb
+ycsb: stack-up ## YCSB A-F and load through go-ycsb: Strata vs go-ycsb's redis and pg bindings and plain cache-aside, same run (quick counts; YCSB_FLAGS="-records 10000 -ops 50000 -rounds 3" for the full settings)
+	$(WITH_STACK) go run ./tools/cmd/ycsb -json $(CURDIR)/tools/ycsb-results.json $(YCSB_FLAGS)
+
 bench-quick: ## make bench BENCH_FLAGS=-quick
 	@$(MAKE) --no-print-directory bench BENCH_FLAGS="-quick $(BENCH_FLAGS)"
 

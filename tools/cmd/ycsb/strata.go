@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pingcap/go-ycsb/pkg/ycsb"
+
+	"github.com/AndrewDonelson/strata/strata"
+)
+
+// Row is a YCSB record (fieldcount 10) as a Strata model. Ver is the
+// binding's own write number, used only to check reads (see rywCheck).
+type Row struct {
+	ID     string `strata:"primary_key"`
+	Ver    int64
+	Field0 string
+	Field1 string
+	Field2 string
+	Field3 string
+	Field4 string
+	Field5 string
+	Field6 string
+	Field7 string
+	Field8 string
+	Field9 string
+}
+
+func (r *Row) fields() []*string {
+	return []*string{&r.Field0, &r.Field1, &r.Field2, &r.Field3, &r.Field4, &r.Field5, &r.Field6, &r.Field7, &r.Field8, &r.Field9}
+}
+
+func (r *Row) set(values map[string][]byte) {
+	f := r.fields()
+	for k, v := range values {
+		if i, err := strconv.Atoi(k[len("field"):]); err == nil && i >= 0 && i < len(f) {
+			*f[i] = string(v)
+		}
+	}
+}
+
+func (r *Row) values() map[string][]byte {
+	out := make(map[string][]byte, 10)
+	for i, f := range r.fields() {
+		out["field"+strconv.Itoa(i)] = []byte(*f)
+	}
+	return out
+}
+
+// rywCheck finds reads older than a write acknowledged before the read
+// began. A read returning write v is a violation when v was acknowledged
+// before some write w of the same key started, and w was acknowledged
+// before the read started: w then surely committed after v. Concurrent
+// writes of one key may commit in either order, so they never count.
+type rywCheck struct {
+	base       time.Time
+	ver        atomic.Int64
+	acked      sync.Map // version -> ack time (ns since base)
+	frontier   sync.Map // key -> *atomic.Int64: latest start of an acknowledged write
+	violations atomic.Int64
+	checked    atomic.Int64
+}
+
+func (c *rywCheck) now() int64 { return int64(time.Since(c.base)) }
+
+func (c *rywCheck) front(key string) *atomic.Int64 {
+	if f, ok := c.frontier.Load(key); ok {
+		return f.(*atomic.Int64)
+	}
+	f, _ := c.frontier.LoadOrStore(key, new(atomic.Int64))
+	return f.(*atomic.Int64)
+}
+
+// begin numbers a write; done records its acknowledgement.
+func (c *rywCheck) begin() (ver, start int64) { return c.ver.Add(1), c.now() }
+
+func (c *rywCheck) done(key string, ver, start int64) {
+	c.acked.Store(ver, c.now())
+	f := c.front(key)
+	for {
+		cur := f.Load()
+		if start <= cur || f.CompareAndSwap(cur, start) {
+			return
+		}
+	}
+}
+
+func (c *rywCheck) read(key string, readStart int64, got int64) {
+	c.checked.Add(1)
+	front := c.front(key).Load()
+	if front == 0 || front >= readStart {
+		return
+	}
+	ack := int64(-1) // the loaded value (version 0) predates every write
+	if got != 0 {
+		a, ok := c.acked.Load(got)
+		if !ok {
+			return // still in flight: may be the newest
+		}
+		ack = a.(int64)
+	}
+	if ack < front {
+		c.violations.Add(1)
+	}
+}
+
+// strataDB is the Strata binding: Read → GetTyped, Update/Insert → Set,
+// BatchInsert → SetMany, Scan → Search, Delete → Delete.
+type strataDB struct {
+	ds     *strata.DataStore
+	schema string
+	check  *rywCheck
+}
+
+func newStrataDB(ctx context.Context, env benchEnv, schema string) (*strataDB, error) {
+	ds, err := strata.NewDataStore(strata.Config{
+		PostgresDSN: env.dsn, RedisAddr: env.redis, InvalidationChannel: "strata:ycsb:" + schema,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := ds.Register(strata.Schema{Name: schema, Model: &Row{}}); err != nil {
+		ds.Close()
+		return nil, err
+	}
+	if err := ds.Migrate(ctx); err != nil {
+		ds.Close()
+		return nil, err
+	}
+	return &strataDB{ds: ds, schema: schema, check: &rywCheck{base: time.Now()}}, nil
+}
+
+func (d *strataDB) Close() error                                             { return d.ds.Close() }
+func (d *strataDB) InitThread(ctx context.Context, _, _ int) context.Context { return ctx }
+func (d *strataDB) CleanupThread(context.Context)                            {}
+
+func (d *strataDB) Read(ctx context.Context, _ string, key string, _ []string) (map[string][]byte, error) {
+	start := d.check.now()
+	r, err := strata.GetTyped[Row](ctx, d.ds, d.schema, key)
+	if err != nil {
+		return nil, err
+	}
+	d.check.read(key, start, r.Ver)
+	return r.values(), nil
+}
+
+func (d *strataDB) Scan(ctx context.Context, _ string, startKey string, count int, _ []string) ([]map[string][]byte, error) {
+	var rows []Row
+	q := &strata.Query{Where: "id >= $1", Args: []any{startKey}, OrderBy: "id", Limit: count}
+	if err := d.ds.Search(ctx, d.schema, q, &rows); err != nil {
+		return nil, err
+	}
+	out := make([]map[string][]byte, len(rows))
+	for i := range rows {
+		out[i] = rows[i].values()
+	}
+	return out, nil
+}
+
+func (d *strataDB) Update(ctx context.Context, _ string, key string, values map[string][]byte) error {
+	if len(values) < 10 {
+		return errors.New("ycsb strata binding: updates must write all fields (writeallfields=true)")
+	}
+	return d.Insert(ctx, "", key, values)
+}
+
+func (d *strataDB) Insert(ctx context.Context, _ string, key string, values map[string][]byte) error {
+	ver, start := d.check.begin()
+	r := Row{ID: key, Ver: ver}
+	r.set(values)
+	if err := d.ds.Set(ctx, d.schema, key, &r); err != nil {
+		return err
+	}
+	d.check.done(key, ver, start)
+	return nil
+}
+
+func (d *strataDB) Delete(ctx context.Context, _ string, key string) error {
+	return d.ds.Delete(ctx, d.schema, key)
+}
+
+func (d *strataDB) BatchInsert(ctx context.Context, _ string, keys []string, values []map[string][]byte) error {
+	pairs := make(map[string]any, len(keys))
+	vers := make([]int64, len(keys))
+	var start int64
+	for i, k := range keys {
+		vers[i], start = d.check.begin()
+		r := &Row{ID: k, Ver: vers[i]}
+		r.set(values[i])
+		pairs[k] = r
+	}
+	if err := d.ds.SetMany(ctx, d.schema, pairs); err != nil {
+		return err
+	}
+	for i, k := range keys {
+		d.check.done(k, vers[i], start)
+	}
+	return nil
+}
+
+func (d *strataDB) BatchRead(ctx context.Context, t string, keys []string, f []string) ([]map[string][]byte, error) {
+	out := make([]map[string][]byte, len(keys))
+	for i, k := range keys {
+		v, err := d.Read(ctx, t, k, f)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func (d *strataDB) BatchUpdate(ctx context.Context, t string, keys []string, values []map[string][]byte) error {
+	return d.BatchInsert(ctx, t, keys, values)
+}
+
+func (d *strataDB) BatchDelete(ctx context.Context, t string, keys []string) error {
+	for _, k := range keys {
+		if err := d.Delete(ctx, t, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var _ ycsb.BatchDB = (*strataDB)(nil)
