@@ -93,7 +93,8 @@ func planTable(ctx context.Context, t Table, st tableState, types resolver) ([]s
 // it is added with its type's zero value as DEFAULT, which fills the
 // existing rows (without rewriting the table), and the DEFAULT is dropped
 // again: the column ends up as described, as if the table had been created
-// with it. A type without a known zero is refused when the table has rows,
+// with it. A type without a known zero, or an Opaque column (whose zero
+// would not be a valid stored value), is refused when the table has rows,
 // with the ways out spelled out.
 func addColumn(ctx context.Context, t Table, c Column, types resolver) ([]string, error) {
 	qt := t.ident().Sanitize()
@@ -105,7 +106,7 @@ func addColumn(ctx context.Context, t Table, c Column, types resolver) ([]string
 	if err != nil {
 		return nil, fmt.Errorf("%w: table %s column %s: %w", ErrInvalidTable, strings.Join(t.ident(), "."), c.Name, err)
 	}
-	if zero, ok := zeroValue(typ); ok {
+	if zero, ok := zeroValue(typ); ok && !c.Opaque {
 		qc := pgx.Identifier{c.Name}.Sanitize()
 		return []string{add + " DEFAULT " + zero, "ALTER TABLE " + qt + " ALTER COLUMN " + qc + " DROP DEFAULT"}, nil
 	}
@@ -116,9 +117,13 @@ func addColumn(ctx context.Context, t Table, c Column, types resolver) ([]string
 	if !populated {
 		return []string{add}, nil
 	}
-	return nil, fmt.Errorf("%w: table %s has rows and column %q (%s) is NOT NULL without a Default, and migrate knows no zero value of %s "+
-		"to fill the existing rows with: give the column a Default, make it Nullable, or add it with a SQL migration that fills the rows",
-		ErrInvalidTable, strings.Join(t.ident(), "."), c.Name, c.Type, typ)
+	why := "migrate knows no zero value of " + typ + " to fill the existing rows with"
+	if c.Opaque {
+		why = "its stored form is opaque (e.g. ciphertext), so a zero value would make every existing row unreadable"
+	}
+	return nil, fmt.Errorf("%w: table %s has rows and column %q (%s) is NOT NULL without a Default, and %s: "+
+		"give the column a Default, make it Nullable, or add it with a SQL migration that fills the rows",
+		ErrInvalidTable, strings.Join(t.ident(), "."), c.Name, c.Type, why)
 }
 
 // zeroValue returns the SQL literal of the zero value of a type as

@@ -70,6 +70,13 @@ type Column struct {
 
 	// PrimaryKey makes the column part of the primary key.
 	PrimaryKey bool
+
+	// Opaque marks a column whose stored form is not the program's value
+	// (ciphertext, for one), so its type's zero value is not a valid
+	// stored value. A NOT NULL Opaque column without a Default is never
+	// zero-filled: adding it to a table that has rows is refused, with the
+	// ways out spelled out.
+	Opaque bool
 }
 
 // Index describes an extra index.

@@ -260,3 +260,55 @@ func TestNew(t *testing.T) {
 		t.Fatalf("DefaultLockID changed: %d", migrate.DefaultLockID)
 	}
 }
+
+// TestPlanAddsOpaqueColumnOnlyWithoutZeroFill: a NOT NULL column whose
+// stored form is opaque (ciphertext) is never filled with its type's zero
+// value, which would make every existing row unreadable; a plain column of
+// the same type is.
+func TestPlanAddsOpaqueColumnOnlyWithoutZeroFill(t *testing.T) {
+	t.Parallel()
+	existing := map[string]migrate.ColumnState{"id": {Type: "TEXT", NotNull: true}}
+	tests := []struct {
+		name    string
+		col     migrate.Column
+		want    []string
+		wantErr string
+	}{
+		{
+			name: "plain NOT NULL is zero-filled",
+			col:  migrate.Column{Name: "note", Type: "TEXT"},
+			want: []string{
+				`ALTER TABLE "t" ADD COLUMN IF NOT EXISTS "note" TEXT NOT NULL DEFAULT ''`,
+				`ALTER TABLE "t" ALTER COLUMN "note" DROP DEFAULT`,
+			},
+		},
+		{
+			name:    "opaque NOT NULL is refused on a populated table",
+			col:     migrate.Column{Name: "secret", Type: "TEXT", Opaque: true},
+			wantErr: "opaque",
+		},
+		{
+			name: "opaque nullable is added",
+			col:  migrate.Column{Name: "secret", Type: "TEXT", Opaque: true, Nullable: true},
+			want: []string{`ALTER TABLE "t" ADD COLUMN IF NOT EXISTS "secret" TEXT`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tbl := migrate.Table{Name: "t", Columns: []migrate.Column{{Name: "id", Type: "TEXT", PrimaryKey: true}, tt.col}}
+			got, err := migrate.PlanOffline(tbl, existing, nil)
+			if tt.wantErr != "" {
+				if !errors.Is(err, migrate.ErrInvalidTable) || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "Nullable") {
+					t.Fatalf("err = %v, want ErrInvalidTable mentioning %q and the way out", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Fatalf("plan (-want +got):\n%s", d)
+			}
+		})
+	}
+}

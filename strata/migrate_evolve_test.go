@@ -1,6 +1,8 @@
 package strata_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,5 +96,62 @@ func TestMigrateEvolvesPopulatedTable(t *testing.T) {
 			got.Meta != want.Meta || got.Label != want.Label {
 			t.Errorf("Get %s = %+v, %v; want %+v", id, got, err, want)
 		}
+	}
+}
+
+// ItemSealed adds an encrypted field to ItemV1, NOT NULL; ItemSealedNullable
+// adds it nullable.
+type ItemSealed struct {
+	ID     string `strata:"primary_key"`
+	Name   string
+	Secret string `strata:"encrypted"`
+}
+
+type ItemSealedNullable struct {
+	ID     string `strata:"primary_key"`
+	Name   string
+	Secret string `strata:"encrypted,nullable"`
+}
+
+// TestMigrateAddsEncryptedFieldOnlyWhenRowsStayReadable: filling a new
+// NOT NULL encrypted column of a populated table with '' (the zero-fill of
+// other new columns) would make every existing row unreadable, since '' is
+// never a ciphertext. Migrate refuses it, naming the way out, and adds the
+// field once it is nullable; the old row then reads Secret as "".
+func TestMigrateAddsEncryptedFieldOnlyWhenRowsStayReadable(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PostgresDSN(t)
+	ctx := ctxT(t)
+	name := "evolve_sealed_" + testenv.Suffix()
+	pgTable(t, dsn, name)
+	cfg := strata.Config{PostgresDSN: dsn, EncryptionKey: testKey}
+
+	v1 := openStore(t, cfg, strata.Schema{Name: name, Model: &ItemV1{}})
+	if err := v1.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := v1.Set(ctx, name, "a", &ItemV1{ID: "a", Name: "ann"}); err != nil {
+		t.Fatal(err)
+	}
+
+	sealed := openStore(t, cfg, strata.Schema{Name: name, Model: &ItemSealed{}})
+	err := sealed.Migrate(ctx)
+	if !errors.Is(err, strata.ErrInvalidModel) || !strings.Contains(err.Error(), "Nullable") {
+		t.Fatalf("Migrate adding a NOT NULL encrypted field to a table with rows = %v, want ErrInvalidModel naming the way out", err)
+	}
+
+	nullable := openStore(t, cfg, strata.Schema{Name: name, Model: &ItemSealedNullable{}})
+	if err := nullable.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := strata.GetTyped[ItemSealedNullable](ctx, nullable, name, "a")
+	if err != nil || got != (ItemSealedNullable{ID: "a", Name: "ann"}) {
+		t.Fatalf("old row after adding a nullable encrypted field = %+v, %v", got, err)
+	}
+	if err := nullable.Set(ctx, name, "b", &ItemSealedNullable{ID: "b", Name: "bob", Secret: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := strata.GetTyped[ItemSealedNullable](ctx, nullable, name, "b"); err != nil || got.Secret != "s" {
+		t.Fatalf("new row = %+v, %v", got, err)
 	}
 }

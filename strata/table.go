@@ -37,6 +37,7 @@ func (st *schemaState) migrateTable() migrate.Table {
 			Default:    f.defaultSQL,
 			Unique:     f.has(flagUnique),
 			PrimaryKey: f.has(flagPrimaryKey),
+			Opaque:     f.has(flagEncrypted), // '' is not a ciphertext: never zero-fill
 		})
 		if f.has(flagIndex) && !f.has(flagUnique) && !f.has(flagPrimaryKey) {
 			t.Indexes = append(t.Indexes, migrate.Index{Columns: []string{f.column}})
