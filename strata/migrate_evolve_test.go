@@ -114,8 +114,8 @@ type ItemSealedNullable struct {
 }
 
 // TestMigrateAddsEncryptedFieldOnlyWhenRowsStayReadable: filling a new
-// NOT NULL encrypted column of a populated table with '' (the zero-fill of
-// other new columns) would make every existing row unreadable, since '' is
+// NOT NULL encrypted column of a populated table with ” (the zero-fill of
+// other new columns) would make every existing row unreadable, since ” is
 // never a ciphertext. Migrate refuses it, naming the way out, and adds the
 // field once it is nullable; the old row then reads Secret as "".
 func TestMigrateAddsEncryptedFieldOnlyWhenRowsStayReadable(t *testing.T) {
