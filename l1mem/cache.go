@@ -90,7 +90,7 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 		return zero, false
 	}
 	v := e.val
-	drain := s.wants(e) && s.lk.bufOf(st).record(i, e.gen)
+	drain := s.track && s.lk.bufOf(st).note(i, e.gen, s.filter, s.shift)
 	s.lk.runlock(st, outcomeHit)
 	if drain {
 		s.tryDrain()
@@ -121,16 +121,16 @@ func (c *Cache[K, V]) Has(key K) bool {
 func (c *Cache[K, V]) expire(s *shard[K, V], i int32, gen uint32) {
 	var ev evictList[K, V]
 	collect := c.onEvict != nil
-	s.lk.lock()
+	s.lock()
 	if int(i) >= len(s.entries) {
-		s.lk.unlock()
+		s.unlock()
 		return
 	}
 	if e := &s.entries[i]; e.gen == gen && e.expires != 0 && e.expires <= c.now() {
 		s.drain()
 		s.removeAt(i, ReasonExpired, &ev, collect)
 	}
-	s.lk.unlock()
+	s.unlock()
 	if collect {
 		ev.fire(c.onEvict)
 	}
@@ -158,10 +158,10 @@ func (c *Cache[K, V]) set(key K, value V, exp int64) {
 	s := c.shardOf(h)
 	var ev evictList[K, V]
 	collect := c.onEvict != nil
-	s.lk.lock()
+	s.lock()
 	s.bump(h)
 	s.put(key, h, value, exp, &ev, collect)
-	s.lk.unlock()
+	s.unlock()
 	if collect {
 		ev.fire(c.onEvict)
 	}
@@ -178,8 +178,9 @@ func (s *shard[K, V]) put(key K, h uint64, value V, exp int64, ev *evictList[K, 
 			ev.add(key, e.val, ReasonReplaced)
 		}
 		e.val, e.expires = value, exp
-		if s.wants(e) {
+		if s.track && s.tick-e.stamp >= s.skip {
 			s.hit(i)
+			e.stamp = s.tick
 		}
 		return
 	}
@@ -193,7 +194,7 @@ func (c *Cache[K, V]) Delete(key K) bool {
 	s := c.shardOf(h)
 	var ev evictList[K, V]
 	collect := c.onEvict != nil
-	s.lk.lock()
+	s.lock()
 	s.bump(h)
 	i := s.find(key, h)
 	ok := i >= 0
@@ -203,7 +204,7 @@ func (c *Cache[K, V]) Delete(key K) bool {
 		}
 		s.removeAt(i, ReasonDeleted, &ev, collect)
 	}
-	s.lk.unlock()
+	s.unlock()
 	if collect {
 		ev.fire(c.onEvict)
 	}
@@ -227,7 +228,7 @@ func (c *Cache[K, V]) Clear() {
 	var out []evicted[K, V]
 	for si := range c.shards {
 		s := &c.shards[si]
-		s.lk.lock()
+		s.lock()
 		s.seq++
 		s.floor = s.seq
 		if collect {
@@ -244,7 +245,7 @@ func (c *Cache[K, V]) Clear() {
 		s.pol.reset()
 		s.count = 0
 		s.size.Store(0)
-		s.lk.unlock()
+		s.unlock()
 		if collect {
 			for _, e := range out {
 				c.onEvict(e.key, e.val, e.reason)

@@ -59,12 +59,12 @@ func (c *Cache[K, V]) setIfEpoch(key K, value V, epoch uint64, exp int64) bool {
 	s := c.shardOf(h)
 	var ev evictList[K, V]
 	collect := c.onEvict != nil
-	s.lk.lock()
+	s.lock()
 	ok := s.epoch(h) == epoch
 	if ok {
 		s.put(key, h, value, exp, &ev, collect)
 	}
-	s.lk.unlock()
+	s.unlock()
 	if collect {
 		ev.fire(c.onEvict)
 	}

@@ -17,7 +17,7 @@ func newFIFO() *fifo {
 
 func (p *fifo) grow(n int)            { p.nodes = growNodes(p.nodes, n) }
 func (p *fifo) add(i int32, h uint32) { p.nodes[i].Hash = h; p.q.PushFront(p.nodes, i) }
-func (p *fifo) hit(int32) bool        { return false }
+func (p *fifo) hit(int32)             {}
 func (p *fifo) remove(i int32)        { p.q.Remove(p.nodes, i) }
 func (p *fifo) reset()                { p.q.Init() }
 

@@ -53,15 +53,14 @@ func (p *lfu) add(i int32, h uint32) {
 	p.push(i, 0)
 }
 
-func (p *lfu) hit(i int32) bool {
+func (p *lfu) hit(i int32) {
 	b := p.nodes[i].Meta
 	if b == lfuLevels-1 {
 		p.buckets[b].MoveToFront(p.nodes, i)
-		return true
+		return
 	}
 	p.remove(i)
 	p.push(i, b+1)
-	return false
 }
 
 func (p *lfu) victim() int32 {

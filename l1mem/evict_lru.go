@@ -17,7 +17,7 @@ func newLRU() *lru {
 
 func (p *lru) grow(n int)            { p.nodes = growNodes(p.nodes, n) }
 func (p *lru) add(i int32, h uint32) { p.nodes[i].Hash = h; p.q.PushFront(p.nodes, i) }
-func (p *lru) hit(i int32) bool      { p.q.MoveToFront(p.nodes, i); return true }
+func (p *lru) hit(i int32)           { p.q.MoveToFront(p.nodes, i) }
 func (p *lru) remove(i int32)        { p.q.Remove(p.nodes, i) }
 func (p *lru) reset()                { p.q.Init() }
 

@@ -74,13 +74,12 @@ func (p *tinyLFU) add(i int32, h uint32) {
 	}
 }
 
-func (p *tinyLFU) hit(i int32) bool {
+func (p *tinyLFU) hit(i int32) {
 	n := &p.nodes[i]
 	p.sketch.Increment(n.Hash)
 	switch n.Meta {
 	case segWindow:
 		p.window.MoveToFront(p.nodes, i)
-		return false
 	case segProbation:
 		p.probation.Remove(p.nodes, i)
 		n.Meta = segProtected
@@ -91,10 +90,8 @@ func (p *tinyLFU) hit(i int32) bool {
 			p.nodes[d].Meta = segProbation
 			p.probation.PushFront(p.nodes, d)
 		}
-		return true
 	default:
 		p.protected.MoveToFront(p.nodes, i)
-		return true
 	}
 }
 

@@ -10,10 +10,11 @@ func (c *Cache[K, V]) Holds(key K) bool {
 	return ok
 }
 
-// SetExact turns off read skipping so LRU and LFU replay every read, as
-// the model test's reference does.
+// SetExact turns off read and overwrite skipping so LRU and LFU replay
+// every read, as the model test's reference does.
 func (c *Cache[K, V]) SetExact() {
 	for i := range c.shards {
+		c.shards[i].filter = false
 		c.shards[i].skip = 0
 	}
 }

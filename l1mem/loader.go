@@ -63,13 +63,13 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load func(context.Co
 	}
 	h := c.hash(key)
 	s := c.shardOf(h)
-	s.lk.lock()
+	s.lock()
 	// A flight that finished between the Get above and this lock has
 	// filled the entry: use it rather than loading again.
 	if i := s.find(key, h); i >= 0 {
 		if e := &s.entries[i]; e.expires == 0 || e.expires > c.now() {
 			v := e.val
-			s.lk.unlock()
+			s.unlock()
 			return v, nil
 		}
 	}
@@ -90,10 +90,10 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load func(context.Co
 		c.loadMu.Lock()
 		c.loading[f] = struct{}{}
 		c.loadMu.Unlock()
-		s.lk.unlock()
+		s.unlock()
 		go c.runFlight(lctx, s, key, h, f, load)
 	} else {
-		s.lk.unlock()
+		s.unlock()
 	}
 	select {
 	case <-f.done:
@@ -116,14 +116,14 @@ func (c *Cache[K, V]) runFlight(ctx context.Context, s *shard[K, V], key K, h ui
 
 	var ev evictList[K, V]
 	collect := c.onEvict != nil
-	s.lk.lock()
+	s.lock()
 	if s.flights[key] == f {
 		delete(s.flights, key)
 	}
 	if f.err == nil && s.epoch(h) == f.epoch {
 		s.put(key, h, f.val, c.deadline(c.ttl), &ev, collect)
 	}
-	s.lk.unlock()
+	s.unlock()
 	if collect {
 		ev.fire(c.onEvict)
 	}

@@ -11,10 +11,8 @@ type policy interface {
 	// add records a newly inserted slot with the key fingerprint h.
 	add(i int32, h uint32)
 	// hit records a use of slot i (a read drained from the read buffer, or
-	// an overwrite). It reports whether i is now settled: at the head of a
-	// queue where another use very soon would change nothing that matters,
-	// so readers may skip recording it for a while.
-	hit(i int32) (settled bool)
+	// an overwrite).
+	hit(i int32)
 	// remove forgets slot i (deleted, expired or cleared).
 	remove(i int32)
 	// victim picks a slot to evict, unlinks it and returns it; ilist.Nil
@@ -71,7 +69,7 @@ func (p *nopPolicy) grow(n int) {
 	}
 }
 func (p *nopPolicy) add(i int32, h uint32) { p.tags[i] = h }
-func (p *nopPolicy) hit(int32) bool        { return false }
+func (p *nopPolicy) hit(int32)             {}
 func (p *nopPolicy) remove(int32)          {}
 func (p *nopPolicy) victim() int32         { return ilist.Nil }
 func (p *nopPolicy) tag(i int32) uint32    { return p.tags[i] }

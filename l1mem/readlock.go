@@ -5,7 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	_ "unsafe" // for go:linkname
+	"unsafe"
 )
 
 const (
@@ -23,18 +23,33 @@ const (
 )
 
 // stripe is one reader stripe of a shard: a reader count, hit and miss
-// counters, and a lossy buffer of reads for the eviction policy. Readers
+// counters, and a lossy ring of reads for the eviction policy. Readers
 // use the stripe of the processor they run on, so concurrent readers of
-// one shard write different cache lines.
+// one shard write different cache lines. The ring is drained under the
+// shard's policy mutex, not its lock, so readers never wait for a drain:
+// the first line is written only by this stripe's readers, the second
+// only by the drain, and the ring's slots by both once per drain.
 type stripe struct {
 	// state: low 32 bits count readers inside the shard, high 32 bits
 	// count hits not yet folded into readLock.hits.
 	state  atomic.Uint64
 	misses atomic.Uint64
-	head   atomic.Uint64 // read-buffer tickets issued
-	tail   uint64        // first ticket not yet drained; written under the exclusive lock
-	buf    [stripeSlots]uint64
-	_      [32]byte // 320 bytes: no line shared with the next stripe
+	// head counts the ring's tickets; a reader takes one with a
+	// compare-and-swap, and only when the ring has room.
+	head atomic.Uint64
+	// marks holds, per slab slot and packed four to a word, the ring's
+	// coarse clock (head >> shard.shift, never 0) when this stripe last
+	// recorded a read of the slot; see note.
+	marks []uint32
+	_     [cacheLine - 3*8 - unsafe.Sizeof([]uint32(nil))]byte
+
+	// tail is the first ticket not yet drained.
+	tail atomic.Uint64
+	_    [cacheLine - 8]byte
+
+	// buf holds gen<<32 | slot of each recorded read, 0 once drained
+	// (gen is odd for a live entry, so a published read is never 0).
+	buf [stripeSlots]atomic.Uint64
 }
 
 // readLock is a reader-biased lock (a striped "big reader" lock). A reader

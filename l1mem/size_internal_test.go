@@ -11,6 +11,10 @@ func TestStripeLayout(t *testing.T) {
 	if n := unsafe.Sizeof(stripe{}); n%64 != 0 {
 		t.Fatalf("sizeof(stripe) = %d, not a multiple of 64", n)
 	}
+	var st stripe
+	if a, b := unsafe.Offsetof(st.tail), unsafe.Offsetof(st.buf); a != 64 || b != 128 {
+		t.Fatalf("tail at %d, buf at %d: want the readers' line, the drain's line, then the ring", a, b)
+	}
 	if off := unsafe.Offsetof(readLock{}.stripes); off%64 != 0 {
 		t.Fatalf("stripes start at offset %d", off)
 	}
@@ -21,8 +25,8 @@ func TestShardLayout(t *testing.T) {
 		t.Fatalf("sizeof(shard) = %d, not a multiple of 64", n)
 	}
 	var s shard[string, int]
-	if off := unsafe.Offsetof(s.index); off%64 != 0 || unsafe.Offsetof(s.pol)-off != 64 {
-		t.Fatalf("the readers' line starts at %d and ends at %d", off, unsafe.Offsetof(s.pol))
+	if off := unsafe.Offsetof(s.index); off%64 != 0 || unsafe.Offsetof(s.polMu)-off != 64 {
+		t.Fatalf("the readers' line starts at %d and ends at %d", off, unsafe.Offsetof(s.polMu))
 	}
 	if n, m := unsafe.Sizeof(shard[string, int]{}), unsafe.Sizeof(shard[[3]int, struct{}]{}); n != m {
 		t.Fatalf("shard size depends on K, V: %d vs %d", n, m)

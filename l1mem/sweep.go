@@ -30,10 +30,10 @@ func (c *Cache[K, V]) DeleteExpired() int {
 	for si := range c.shards {
 		s := &c.shards[si]
 		for start := 0; ; start += sweepBatch {
-			s.lk.lock()
+			s.lock()
 			n := len(s.entries)
 			if start >= n {
-				s.lk.unlock()
+				s.unlock()
 				break
 			}
 			now := c.now()
@@ -49,7 +49,7 @@ func (c *Cache[K, V]) DeleteExpired() int {
 					removed++
 				}
 			}
-			s.lk.unlock()
+			s.unlock()
 			if collect {
 				ev.fire(c.onEvict)
 				ev = evictList[K, V]{}
