@@ -20,6 +20,13 @@
 //	for i in $(seq 11); do /tmp/l1bench.test -test.run '^$' -test.bench '/(l1mem|otter)' -test.benchtime 200ms; done > /tmp/l1bench.txt
 //	go run ./l1bench/summarize < /tmp/l1bench.txt
 //
+// The same comparison in short interleaved bursts, with per-thread CPU
+// time beside wall time and each burst's ratio to otter (medians and
+// interquartile ranges; on a loaded machine, run it several times and
+// compare the medians across runs):
+//
+//	L1BENCH_REPORT=1 L1BENCH_ROUNDS=101 L1BENCH_BURST_MS=5 go test -count=1 -run SameRun -v ./l1bench
+//
 // Hit ratio (2M requests, capacity 10k and 100k) and bytes per entry (100k
 // entries with a TTL):
 //
