@@ -142,6 +142,9 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, 
 		var l l2redis.Lease
 		if errors.Is(err, l2redis.ErrNotFound) && st.l3 != nil { // a lease only guards a fill from L3
 			data, l, err = ds.l2.GetOrLease(l2ctx, st.key(id))
+			if errors.Is(err, l2redis.ErrLeaseBusy) {
+				data, l, err = ds.waitForFill(l2ctx, st, id)
+			}
 		}
 		switch {
 		case err == nil && data != nil:
@@ -157,7 +160,8 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, 
 			lease = l
 			ds.cfg.Metrics.Miss(st.Name, metrics.TierL2)
 		case errors.Is(err, l2redis.ErrLeaseBusy):
-			// Another reader is filling: read the source without filling.
+			// Another reader is still filling after st.leaseWait: read the
+			// source without filling.
 			ds.cfg.Metrics.Miss(st.Name, metrics.TierL2)
 		case errors.Is(err, l2redis.ErrNotFound):
 			ds.cfg.Metrics.Miss(st.Name, metrics.TierL2)

@@ -22,6 +22,8 @@ type schemaState struct {
 	prefix  string
 	l1TTL   time.Duration
 	l2TTL   time.Duration
+	// leaseWait is the resolved L2.LeaseWait (0: do not wait).
+	leaseWait time.Duration
 	// l1Truth is set when no other tier holds the schema: L1 entries then
 	// never expire and are never evicted, since they are the only copy.
 	l1Truth bool
@@ -139,6 +141,12 @@ func (ds *DataStore) Register(s Schema) error {
 	}
 	if st.l2TTL == 0 {
 		st.l2TTL = ds.cfg.DefaultL2TTL
+	}
+	switch st.leaseWait = s.L2.LeaseWait; {
+	case st.leaseWait == 0:
+		st.leaseWait = DefaultLeaseWait
+	case st.leaseWait < 0:
+		st.leaseWait = 0
 	}
 	for i := range m.fields {
 		st.allColumns = append(st.allColumns, i)

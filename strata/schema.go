@@ -132,7 +132,18 @@ type RedisPolicy struct {
 	// keys live under strata:#gen: and strata:#q:, which no prefix can
 	// reach. Default: the schema name.
 	KeyPrefix string
+	// LeaseWait is how long a read that misses Redis while another reader
+	// (in this process or any other) is filling the key from PostgreSQL
+	// waits for that fill before reading PostgreSQL itself, so that a cold
+	// key costs one query across the fleet. The wait also ends with the
+	// caller's deadline. Default (0): DefaultLeaseWait. Negative: never
+	// wait (every instance reads PostgreSQL, as before).
+	LeaseWait time.Duration
 }
+
+// DefaultLeaseWait is the default RedisPolicy.LeaseWait: a few PostgreSQL
+// point reads and a Redis fill.
+const DefaultLeaseWait = 150 * time.Millisecond
 
 // PostgresPolicy configures L3 for one schema.
 type PostgresPolicy struct {
