@@ -76,4 +76,3 @@ func CheckLost(ops []Op, keys []string, final map[string]int64) LostReport {
 	}
 	return rep
 }
-
