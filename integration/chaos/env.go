@@ -1,0 +1,39 @@
+package chaos
+
+import (
+	"os"
+	"testing"
+)
+
+// The suite starts servers of its own, so it does not need the devstack's
+// variables; it runs where servers are wanted — in `make test`'s
+// integration phase (STRATA_REQUIRE_SERVERS=1), with a stack up
+// (STRATA_POSTGRES_DSN set, so the binaries are installed), or under
+// `make chaos` (CHAOS_DURATION set) — and skips in the unit phase, which
+// must need nothing but Go.
+const (
+	EnvRequireServers = "STRATA_REQUIRE_SERVERS"
+	EnvPostgresDSN    = "STRATA_POSTGRES_DSN"
+	EnvDuration       = "CHAOS_DURATION"
+	EnvSeeds          = "CHAOS_SEEDS"
+	EnvOut            = "CHAOS_OUT"
+)
+
+// SkipUnlessServersWanted skips t in a run that wants no servers.
+func SkipUnlessServersWanted(t testing.TB) {
+	t.Helper()
+	if os.Getenv(EnvRequireServers) == "1" || os.Getenv(EnvPostgresDSN) != "" || os.Getenv(EnvDuration) != "" {
+		return
+	}
+	t.Skip("the fault suite starts its own PostgreSQL and Redis: it runs in `make test`'s integration phase, " +
+		"with " + EnvRequireServers + "=1, or under `make chaos`")
+}
+
+// SkipOrFail skips t because of err, or fails it when servers are required.
+func SkipOrFail(t testing.TB, err error) {
+	t.Helper()
+	if os.Getenv(EnvRequireServers) == "1" {
+		t.Fatalf("%v (%s=1 makes this a failure)", err, EnvRequireServers)
+	}
+	t.Skip(err)
+}
