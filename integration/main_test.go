@@ -4,7 +4,13 @@ import (
 	"os"
 	"testing"
 
+	"github.com/AndrewDonelson/strata/integration/chaos"
 	"github.com/AndrewDonelson/strata/integration/harness"
 )
 
-func TestMain(m *testing.M) { os.Exit(harness.Main(m)) }
+func TestMain(m *testing.M) {
+	if chaos.IsChild() { // a writer instance of the fault suite, in its own process
+		os.Exit(chaos.ChildMain())
+	}
+	os.Exit(harness.Main(m))
+}

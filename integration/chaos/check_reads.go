@@ -45,13 +45,21 @@ func slotOf(proc string) string {
 //     bound = invoke − fault start + Calm. Faults whose grace periods
 //     overlap count as one.
 //   - Read-your-writes has no bound: a read never returns a value its own
-//     instance had definitely overwritten before the read began.
+//     instance had definitely overwritten before the read began (except
+//     the NoReadYourWrites kinds).
 type Bounds struct {
 	Calm  map[string]time.Duration // per schema ("wt", "wb")
 	Grace time.Duration
 	// GraceGrows lists the schemas whose grace grows with the fault.
 	GraceGrows map[string]bool
+	// NoReadYourWrites lists "schema/kind" pairs exempt from
+	// read-your-writes and held to the calm bound instead: a Search or
+	// SearchCached of a write-behind schema queries PostgreSQL, which its
+	// own instance's pending writes have not reached.
+	NoReadYourWrites map[string]bool
 }
+
+func (b Bounds) noOwnRule(r *Op) bool { return b.NoReadYourWrites[r.Schema+"/"+string(r.Kind)] }
 
 // Violation is one failed check, with the operations involved.
 type Violation struct {
@@ -209,7 +217,7 @@ func checkElement(ix *index, faults []Fault, b Bounds, r *Op, key string, ver in
 		if t, w := ix.supAll(x); t < r.Invoke {
 			v.stale, v.overwriter = r.Invoke-t, w
 		}
-		if t, w := ix.supOwn(x, r.Proc); t < r.Invoke {
+		if t, w := ix.supOwn(x, r.Proc); t < r.Invoke && !b.noOwnRule(r) {
 			v.ownStale, v.ownOver = r.Invoke-t, w
 		}
 		if best == nil || better(v, best) {

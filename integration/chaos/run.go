@@ -1,0 +1,571 @@
+package chaos
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/AndrewDonelson/strata/codec"
+	"github.com/AndrewDonelson/strata/strata"
+)
+
+// RunConfig is one run of the suite: one seed, the change feed on or off.
+type RunConfig struct {
+	Seed     uint64
+	Feed     bool
+	Duration time.Duration // of the workload, faults included
+	// Faults off runs the workload alone (the calm bound then applies to
+	// every read).
+	Faults     bool
+	FaultKinds []string // if set, only these
+	Hold, Gap  [2]time.Duration
+	// Settle bounds convergence: once the faults are healed and the
+	// workload has stopped, every tier of every instance must equal
+	// PostgreSQL within Settle.
+	Settle time.Duration
+	Bounds Bounds
+	PG     *Postgres
+	Redis  *Redis
+	// Exe is executed again for the child instances (default: this
+	// program, whose TestMain or main must call ChildMain when IsChild).
+	Exe           string
+	Dir           string // logs of the instances and servers
+	Keys          Keyspace
+	Think         time.Duration
+	OpTimeout     time.Duration
+	FlushEvery    time.Duration // write-behind flush interval
+	LinearTimeout time.Duration
+	Log           func(format string, args ...any)
+}
+
+// ConvergeReport says whether every tier converged to PostgreSQL.
+type ConvergeReport struct {
+	Settle     time.Duration `json:"settle_ns"`
+	Converged  bool          `json:"converged"`
+	Took       time.Duration `json:"took_ns"` // from quiescence to the first clean comparison
+	Polls      int           `json:"polls"`
+	Mismatches []string      `json:"mismatches,omitempty"` // at the deadline
+	// FirstMismatches are those of the first comparison, even if they cleared.
+	FirstMismatches []string `json:"first_mismatches,omitempty"`
+}
+
+// RunReport is the outcome of one run.
+type RunReport struct {
+	Seed         uint64                    `json:"seed"`
+	Feed         bool                      `json:"change_feed"`
+	Duration     time.Duration             `json:"duration_ns"`
+	Instances    []string                  `json:"instances"`
+	Ops          int                       `json:"ops"`
+	OpsByKind    map[string]map[Status]int `json:"ops_by_kind"`
+	Faults       []Fault                   `json:"faults"`
+	FaultsByKind map[string]int            `json:"faults_by_kind"`
+	FaultErrors  []string                  `json:"fault_errors,omitempty"`
+	Bounds       map[string]string         `json:"bounds"`
+	Reads        ReadReport                `json:"reads"`
+	Lost         LostReport                `json:"lost"`
+	Linear       LinearReport              `json:"linearizable"`
+	// LinearWithSearch adds the single-writer instance's Search and
+	// SearchCached results to the linearizability check: reported, not
+	// gated (see the package documentation).
+	LinearWithSearch LinearReport   `json:"linearizable_with_search"`
+	Converge         ConvergeReport `json:"converge"`
+	CloseErrors      []string       `json:"close_errors,omitempty"`
+	Failures         []string       `json:"failures"`
+}
+
+// instance slots of a run.
+const (
+	slotA, slotB, slotL, slotC = "a", "b", "l", "c1"
+)
+
+type runner struct {
+	cfg      RunConfig
+	names    Names
+	h        *History
+	links    map[string]Links
+	stores   map[string]*strata.DataStore // in-process instances
+	closers  []func()
+	childMu  sync.Mutex
+	child    *Child
+	childN   int
+	childRun bool
+	clientID int
+	specs    map[string]WorkloadSpec
+	storeFor map[string]StoreSpec
+}
+
+func (r *runner) logf(format string, args ...any) {
+	if r.cfg.Log != nil {
+		r.cfg.Log(format, args...)
+	}
+}
+
+// Run runs one configuration of the suite and checks its history.
+func Run(ctx context.Context, cfg RunConfig) (*RunReport, error) {
+	if cfg.Exe == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Exe = exe
+	}
+	sfx := make([]byte, 4)
+	_, _ = rand.Read(sfx)
+	r := &runner{cfg: cfg, names: Names{Suffix: fmt.Sprintf("%d_%s", cfg.Seed, hex.EncodeToString(sfx))},
+		links: map[string]Links{}, stores: map[string]*strata.DataStore{}, specs: map[string]WorkloadSpec{}, storeFor: map[string]StoreSpec{}}
+	defer r.cleanup()
+	rep := &RunReport{Seed: cfg.Seed, Feed: cfg.Feed, Instances: []string{slotA, slotB, slotL, slotC + " (child process)"}}
+	rep.Bounds = map[string]string{"settle": cfg.Settle.String(), "grace": cfg.Bounds.Grace.String()}
+	for s, d := range cfg.Bounds.Calm {
+		rep.Bounds["calm_"+s] = d.String()
+	}
+	if err := r.setup(ctx); err != nil {
+		return rep, err
+	}
+
+	// The workload, with faults.
+	start := time.Now()
+	wctx, stopWork := context.WithCancel(ctx)
+	var work sync.WaitGroup
+	for _, slot := range []string{slotA, slotB, slotL} {
+		work.Add(1)
+		go func() { defer work.Done(); RunWorkload(wctx, r.stores[slot], r.h, r.specs[slot]) }()
+	}
+	inj := &Injector{PG: cfg.PG, Redis: cfg.Redis, Links: r.links, Children: []string{slotC},
+		KillChild: r.killChild, Hold: cfg.Hold, Gap: cfg.Gap, Kinds: cfg.FaultKinds, Clock: r.h.Now, Log: r.logf}
+	fctx, stopFaults := context.WithCancel(ctx)
+	var faults sync.WaitGroup
+	if cfg.Faults {
+		faults.Add(1)
+		go func() { defer faults.Done(); inj.Run(fctx, cfg.Seed) }()
+	}
+	sleepCtx(ctx, cfg.Duration)
+	stopFaults()
+	faults.Wait()
+	r.healAll()
+	stopWork()
+	work.Wait()
+	r.childMu.Lock()
+	r.childRun = false
+	c := r.child
+	r.childMu.Unlock()
+	if err := c.Stop(); err != nil {
+		rep.Failures = append(rep.Failures, err.Error())
+	}
+	rep.Duration = time.Since(start)
+	rep.Faults, rep.FaultErrors = inj.Faults(), inj.Errors()
+	r.logf("workload stopped after %v: %d faults; quiescence", rep.Duration.Round(time.Millisecond), len(rep.Faults))
+
+	// Quiescence: write-behind drained, then every tier must converge.
+	for _, slot := range []string{slotA, slotB} {
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		if err := r.stores[slot].FlushDirty(fctx); err != nil {
+			rep.Failures = append(rep.Failures, fmt.Sprintf("FlushDirty on %s after the faults healed: %v", slot, err))
+		}
+		cancel()
+	}
+	rep.Converge = r.converge(ctx)
+
+	// Close every instance, then read what PostgreSQL kept.
+	for _, slot := range []string{slotA, slotB, slotL} {
+		if err := r.stores[slot].Close(); err != nil {
+			rep.CloseErrors = append(rep.CloseErrors, fmt.Sprintf("%s: %v", slot, err))
+		}
+		delete(r.stores, slot)
+	}
+	if err := c.Close(); err != nil {
+		rep.CloseErrors = append(rep.CloseErrors, err.Error())
+	}
+	final, err := r.truth(ctx)
+	if err != nil {
+		return rep, err
+	}
+	ops := r.h.Ops()
+	r.tally(rep, ops)
+	rep.Reads = CheckReads(ops, rep.Faults, cfg.Bounds)
+	flat := map[string]int64{}
+	for k, v := range final {
+		flat[k[strings.IndexByte(k, '/')+1:]] = v
+	}
+	rep.Lost = CheckLost(ops, append(cfg.Keys.Keys(SchemaWT), cfg.Keys.WB...), flat)
+	rep.Linear = CheckLinearizable(ops, slotL, cfg.Keys.Single, []Kind{KindGet, KindGetMany}, cfg.LinearTimeout)
+	rep.LinearWithSearch = CheckLinearizable(ops, slotL, cfg.Keys.Single, []Kind{KindGet, KindGetMany, KindSearch, KindSearchCached}, cfg.LinearTimeout)
+	r.failures(rep)
+	return rep, nil
+}
+
+// setup makes the proxies, migrates, opens the instances and the child.
+func (r *runner) setup(ctx context.Context) error {
+	cfg := r.cfg
+	r.h = NewHistory(time.Now())
+	for _, slot := range []string{slotA, slotB, slotL, slotC} {
+		pg, err := NewProxy(slot+"/pg", cfg.PG.Addr())
+		if err != nil {
+			return err
+		}
+		rd, err := NewProxy(slot+"/redis", cfg.Redis.Addr())
+		if err != nil {
+			pg.Close()
+			return err
+		}
+		r.closers = append(r.closers, func() { pg.Close(); rd.Close() })
+		r.links[slot] = Links{PG: pg, Redis: rd}
+		r.storeFor[slot] = StoreSpec{PGAddr: pg.Addr(), RedisAddr: rd.Addr(), Names: r.names, Feed: cfg.Feed, FlushEvery: cfg.FlushEvery}
+	}
+	var wbA, wbB []string
+	for i, k := range cfg.Keys.WB {
+		if i%2 == 0 {
+			wbA = append(wbA, k)
+		} else {
+			wbB = append(wbB, k)
+		}
+	}
+	r.specs[slotA] = r.workSpec(slotA, 1, RoleMixed, 3, wbA)
+	r.specs[slotB] = r.workSpec(slotB, 2, RoleMixed, 3, wbB)
+	r.specs[slotL] = r.workSpec(slotL, 3, RoleSingle, 3, nil)
+	for _, slot := range []string{slotA, slotB, slotL} {
+		log, closer, err := newFileLogger(filepath.Join(cfg.Dir, "instance-"+slot+".log"), slot, r.h.Epoch)
+		if err != nil {
+			return err
+		}
+		ds, err := OpenStore(r.storeFor[slot], log)
+		if err != nil {
+			closer.Close()
+			return err
+		}
+		r.stores[slot] = ds
+		r.closers = append(r.closers, func() { closer.Close() })
+		if slot == slotA {
+			mctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+			err := ds.Migrate(mctx)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("chaos: Migrate: %w", err)
+			}
+		}
+	}
+	r.childRun = true
+	if err := r.startChild(); err != nil {
+		return err
+	}
+	if cfg.Feed {
+		if err := r.waitFeed(ctx); err != nil {
+			return err
+		}
+	}
+	// Every instance hears the bus before the workload starts, so a miss
+	// at start is not an instance still subscribing.
+	return r.waitBus(ctx)
+}
+
+func (r *runner) workSpec(slot string, num int64, role Role, clients int, wb []string) WorkloadSpec {
+	s := WorkloadSpec{Proc: slot, ProcNum: num, Seed: r.cfg.Seed*1000 + uint64(num), Keys: r.cfg.Keys,
+		Think: r.cfg.Think, OpTimeout: r.cfg.OpTimeout}
+	for range clients {
+		s.Clients = append(s.Clients, ClientSpec{ID: r.clientID, Role: role, WBOwned: wb})
+		r.clientID++
+	}
+	return s
+}
+
+// startChild starts the next incarnation of the child slot.
+func (r *runner) startChild() error {
+	r.childN++
+	proc := fmt.Sprintf("%s.%d", slotC, r.childN)
+	if _, ok := r.specs[slotC]; !ok {
+		r.specs[slotC] = r.workSpec(slotC, 0, RoleMixed, 2, nil)
+	}
+	ws := r.specs[slotC]
+	ws.Proc, ws.ProcNum, ws.Seed = proc, int64(10+r.childN), r.cfg.Seed*1000+uint64(10+r.childN)
+	spec := ChildSpec{Store: r.storeFor[slotC], Work: ws, Epoch: r.h.Epoch.UnixNano(),
+		LogPath: filepath.Join(r.cfg.Dir, "instance-"+slotC+".log")}
+	c, err := StartChild(r.cfg.Exe, slotC, spec, r.h, filepath.Join(r.cfg.Dir, "child-stderr.log"))
+	if err != nil {
+		return err
+	}
+	r.child = c
+	return nil
+}
+
+// killChild SIGKILLs the child and starts its next incarnation.
+func (r *runner) killChild(string) error {
+	r.childMu.Lock()
+	defer r.childMu.Unlock()
+	if !r.childRun {
+		return nil
+	}
+	r.child.Kill()
+	return r.startChild()
+}
+
+func (r *runner) waitFeed(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, r.cfg.PG.DSN())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var active bool
+		err := conn.QueryRow(ctx, "SELECT active FROM pg_replication_slots WHERE slot_name = $1", r.names.slot()).Scan(&active)
+		if err == nil && active {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("chaos: the change feed's slot %s is not streaming after 60s (last error: %v)", r.names.slot(), err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (r *runner) waitBus(ctx context.Context) error {
+	c := r.cfg.Redis.Client()
+	defer c.Close()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		n, err := c.PubSubNumSub(ctx, r.names.channel()).Result()
+		if err == nil && n[r.names.channel()] >= 4 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("chaos: fewer than 4 instances subscribed to %s after 60s (%v, %v)", r.names.channel(), n, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// healAll removes every network fault and makes sure both servers run.
+func (r *runner) healAll() {
+	for _, l := range r.links {
+		l.PG.Heal()
+		l.Redis.Heal()
+	}
+	_ = r.cfg.PG.Resume()
+	_ = r.cfg.Redis.Resume()
+}
+
+func (r *runner) cleanup() {
+	for _, ds := range r.stores {
+		_ = ds.Close()
+	}
+	r.childMu.Lock()
+	r.childRun = false
+	if r.child != nil {
+		select {
+		case <-r.child.exited:
+		default:
+			r.child.Kill()
+		}
+	}
+	r.childMu.Unlock()
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i]()
+	}
+	if r.cfg.Feed { // a slot nobody reads would pin WAL
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if conn, err := pgx.Connect(ctx, r.cfg.PG.DSN()); err == nil {
+			_, _ = conn.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", r.names.slot())
+			_, _ = conn.Exec(ctx, "DROP PUBLICATION IF EXISTS "+pgx.Identifier{r.names.slot()}.Sanitize())
+			conn.Close(ctx)
+		}
+	}
+}
+
+// truth reads both tables straight from PostgreSQL: "schema/key" → version.
+func (r *runner) truth(ctx context.Context) (map[string]int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, r.cfg.PG.DSN())
+	if err != nil {
+		return nil, fmt.Errorf("chaos: read PostgreSQL: %w", err)
+	}
+	defer conn.Close(context.Background())
+	out := map[string]int64{}
+	for _, schema := range []string{SchemaWT, SchemaWB} {
+		rows, err := conn.Query(ctx, "SELECT id, ver FROM "+pgx.Identifier{r.names.table(schema)}.Sanitize())
+		if err != nil {
+			return nil, fmt.Errorf("chaos: read PostgreSQL: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var ver int64
+			if err := rows.Scan(&id, &ver); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[schema+"/"+id] = ver
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// compare lists every place a tier disagrees with PostgreSQL: Redis's copy
+// of each key, and what each instance's Get and SearchCached return.
+func (r *runner) compare(ctx context.Context) ([]string, error) {
+	truth, err := r.truth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ks := r.cfg.Keys
+	var bad []string
+	rdb := r.cfg.Redis.Client()
+	defer rdb.Close()
+	mp := codec.MsgPack{}
+	for _, schema := range []string{SchemaWT, SchemaWB} {
+		for _, key := range ks.Keys(schema) {
+			want := truth[schema+"/"+key]
+			data, err := rdb.Get(ctx, r.names.RedisKey(schema, key)).Bytes()
+			switch {
+			case errors.Is(err, redis.Nil):
+			case err != nil:
+				bad = append(bad, fmt.Sprintf("redis: GET %s/%s: %v", schema, key, err))
+			default:
+				var rec Rec
+				if err := mp.Unmarshal(data, &rec); err != nil {
+					bad = append(bad, fmt.Sprintf("redis: %s/%s does not decode: %v", schema, key, err))
+				} else if rec.Ver != want {
+					bad = append(bad, fmt.Sprintf("redis: %s/%s holds version %d, PostgreSQL %d", schema, key, rec.Ver, want))
+				}
+			}
+		}
+	}
+	dumps := map[string]Dump{}
+	for _, slot := range []string{slotA, slotB, slotL} {
+		dumps[slot] = DumpStore(ctx, r.stores[slot], ks)
+	}
+	d, err := r.child.Dump()
+	if err != nil {
+		bad = append(bad, err.Error())
+	} else {
+		dumps[r.child.Proc] = d
+	}
+	procs := make([]string, 0, len(dumps))
+	for p := range dumps {
+		procs = append(procs, p)
+	}
+	sort.Strings(procs)
+	for _, p := range procs {
+		d := dumps[p]
+		for _, e := range d.Errors {
+			bad = append(bad, p+": "+e)
+		}
+		for _, schema := range []string{SchemaWT, SchemaWB} {
+			for _, key := range ks.Keys(schema) {
+				got, ok := d.Values[schema+"/"+key]
+				if want := truth[schema+"/"+key]; ok && got != want {
+					bad = append(bad, fmt.Sprintf("%s: Get %s/%s = version %d, PostgreSQL %d", p, schema, key, got, want))
+				}
+			}
+			for _, b := range ks.Buckets(schema) {
+				m, ok := d.Searches[fmt.Sprintf("%s/%d", schema, b)]
+				if !ok {
+					continue
+				}
+				for key, got := range m {
+					if want := truth[schema+"/"+key]; got != want {
+						bad = append(bad, fmt.Sprintf("%s: SearchCached %s bucket %d: %s = version %d, PostgreSQL %d", p, schema, b, key, got, want))
+					}
+				}
+			}
+		}
+	}
+	sort.Strings(bad)
+	return bad, nil
+}
+
+// converge compares until every tier agrees or Settle has passed.
+func (r *runner) converge(ctx context.Context) ConvergeReport {
+	rep := ConvergeReport{Settle: r.cfg.Settle}
+	start := time.Now()
+	for {
+		rep.Polls++
+		bad, err := r.compare(ctx)
+		if err != nil {
+			bad = []string{err.Error()}
+		}
+		if rep.Polls == 1 {
+			rep.FirstMismatches = bad
+		}
+		if len(bad) == 0 {
+			rep.Converged, rep.Took = true, time.Since(start)
+			return rep
+		}
+		if time.Since(start) > r.cfg.Settle {
+			rep.Mismatches, rep.Took = bad, time.Since(start)
+			return rep
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (r *runner) tally(rep *RunReport, ops []Op) {
+	rep.Ops = len(ops)
+	rep.OpsByKind = map[string]map[Status]int{}
+	for _, op := range ops {
+		m := rep.OpsByKind[string(op.Kind)]
+		if m == nil {
+			m = map[Status]int{}
+			rep.OpsByKind[string(op.Kind)] = m
+		}
+		m[op.Status]++
+	}
+	rep.FaultsByKind = map[string]int{}
+	for _, f := range rep.Faults {
+		rep.FaultsByKind[f.Kind]++
+	}
+}
+
+// failures gathers what fails the run.
+func (r *runner) failures(rep *RunReport) {
+	add := func(s string) { rep.Failures = append(rep.Failures, s) }
+	for _, v := range rep.Reads.Violations {
+		add(v.String())
+	}
+	for _, v := range rep.Lost.Violations {
+		add(v.String())
+	}
+	if rep.Linear.Result != "Ok" {
+		for _, v := range rep.Linear.Violations {
+			add(v.String())
+		}
+	}
+	if !rep.Converge.Converged {
+		add(fmt.Sprintf("not converged %v after quiescence (%d polls): %d mismatches, e.g. %s",
+			rep.Converge.Settle, rep.Converge.Polls, len(rep.Converge.Mismatches), strings.Join(first(rep.Converge.Mismatches, 5), "; ")))
+	}
+	for _, e := range rep.FaultErrors {
+		add("fault: " + e)
+	}
+	for _, e := range rep.CloseErrors {
+		add("Close: " + e)
+	}
+	if b, err := os.ReadFile(filepath.Join(r.cfg.Dir, "child-stderr.log")); err == nil && strings.Contains(string(b), "DATA RACE") {
+		add("a child process reported a data race (see child-stderr.log)")
+	}
+	if n := rep.OpsByKind; len(n) == 0 {
+		add("no operation was recorded")
+	}
+}
+
+func first(xs []string, n int) []string {
+	if len(xs) > n {
+		return xs[:n]
+	}
+	return xs
+}
