@@ -137,6 +137,19 @@ check-clean: tidy fmt ## fail if tidy or gofmt change anything, or the tree has 
 setup: stack-up ## download module dependencies and start the local stack
 	for m in $(MODULES); do (cd $$m && go mod download); done
 
+# The fault suite's long form (integration/chaos): CHAOS_DURATION of workload
+# with faults, split evenly over the seeds × the change feed off and on, on a
+# PostgreSQL and a Redis it starts itself (never the shared stack). The short
+# form (TestChaosShort, about 45 s) runs in make test.
+CHAOS_DURATION ?= 10m
+CHAOS_SEEDS ?= 1,2,3
+CHAOS_OUT ?= $(CURDIR)/integration/chaos-out
+
+.PHONY: chaos
+chaos: ## the fault suite's long form: CHAOS_DURATION (10m) over CHAOS_SEEDS (1,2,3), change feed off and on; report.json and staleness charts in integration/chaos-out
+	cd integration && STRATA_REQUIRE_SERVERS=1 CHAOS_DURATION=$(CHAOS_DURATION) CHAOS_SEEDS=$(CHAOS_SEEDS) CHAOS_OUT=$(CHAOS_OUT) \
+		go test -count=1 -run '^TestChaosLong$$' -timeout 0 -v .
+
 # Flags passed to the demo, e.g. make demo DEMO_FLAGS="-records 2000 -duration 1s".
 DEMO_FLAGS ?=
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -68,6 +69,9 @@ func TestChaosShort(t *testing.T) {
 		t.Run(fmt.Sprintf("feed=%v", feed), func(t *testing.T) {
 			dir := t.TempDir()
 			cfg := chaos.DefaultConfig(seed, feed, 12*time.Second, pg, rd, dir)
+			if feed { // a second fault schedule: the short form sees more kinds
+				cfg.FaultSeed = seed + 1
+			}
 			cfg.Log = t.Logf
 			rep, err := chaos.Run(ctx, cfg)
 			if err != nil {
@@ -93,4 +97,64 @@ func keepLogs(t *testing.T, dir string) {
 	if err := os.CopyFS(keep, os.DirFS(dir)); err == nil {
 		t.Logf("logs kept in %s", keep)
 	}
+}
+
+// TestChaosLong is `make chaos`: CHAOS_DURATION (default 10m) of workload
+// with faults, split evenly over CHAOS_SEEDS (default 1,2,3) × the change
+// feed off and on, on servers the suite starts itself. It writes
+// CHAOS_OUT/report.json and a staleness chart per run, and fails like the
+// short form.
+func TestChaosLong(t *testing.T) {
+	total, err := time.ParseDuration(os.Getenv(chaos.EnvDuration))
+	if os.Getenv(chaos.EnvDuration) == "" {
+		t.Skip("the long form runs under `make chaos` (CHAOS_DURATION set)")
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", chaos.EnvDuration, err)
+	}
+	seeds, err := chaos.ParseSeeds(os.Getenv(chaos.EnvSeeds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := os.Getenv(chaos.EnvOut)
+	if out == "" {
+		out = t.TempDir()
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	per := total / time.Duration(2*len(seeds))
+	ctx, cancel := context.WithTimeout(context.Background(), total*3+10*time.Minute)
+	defer cancel()
+	pg, rd := startServers(t, ctx)
+	long := chaos.NewLongReport(total, seeds)
+	for _, seed := range seeds {
+		for _, feed := range []bool{false, true} {
+			name := fmt.Sprintf("seed=%d/feed=%v", seed, feed)
+			t.Run(name, func(t *testing.T) {
+				dir := t.TempDir()
+				cfg := chaos.DefaultConfig(seed, feed, per, pg, rd, dir)
+				rep, err := chaos.Run(ctx, cfg)
+				if err != nil {
+					t.Fatalf("seed %d: %v", seed, err)
+				}
+				t.Log(rep.Summary())
+				long.Add(rep)
+				if err := chaos.WriteChart(filepath.Join(out, fmt.Sprintf("staleness-seed%d-feed-%v.png", seed, feed)), rep); err != nil {
+					t.Error(err)
+				}
+				for _, f := range rep.Failures {
+					t.Errorf("seed %d feed=%v: %s", seed, feed, f)
+				}
+				if t.Failed() {
+					keepLogs(t, dir)
+				}
+			})
+		}
+	}
+	long.Finish()
+	if err := chaos.WriteJSON(filepath.Join(out, "report.json"), long); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("report: %s\n%s", filepath.Join(out, "report.json"), long.Summary())
 }

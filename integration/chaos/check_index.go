@@ -12,23 +12,29 @@ type writeRec struct {
 	invoke   int64
 	complete int64 // Infinity when the outcome is unknown
 	acked    bool
+	// effective is when the write had certainly taken effect: its
+	// completion if acknowledged; for one of unknown outcome, the
+	// completion of the first read that returned its version (a write
+	// nobody saw, or a delete, stays at Infinity).
+	effective int64
 }
 
 // supersession answers "when was a write definitely overwritten": the
-// earliest completion of an acknowledged write of the same key that began
-// after the first one completed (so it is ordered after it, and applied by
-// its completion). Writes whose outcome is unknown never count: they may
-// not have happened.
+// earliest time by which a write of the same key that began after the first
+// had taken effect (so it is ordered after it) had certainly taken effect —
+// its completion if acknowledged, or the first read of its version if its
+// outcome is unknown. Unknown writes nobody read never count: they may not
+// have happened.
 type supersession struct {
 	invokes []int64 // acknowledged writes, ascending invocation
 	sufMin  []int64 // min completion over writes[i:]
 	sufArg  []*writeRec
 }
 
-func newSupersession(ws []*writeRec) *supersession {
+func newSupersession(ws []*writeRec, ackedOnly bool) *supersession {
 	var acked []*writeRec
 	for _, w := range ws {
-		if w.acked {
+		if w.acked || (!ackedOnly && w.effective != Infinity) {
 			acked = append(acked, w)
 		}
 	}
@@ -42,15 +48,15 @@ func newSupersession(ws []*writeRec) *supersession {
 	for i := len(acked) - 1; i >= 0; i-- {
 		s.invokes[i] = acked[i].invoke
 		s.sufMin[i], s.sufArg[i] = s.sufMin[i+1], s.sufArg[i+1]
-		if acked[i].complete < s.sufMin[i] {
-			s.sufMin[i], s.sufArg[i] = acked[i].complete, acked[i]
+		if acked[i].effective < s.sufMin[i] {
+			s.sufMin[i], s.sufArg[i] = acked[i].effective, acked[i]
 		}
 	}
 	return s
 }
 
-// after returns the earliest time a write completed at t was definitely
-// overwritten (Infinity if never), and the write that did it.
+// after returns the earliest time a write that had taken effect by t was
+// definitely overwritten (Infinity if never), and the write that did it.
 func (s *supersession) after(t int64) (int64, *writeRec) {
 	if t == Infinity {
 		return Infinity, nil
@@ -83,6 +89,18 @@ func buildIndex(ops []Op) *index {
 		all:     map[string]*supersession{},
 		own:     map[string]map[string]*supersession{},
 	}
+	seen := map[keyVer]int64{} // first completion of a read of each version
+	for i := range ops {
+		op := &ops[i]
+		if op.Kind.IsWrite() || op.Status != StatusOK {
+			continue
+		}
+		for k, v := range op.Reads {
+			if t, ok := seen[keyVer{k, v}]; v != 0 && (!ok || op.Complete < t) {
+				seen[keyVer{k, v}] = op.Complete
+			}
+		}
+	}
 	perKey := map[string][]*writeRec{}
 	for i := range ops {
 		op := &ops[i]
@@ -90,7 +108,10 @@ func buildIndex(ops []Op) *index {
 			continue
 		}
 		for _, w := range op.Writes {
-			rec := &writeRec{op: op, key: w.Key, ver: w.Ver, invoke: op.Invoke, complete: op.Complete, acked: op.Status == StatusOK}
+			rec := &writeRec{op: op, key: w.Key, ver: w.Ver, invoke: op.Invoke, complete: op.Complete, acked: op.Status == StatusOK, effective: op.Complete}
+			if t, ok := seen[keyVer{w.Key, w.Ver}]; ok && !rec.acked && w.Ver != 0 {
+				rec.effective = max(t, op.Invoke)
+			}
 			perKey[w.Key] = append(perKey[w.Key], rec)
 			if w.Ver == 0 {
 				ix.deletes[w.Key] = append(ix.deletes[w.Key], rec)
@@ -100,14 +121,14 @@ func buildIndex(ops []Op) *index {
 		}
 	}
 	for key, ws := range perKey {
-		ix.all[key] = newSupersession(ws)
+		ix.all[key] = newSupersession(ws, false)
 		byProc := map[string][]*writeRec{}
 		for _, w := range ws {
 			byProc[w.op.Proc] = append(byProc[w.op.Proc], w)
 		}
 		ix.own[key] = map[string]*supersession{}
 		for p, pws := range byProc {
-			ix.own[key][p] = newSupersession(pws)
+			ix.own[key][p] = newSupersession(pws, true) // read-your-writes: acknowledged writes only
 		}
 	}
 	return ix
@@ -122,7 +143,7 @@ func (ix *index) candidates(key string, ver int64) []*writeRec {
 		}
 		return nil
 	}
-	init := &writeRec{op: &Op{ID: 0, Proc: initialProc}, key: key, invoke: -1, complete: -1, acked: true}
+	init := &writeRec{op: &Op{ID: 0, Proc: initialProc}, key: key, invoke: -1, complete: -1, effective: -1, acked: true}
 	return append([]*writeRec{init}, ix.deletes[key]...)
 }
 
@@ -133,7 +154,7 @@ func (ix *index) supAll(x *writeRec) (int64, *writeRec) {
 	if !ok {
 		return Infinity, nil
 	}
-	return s.after(x.complete)
+	return s.after(x.effective)
 }
 
 func (ix *index) supOwn(x *writeRec, proc string) (int64, *writeRec) {
@@ -141,5 +162,5 @@ func (ix *index) supOwn(x *writeRec, proc string) (int64, *writeRec) {
 	if !ok {
 		return Infinity, nil
 	}
-	return s.after(x.complete)
+	return s.after(x.effective)
 }

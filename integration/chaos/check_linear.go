@@ -58,12 +58,15 @@ var registerModel = porcupine.Model{
 
 // LinearReport is the result of CheckLinearizable.
 type LinearReport struct {
-	Proc       string        `json:"proc"`
-	Keys       int           `json:"keys"`
-	Operations int           `json:"operations"` // key-level operations checked
-	Result     string        `json:"result"`     // Ok, Illegal or Unknown
-	Took       time.Duration `json:"took_ns"`
-	Violations []Violation   `json:"violations"`
+	Proc       string `json:"proc"`
+	Keys       int    `json:"keys"`
+	Operations int    `json:"operations"` // key-level operations checked
+	// DroppedUnknown counts writes of unknown outcome left out because no
+	// read returned their version.
+	DroppedUnknown int           `json:"dropped_unknown"`
+	Result         string        `json:"result"` // Ok, Illegal or Unknown
+	Took           time.Duration `json:"took_ns"`
+	Violations     []Violation   `json:"violations"`
 }
 
 // CheckLinearizable checks with porcupine that the operations proc made on
@@ -81,11 +84,42 @@ func CheckLinearizable(ops []Op, proc string, keys []string, kinds []Kind, timeo
 	for _, k := range kinds {
 		readKind[k] = true
 	}
+	// A write whose outcome is unknown took effect, if it did, before the
+	// first read (by any instance) that returned its version completed; one
+	// whose version nobody read can be left out — in any linearization it
+	// is overwritten before anything reads it, or it never happened. (As
+	// etcd's robustness tests do; without this, every unknown write is
+	// concurrent with the rest of the history and the search explodes.)
+	// An unknown delete writes "absent", which reads cannot attribute: it
+	// stays, concurrent with everything after it.
+	seen := map[int64]int64{} // version → earliest completion of a read of it
+	for i := range ops {
+		op := &ops[i]
+		if op.Kind.IsWrite() || op.Status != StatusOK {
+			continue
+		}
+		for k, v := range op.Reads {
+			if want[k] && v != 0 {
+				if t, ok := seen[v]; !ok || op.Complete < t {
+					seen[v] = op.Complete
+				}
+			}
+		}
+	}
 	var hist []porcupine.Operation
+	dropped := 0
 	add := func(op *Op, in regInput, out int64) {
 		ret := op.Complete
 		if ret == Infinity {
 			ret = math.MaxInt64
+			if in.write && in.ver != 0 {
+				t, ok := seen[in.ver]
+				if !ok {
+					dropped++
+					return
+				}
+				ret = max(t, op.Invoke)
+			}
 		}
 		hist = append(hist, porcupine.Operation{ClientId: op.Client, Input: in, Output: out, Call: op.Invoke, Return: ret, Metadata: op.ID})
 	}
@@ -112,7 +146,7 @@ func CheckLinearizable(ops []Op, proc string, keys []string, kinds []Kind, timeo
 			}
 		}
 	}
-	rep := LinearReport{Proc: proc, Keys: len(keys), Operations: len(hist)}
+	rep := LinearReport{Proc: proc, Keys: len(keys), Operations: len(hist), DroppedUnknown: dropped}
 	start := time.Now()
 	res, _ := porcupine.CheckOperationsVerbose(registerModel, hist, timeout)
 	rep.Took = time.Since(start)

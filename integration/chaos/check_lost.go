@@ -17,7 +17,8 @@ type LostReport struct {
 // CheckLost checks that no acknowledged write is lost: for each key, the
 // final value in PostgreSQL (final[key], 0 or absent from the map when the
 // row is absent) must have been written by a write that no acknowledged
-// write of the key definitely followed. Writes are keyed by the versions
+// write of the key definitely followed (nor a write of unknown outcome
+// whose version some read returned: it happened). Writes are keyed by the versions
 // they wrote; a write-behind write counts as acknowledged only when its
 // instance closed cleanly (the caller marks the others unknown).
 func CheckLost(ops []Op, keys []string, final map[string]int64) LostReport {
@@ -55,7 +56,7 @@ func CheckLost(ops []Op, keys []string, final map[string]int64) LostReport {
 				ok = true
 				break
 			}
-			if worst == nil || x.complete > worst.complete {
+			if worst == nil || x.effective > worst.effective {
 				worst, by = x, w
 			}
 		}
@@ -70,9 +71,13 @@ func CheckLost(ops []Op, keys []string, final map[string]int64) LostReport {
 				what = fmt.Sprintf("no row (deleted by op %d)", worst.op.ID)
 			}
 		}
+		how := "acknowledged"
+		if !by.acked {
+			how = "outcome unknown, but its version was read"
+		}
 		rep.Violations = append(rep.Violations, Violation{Check: "lost-write", Op: by.op.ID, Proc: by.op.Proc, Key: key,
 			Others: []int64{worst.op.ID},
-			Detail: fmt.Sprintf("PostgreSQL ends with %s, but op %d (%s, acknowledged) wrote version %d after that write completed", what, by.op.ID, by.op.Kind, by.ver)})
+			Detail: fmt.Sprintf("PostgreSQL ends with %s, but op %d (%s, %s) wrote version %d after that", what, by.op.ID, by.op.Kind, how, by.ver)})
 	}
 	return rep
 }

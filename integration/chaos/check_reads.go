@@ -37,19 +37,26 @@ func slotOf(proc string) string {
 // it completed); 0 when it may still have been current.
 //
 //   - Outside faults, bound is Calm[schema].
-//   - A read that begins while a fault hits its instance, or the instance
-//     of the write that overwrote the value it returned, or until Grace
-//     after such a fault heals (for write-behind schemas, Grace plus the
-//     fault's length, since the flusher's backoff grows while it lasts),
-//     may return any value current since the fault began, less Calm:
-//     bound = invoke − fault start + Calm. Faults whose grace periods
-//     overlap count as one.
+//   - Writer side: while a Redis fault hits the instance of the write that
+//     overwrote the value returned (its link, or the server), and until
+//     Grace after it heals, a read may return any value current since the
+//     fault began, less Calm: bound = invoke − fault start + Calm. Faults
+//     whose grace periods overlap count as one. For write-behind schemas
+//     PostgreSQL faults count too, and Grace grows by the fault's length
+//     (the flusher's backoff doubles while it lasts).
+//   - Reader side: when a Redis fault hits the reader's own link (or its
+//     subscription is killed), the same bound holds until Detect after the
+//     fault began (or its end, if sooner), plus Calm: after that the
+//     reader must have stopped serving L1.
 //   - Read-your-writes has no bound: a read never returns a value its own
 //     instance had definitely overwritten before the read began (except
 //     the NoReadYourWrites kinds).
 type Bounds struct {
 	Calm  map[string]time.Duration // per schema ("wt", "wb")
 	Grace time.Duration
+	// Detect is how long an instance may go on serving L1 after its link
+	// to Redis failed or fell silent (2 × InvalidationHealthCheck).
+	Detect time.Duration
 	// GraceGrows lists the schemas whose grace grows with the fault.
 	GraceGrows map[string]bool
 	// NoReadYourWrites lists "schema/kind" pairs exempt from
@@ -133,6 +140,9 @@ type ReadReport struct {
 	PerSchema  map[string]Dist `json:"per_schema"`
 	Violations []Violation     `json:"violations"`
 	Samples    []Sample        `json:"samples,omitempty"`
+
+	values, calmValues []time.Duration            // for merging runs
+	schemaValues       map[string][]time.Duration // per schema
 }
 
 // CheckReads checks every successful read of ops, element by element,
@@ -180,6 +190,7 @@ func CheckReads(ops []Op, faults []Fault, b Bounds) ReadReport {
 		}
 	}
 	rep.All, rep.StaleOnly, rep.Calm = distOf(all), distOf(staleOnly), distOf(calm)
+	rep.values, rep.calmValues, rep.schemaValues = all, calm, perSchema
 	for s, xs := range perSchema {
 		rep.PerSchema[s] = distOf(xs)
 	}
@@ -249,35 +260,72 @@ func checkElement(ix *index, faults []Fault, b Bounds, r *Op, key string, ver in
 			r.Kind, ver, best.x.op.ID, best.overwriter.op.ID, best.overwriter.op.Proc, s.Round(time.Microsecond), calm)}, s, false
 }
 
-// excusedSince returns the start of the fault period (faults whose grace
-// periods overlap merged into one) that hits the reader or the overwriter
-// and covers the read's invocation.
+// Which faults excuse a stale read, and how (see Bounds).
+//
+// Writer side: a fault of Redis, or of the overwriting instance's link to
+// it, keeps that instance from deleting the key and telling the others;
+// Strata repairs that when Redis answers again. (For write-behind schemas,
+// PostgreSQL faults too: the pending value reaches the others only once
+// flushed.) Reader side: a fault of the reader's own link to Redis (or of
+// its subscription) keeps invalidations from it; Strata stops serving L1
+// once it notices, within Detect.
+func writerSide(kind, schema string, grows bool) bool {
+	switch kind {
+	case "redis-blackhole", "redis-latency", "redis-reset", "redis-slowclose", "redis-pause", "redis-restart":
+		return true
+	case "pg-blackhole", "pg-latency", "pg-reset", "pg-slowclose", "pg-pause", "pg-restart":
+		return grows
+	}
+	return false
+}
+
+func readerSide(kind string) bool {
+	switch kind {
+	case "redis-blackhole", "redis-latency", "redis-reset", "redis-slowclose", "redis-pause", "redis-restart", "subscriber-kill":
+		return true
+	}
+	return false
+}
+
+// excusedSince returns the start of the fault period that excuses r, if
+// one does. Writer side: faults hitting the overwriter, merged into one
+// period while their graces overlap, excuse reads until Grace after the
+// period ends. Reader side: a fault hitting the reader excuses reads until
+// Detect after it began (or its end, if sooner), plus the calm bound.
 func excusedSince(faults []Fault, b Bounds, r *Op, overProc string) (int64, bool) {
 	var (
 		chainStart, chainEnd int64 = 0, -1
 		found                      = false
 		bestStart            int64
 	)
+	take := func(start int64) {
+		if !found || start < bestStart {
+			bestStart, found = start, true
+		}
+	}
+	grows := b.GraceGrows[r.Schema]
 	for _, f := range faults {
 		if f.Start > r.Invoke {
 			break
 		}
-		if !f.hits(r.Proc) && (overProc == "" || !f.hits(overProc)) {
+		if readerSide(f.Kind) && f.hits(r.Proc) {
+			if r.Invoke <= min(f.End, f.Start+int64(b.Detect))+int64(b.Calm[r.Schema]) {
+				take(f.Start)
+			}
+		}
+		if overProc == "" || !writerSide(f.Kind, r.Schema, grows) || !f.hits(overProc) {
 			continue
 		}
 		grace := b.Grace
-		if b.GraceGrows[r.Schema] {
+		if grows {
 			grace += time.Duration(f.End - f.Start)
 		}
-		end := f.End + int64(grace)
 		if f.Start > chainEnd { // a new period
 			chainStart = f.Start
 		}
-		chainEnd = max(chainEnd, end)
+		chainEnd = max(chainEnd, f.End+int64(grace))
 		if r.Invoke <= chainEnd {
-			if !found || chainStart < bestStart {
-				bestStart, found = chainStart, true
-			}
+			take(chainStart)
 		}
 	}
 	return bestStart, found

@@ -44,6 +44,7 @@ func (h *hist) get(proc, key string, ver, inv, comp int64) int64 {
 var testBounds = chaos.Bounds{
 	Calm:       map[string]time.Duration{"wt": 100 * time.Millisecond, "wb": 100 * time.Millisecond},
 	Grace:      100 * time.Millisecond,
+	Detect:     200 * time.Millisecond,
 	GraceGrows: map[string]bool{"wb": true},
 }
 
@@ -118,12 +119,29 @@ func TestCheckReads(t *testing.T) {
 			h.set("a", "k", 1, 40, 50, chaos.StatusOK)
 			return want{violations: []string{"future-read@" + itoa(r)}}
 		}, nil},
-		{"an unknown write may be read, and never supersedes", func(h *hist) want {
+		{"an unknown write may be read; one nobody read supersedes nothing", func(h *hist) want {
 			h.set("a", "k", 1, 0, 10, chaos.StatusOK)
 			h.set("a", "k", 2, 100, 0, chaos.StatusUnknown)
-			h.get("b", "k", 2, 1000, 1010)
+			h.set("a", "k", 3, 200, 0, chaos.StatusUnknown)
+			h.get("b", "k", 3, 1000, 1010)
+			h.get("b", "k", 1, 0, 5)
+			h.get("c", "k", 1, 2000, 2010) // 2 may never have happened... but 3 did
+			return want{violations: []string{"stale-read@6"}, stale: 1}
+		}, nil},
+		{"an unknown write nobody read supersedes nothing", func(h *hist) want {
+			h.set("a", "k", 1, 0, 10, chaos.StatusOK)
+			h.set("a", "k", 2, 100, 0, chaos.StatusUnknown)
 			h.get("b", "k", 1, 2000, 2010)
 			return want{}
+		}, nil},
+		{"an unknown write someone read supersedes from that read on", func(h *hist) want {
+			h.set("a", "k", 1, 0, 10, chaos.StatusOK)
+			h.set("a", "k", 2, 100, 0, chaos.StatusUnknown) // a late commit, say
+			h.get("b", "k", 2, 1000, 1010)
+			h.get("c", "k", 1, 1050, 1060)      // within the calm bound of the first read of 2
+			r := h.get("c", "k", 1, 2000, 2010) // a cache still holding 1, long after
+			h.get("a", "k", 1, 1100, 1110)      // no read-your-writes for a write that failed
+			return want{violations: []string{"stale-read@" + itoa(r)}, stale: 3}
 		}, nil},
 		{"a failed read is not checked", func(h *hist) want {
 			h.set("a", "k", 1, 0, 10, chaos.StatusOK)
@@ -147,37 +165,50 @@ func TestCheckReads(t *testing.T) {
 			r := h.add(chaos.Op{Proc: "b", Kind: chaos.KindGetMany, Reads: map[string]int64{"k1": 1, "k2": 2, "k3": 0}, Invoke: 500 * ms, Complete: 510 * ms, Status: chaos.StatusOK})
 			return want{violations: []string{"stale-read@" + itoa(r)}, stale: 1}
 		}, nil},
-		{"a fault on the reader excuses values current since it began, until its grace ends", func(h *hist) want {
-			h.set("a", "k", 1, 0, 10, chaos.StatusOK)
-			h.set("a", "k", 2, 40, 60, chaos.StatusOK)
-			r1 := h.get("b", "k", 1, 650, 660) // overwritten at 60, before the fault: not excused
-			h.set("a", "k", 3, 440, 450, chaos.StatusOK)
-			h.get("b", "k", 2, 650, 660)       // overwritten at 450, during the fault: excused
-			r2 := h.get("b", "k", 2, 800, 810) // after fault end + grace (700)
-			h.get("c", "k", 3, 800, 810)
+		{"a Redis fault on the reader's link excuses values current since it began, until Detect", func(h *hist) want {
+			h.set("a", "k", 0, 0, 10, chaos.StatusOK)
+			h.set("a", "k", 1, 40, 60, chaos.StatusOK)
+			h.set("a", "k", 2, 440, 450, chaos.StatusOK)
+			h.get("b", "k", 1, 650, 660)       // overwritten at 450, during the fault, read before Detect + calm: excused
+			r1 := h.get("b", "k", 0, 650, 660) // deleted at 60, before the fault: not excused
+			r2 := h.get("b", "k", 1, 800, 810) // after fault start + Detect + calm (700), fault still on: L1 must be off
 			return want{violations: []string{"stale-read@" + itoa(r1), "stale-read@" + itoa(r2)}, stale: 3}
-		}, []chaos.Fault{{Kind: "blackhole", Target: "b", Start: 400 * ms, End: 600 * ms}}},
-		{"a fault on the overwriting instance excuses too; one on a bystander does not", func(h *hist) want {
+		}, []chaos.Fault{{Kind: "redis-blackhole", Target: "b", Start: 400 * ms, End: 1400 * ms}}},
+		{"a Redis fault on the overwriter's link excuses until Grace after it heals; one on a bystander does not", func(h *hist) want {
 			h.set("a", "k", 1, 0, 10, chaos.StatusOK)
 			h.set("a", "k", 2, 440, 450, chaos.StatusOK)
 			h.get("b", "k", 1, 650, 660)
-			h.set("d", "j", 1, 0, 10, chaos.StatusOK)
-			h.set("d", "j", 2, 440, 450, chaos.StatusOK)
-			r := h.get("b", "j", 1, 650, 660)
+			r1 := h.get("b", "k", 1, 800, 810) // after fault end + grace (700)
+			h.set("d", "j", 11, 0, 10, chaos.StatusOK)
+			h.set("d", "j", 12, 440, 450, chaos.StatusOK)
+			r2 := h.get("b", "j", 11, 650, 660)
+			return want{violations: []string{"stale-read@" + itoa(r1), "stale-read@" + itoa(r2)}, stale: 3}
+		}, []chaos.Fault{{Kind: "redis-blackhole", Target: "a", Start: 400 * ms, End: 600 * ms}, {Kind: "redis-latency", Target: "c", Start: 0, End: 1000 * ms}}},
+		{"a PostgreSQL fault excuses no stale write-through read", func(h *hist) want {
+			h.set("a", "k", 1, 0, 10, chaos.StatusOK)
+			h.set("a", "k", 2, 440, 450, chaos.StatusOK)
+			r := h.get("b", "k", 1, 650, 660)
+			return want{violations: []string{"stale-read@" + itoa(r)}, stale: 1}
+		}, []chaos.Fault{{Kind: "pg-blackhole", Target: "a", Start: 400 * ms, End: 600 * ms}, {Kind: "pg-pause", Target: "*", Start: 420 * ms, End: 500 * ms}}},
+		{"a killed subscription excuses only until Detect or its end", func(h *hist) want {
+			h.set("a", "k", 1, 0, 10, chaos.StatusOK)
+			h.set("a", "k", 2, 405, 410, chaos.StatusOK)
+			h.get("b", "k", 1, 450, 460)
+			r := h.get("b", "k", 1, 650, 660)
 			return want{violations: []string{"stale-read@" + itoa(r)}, stale: 2}
-		}, []chaos.Fault{{Kind: "blackhole", Target: "a", Start: 400 * ms, End: 600 * ms}, {Kind: "latency", Target: "c", Start: 0, End: 1000 * ms}}},
+		}, []chaos.Fault{{Kind: "subscriber-kill", Target: "*", Start: 400 * ms, End: 401 * ms}}},
 		{"a child's incarnations share its slot's faults", func(h *hist) want {
 			h.set("a", "k", 1, 0, 10, chaos.StatusOK)
 			h.set("a", "k", 2, 440, 450, chaos.StatusOK)
 			h.get("c1.3", "k", 1, 650, 660)
 			return want{stale: 1}
-		}, []chaos.Fault{{Kind: "blackhole", Target: "c1", Start: 400 * ms, End: 600 * ms}}},
-		{"a server fault hits everyone", func(h *hist) want {
+		}, []chaos.Fault{{Kind: "redis-blackhole", Target: "c1", Start: 400 * ms, End: 600 * ms}}},
+		{"a Redis server fault hits every writer", func(h *hist) want {
 			h.set("a", "k", 1, 0, 10, chaos.StatusOK)
 			h.set("a", "k", 2, 440, 450, chaos.StatusOK)
 			h.get("b", "k", 1, 650, 660)
 			return want{stale: 1}
-		}, []chaos.Fault{{Kind: "redis-stop", Target: "*", Start: 400 * ms, End: 600 * ms}}},
+		}, []chaos.Fault{{Kind: "redis-pause", Target: "*", Start: 400 * ms, End: 600 * ms}}},
 		{"write-behind grace grows with the fault", func(h *hist) want {
 			h.add(chaos.Op{Proc: "a", Kind: chaos.KindSet, Schema: "wb", Writes: []chaos.Write{{Key: "w", Ver: 1}}, Invoke: 0, Complete: 10 * ms, Status: chaos.StatusOK})
 			h.add(chaos.Op{Proc: "a", Kind: chaos.KindSet, Schema: "wb", Writes: []chaos.Write{{Key: "w", Ver: 2}}, Invoke: 440 * ms, Complete: 450 * ms, Status: chaos.StatusOK})
@@ -268,6 +299,12 @@ func TestCheckLost(t *testing.T) {
 			d := h.set("a", "k", 0, 20, 30, chaos.StatusOK)
 			return map[string]int64{"k": 1}, []string{"lost-write@" + itoa(d)}
 		}},
+		{"an unknown write that was read happened", func(h *hist) (map[string]int64, []string) {
+			h.set("a", "k", 1, 0, 10, chaos.StatusOK)
+			w := h.set("a", "k", 2, 20, 0, chaos.StatusUnknown)
+			h.get("b", "k", 2, 30, 40)
+			return map[string]int64{"k": 1}, []string{"lost-write@" + itoa(w)}
+		}},
 		{"a value nobody wrote", func(h *hist) (map[string]int64, []string) {
 			h.set("a", "k", 1, 0, 10, chaos.StatusOK)
 			return map[string]int64{"k": 5}, []string{"phantom-final@0"}
@@ -327,6 +364,13 @@ func TestCheckLinearizable(t *testing.T) {
 			h.get("l", "k", 1, 20, 30)
 			h.get("l", "k", 2, 40, 50)
 		}, "Illegal", "k"},
+		{"an unknown write nobody read is left out", func(h *hist) {
+			h.set("l", "k", 1, 0, 10, chaos.StatusOK)
+			h.set("l", "k", 2, 20, 0, chaos.StatusUnknown)
+			h.get("l", "k", 1, 30, 40)
+			h.set("l", "k", 3, 50, 60, chaos.StatusOK)
+			h.get("l", "k", 3, 70, 80)
+		}, "Ok", ""},
 		{"GetMany elements and other instances' operations", func(h *hist) {
 			h.set("l", "k", 1, 0, 10, chaos.StatusOK)
 			h.add(chaos.Op{Proc: "l", Kind: chaos.KindGetMany, Reads: map[string]int64{"k": 1, "j": 0}, Invoke: 20 * ms, Complete: 30 * ms, Status: chaos.StatusOK})

@@ -41,7 +41,8 @@ type Links struct {
 }
 
 // Injector injects faults, one at a time with calm gaps between them, and
-// records each one's window.
+// records each one's window. Kinds are drawn from a shuffled deck holding
+// each kind as many times as its weight, so a short run still sees many.
 type Injector struct {
 	PG       *Postgres
 	Redis    *Redis
@@ -105,11 +106,17 @@ func (in *Injector) Run(ctx context.Context, seed uint64) {
 	between := func(r [2]time.Duration) time.Duration {
 		return r[0] + time.Duration(rng.Int64N(int64(r[1]-r[0])+1))
 	}
+	var deck []string // the weighted table, shuffled, drawn without replacement
 	for {
 		if !sleepCtx(ctx, between(in.Gap)) {
 			return
 		}
-		kind := table[rng.IntN(len(table))]
+		if len(deck) == 0 {
+			deck = append(deck[:0], table...)
+			rng.Shuffle(len(deck), func(i, j int) { deck[i], deck[j] = deck[j], deck[i] })
+		}
+		kind := deck[0]
+		deck = deck[1:]
 		hold := between(in.Hold)
 		target := slots[rng.IntN(len(slots))]
 		in.inject(ctx, rng, kind, target, hold)

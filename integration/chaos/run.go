@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,6 +30,7 @@ type RunConfig struct {
 	// every read).
 	Faults     bool
 	FaultKinds []string // if set, only these
+	FaultSeed  uint64   // seeds the fault schedule (default: Seed)
 	Hold, Gap  [2]time.Duration
 	// Settle bounds convergence: once the faults are healed and the
 	// workload has stopped, every tier of every instance must equal
@@ -148,7 +150,11 @@ func Run(ctx context.Context, cfg RunConfig) (*RunReport, error) {
 	var faults sync.WaitGroup
 	if cfg.Faults {
 		faults.Add(1)
-		go func() { defer faults.Done(); inj.Run(fctx, cfg.Seed) }()
+		fs := cfg.FaultSeed
+		if fs == 0 {
+			fs = cfg.Seed
+		}
+		go func() { defer faults.Done(); inj.Run(fctx, fs) }()
 	}
 	sleepCtx(ctx, cfg.Duration)
 	stopFaults()
@@ -176,6 +182,13 @@ func Run(ctx context.Context, cfg RunConfig) (*RunReport, error) {
 		cancel()
 	}
 	rep.Converge = r.converge(ctx)
+
+	// A routine restart of PostgreSQL just before shutdown, with
+	// write-behind writes pending: Close must still flush every one of
+	// them (its pool holds only dead connections by then).
+	if err := r.restartWithPending(rep); err != nil {
+		return rep, err
+	}
 
 	// Close every instance, then read what PostgreSQL kept.
 	for _, slot := range []string{slotA, slotB, slotL} {
@@ -568,4 +581,26 @@ func first(xs []string, n int) []string {
 		return xs[:n]
 	}
 	return xs
+}
+
+// restartWithPending kills PostgreSQL, acknowledges one write-behind Set of
+// every write-behind key while it is down, and starts it again.
+func (r *runner) restartWithPending(rep *RunReport) error {
+	f := Fault{Kind: "pg-restart", Target: "*", Start: r.h.Now()}
+	if err := r.cfg.PG.Kill(); err != nil {
+		return err
+	}
+	for i, slot := range []string{slotA, slotB} {
+		spec := r.specs[slot]
+		spec.ProcNum = int64(4 + i) // ids apart from the workload's
+		w := &worker{ds: r.stores[slot], rec: r.h, spec: spec, c: ClientSpec{ID: r.clientID, Role: RoleMixed}, seq: new(atomic.Int64)}
+		r.clientID++
+		for _, key := range spec.Clients[0].WBOwned {
+			w.set(SchemaWB, key)
+		}
+	}
+	err := r.cfg.PG.Start(context.Background())
+	f.End = r.h.Now()
+	rep.Faults = append(rep.Faults, f)
+	return err
 }
