@@ -3,8 +3,8 @@ module github.com/AndrewDonelson/strata/integration
 go 1.26.0
 
 require (
-	github.com/AndrewDonelson/strata/codec v0.0.0-00010101000000-000000000000
-	github.com/AndrewDonelson/strata/strata v0.0.0-00010101000000-000000000000
+	github.com/AndrewDonelson/strata/codec v0.1.0
+	github.com/AndrewDonelson/strata/strata v0.1.0
 	github.com/anishathalye/porcupine v1.3.1
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/ory/dockertest/v3 v3.12.0
@@ -19,10 +19,10 @@ require (
 	codeberg.org/go-pdf/fpdf v0.11.1 // indirect
 	dario.cat/mergo v1.0.0 // indirect
 	git.sr.ht/~sbinet/gg v0.7.0 // indirect
-	github.com/AndrewDonelson/strata/l1mem v0.0.0-00010101000000-000000000000 // indirect
-	github.com/AndrewDonelson/strata/l2redis v0.0.0-00010101000000-000000000000 // indirect
-	github.com/AndrewDonelson/strata/l3postgres v0.0.0-00010101000000-000000000000 // indirect
-	github.com/AndrewDonelson/strata/migrate v0.0.0-00010101000000-000000000000 // indirect
+	github.com/AndrewDonelson/strata/l1mem v0.1.0 // indirect
+	github.com/AndrewDonelson/strata/l2redis v0.1.0 // indirect
+	github.com/AndrewDonelson/strata/l3postgres v0.1.0 // indirect
+	github.com/AndrewDonelson/strata/migrate v0.1.0 // indirect
 	github.com/Azure/go-ansiterm v0.0.0-20230124172434-306776ec8161 // indirect
 	github.com/Microsoft/go-winio v0.6.2 // indirect
 	github.com/Nvveen/Gotty v0.0.0-20120604004816-cd527374f1e5 // indirect
