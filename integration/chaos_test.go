@@ -53,7 +53,8 @@ func startServers(t *testing.T, ctx context.Context) (*chaos.Postgres, *chaos.Re
 	return res.pg, rd
 }
 
-// TestChaosShort is the fault suite's short form, part of `make test`: four
+// TestChaosShort is the fault suite's short form, part of `make test` (10 s
+// of workload per mode, about 40 s in all): four
 // instances (one a child process that is SIGKILLed and restarted) under a
 // seeded workload with faults, once without and once with the change feed,
 // every read checked against the bounds, no acknowledged write lost,
@@ -68,7 +69,7 @@ func TestChaosShort(t *testing.T) {
 	for _, feed := range []bool{false, true} {
 		t.Run(fmt.Sprintf("feed=%v", feed), func(t *testing.T) {
 			dir := t.TempDir()
-			cfg := chaos.DefaultConfig(seed, feed, 12*time.Second, pg, rd, dir)
+			cfg := chaos.DefaultConfig(seed, feed, 10*time.Second, pg, rd, dir)
 			if feed { // a second fault schedule: the short form sees more kinds
 				cfg.FaultSeed = seed + 1
 			}

@@ -67,7 +67,7 @@
 //
 // # Two lengths
 //
-// TestChaosShort (the integration module) runs 12 s per mode in `make test`;
+// TestChaosShort (the integration module) runs 10 s per mode in `make test`;
 // TestChaosLong runs under `make chaos` (CHAOS_DURATION, default 10m, split
 // over CHAOS_SEEDS × change feed off/on) and writes a JSON report
 // ([LongReport]) and a staleness chart per run ([WriteChart]). CHAOS_SEED

@@ -31,6 +31,9 @@ func (r *RunReport) Summary() string {
 		r.Lost.Lost, r.Lost.Acked, r.Lost.Unknown, r.Linear.Proc, r.Linear.Result, r.Linear.Operations, r.Linear.Took.Round(time.Millisecond), r.LinearWithSearch.Result)
 	fmt.Fprintf(&b, "converged: %v after %v (bound %v, %d polls, %d mismatches at first poll)\n",
 		r.Converge.Converged, r.Converge.Took.Round(time.Millisecond), r.Converge.Settle, r.Converge.Polls, len(r.Converge.FirstMismatches))
+	for _, m := range first(r.Converge.FirstMismatches, 5) {
+		fmt.Fprintf(&b, "  at the first poll: %s\n", m)
+	}
 	fmt.Fprintf(&b, "failures: %d", len(r.Failures))
 	return b.String()
 }
