@@ -12,7 +12,7 @@ import (
 	"github.com/AndrewDonelson/strata/l3postgres"
 )
 
-// slowWrites makes every write to the fixture's players table take 700 ms,
+// slowWrites makes every write to the fixture's players table take 3 s,
 // at the statement (a row trigger) or, when atCommit, at COMMIT (a deferred
 // constraint trigger). The trigger ignores the cancel request pgx sends when
 // the caller's context ends, as a server that was frozen meanwhile (or
