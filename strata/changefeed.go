@@ -43,9 +43,15 @@ type feedState struct {
 	warned  sync.Map // table name -> struct{}: unknown tables logged once
 }
 
+// DefaultChangeFeedSlot returns the replication slot (and publication)
+// name that Config.ChangeFeedSlot defaults to for an InvalidationChannel:
+// "strata_" and a hash of the channel, so that services sharing a database
+// but not a channel do not share a slot. Tools that inspect a deployment's
+// feed (the strata command's feed status) derive the name with it.
+func DefaultChangeFeedSlot(channel string) string { return defaultFeedSlot(channel) }
+
 // defaultFeedSlot derives the slot (and publication) name from the
-// invalidation channel, so that services sharing a database but not a
-// channel do not share a slot.
+// invalidation channel.
 func defaultFeedSlot(channel string) string {
 	h := fnv.New64a()
 	h.Write([]byte(channel))

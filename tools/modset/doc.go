@@ -27,8 +27,10 @@
 // pkg@version, which refuses a go.mod with replace directives; its tagged
 // go.mod therefore drops the intra-repo replaces and its go.sum gains the
 // hashes of the sibling modules at the release version (the "release form",
-// [Set.ReleaseForm]), the way gopls is released. The commit after the
-// release tag restores the development form.
+// [Set.ReleaseForm]), the way gopls is released, so that the tagged module
+// also builds as a main module (go install pkg@version itself verifies
+// downloads with the checksum database, not with that go.sum). The commit
+// after the release tag restores the development form.
 //
 // # The proxy
 //
