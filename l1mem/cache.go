@@ -2,6 +2,7 @@ package l1mem
 
 import (
 	"fmt"
+	"iter"
 	"sync"
 	"time"
 )
@@ -17,6 +18,7 @@ type Cache[K comparable, V any] struct {
 	onEvict func(K, V, EvictReason)
 
 	loadTimeout time.Duration
+	negTTL      int64 // Options.NegativeTTL in ns; 0 = misses are not remembered
 	loadMu      sync.Mutex
 	loading     map[*flight[V]]struct{} // GetOrLoad's loads in progress
 
@@ -42,13 +44,14 @@ func New[K comparable, V any](opts *Options[K, V]) (*Cache[K, V], error) {
 		onEvict: o.OnEvict,
 
 		loadTimeout: o.LoadTimeout,
+		negTTL:      int64(o.NegativeTTL),
 		loading:     make(map[*flight[V]]struct{}),
 
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
 	for i := range c.shards {
-		c.shards[i].init(o.Eviction, o.MaxEntries)
+		c.shards[i].init(o.Eviction, o.shardCapacity(i))
 	}
 	if o.DisableSweep {
 		close(c.done)
@@ -89,6 +92,11 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 		var zero V
 		return zero, false
 	}
+	if e.absent {
+		s.lk.runlock(st, outcomeMiss)
+		var zero V
+		return zero, false
+	}
 	v := e.val
 	drain := s.track && s.lk.bufOf(st).note(i, e.gen, s.filter, s.shift)
 	s.lk.runlock(st, outcomeHit)
@@ -98,8 +106,49 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 	return v, true
 }
 
+// lookupResult is what lookup found.
+type lookupResult uint8
+
+const (
+	lookupMiss   lookupResult = iota
+	lookupHit                 // a value
+	lookupAbsent              // a remembered miss
+)
+
+// lookup is Get for the loaders: it also tells a remembered miss from a
+// plain one. Both count as misses.
+func (c *Cache[K, V]) lookup(key K, h uint64) (V, lookupResult) {
+	s := c.shardOf(h)
+	st := s.lk.rlock()
+	i := s.find(key, h)
+	var zero V
+	if i < 0 {
+		s.lk.runlock(st, outcomeMiss)
+		return zero, lookupMiss
+	}
+	e := &s.entries[i]
+	if e.expires != 0 && e.expires <= c.now() {
+		gen := e.gen
+		s.lk.runlock(st, outcomeMiss)
+		c.expire(s, i, gen)
+		return zero, lookupMiss
+	}
+	if e.absent {
+		s.lk.runlock(st, outcomeMiss)
+		return zero, lookupAbsent
+	}
+	v := e.val
+	drain := s.track && s.lk.bufOf(st).note(i, e.gen, s.filter, s.shift)
+	s.lk.runlock(st, outcomeHit)
+	if drain {
+		s.tryDrain()
+	}
+	return v, lookupHit
+}
+
 // Has reports whether key is present and unexpired. It does not count as a
-// use of the entry nor as a hit or miss.
+// use of the entry nor as a hit or miss. A remembered miss (see
+// [Options.NegativeTTL]) is not present.
 func (c *Cache[K, V]) Has(key K) bool {
 	h := c.hash(key)
 	s := c.shardOf(h)
@@ -108,7 +157,7 @@ func (c *Cache[K, V]) Has(key K) bool {
 	ok := i >= 0
 	if ok {
 		e := &s.entries[i]
-		ok = e.expires == 0 || e.expires > c.now()
+		ok = !e.absent && (e.expires == 0 || e.expires > c.now())
 	}
 	s.lk.runlock(st, outcomeNone)
 	return ok
@@ -167,6 +216,33 @@ func (c *Cache[K, V]) set(key K, value V, exp int64) {
 	}
 }
 
+// SetIfAbsent stores value under key with the default TTL unless key
+// already holds an unexpired value. It returns the value key holds
+// afterwards and whether it was stored. Storing counts as a write for the
+// fill guard, like Set, and ends a remembered miss of key; finding a
+// value changes nothing (it is not a use of the entry either).
+func (c *Cache[K, V]) SetIfAbsent(key K, value V) (actual V, stored bool) {
+	h := c.hash(key)
+	s := c.shardOf(h)
+	var ev evictList[K, V]
+	collect := c.onEvict != nil
+	s.lock()
+	if i := s.find(key, h); i >= 0 {
+		if e := &s.entries[i]; !e.absent && (e.expires == 0 || e.expires > c.now()) {
+			v := e.val
+			s.unlock()
+			return v, false
+		}
+	}
+	s.bump(h)
+	s.put(key, h, value, c.deadline(c.ttl), &ev, collect)
+	s.unlock()
+	if collect {
+		ev.fire(c.onEvict)
+	}
+	return value, true
+}
+
 // put writes key under mu: in place when present, else as a new entry.
 func (s *shard[K, V]) put(key K, h uint64, value V, exp int64, ev *evictList[K, V], collect bool) {
 	if s.track {
@@ -174,21 +250,45 @@ func (s *shard[K, V]) put(key K, h uint64, value V, exp int64, ev *evictList[K, 
 	}
 	if i := s.find(key, h); i >= 0 {
 		e := &s.entries[i]
-		if collect {
+		if collect && !e.absent {
 			ev.add(key, e.val, ReasonReplaced)
 		}
-		e.val, e.expires = value, exp
-		if s.track && s.tick-e.stamp >= s.skip {
+		e.val, e.expires, e.absent = value, exp, false
+		if s.track && uint32(uint16(s.tick)-e.stamp) >= s.skip {
 			s.hit(i)
-			e.stamp = s.tick
+			e.stamp = uint16(s.tick)
 		}
 		return
 	}
-	s.insert(key, h, value, exp, ev, collect)
+	s.insert(key, h, value, exp, false, ev, collect)
+}
+
+// putAbsent remembers that key does not exist, until exp, unless the key
+// holds a live value (a fill that raced with the loader that found
+// nothing). Called with the shard locked.
+func (s *shard[K, V]) putAbsent(key K, h uint64, now, exp int64, ev *evictList[K, V], collect bool) {
+	if s.track {
+		s.drain()
+	}
+	if i := s.find(key, h); i >= 0 {
+		e := &s.entries[i]
+		if !e.absent {
+			if e.expires == 0 || e.expires > now {
+				return
+			}
+			s.removeAt(i, ReasonExpired, ev, collect)
+		} else {
+			e.expires = exp
+			return
+		}
+	}
+	var zero V
+	s.insert(key, h, zero, exp, true, ev, collect)
 }
 
 // Delete removes key and reports whether it was present. It always
-// invalidates the key's fill-guard epoch, present or not.
+// invalidates the key's fill-guard epoch, present or not, and ends a
+// remembered miss of key (which does not count as present).
 func (c *Cache[K, V]) Delete(key K) bool {
 	h := c.hash(key)
 	s := c.shardOf(h)
@@ -197,8 +297,8 @@ func (c *Cache[K, V]) Delete(key K) bool {
 	s.lock()
 	s.bump(h)
 	i := s.find(key, h)
-	ok := i >= 0
-	if ok {
+	ok := i >= 0 && !s.entries[i].absent
+	if i >= 0 {
 		if s.track {
 			s.drain()
 		}
@@ -212,7 +312,8 @@ func (c *Cache[K, V]) Delete(key K) bool {
 }
 
 // Len returns the number of entries held, including expired entries that
-// have not been removed yet.
+// have not been removed yet and remembered misses (see
+// [Options.NegativeTTL]), which take room like any entry.
 func (c *Cache[K, V]) Len() int {
 	n := 0
 	for i := range c.shards {
@@ -233,7 +334,7 @@ func (c *Cache[K, V]) Clear() {
 		s.floor = s.seq
 		if collect {
 			for i := range s.entries {
-				if e := &s.entries[i]; e.live() {
+				if e := &s.entries[i]; e.live() && !e.absent {
 					out = append(out, evicted[K, V]{e.key, e.val, ReasonCleared})
 				}
 			}
@@ -255,6 +356,13 @@ func (c *Cache[K, V]) Clear() {
 	}
 }
 
+// All returns an iterator over the unexpired entries, as [Cache.Range]
+// visits them: shard by shard, each shard copied under its read lock and
+// yielded with no lock held, so the loop body may use the cache.
+func (c *Cache[K, V]) All() iter.Seq2[K, V] {
+	return func(yield func(K, V) bool) { c.Range(yield) }
+}
+
 // Range calls fn for each unexpired entry until fn returns false. Each
 // shard is copied under its read lock and fn runs without any lock held,
 // so fn may use the cache; entries written during Range may or may not be
@@ -272,7 +380,7 @@ func (c *Cache[K, V]) Range(fn func(key K, value V) bool) {
 		now := c.now()
 		for i := range s.entries {
 			e := &s.entries[i]
-			if e.live() && (e.expires == 0 || e.expires > now) {
+			if e.live() && !e.absent && (e.expires == 0 || e.expires > now) {
 				buf = append(buf, kv{e.key, e.val})
 			}
 		}

@@ -24,7 +24,10 @@
 // The cache is split into [Options.Shards] shards (256 by default) chosen by
 // the key's hash. Each shard has its own lock, its own eviction policy and
 // its own capacity: [Options.MaxEntries] is PER SHARD, so the cache holds at
-// most Shards*MaxEntries entries. MaxEntries 0 means unbounded.
+// most Shards*MaxEntries entries. MaxEntries 0 means unbounded. To size the
+// whole cache instead, set [Options.MaxTotalEntries]: it is spread over the
+// shards (and, unless Shards is set, a small cache gets fewer shards so
+// each holds at least 64 entries). Either way each shard evicts on its own.
 //
 // # Eviction policies
 //
@@ -112,6 +115,21 @@
 // starts a new load, so a read that begins after a write returned never
 // receives a value loaded before it. [Cache.Close] cancels the loads in
 // progress and waits for them.
+//
+// [Cache.GetOrLoadMany] does the same for a batch: one load call for the
+// keys that are neither cached nor being loaded, joining the loads under
+// way for the others under the same rule.
+//
+// With [Options.NegativeTTL] set, a key the loader reports missing (an
+// error wrapping [ErrNotFound], or a key GetOrLoadMany's loader leaves out
+// of its map) is remembered as missing for that long, under the same epoch
+// guard as a loaded value, so lookups of keys that do not exist stop
+// reaching the source; a Set, Delete or Clear of the key ends it.
+//
+// # Other operations
+//
+// [Cache.SetIfAbsent] stores a value only where none is held;
+// [Cache.All] iterates over the entries as an [iter.Seq2].
 //
 // # Statistics
 //

@@ -18,7 +18,13 @@ var (
 	// ErrNilContext is returned by [Cache.GetOrLoad] when ctx is nil.
 	ErrNilContext = errors.New("l1mem: nil context")
 
-	// ErrLoaderPanic is returned by [Cache.GetOrLoad] to every caller waiting
-	// on a loader that panicked. The panic value is in the message.
+	// ErrLoaderPanic is returned by [Cache.GetOrLoad] and
+	// [Cache.GetOrLoadMany] to every caller waiting on a loader that
+	// panicked. The panic value is in the message.
 	ErrLoaderPanic = errors.New("l1mem: loader panicked")
+
+	// ErrNotFound is what a loader returns (or wraps) to say the key does
+	// not exist; with [Options.NegativeTTL] the cache then remembers the
+	// miss. [Cache.GetOrLoad] returns it for a remembered miss.
+	ErrNotFound = errors.New("l1mem: not found")
 )

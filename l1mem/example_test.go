@@ -2,7 +2,9 @@ package l1mem_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/AndrewDonelson/strata/l1mem"
@@ -132,4 +134,97 @@ func ExampleCache_Stats() {
 	fmt.Println(st.Hits, st.Misses, st.Entries+int(st.Evictions), len(st.ShardSizes))
 	// Output:
 	// 1 1 10 4
+}
+
+// A loader that finds nothing returns (or wraps) ErrNotFound; with
+// NegativeTTL the cache remembers the miss, so the next call does not
+// load, until the key is written or the TTL passes.
+func ExampleCache_GetOrLoad_notFound() {
+	c, _ := l1mem.New(&l1mem.Options[int, string]{NegativeTTL: time.Minute})
+	defer c.Close()
+
+	load := func(_ context.Context, id int) (string, error) {
+		fmt.Println("loading", id)
+		return "", fmt.Errorf("user %d: %w", id, l1mem.ErrNotFound)
+	}
+	for range 2 {
+		_, err := c.GetOrLoad(context.Background(), 404, load)
+		fmt.Println(errors.Is(err, l1mem.ErrNotFound))
+	}
+	c.Set(404, "created since")
+	v, err := c.GetOrLoad(context.Background(), 404, load)
+	fmt.Println(v, err)
+	// Output:
+	// loading 404
+	// true
+	// true
+	// created since <nil>
+}
+
+// GetOrLoadMany loads every missing key in one call; keys the loader
+// leaves out do not exist.
+func ExampleCache_GetOrLoadMany() {
+	c, _ := l1mem.New[int, string](nil)
+	defer c.Close()
+	c.Set(1, "user-1")
+
+	load := func(_ context.Context, ids []int) (map[int]string, error) {
+		slices.Sort(ids)
+		fmt.Println("loading", ids)
+		out := map[int]string{}
+		for _, id := range ids {
+			if id != 3 { // there is no user 3
+				out[id] = fmt.Sprintf("user-%d", id)
+			}
+		}
+		return out, nil
+	}
+	users, err := c.GetOrLoadMany(context.Background(), []int{1, 2, 3, 4}, load)
+	fmt.Println(len(users), users[1], users[2], users[4], err)
+	users, _ = c.GetOrLoadMany(context.Background(), []int{2, 4}, load)
+	fmt.Println(len(users))
+	// Output:
+	// loading [2 3 4]
+	// 3 user-1 user-2 user-4 <nil>
+	// 2
+}
+
+// MaxTotalEntries bounds the whole cache, as otter's MaximumSize does;
+// a small cache gets fewer shards so each still holds 64 entries or more.
+func ExampleNew_maxTotalEntries() {
+	c, _ := l1mem.New(&l1mem.Options[int, int]{MaxTotalEntries: 1000})
+	defer c.Close()
+	for i := range 10_000 {
+		c.Set(i, i)
+	}
+	st := c.Stats()
+	fmt.Println(st.Entries, len(st.ShardSizes))
+	// Output:
+	// 1000 8
+}
+
+func ExampleCache_SetIfAbsent() {
+	c, _ := l1mem.New[string, int](nil)
+	defer c.Close()
+
+	fmt.Println(c.SetIfAbsent("k", 1))
+	fmt.Println(c.SetIfAbsent("k", 2))
+	// Output:
+	// 1 true
+	// 1 false
+}
+
+func ExampleCache_All() {
+	c, _ := l1mem.New[string, int](nil)
+	defer c.Close()
+	c.Set("a", 1)
+	c.Set("b", 2)
+
+	sum := 0
+	for _, v := range c.All() {
+		sum += v
+	}
+	fmt.Println(sum)
+	// Output:
+	// 3
 }

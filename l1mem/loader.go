@@ -2,11 +2,13 @@ package l1mem
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
-// flight is one load in progress. Callers that join it wait for done;
-// val and err are written before done is closed.
+// flight is one key's load in progress. Callers that join it wait for
+// done; val and err are written before done is closed. The keys of one
+// GetOrLoadMany load each have a flight, sharing done and cancel.
 type flight[V any] struct {
 	done   chan struct{}
 	val    V
@@ -37,7 +39,10 @@ type flight[V any] struct {
 // key's epoch taken when the load began: if the key was written, deleted
 // or cleared meanwhile, the result is returned to its callers but not
 // cached. An error from load is returned to every waiting caller and
-// nothing is cached. A panic in load is returned as an error wrapping
+// nothing is cached, except that with [Options.NegativeTTL] set an error
+// wrapping [ErrNotFound] is remembered under the same guard: later calls
+// for key return [ErrNotFound] without loading until the TTL passes or
+// key is written, deleted or cleared. A panic in load is returned as an error wrapping
 // [ErrLoaderPanic]. A nil load is [ErrNilLoader], a nil ctx
 // [ErrNilContext]; a ctx that has already ended returns its error without
 // starting a load. load must not call GetOrLoad for the same key: it would
@@ -48,8 +53,13 @@ type flight[V any] struct {
 // even on a hit, since a miss keeps it for the background load. [Cache.Get]
 // first is the way to keep such a caller's hit path allocation-free.
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load func(context.Context, K) (V, error)) (V, error) {
-	if v, ok := c.Get(key); ok {
+	h := c.hash(key)
+	v, found := c.lookup(key, h)
+	switch found {
+	case lookupHit:
 		return v, nil
+	case lookupAbsent:
+		return v, ErrNotFound
 	}
 	var zero V
 	if load == nil {
@@ -61,15 +71,17 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load func(context.Co
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
-	h := c.hash(key)
 	s := c.shardOf(h)
 	s.lock()
-	// A flight that finished between the Get above and this lock has
+	// A flight that finished between the lookup above and this lock has
 	// filled the entry: use it rather than loading again.
 	if i := s.find(key, h); i >= 0 {
 		if e := &s.entries[i]; e.expires == 0 || e.expires > c.now() {
-			v := e.val
+			v, absent := e.val, e.absent
 			s.unlock()
+			if absent {
+				return zero, ErrNotFound
+			}
 			return v, nil
 		}
 	}
@@ -120,9 +132,7 @@ func (c *Cache[K, V]) runFlight(ctx context.Context, s *shard[K, V], key K, h ui
 	if s.flights[key] == f {
 		delete(s.flights, key)
 	}
-	if f.err == nil && s.epoch(h) == f.epoch {
-		s.put(key, h, f.val, c.deadline(c.ttl), &ev, collect)
-	}
+	c.settle(s, key, h, f, &ev, collect)
 	s.unlock()
 	if collect {
 		ev.fire(c.onEvict)
@@ -131,6 +141,23 @@ func (c *Cache[K, V]) runFlight(ctx context.Context, s *shard[K, V], key K, h ui
 	delete(c.loading, f)
 	c.loadMu.Unlock()
 	close(f.done)
+}
+
+// settle stores a finished flight's outcome for key, if the key's epoch
+// has not moved since the flight began: a value, or with NegativeTTL a
+// remembered miss when the error wraps ErrNotFound. Called with the shard
+// locked.
+func (c *Cache[K, V]) settle(s *shard[K, V], key K, h uint64, f *flight[V], ev *evictList[K, V], collect bool) {
+	if s.epoch(h) != f.epoch {
+		return
+	}
+	switch {
+	case f.err == nil:
+		s.put(key, h, f.val, c.deadline(c.ttl), ev, collect)
+	case c.negTTL > 0 && errors.Is(f.err, ErrNotFound):
+		now := c.now()
+		s.putAbsent(key, h, now, now+c.negTTL, ev, collect)
+	}
 }
 
 // cancelLoads cancels every load in progress and waits for each to

@@ -48,6 +48,7 @@ const (
 	DefaultLoadTimeout   = 30 * time.Second
 	maxShards            = 1 << 16
 	maxEntriesPerShard   = 1 << 30
+	minTotalPerShard     = 64
 )
 
 // Options configures a [Cache]. A nil *Options, or a zero field, means the
@@ -55,13 +56,22 @@ const (
 type Options[K comparable, V any] struct {
 	// Shards is the number of independent shards; each has its own lock,
 	// eviction policy and capacity.
-	// default: 256. Must be a power of two, at most 65536.
+	// default: 256, or with MaxTotalEntries, fewer so that each shard
+	// holds at least 64 entries. Must be a power of two, at most 65536.
 	Shards int
 
 	// MaxEntries is the capacity of EACH shard; the cache holds at most
-	// Shards*MaxEntries entries.
+	// Shards*MaxEntries entries. Set it or MaxTotalEntries, not both.
 	// default: 0, meaning unbounded. Must not be negative.
 	MaxEntries int
+
+	// MaxTotalEntries is the capacity of the whole cache, spread over the
+	// shards as evenly as it divides (shards differ by at most one
+	// entry). Each shard still evicts on its own, so the cache can evict
+	// while some other shard has room. Set it or MaxEntries, not both.
+	// default: 0, meaning MaxEntries decides. Must not be negative, nor
+	// smaller than Shards when Shards is set.
+	MaxTotalEntries int
 
 	// Eviction is the policy a full shard uses to choose a victim.
 	// default: EvictLRU.
@@ -98,6 +108,18 @@ type Options[K comparable, V any] struct {
 	// default: 30s. Must not be negative.
 	LoadTimeout time.Duration
 
+	// NegativeTTL is how long a key whose loader found nothing is
+	// remembered as missing: when the load function of [Cache.GetOrLoad]
+	// returns an error wrapping [ErrNotFound], or [Cache.GetOrLoadMany]'s
+	// leaves a key out of its map, later calls for that key get
+	// [ErrNotFound] (or leave it out) without loading, until NegativeTTL
+	// passes or the key is Set, Deleted or Cleared. A remembered miss is
+	// stored under the same epoch guard as a loaded value, takes room in
+	// its shard like an entry, is never returned by Get, Has, Range or
+	// All, and is not passed to OnEvict.
+	// default: 0, meaning misses are not remembered. Must not be negative.
+	NegativeTTL time.Duration
+
 	// Clock supplies the time for TTLs.
 	// default: the system's monotonic clock.
 	Clock Clock
@@ -116,6 +138,12 @@ func (o *Options[K, V]) withDefaults() (Options[K, V], error) {
 		return r, fmt.Errorf("%w: Shards %d is not a power of two", ErrInvalidOptions, r.Shards)
 	case r.MaxEntries < 0 || r.MaxEntries > maxEntriesPerShard:
 		return r, fmt.Errorf("%w: MaxEntries %d out of range [0, %d]", ErrInvalidOptions, r.MaxEntries, maxEntriesPerShard)
+	case r.MaxTotalEntries < 0:
+		return r, fmt.Errorf("%w: negative MaxTotalEntries %d", ErrInvalidOptions, r.MaxTotalEntries)
+	case r.MaxEntries > 0 && r.MaxTotalEntries > 0:
+		return r, fmt.Errorf("%w: MaxEntries (per shard) and MaxTotalEntries (whole cache) are both set; set one", ErrInvalidOptions)
+	case r.MaxTotalEntries > 0 && r.Shards > 0 && r.MaxTotalEntries < r.Shards:
+		return r, fmt.Errorf("%w: MaxTotalEntries %d is smaller than Shards %d, which would leave shards without room", ErrInvalidOptions, r.MaxTotalEntries, r.Shards)
 	case r.Eviction > EvictTinyLFU:
 		return r, fmt.Errorf("%w: unknown Eviction %d", ErrInvalidOptions, r.Eviction)
 	case r.DefaultTTL < 0:
@@ -124,9 +152,24 @@ func (o *Options[K, V]) withDefaults() (Options[K, V], error) {
 		return r, fmt.Errorf("%w: negative SweepInterval %v", ErrInvalidOptions, r.SweepInterval)
 	case r.LoadTimeout < 0:
 		return r, fmt.Errorf("%w: negative LoadTimeout %v", ErrInvalidOptions, r.LoadTimeout)
+	case r.NegativeTTL < 0:
+		return r, fmt.Errorf("%w: negative NegativeTTL %v", ErrInvalidOptions, r.NegativeTTL)
 	}
 	if r.Shards == 0 {
 		r.Shards = DefaultShards
+		if r.MaxTotalEntries > 0 {
+			// At least minTotalPerShard entries per shard: a policy
+			// over a handful of entries evicts almost at random.
+			n := max(1, r.MaxTotalEntries/minTotalPerShard)
+			r.Shards = min(DefaultShards, 1<<(bits.Len(uint(n))-1))
+		}
+	}
+	per := r.MaxTotalEntries / r.Shards
+	if r.MaxTotalEntries%r.Shards != 0 {
+		per++
+	}
+	if per > maxEntriesPerShard {
+		return r, fmt.Errorf("%w: MaxTotalEntries %d over %d shards is more than %d per shard", ErrInvalidOptions, r.MaxTotalEntries, r.Shards, maxEntriesPerShard)
 	}
 	if r.SweepInterval == 0 {
 		r.SweepInterval = DefaultSweepInterval
@@ -135,4 +178,17 @@ func (o *Options[K, V]) withDefaults() (Options[K, V], error) {
 		r.LoadTimeout = DefaultLoadTimeout
 	}
 	return r, nil
+}
+
+// shardCapacity is the capacity of shard i: MaxEntries, or an even share
+// of MaxTotalEntries, the first shards taking one more for the remainder.
+func (o *Options[K, V]) shardCapacity(i int) int {
+	if o.MaxTotalEntries == 0 {
+		return o.MaxEntries
+	}
+	n := o.MaxTotalEntries / o.Shards
+	if i < o.MaxTotalEntries%o.Shards {
+		n++
+	}
+	return n
 }

@@ -17,9 +17,13 @@ type entry[K comparable, V any] struct {
 	val     V
 	expires int64 // deadline on the cache's clock; 0 = never
 	gen     uint32
-	// stamp is the shard's tick when a write last updated the policy for
-	// this entry (see shard.put); written only under the lock, like val.
-	stamp uint32
+	// stamp is the low half of the shard's tick when a write last
+	// updated the policy for this entry (see shard.put); written only
+	// under the lock, like val.
+	stamp uint16
+	// absent marks a remembered miss (see Options.NegativeTTL): the key
+	// is known not to exist; val is the zero value.
+	absent bool
 }
 
 func (e *entry[K, V]) live() bool { return e.gen&1 == 1 }
@@ -111,7 +115,7 @@ type shardState struct {
 	polMu sync.Mutex
 	pol   policy
 	tick  uint32 // advanced by every policy update
-	skip  uint32 // an overwrite within skip ticks of the last one leaves the policy alone
+	skip  uint32 // an overwrite within skip ticks of the last one leaves the policy alone; < 1<<16
 
 	// Under lk held exclusively.
 	capacity    int
@@ -139,7 +143,7 @@ func (s *shard[K, V]) init(p EvictionPolicy, capacity int) {
 		// entries, against 67.21/79.58 recording every read).
 		window = capacity / 2
 	}
-	s.skip = uint32(window)
+	s.skip = uint32(min(window, 1<<15))
 	if window >= 2 {
 		// note skips a slot for 2^shift+1 to 2^(shift+1) of its stripe's
 		// records: between window/4 and window.
@@ -258,7 +262,7 @@ func (s *shard[K, V]) clearSlab() {
 	var zv V
 	for i := range s.entries {
 		e := &s.entries[i]
-		e.key, e.val, e.expires, e.stamp = zk, zv, 0, 0
+		e.key, e.val, e.expires, e.stamp, e.absent = zk, zv, 0, 0, false
 		if e.live() {
 			e.gen++
 		}
@@ -305,17 +309,17 @@ func (s *shard[K, V]) growSlab() {
 
 // insert adds a new key (known absent) and evicts down to capacity.
 // Called with mu held.
-func (s *shard[K, V]) insert(key K, h uint64, val V, exp int64, ev *evictList[K, V], collect bool) {
+func (s *shard[K, V]) insert(key K, h uint64, val V, exp int64, absent bool, ev *evictList[K, V], collect bool) {
 	if s.capacity > 0 && s.count >= s.capacity && !s.pol.admitsFirst() {
 		s.evictOne(ev, collect)
 	}
 	i := s.alloc()
 	e := &s.entries[i]
-	e.key, e.val, e.expires = key, val, exp
+	e.key, e.val, e.expires, e.absent = key, val, exp, absent
 	e.gen++
 	s.addIndex(h, i)
 	s.pol.add(i, uint32(h>>32))
-	e.stamp = s.tick - s.skip - 1 // the first overwrite counts as a use
+	e.stamp = uint16(s.tick - s.skip - 1) // the first overwrite counts as a use
 	s.count++
 	for s.capacity > 0 && s.count > s.capacity {
 		if !s.evictOne(ev, collect) {
@@ -332,7 +336,7 @@ func (s *shard[K, V]) evictOne(ev *evictList[K, V], collect bool) bool {
 		return false
 	}
 	ve := &s.entries[v]
-	if collect {
+	if collect && !ve.absent {
 		ev.add(ve.key, ve.val, ReasonCapacity)
 	}
 	s.evictions.Add(1)
@@ -347,7 +351,7 @@ func (s *shard[K, V]) release(i int32) {
 	s.removeIndex(s.pol.tag(i), i)
 	var zk K
 	var zv V
-	e.key, e.val, e.expires = zk, zv, 0
+	e.key, e.val, e.expires, e.absent = zk, zv, 0, false
 	e.gen++
 	s.free = append(s.free, i)
 	s.count--
@@ -356,7 +360,7 @@ func (s *shard[K, V]) release(i int32) {
 // removeAt deletes live slot i for reason r. Called with mu held.
 func (s *shard[K, V]) removeAt(i int32, r EvictReason, ev *evictList[K, V], collect bool) {
 	e := &s.entries[i]
-	if collect {
+	if collect && !e.absent {
 		ev.add(e.key, e.val, r)
 	}
 	if r == ReasonExpired {

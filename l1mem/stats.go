@@ -2,11 +2,11 @@ package l1mem
 
 // Stats is a point-in-time snapshot of a cache's counters.
 type Stats struct {
-	Hits        uint64 // Get and GetOrLoad calls that found the key
-	Misses      uint64 // Get and GetOrLoad calls that did not
+	Hits        uint64 // lookups (Get, GetOrLoad, GetOrLoadMany per key) that found a value
+	Misses      uint64 // lookups that did not, remembered misses included
 	Evictions   uint64 // entries removed for capacity
 	Expirations uint64 // entries removed because their TTL passed
-	Entries     int    // entries held now, including expired ones not yet removed
+	Entries     int    // entries held now, including expired ones not yet removed and remembered misses
 	ShardSizes  []int  // entries per shard
 }
 
