@@ -56,7 +56,11 @@ type RunConfig struct {
 type ConvergeReport struct {
 	Settle     time.Duration `json:"settle_ns"`
 	Converged  bool          `json:"converged"`
-	Took       time.Duration `json:"took_ns"` // from quiescence to the first clean comparison
+	Took       time.Duration `json:"took_ns"` // from quiescence to the end of the first clean comparison
+	// LastPoll is how long the last comparison took (every instance reads
+	// every key and bucket; a key whose fill lease a dead reader left
+	// behind costs a read RedisPolicy.LeaseWait).
+	LastPoll time.Duration `json:"last_poll_ns"`
 	Polls      int           `json:"polls"`
 	Mismatches []string      `json:"mismatches,omitempty"` // at the deadline
 	// FirstMismatches are those of the first comparison, even if they cleared.
@@ -470,10 +474,22 @@ func (r *runner) compare(ctx context.Context) ([]string, error) {
 		}
 	}
 	dumps := map[string]Dump{}
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
 	for _, slot := range []string{slotA, slotB, slotL} {
-		dumps[slot] = DumpStore(ctx, r.stores[slot], ks)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := DumpStore(ctx, r.stores[slot], ks)
+			mu.Lock()
+			dumps[slot] = d
+			mu.Unlock()
+		}()
 	}
 	d, err := r.child.Dump()
+	wg.Wait()
 	if err != nil {
 		bad = append(bad, err.Error())
 	} else {
@@ -519,7 +535,9 @@ func (r *runner) converge(ctx context.Context) ConvergeReport {
 	start := time.Now()
 	for {
 		rep.Polls++
+		t0 := time.Now()
 		bad, err := r.compare(ctx)
+		rep.LastPoll = time.Since(t0)
 		if err != nil {
 			bad = []string{err.Error()}
 		}
