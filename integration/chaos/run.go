@@ -54,13 +54,13 @@ type RunConfig struct {
 
 // ConvergeReport says whether every tier converged to PostgreSQL.
 type ConvergeReport struct {
-	Settle     time.Duration `json:"settle_ns"`
-	Converged  bool          `json:"converged"`
-	Took       time.Duration `json:"took_ns"` // from quiescence to the end of the first clean comparison
+	Settle    time.Duration `json:"settle_ns"`
+	Converged bool          `json:"converged"`
+	Took      time.Duration `json:"took_ns"` // from quiescence to the end of the first clean comparison
 	// LastPoll is how long the last comparison took (every instance reads
 	// every key and bucket; a key whose fill lease a dead reader left
 	// behind costs a read RedisPolicy.LeaseWait).
-	LastPoll time.Duration `json:"last_poll_ns"`
+	LastPoll   time.Duration `json:"last_poll_ns"`
 	Polls      int           `json:"polls"`
 	Mismatches []string      `json:"mismatches,omitempty"` // at the deadline
 	// FirstMismatches are those of the first comparison, even if they cleared.
