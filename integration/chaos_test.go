@@ -13,16 +13,26 @@ import (
 	"github.com/AndrewDonelson/strata/integration/chaos"
 )
 
-// chaosSeed is the short form's seed; CHAOS_SEED replays another.
+// chaosSeed is the short form's seed; CHAOS_SEED replays another (and
+// CHAOS_FAULTS restricts the fault kinds).
 func chaosSeed(t *testing.T) uint64 {
-	if s := os.Getenv("CHAOS_SEED"); s != "" {
+	if s := os.Getenv(chaos.EnvSeed); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			t.Fatalf("CHAOS_SEED=%q: %v", s, err)
+			t.Fatalf("%s=%q: %v", chaos.EnvSeed, s, err)
 		}
 		return n
 	}
 	return 1
+}
+
+// faultKinds reads CHAOS_FAULTS.
+func faultKinds(t *testing.T) []string {
+	kinds, err := chaos.FaultKindsFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kinds
 }
 
 // startServers starts the PostgreSQL and Redis the suite owns.
@@ -73,6 +83,7 @@ func TestChaosShort(t *testing.T) {
 			if feed { // a second fault schedule: the short form sees more kinds
 				cfg.FaultSeed = seed + 1
 			}
+			cfg.FaultKinds = faultKinds(t)
 			cfg.Log = t.Logf
 			rep, err := chaos.Run(ctx, cfg)
 			if err != nil {
@@ -135,6 +146,7 @@ func TestChaosLong(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				dir := t.TempDir()
 				cfg := chaos.DefaultConfig(seed, feed, per, pg, rd, dir)
+				cfg.FaultKinds = faultKinds(t)
 				rep, err := chaos.Run(ctx, cfg)
 				if err != nil {
 					t.Fatalf("seed %d: %v", seed, err)

@@ -1,7 +1,9 @@
 package chaos
 
 import (
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -17,7 +19,30 @@ const (
 	EnvDuration       = "CHAOS_DURATION"
 	EnvSeeds          = "CHAOS_SEEDS"
 	EnvOut            = "CHAOS_OUT"
+	// EnvFaults restricts the fault kinds, e.g. CHAOS_FAULTS=redis-blackhole,pg-pause
+	// (see FaultKinds), to replay or study one kind of failure.
+	EnvFaults = "CHAOS_FAULTS"
+	// EnvSeed replays the short form with another seed.
+	EnvSeed = "CHAOS_SEED"
 )
+
+// FaultKindsFromEnv returns the kinds CHAOS_FAULTS names (nil: all), or an
+// error naming one it does not know.
+func FaultKindsFromEnv() ([]string, error) {
+	v := strings.TrimSpace(os.Getenv(EnvFaults))
+	if v == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, k := range strings.Split(v, ",") {
+		k = strings.TrimSpace(k)
+		if !contains(FaultKinds(), k) {
+			return nil, fmt.Errorf("chaos: %s names %q; the kinds are %s", EnvFaults, k, strings.Join(FaultKinds(), ", "))
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
 
 // SkipUnlessServersWanted skips t in a run that wants no servers.
 func SkipUnlessServersWanted(t testing.TB) {
