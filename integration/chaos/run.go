@@ -194,10 +194,10 @@ func Run(ctx context.Context, cfg RunConfig) (*RunReport, error) {
 	t0 = time.Now()
 	defer func() { r.logf("restart, close and checks in %v", time.Since(t0).Round(time.Millisecond)) }()
 
-	// A routine restart of PostgreSQL just before shutdown, with
-	// write-behind writes pending: Close must still flush every one of
-	// them (its pool holds only dead connections by then).
-	if err := r.restartWithPending(rep); err != nil {
+	// A routine restart of PostgreSQL, then a network blip, just before
+	// shutdown, with write-behind writes pending: Close must still flush
+	// every one of them.
+	if err := r.restartWithPending(ctx, rep); err != nil {
 		return rep, err
 	}
 
@@ -226,6 +226,11 @@ func Run(ctx context.Context, cfg RunConfig) (*RunReport, error) {
 	rep.Linear = CheckLinearizable(ops, slotL, cfg.Keys.Single, []Kind{KindGet, KindGetMany}, cfg.LinearTimeout)
 	rep.LinearWithSearch = CheckLinearizable(ops, slotL, cfg.Keys.Single, []Kind{KindGet, KindGetMany, KindSearch, KindSearchCached}, cfg.LinearTimeout)
 	r.failures(rep)
+	if len(rep.Failures) > 0 { // for finding the operations a violation names
+		if err := WriteJSON(filepath.Join(cfg.Dir, "history.json"), ops); err != nil {
+			rep.Failures = append(rep.Failures, err.Error())
+		}
+	}
 	return rep, nil
 }
 
@@ -613,23 +618,51 @@ func first(xs []string, n int) []string {
 }
 
 // restartWithPending kills PostgreSQL, acknowledges one write-behind Set of
-// every write-behind key while it is down, and starts it again.
-func (r *runner) restartWithPending(rep *RunReport) error {
+// every write-behind key while it is down, and starts it again. Then, once
+// those are flushed, it acknowledges another round and resets the owners'
+// connections to PostgreSQL just before Close: pgxpool pings a connection
+// idle for more than a second before handing it out, so only connections
+// used a moment ago can be dead when Close takes them — and Close must retry.
+func (r *runner) restartWithPending(ctx context.Context, rep *RunReport) error {
 	f := Fault{Kind: "pg-restart", Target: "*", Start: r.h.Now()}
 	if err := r.cfg.PG.Kill(); err != nil {
 		return err
 	}
+	writers := map[string]*worker{}
 	for i, slot := range []string{slotA, slotB} {
 		spec := r.specs[slot]
 		spec.ProcNum = int64(4 + i) // ids apart from the workload's
-		w := &worker{ds: r.stores[slot], rec: r.h, spec: spec, c: ClientSpec{ID: r.clientID, Role: RoleMixed}, seq: new(atomic.Int64)}
+		writers[slot] = &worker{ds: r.stores[slot], rec: r.h, spec: spec, c: ClientSpec{ID: r.clientID, Role: RoleMixed}, seq: new(atomic.Int64)}
 		r.clientID++
-		for _, key := range spec.Clients[0].WBOwned {
-			w.set(SchemaWB, key)
+	}
+	round := func() {
+		for _, slot := range []string{slotA, slotB} {
+			for _, key := range r.specs[slot].Clients[0].WBOwned {
+				writers[slot].set(SchemaWB, key)
+			}
 		}
 	}
+	round()
 	err := r.cfg.PG.Start(context.Background())
 	f.End = r.h.Now()
 	rep.Faults = append(rep.Faults, f)
-	return err
+	if err != nil {
+		return err
+	}
+	for _, slot := range []string{slotA, slotB} {
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		if err := r.stores[slot].FlushDirty(fctx); err != nil {
+			rep.Failures = append(rep.Failures, fmt.Sprintf("FlushDirty on %s after PostgreSQL restarted: %v", slot, err))
+		}
+		cancel()
+	}
+	round()
+	f = Fault{Kind: "pg-reset", Start: r.h.Now()}
+	for _, slot := range []string{slotA, slotB} {
+		f.Target = slot
+		r.links[slot].PG.Reset()
+		f.End = r.h.Now()
+		rep.Faults = append(rep.Faults, f)
+	}
+	return nil
 }
