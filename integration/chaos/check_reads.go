@@ -120,7 +120,10 @@ type Sample struct {
 	At        int64         `json:"at"`
 	Staleness time.Duration `json:"staleness_ns"`
 	Schema    string        `json:"schema"`
-	InFault   bool          `json:"in_fault"`
+	// InFault: the read began during a fault or within Grace after it.
+	InFault bool `json:"in_fault"`
+	// Excused: its staleness exceeded the calm bound and a fault excused it.
+	Excused bool `json:"excused,omitempty"`
 }
 
 // ReadReport is the result of CheckReads.
@@ -128,21 +131,26 @@ type ReadReport struct {
 	// Elements counts the key-level reads checked (a GetMany of 5 keys is 5).
 	Elements int `json:"elements"`
 	// Stale counts those whose value had been overwritten before the read
-	// began (staleness > 0); Excused those beyond Calm during a fault.
+	// began (staleness > 0); Excused those beyond Calm that a fault
+	// excused.
 	Stale   int `json:"stale"`
 	Excused int `json:"excused"`
 	// All is the staleness over every element; StaleOnly over the stale
-	// ones; Calm over the elements no fault excuses.
-	All       Dist `json:"all"`
-	StaleOnly Dist `json:"stale_only"`
-	Calm      Dist `json:"calm"`
+	// ones; OutsideFaults over the elements that began outside every fault
+	// and its grace period (where only the calm bound holds), DuringFaults
+	// over the others.
+	All           Dist `json:"all"`
+	StaleOnly     Dist `json:"stale_only"`
+	OutsideFaults Dist `json:"outside_faults"`
+	DuringFaults  Dist `json:"during_faults"`
 	// PerSchema is All per schema.
 	PerSchema  map[string]Dist `json:"per_schema"`
 	Violations []Violation     `json:"violations"`
 	Samples    []Sample        `json:"samples,omitempty"`
 
-	values, calmValues []time.Duration            // for merging runs
+	values, calmValues []time.Duration            // for merging runs (all, outside faults)
 	schemaValues       map[string][]time.Duration // per schema
+	schemaCalm         map[string][]time.Duration // per schema, outside faults
 }
 
 // CheckReads checks every successful read of ops, element by element,
@@ -151,12 +159,15 @@ func CheckReads(ops []Op, faults []Fault, b Bounds) ReadReport {
 	ix := buildIndex(ops)
 	fs := append([]Fault(nil), faults...)
 	sort.Slice(fs, func(i, j int) bool { return fs[i].Start < fs[j].Start })
+	periods := faultPeriods(fs, b.Grace)
 	var (
 		rep       = ReadReport{PerSchema: map[string]Dist{}}
 		all       []time.Duration
 		staleOnly []time.Duration
 		calm      []time.Duration
+		during    []time.Duration
 		perSchema = map[string][]time.Duration{}
+		perCalm   = map[string][]time.Duration{}
 	)
 	for i := range ops {
 		r := &ops[i]
@@ -171,7 +182,8 @@ func CheckReads(ops []Op, faults []Fault, b Bounds) ReadReport {
 		for _, key := range keys {
 			ver := r.Reads[key]
 			rep.Elements++
-			v, s, inFault := checkElement(ix, fs, b, r, key, ver)
+			v, s, excused := checkElement(ix, fs, b, r, key, ver)
+			inFault := periods.covers(r.Invoke)
 			if v != nil {
 				rep.Violations = append(rep.Violations, *v)
 			}
@@ -180,17 +192,21 @@ func CheckReads(ops []Op, faults []Fault, b Bounds) ReadReport {
 			if s > 0 {
 				rep.Stale++
 				staleOnly = append(staleOnly, s)
-				rep.Samples = append(rep.Samples, Sample{At: r.Invoke, Staleness: s, Schema: r.Schema, InFault: inFault})
+				rep.Samples = append(rep.Samples, Sample{At: r.Invoke, Staleness: s, Schema: r.Schema, InFault: inFault, Excused: excused})
+			}
+			if excused {
+				rep.Excused++
 			}
 			if inFault {
-				rep.Excused++
+				during = append(during, s)
 			} else {
 				calm = append(calm, s)
+				perCalm[r.Schema] = append(perCalm[r.Schema], s)
 			}
 		}
 	}
-	rep.All, rep.StaleOnly, rep.Calm = distOf(all), distOf(staleOnly), distOf(calm)
-	rep.values, rep.calmValues, rep.schemaValues = all, calm, perSchema
+	rep.All, rep.StaleOnly, rep.OutsideFaults, rep.DuringFaults = distOf(all), distOf(staleOnly), distOf(calm), distOf(during)
+	rep.values, rep.calmValues, rep.schemaValues, rep.schemaCalm = all, calm, perSchema, perCalm
 	for s, xs := range perSchema {
 		rep.PerSchema[s] = distOf(xs)
 	}
@@ -329,4 +345,25 @@ func excusedSince(faults []Fault, b Bounds, r *Op, overProc string) (int64, bool
 		}
 	}
 	return bestStart, found
+}
+
+// periods are the merged fault windows, each extended by the grace period.
+type periods [][2]int64
+
+func faultPeriods(sorted []Fault, grace time.Duration) periods {
+	var ps periods
+	for _, f := range sorted {
+		end := f.End + int64(grace)
+		if n := len(ps); n > 0 && f.Start <= ps[n-1][1] {
+			ps[n-1][1] = max(ps[n-1][1], end)
+			continue
+		}
+		ps = append(ps, [2]int64{f.Start, end})
+	}
+	return ps
+}
+
+func (ps periods) covers(t int64) bool {
+	i := sort.Search(len(ps), func(i int) bool { return ps[i][1] >= t })
+	return i < len(ps) && ps[i][0] <= t
 }

@@ -25,8 +25,8 @@ func (r *RunReport) Summary() string {
 	}
 	fmt.Fprintf(&b, " (ok/fail/unknown: %s)\n", strings.Join(parts, ", "))
 	fmt.Fprintf(&b, "faults: %d (%s)\n", len(r.Faults), countString(r.FaultsByKind))
-	fmt.Fprintf(&b, "reads: %d key-level, %d stale (%d beyond the calm bound, excused by faults); staleness all %v; stale only %v; outside faults %v\n",
-		r.Reads.Elements, r.Reads.Stale, r.Reads.Excused, r.Reads.All, r.Reads.StaleOnly, r.Reads.Calm)
+	fmt.Fprintf(&b, "reads: %d key-level, %d stale (%d beyond the calm bound, excused by faults); staleness all %v; stale only %v; outside faults %v; during faults %v\n",
+		r.Reads.Elements, r.Reads.Stale, r.Reads.Excused, r.Reads.All, r.Reads.StaleOnly, r.Reads.OutsideFaults, r.Reads.DuringFaults)
 	fmt.Fprintf(&b, "lost writes: %d of %d acknowledged (%d unknown); linearizable (single writer %s): %s over %d ops in %v; with Search: %s\n",
 		r.Lost.Lost, r.Lost.Acked, r.Lost.Unknown, r.Linear.Proc, r.Linear.Result, r.Linear.Operations, r.Linear.Took.Round(time.Millisecond), r.LinearWithSearch.Result)
 	fmt.Fprintf(&b, "converged: %v after %v (bound %v, %d polls, the last taking %v; %d mismatches at the first)\n",
