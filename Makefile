@@ -24,6 +24,14 @@ WITH_STACK := set -a; . $(STACK_ENV); set +a;
 
 GO_TEST_FLAGS ?=
 
+# COVER=1 (make all sets it) makes the test phases write one coverage profile
+# per module into COVER_DIR, counting every package of the module
+# (-coverpkg=./...): the integration phase writes it for the modules with
+# server tests (their whole suite runs there), the unit phase for the others.
+COVER ?=
+COVER_DIR ?= $(CURDIR)/.coverage
+cover_flags = $(if $(COVER),-coverpkg=./... -coverprofile=$(COVER_DIR)/$(subst /,-,$(1)).out)
+
 .DEFAULT_GOAL := help
 
 .PHONY: help
@@ -42,7 +50,7 @@ test: ## everything CI runs: unit tests (-race), l1mem on 32-bit ARM, each modul
 test-unit: $(addprefix test-unit/,$(MODULES)) ## unit tests of every module with -race, no servers needed
 
 test-unit/%: ## unit tests of one module, e.g. make test-unit/codec
-	cd $* && $(NO_SERVERS) go test -race -count=1 $(GO_TEST_FLAGS) ./...
+	$(if $(COVER),mkdir -p $(COVER_DIR) &&) cd $* && $(NO_SERVERS) go test -race -count=1 $(if $(filter $*,$(SERVER_MODULES)),,$(call cover_flags,$*)) $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-arm32
 test-arm32: ## l1mem's unit tests built for 32-bit ARM and run under qemu-user (apt-get installs qemu-user when qemu-arm is missing; no -race on arm)
@@ -78,7 +86,7 @@ release: ## bump every intra-repo requirement to VERSION, commit, and tag each p
 test-integration: stack-up $(addprefix test-integration/,$(SERVER_MODULES)) ## start the local stack, then run the server tests with STRATA_REQUIRE_SERVERS=1
 
 test-integration/%: stack-up
-	$(WITH_STACK) cd $* && STRATA_REQUIRE_SERVERS=1 go test -race -count=1 $(GO_TEST_FLAGS) ./...
+	$(if $(COVER),mkdir -p $(COVER_DIR) &&) $(WITH_STACK) cd $* && STRATA_REQUIRE_SERVERS=1 go test -race -count=1 $(call cover_flags,$*) $(GO_TEST_FLAGS) ./...
 
 .PHONY: stack-up stack-down stack-status
 stack-up: ## start (or reuse) local PostgreSQL and Redis; installs them with apt-get when missing
@@ -90,12 +98,42 @@ stack-down: ## stop the local servers started by stack-up
 stack-status: ## show whether the local servers run and answer
 	@$(DEVSTACK) status
 
+# staticcheck, pinned; go run fetches it through the module proxy the first
+# time. tools/staticcheck.conf tunes it for the tools modules.
+STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all
+all: ## lint + vet + test + a coverage report per module: make test with coverage profiles, then make cover-report
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory vet
+	@rm -rf $(COVER_DIR) && mkdir -p $(COVER_DIR)
+	@$(MAKE) --no-print-directory test COVER=1
+	@$(MAKE) --no-print-directory cover-report
+
 .PHONY: lint
-lint: $(addprefix lint/,$(MODULES)) ## gofmt check and go vet in every module
+lint: $(addprefix lint/,$(MODULES)) ## gofmt check and staticcheck in every module
 
 lint/%:
 	@cd $* && unformatted="$$(gofmt -l .)" && if [ -n "$$unformatted" ]; then echo "gofmt needed in $*:"; echo "$$unformatted"; exit 1; fi
+	cd $* && $(STATICCHECK) ./...
+
+.PHONY: vet
+vet: $(addprefix vet/,$(MODULES)) ## go vet in every module
+
+vet/%:
 	cd $* && go vet ./...
+
+.PHONY: cover-report
+cover-report: ## per-module coverage from the profiles make all wrote (COVER_DIR, default .coverage): a table in summary.txt, an HTML page per module
+	@printf '%-18s %s\n' module "coverage of statements (all tests of the module, servers included)" | tee $(COVER_DIR)/summary.txt
+	@for m in $(MODULES); do \
+		f=$(COVER_DIR)/$$(echo $$m | tr / -).out; \
+		if [ ! -s $$f ]; then echo "no coverage profile for $$m ($$f): run make all"; exit 1; fi; \
+		total=$$(cd $$m && go tool cover -func=$$f | awk '/^total:/ {print $$NF}'); \
+		(cd $$m && go tool cover -html=$$f -o $${f%.out}.html); \
+		printf '%-18s %s\n' $$m $$total | tee -a $(COVER_DIR)/summary.txt; \
+	done
+	@echo "HTML per module and summary.txt in $(COVER_DIR)"
 
 .PHONY: fmt
 fmt: ## gofmt every module in place

@@ -94,13 +94,15 @@ type shard[K comparable, V any] struct {
 const cacheLine = 64
 
 // readerLine has the layout of the shard fields readers read (a slice's
-// header does not depend on its element type), to size their padding.
+// header does not depend on its element type), to size their padding:
+// index, entries, track, filter, shift. Only its size matters, so its
+// fields are blank.
 type readerLine struct {
-	index   []uint64
-	entries []struct{}
-	track   bool
-	filter  bool
-	shift   uint8
+	_ []uint64
+	_ []struct{}
+	_ bool
+	_ bool
+	_ uint8
 }
 
 // shardTailPad rounds the shard's tail (shardState and the flights map)

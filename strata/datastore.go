@@ -85,6 +85,7 @@ func (ds *DataStore) Close() error {
 	ds.closeOnce.Do(func() {
 		ds.closed.Store(true)
 		ds.opMu.Lock() // wait for writes in flight; later ones see closed
+		//lint:ignore SA2001 the empty section is the wait
 		ds.opMu.Unlock()
 		ds.closeFeed() // before the tiers it invalidates are closed
 		var errs []error

@@ -19,7 +19,8 @@ type specPlayer struct {
 	CreatedAt time.Time `strata:"auto_now_add"`
 	UpdatedAt time.Time `strata:"auto_now"`
 	Internal  string    `strata:"-"`
-	hidden    int
+	//lint:ignore U1000 an unexported field, which the model must skip
+	hidden int
 }
 
 func TestSnakeCase(t *testing.T) {

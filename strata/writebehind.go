@@ -88,13 +88,6 @@ func (wb *writeBehind) pendingWithClear(id string) (reflect.Value, []bool, bool)
 	return e.rec, e.clear, true
 }
 
-// drop forgets id's pending record (the caller holds flushMu).
-func (wb *writeBehind) drop(id string) {
-	wb.mu.Lock()
-	delete(wb.dirty, id)
-	wb.mu.Unlock()
-}
-
 // dropUpTo forgets id's pending record if no Set enqueued it after seq.
 func (wb *writeBehind) dropUpTo(id string, seq uint64) {
 	wb.mu.Lock()
