@@ -33,6 +33,8 @@ type RunConfig struct {
 	FaultKinds []string // if set, only these
 	FaultSeed  uint64   // seeds the fault schedule (default: Seed)
 	Hold, Gap  [2]time.Duration
+	// CalmFirst runs the workload this long before the first fault.
+	CalmFirst time.Duration
 	// Settle bounds convergence: once the faults are healed and the
 	// workload has stopped, every tier of every instance must equal
 	// PostgreSQL within Settle.
@@ -161,7 +163,12 @@ func Run(ctx context.Context, cfg RunConfig) (*RunReport, error) {
 		if fs == 0 {
 			fs = cfg.Seed
 		}
-		go func() { defer faults.Done(); inj.Run(fctx, fs) }()
+		go func() {
+			defer faults.Done()
+			if sleepCtx(fctx, cfg.CalmFirst) { // a calm phase first: the calm bound measured alone
+				inj.Run(fctx, fs)
+			}
+		}()
 	}
 	sleepCtx(ctx, cfg.Duration)
 	stopFaults()

@@ -51,7 +51,7 @@ func DefaultBounds() Bounds {
 // feed on or off, on the given servers; logs go to dir.
 func DefaultConfig(seed uint64, feed bool, duration time.Duration, pg *Postgres, rd *Redis, dir string) RunConfig {
 	return RunConfig{
-		Seed: seed, Feed: feed, Duration: duration, Faults: true,
+		Seed: seed, Feed: feed, Duration: duration, Faults: true, CalmFirst: duration / 5,
 		Hold:          [2]time.Duration{300 * time.Millisecond, 5 * time.Second},
 		Gap:           [2]time.Duration{200 * time.Millisecond, time.Second},
 		Settle:        Settle,
