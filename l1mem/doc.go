@@ -52,22 +52,22 @@
 // # Read path
 //
 // Get never allocates and never waits for another reader, nor for the
-// eviction policy. Each shard has a reader-biased lock: a reader marks
-// itself in the stripe of the processor it runs on and checks that no
-// writer is active, so concurrent reads of one shard from different
-// processors write different cache lines. (The processor index comes from
-// the runtime's procPin, reached by go:linkname as sync.Pool does; it is
-// the module's only use of runtime internals.) Hits and misses are counted
-// in the same stripe. A read does not reorder the policy's lists itself:
-// it appends the slot to the stripe's small lossy ring, which is replayed
-// in order by the next writer (before it evicts anything) or by the reader
-// that fills the ring. That replay holds only the shard's policy mutex,
-// not its lock, so other readers go on meanwhile, and it writes nothing
-// that readers read: the policy keeps its lists apart from the entries,
-// and whether a read is worth recording is decided from marks each stripe
-// keeps for itself. A reader that finds the ring full while another
-// replay is under way drops its read, which only makes the eviction order
-// slightly less exact.
+// eviction policy. Each shard has a reader-biased lock: a reader counts
+// itself in one of 16 slots, chosen by a hash of its goroutine's stack
+// address, and checks that no writer is active, so concurrent reads of one
+// shard usually write different cache lines (two goroutines share a slot
+// in one shard of 16; no runtime internals are involved). Hits and misses
+// are counted in the same slot. A read does not reorder the policy's lists
+// itself: it appends the entry's slab index to one of the shard's four
+// small lossy rings (chosen by the same hash), which is replayed in order
+// by the next writer (before it evicts anything) or by the reader that
+// fills the ring. That replay holds only the shard's policy mutex, not its
+// lock, so other readers go on meanwhile, and it writes nothing that
+// readers read: the policy keeps its lists apart from the entries, and
+// whether a read is worth recording is decided from marks each ring keeps
+// for itself. A reader that finds the ring full while another replay is
+// under way drops its read, which only makes the eviction order slightly
+// less exact.
 //
 // Writers take the shard exclusively: they wait for readers in progress to
 // leave (read sections are a hash probe and a copy) and readers arriving

@@ -1,6 +1,7 @@
 package l1mem
 
 import (
+	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -9,9 +10,14 @@ import (
 )
 
 const (
-	// nStripes is the number of reader stripes per shard.
+	// nSlots is the number of reader slots per shard: the lines reader
+	// counts are spread over. Goroutines reading one shard at the same
+	// time share a slot with probability 1/nSlots per pair.
+	nSlots = 16
+	// nStripes is the number of read rings per shard; a reader uses the
+	// ring its slot's token names.
 	nStripes = 4
-	// stripeSlots is the size of each stripe's read buffer.
+	// stripeSlots is the size of each ring.
 	stripeSlots = 32
 
 	readerMask = 1<<32 - 1
@@ -22,26 +28,31 @@ const (
 	spinLimit = 64
 )
 
-// stripe is one reader stripe of a shard: a reader count, hit and miss
-// counters, and a lossy ring of reads for the eviction policy. Readers
-// use the stripe of the processor they run on, so concurrent readers of
-// one shard write different cache lines. The ring is drained under the
-// shard's policy mutex, not its lock, so readers never wait for a drain:
-// the first line is written only by this stripe's readers, the second
-// only by the drain, and the ring's slots by both once per drain.
-type stripe struct {
+// readerSlot counts the readers inside the shard that chose it, and
+// their hits and misses. It fills a cache line, so readers using
+// different slots write different lines.
+type readerSlot struct {
 	// state: low 32 bits count readers inside the shard, high 32 bits
 	// count hits not yet folded into readLock.hits.
 	state  atomic.Uint64
 	misses atomic.Uint64
+	_      [cacheLine - 16]byte
+}
+
+// stripe is one read ring of a shard: a lossy buffer of reads for the
+// eviction policy. The ring is drained under the shard's policy mutex,
+// not its lock, so readers never wait for a drain: the first line is
+// written only by the ring's readers, the second only by the drain, and
+// the ring's slots by both once per drain.
+type stripe struct {
 	// head counts the ring's tickets; a reader takes one with a
 	// compare-and-swap, and only when the ring has room.
 	head atomic.Uint64
 	// marks holds, per slab slot and packed four to a word, the ring's
-	// coarse clock (head >> shard.shift, never 0) when this stripe last
-	// recorded a read of the slot; see note.
+	// coarse clock when a reader last recorded the slot in this ring;
+	// see note.
 	marks []uint32
-	_     [cacheLine - 3*8 - unsafe.Sizeof([]uint32(nil))]byte
+	_     [cacheLine - 8 - unsafe.Sizeof([]uint32(nil))]byte
 
 	// tail is the first ticket not yet drained.
 	tail atomic.Uint64
@@ -53,10 +64,10 @@ type stripe struct {
 }
 
 // readLock is a reader-biased lock (a striped "big reader" lock). A reader
-// announces itself by incrementing its stripe's count, then checks that no
-// writer holds the lock, so a read touches only the reader's own stripe
+// announces itself by incrementing the count of its slot, then checks that
+// no writer holds the lock, so a read touches only the reader's own slot
 // and one line that writers change briefly. A writer takes wq, sets
-// writing and waits for every stripe's count to drop to zero. Go's
+// writing and waits for every slot's count to drop to zero. Go's
 // sequentially consistent atomics make the announce/check pair safe:
 // either the reader sees the writer, or the writer sees the reader.
 //
@@ -66,58 +77,72 @@ type stripe struct {
 // operating system can run that reader.
 type readLock struct {
 	writing atomic.Uint32
-	hits    atomic.Uint64 // hits folded out of the stripes
+	// used has bit i set once a reader has used slot i; writers wait
+	// only for those slots. Readers load it with writing (same line) and
+	// set their bit once, before their first count.
+	used    atomic.Uint32
+	hits    atomic.Uint64 // hits folded out of the slots
 	wq      sync.Mutex
 	_       [40]byte
+	slots   [nSlots]readerSlot
 	stripes [nStripes]stripe
 }
 
-// stripeIndex is the index of the processor (P) running the caller.
-// Goroutines running at the same moment run on different Ps, so they never
-// share a stripe; a goroutine moved to another P merely changes stripe.
-func stripeIndex() uintptr {
-	p := procPin()
-	procUnpin()
-	return uintptr(p) & (nStripes - 1)
+// rtok is what rlock hands the reader: its slot and ring, and whether it
+// holds wq.
+type rtok uint32
+
+const (
+	tokWaited rtok = 1 << 31 // the reader waited for a writer and holds wq
+	tokBits        = 6       // slot in bits 0-3, ring in bits 4-5
+)
+
+func (t rtok) slot() uint32 { return uint32(t) % nSlots }
+func (t rtok) ring() uint32 { return uint32(t) / nSlots % nStripes }
+
+// token picks the caller's slot and ring of l from a hash of the address
+// of a local variable, that is of the running goroutine's stack, salted
+// with l's address, the way otter v2 stripes its read buffers: no runtime
+// internals. A goroutine keeps its slot while its stack stays put;
+// goroutines running at the same time have different stacks, so they
+// mostly use different slots, and the salt makes the pairs that do share
+// one differ from shard to shard. (A stack that grows is copied
+// elsewhere, which only moves the goroutine to another slot.)
+func (l *readLock) token() rtok {
+	var x byte
+	// Bits below 2 KiB, the smallest stack, depend on the call depth
+	// rather than on the goroutine.
+	a := uint64(uintptr(unsafe.Pointer(&x))>>11) ^ uint64(uintptr(unsafe.Pointer(l))>>6)
+	return rtok(mix64(a) & (1<<tokBits - 1))
 }
 
-// procPin and procUnpin are the runtime helpers sync.Pool uses to find its
-// per-P slot; procPin returns the current P's id. The runtime keeps them
-// reachable by linkname.
-//
-//go:linkname procPin runtime.procPin
-func procPin() int
-
-//go:linkname procUnpin runtime.procUnpin
-func procUnpin()
-
-// rlock enters a read section and returns the caller's stripe, or nil
-// when it had to wait for a writer: it then holds wq, which keeps writers
-// out, until runlock.
-func (l *readLock) rlock() *stripe {
-	st := &l.stripes[stripeIndex()]
+// rlock enters a read section and returns the reader's token, marked
+// tokWaited when it had to wait for a writer: it then holds wq, which
+// keeps writers out, until runlock.
+func (l *readLock) rlock() rtok {
+	t := l.token()
+	if bit := uint32(1) << t.slot(); l.used.Load()&bit == 0 {
+		l.used.Or(bit)
+	}
+	c := &l.slots[t.slot()]
 	for spins := 0; ; spins++ {
-		st.state.Add(1)
+		c.state.Add(1)
 		if l.writing.Load() == 0 {
-			return st
+			return t
 		}
-		st.state.Add(^uint64(0))
+		c.state.Add(^uint64(0))
 		for l.writing.Load() != 0 {
 			if spins++; spins >= spinLimit {
 				l.wq.Lock()
-				return nil
+				return t | tokWaited
 			}
 		}
 	}
 }
 
-// bufOf returns the stripe whose read buffer a read section entered by
-// rlock records into.
-func (l *readLock) bufOf(st *stripe) *stripe {
-	if st == nil {
-		return &l.stripes[0]
-	}
-	return st
+// bufOf returns the ring a read section entered by rlock records into.
+func (l *readLock) bufOf(t rtok) *stripe {
+	return &l.stripes[t.ring()]
 }
 
 // Read outcomes counted by runlock.
@@ -128,40 +153,40 @@ const (
 )
 
 // runlock leaves a read section entered by rlock, counting its outcome.
-func (l *readLock) runlock(st *stripe, outcome int) {
-	if st == nil {
-		st = &l.stripes[0]
+func (l *readLock) runlock(t rtok, outcome int) {
+	c := &l.slots[t.slot()]
+	if t&tokWaited != 0 {
 		switch outcome {
 		case outcomeHit:
 			l.hits.Add(1)
 		case outcomeMiss:
-			st.misses.Add(1)
+			c.misses.Add(1)
 		}
 		l.wq.Unlock()
 		return
 	}
 	switch outcome {
 	case outcomeHit:
-		if v := st.state.Add(hitOne - 1); v >= 1<<63 {
-			l.fold(st)
+		if v := c.state.Add(hitOne - 1); v >= 1<<63 {
+			l.fold(c)
 		}
 	case outcomeMiss:
-		st.state.Add(^uint64(0))
-		st.misses.Add(1)
+		c.state.Add(^uint64(0))
+		c.misses.Add(1)
 	default:
-		st.state.Add(^uint64(0))
+		c.state.Add(^uint64(0))
 	}
 }
 
-// fold moves a stripe's hit count into l.hits before it overflows.
-func (l *readLock) fold(st *stripe) {
+// fold moves a slot's hit count into l.hits before it overflows.
+func (l *readLock) fold(c *readerSlot) {
 	for {
-		v := st.state.Load()
+		v := c.state.Load()
 		h := v >> 32
 		if h < 1<<31 {
 			return
 		}
-		if st.state.CompareAndSwap(v, v&readerMask) {
+		if c.state.CompareAndSwap(v, v&readerMask) {
 			l.hits.Add(h)
 			return
 		}
@@ -194,10 +219,13 @@ func (l *readLock) unlock() {
 // waitReaders waits until every read section that started before writing
 // was raised has ended: spinning first, since read sections last tens of
 // nanoseconds, then yielding, then sleeping for a reader that the
-// operating system descheduled mid-read.
+// operating system descheduled mid-read. A reader sets its slot's bit in
+// used before it counts itself, so a reader the writer must wait for is
+// in a slot the writer sees in used.
 func (l *readLock) waitReaders() {
-	for i := range l.stripes {
-		for spins := 0; l.stripes[i].state.Load()&readerMask != 0; spins++ {
+	for m := l.used.Load(); m != 0; m &= m - 1 {
+		i := bits.TrailingZeros32(m)
+		for spins := 0; l.slots[i].state.Load()&readerMask != 0; spins++ {
 			switch {
 			case spins < spinLimit:
 			case spins < 2*spinLimit:
@@ -212,9 +240,9 @@ func (l *readLock) waitReaders() {
 // counts returns the hit and miss totals.
 func (l *readLock) counts() (hits, misses uint64) {
 	hits = l.hits.Load()
-	for i := range l.stripes {
-		hits += l.stripes[i].state.Load() >> 32
-		misses += l.stripes[i].misses.Load()
+	for i := range l.slots {
+		hits += l.slots[i].state.Load() >> 32
+		misses += l.slots[i].misses.Load()
 	}
 	return hits, misses
 }

@@ -51,14 +51,14 @@ func TestReadLockConcurrentSafe(t *testing.T) {
 
 func TestReadLockFoldsHits(t *testing.T) {
 	var l readLock
-	st := &l.stripes[0]
+	st := &l.slots[0]
 	st.state.Store(uint64(1<<31-1) << 32) // one hit short of folding
 	st.state.Add(1)                       // a reader enters
-	l.runlock(st, outcomeHit)
+	l.runlock(0, outcomeHit)
 	if h, _ := l.counts(); h != 1<<31 {
 		t.Fatalf("hits = %d after folding, want %d", h, uint64(1<<31))
 	}
 	if st.state.Load() != 0 {
-		t.Fatalf("stripe state = %#x after folding", st.state.Load())
+		t.Fatalf("slot state = %#x after folding", st.state.Load())
 	}
 }

@@ -15,8 +15,12 @@ func TestStripeLayout(t *testing.T) {
 	if a, b := unsafe.Offsetof(st.tail), unsafe.Offsetof(st.buf); a != 64 || b != 128 {
 		t.Fatalf("tail at %d, buf at %d: want the readers' line, the drain's line, then the ring", a, b)
 	}
-	if off := unsafe.Offsetof(readLock{}.stripes); off%64 != 0 {
-		t.Fatalf("stripes start at offset %d", off)
+	if n := unsafe.Sizeof(readerSlot{}); n != 64 {
+		t.Fatalf("sizeof(readerSlot) = %d, want one cache line", n)
+	}
+	var l readLock
+	if a, b := unsafe.Offsetof(l.slots), unsafe.Offsetof(l.stripes); a != 64 || b%64 != 0 {
+		t.Fatalf("slots start at offset %d, stripes at %d", a, b)
 	}
 }
 
