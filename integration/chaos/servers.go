@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -104,13 +106,31 @@ func (p *proc) stop(sig syscall.Signal, grace time.Duration) error {
 	return p.kill()
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("chaos: find a free port: %w", err)
+// serverPort picks a free loopback port below the kernel's ephemeral range.
+// A server the suite restarts must get its port back, and an ephemeral port
+// may meanwhile become the local end of some outgoing connection (the
+// proxies open thousands), which would keep the server from listening.
+func serverPort() (int, error) {
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				low = n
+			}
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	if low <= 12000 {
+		low = 32768 // an odd range: fall back to the usual one
+	}
+	for range 200 {
+		port := 10000 + rand.IntN(low-10000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			l.Close()
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("chaos: no free loopback port between 10000 and %d", low)
 }
 
 // asPostgresUser makes cmd run as the postgres system user when this
@@ -162,7 +182,7 @@ func StartPostgres(ctx context.Context) (*Postgres, error) {
 		os.RemoveAll(root)
 		return nil, fmt.Errorf("chaos: initdb: %w\n%s", err, out)
 	}
-	if p.port, err = freePort(); err != nil {
+	if p.port, err = serverPort(); err != nil {
 		os.RemoveAll(root)
 		return nil, err
 	}
@@ -225,7 +245,7 @@ func (p *Postgres) Start(ctx context.Context) error {
 	if err := p.start(cmd); err != nil {
 		return err
 	}
-	return waitReady(ctx, "postgres", 60*time.Second, func(ctx context.Context) error {
+	err := waitReady(ctx, "postgres", 60*time.Second, func(ctx context.Context) error {
 		select {
 		case <-p.done:
 			return errStopped
@@ -238,6 +258,20 @@ func (p *Postgres) Start(ctx context.Context) error {
 		defer c.Close(ctx)
 		return c.Ping(ctx)
 	})
+	if err != nil {
+		return fmt.Errorf("%w\n(log: %s)", err, logTail(filepath.Join(p.root, "postgres.log")))
+	}
+	return nil
+}
+
+// logTail returns the last lines of a server's log, for error messages.
+func logTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.Join(lines[max(0, len(lines)-10):], "\n")
 }
 
 var errStopped = errors.New("the process exited")
@@ -248,8 +282,21 @@ func (p *Postgres) Pause() error { return p.signal(syscall.SIGSTOP) }
 // Resume thaws it (SIGCONT).
 func (p *Postgres) Resume() error { return p.signal(syscall.SIGCONT) }
 
-// Kill SIGKILLs the postmaster and every backend.
-func (p *Postgres) Kill() error { return p.kill() }
+// Kill SIGKILLs the postmaster and every backend. It then removes the lock
+// files a dead postmaster leaves (they name its pid, which another process
+// may have taken by the time the server restarts, and PostgreSQL would then
+// refuse to start); crash recovery does not need them.
+func (p *Postgres) Kill() error {
+	if err := p.kill(); err != nil {
+		return err
+	}
+	for _, f := range []string{filepath.Join(p.data, "postmaster.pid"), filepath.Join(p.root, fmt.Sprintf(".s.PGSQL.%d.lock", p.port))} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("chaos: %w", err)
+		}
+	}
+	return nil
+}
 
 // Cleanup stops the server and removes its directory.
 func (p *Postgres) Cleanup() {
@@ -280,7 +327,7 @@ func StartRedis(ctx context.Context) (*Redis, error) {
 		return nil, fmt.Errorf("chaos: %w", err)
 	}
 	r := &Redis{proc: proc{name: "redis-server"}, bin: bin, root: root}
-	if r.port, err = freePort(); err != nil {
+	if r.port, err = serverPort(); err != nil {
 		os.RemoveAll(root)
 		return nil, err
 	}
@@ -308,7 +355,7 @@ func (r *Redis) Start(ctx context.Context) error {
 	if err := r.start(cmd); err != nil {
 		return err
 	}
-	return waitReady(ctx, "redis-server", 30*time.Second, func(ctx context.Context) error {
+	err := waitReady(ctx, "redis-server", 30*time.Second, func(ctx context.Context) error {
 		select {
 		case <-r.done:
 			return errStopped
@@ -318,6 +365,10 @@ func (r *Redis) Start(ctx context.Context) error {
 		defer c.Close()
 		return c.Ping(ctx).Err()
 	})
+	if err != nil {
+		return fmt.Errorf("%w\n(log: %s)", err, logTail(filepath.Join(r.root, "redis.log")))
+	}
+	return nil
 }
 
 // Client is a direct client of the server (not through a proxy).
