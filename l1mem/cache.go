@@ -98,7 +98,7 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 		return zero, false
 	}
 	v := e.val
-	drain := s.track && s.lk.bufOf(st).note(i, e.gen, s.filter, s.shift)
+	drain := s.track && s.lk.bufOf(st).note(i, e.gen, s.filter, s.shift, s.lk.inserts.Load())
 	s.lk.runlock(st, outcomeHit)
 	if drain {
 		s.tryDrain()
@@ -138,7 +138,7 @@ func (c *Cache[K, V]) lookup(key K, h uint64) (V, lookupResult) {
 		return zero, lookupAbsent
 	}
 	v := e.val
-	drain := s.track && s.lk.bufOf(st).note(i, e.gen, s.filter, s.shift)
+	drain := s.track && s.lk.bufOf(st).note(i, e.gen, s.filter, s.shift, s.lk.inserts.Load())
 	s.lk.runlock(st, outcomeHit)
 	if drain {
 		s.tryDrain()

@@ -80,10 +80,15 @@ type readLock struct {
 	// used has bit i set once a reader has used slot i; writers wait
 	// only for those slots. Readers load it with writing (same line) and
 	// set their bit once, before their first count.
-	used    atomic.Uint32
-	hits    atomic.Uint64 // hits folded out of the slots
+	used atomic.Uint32
+	hits atomic.Uint64 // hits folded out of the slots
+	// inserts counts the shard's new entries; it moves the read-skip
+	// clock of every ring (see stripe.note) so that inserts, not only
+	// recorded reads, age a ring's marks. Writers change it under the
+	// lock, in the line they write anyway.
+	inserts atomic.Uint64
 	wq      sync.Mutex
-	_       [40]byte
+	_       [32]byte
 	slots   [nSlots]readerSlot
 	stripes [nStripes]stripe
 }

@@ -174,19 +174,24 @@ func (s *shard[K, V]) hit(i int32) {
 // due for a drain. Called inside a read section.
 //
 // A stripe skips a slot it recorded within its last 2^shift to 2^(shift+1)
-// recorded reads: marks keep, per slot, the stripe's coarse clock head>>shift
-// at the last record. Only this stripe's readers write its marks and head,
+// events, an event being a read it recorded or an insert into the shard
+// (inserts is the shard's count of them): marks keep, per slot, the
+// stripe's coarse clock (head+inserts)>>shift at the last record. Counting
+// inserts keeps an entry that is read now and then among many inserts (a
+// scan passing through a TinyLFU cache) recorded often enough for the
+// policy to see it is used; counting reads alone, a shard with few reads
+// would skip every one of them. Only this stripe's readers write its marks and head,
 // so for a hot entry the read path writes nothing another processor reads.
 // Marks are updated by plain atomic load and store, so two readers racing
 // on one stripe may lose a mark, which costs one extra record. A slot
 // reused by a new entry may inherit a recent mark and have a first read
 // skipped; both only make the policy's order slightly less exact.
-func (st *stripe) note(i int32, gen uint32, filter bool, shift uint8) bool {
+func (st *stripe) note(i int32, gen uint32, filter bool, shift uint8, inserts uint64) bool {
 	h := st.head.Load()
 	w := &st.marks[i>>2]
 	sh := uint(i&3) * 8
 	old := atomic.LoadUint32(w)
-	clk := uint8(h>>shift) + 1 // 0 is left for "never recorded" until it wraps
+	clk := uint8((h+inserts)>>shift) + 1 // 0 is left for "never recorded" until it wraps
 	if filter {
 		if m := uint8(old >> sh); m != 0 && clk-m < 2 {
 			return false
@@ -321,6 +326,9 @@ func (s *shard[K, V]) insert(key K, h uint64, val V, exp int64, absent bool, ev 
 	e.gen++
 	s.addIndex(h, i)
 	s.pol.add(i, uint32(h>>32))
+	if s.filter {
+		s.lk.inserts.Add(1)
+	}
 	e.stamp = uint16(s.tick - s.skip - 1) // the first overwrite counts as a use
 	s.count++
 	for s.capacity > 0 && s.count > s.capacity {
