@@ -1,8 +1,8 @@
 package strata
 
 import (
-	"math/rand/v2"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Stats is a snapshot of a DataStore's counters.
@@ -31,24 +31,50 @@ type Stats struct {
 	ChangeFeed ChangeFeedStats
 }
 
+// counters are the DataStore's Stats counters. Every Get adds to gets, so
+// each counter is striped: concurrent callers add to different cache lines,
+// and the leading pad keeps the first stripe off the line of the fields
+// before it (read by every call).
 type counters struct {
+	_                           [cacheLine]byte
 	gets, sets, deletes, errors stripedCounter
 }
 
+// cacheLine is the size the padding assumes (64 bytes on amd64 and arm64;
+// a larger line only lets neighbouring stripes share one).
+const cacheLine = 64
+
 // stripedCounter is a counter that concurrent callers can add to without
-// sharing a cache line (the L1 hit path must not take a shared counter):
-// each add goes to a random stripe, and load sums them.
+// sharing a cache line (the L1 hit path must not take a shared counter).
+// A caller adds to the stripe that a hash of its stack address names, the
+// way l1mem's readLock picks a reader slot: a goroutine keeps its stripe
+// while its stack stays put, goroutines running at the same time have
+// different stacks, and no random number or runtime internal is needed.
+// Load sums the stripes.
 type stripedCounter struct {
 	s [counterStripes]struct {
 		n atomic.Int64
-		_ [56]byte // one stripe per 64-byte cache line
+		_ [cacheLine - 8]byte // one stripe per cache line
 	}
 }
 
 const counterStripes = 16 // a power of two
 
 // Add adds n to the counter.
-func (c *stripedCounter) Add(n int64) { c.s[rand.Uint32()&(counterStripes-1)].n.Add(n) }
+func (c *stripedCounter) Add(n int64) { c.s[c.stripe()].n.Add(n) }
+
+// stripe returns the caller's stripe: a hash of the address of a local
+// variable (bits below 2 KiB, the smallest stack, depend on the call depth
+// rather than on the goroutine), salted with c's address so the counters
+// of one DataStore spread differently.
+func (c *stripedCounter) stripe() uint32 {
+	var x byte
+	a := uint64(uintptr(unsafe.Pointer(&x))>>11) ^ uint64(uintptr(unsafe.Pointer(c))>>6)
+	a ^= a >> 33
+	a *= 0xff51afd7ed558ccd
+	a ^= a >> 33
+	return uint32(a) & (counterStripes - 1)
+}
 
 // Load returns the sum of the stripes; adds made meanwhile may be missed.
 func (c *stripedCounter) Load() int64 {
