@@ -44,6 +44,18 @@ func New(client redis.UniversalClient, opts *Options) (*Store, error) {
 	return s, nil
 }
 
+// Own is [New] for a client the Store takes over: Close closes it. Use it
+// for a client built only for the Store (with options [Config] does not
+// have, such as TLS), so the Store's Close releases it.
+func Own(client redis.UniversalClient, opts *Options) (*Store, error) {
+	s, err := New(client, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.owned = true
+	return s, nil
+}
+
 // Open builds a client from cfg and returns a Store that owns it: Close
 // closes the client. Like New, it does not contact Redis.
 func Open(cfg Config, opts *Options) (*Store, error) {

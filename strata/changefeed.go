@@ -66,8 +66,8 @@ func (c *Config) checkFeedConfig() error {
 	if !changefeed.ValidSlotName(c.ChangeFeedSlot) {
 		return fmt.Errorf("%w: ChangeFeedSlot %q: a replication slot name is 1-63 characters of [a-z0-9_]", ErrInvalidConfig, c.ChangeFeedSlot)
 	}
-	if c.ChangeFeed && c.PostgresDSN == "" {
-		return fmt.Errorf("%w: ChangeFeed: it streams PostgreSQL's commit log and needs PostgresDSN", ErrInvalidConfig)
+	if c.ChangeFeed && !c.hasPostgres() {
+		return fmt.Errorf("%w: ChangeFeed: it streams PostgreSQL's commit log and needs PostgresDSN or PostgresPool", ErrInvalidConfig)
 	}
 	return nil
 }

@@ -1,11 +1,15 @@
 package strata
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/AndrewDonelson/strata/codec"
 	"github.com/AndrewDonelson/strata/strata/clock"
@@ -38,22 +42,67 @@ const (
 // Config configures a DataStore. Every zero field gets the default named on
 // it; Config{} is a working in-memory store.
 type Config struct {
-	// PostgresDSN enables L3. Empty: no PostgreSQL.
+	// PostgresDSN enables L3: NewDataStore opens a pool for it, which Close
+	// closes. Empty: no PostgreSQL (unless PostgresPool is set).
 	PostgresDSN string
+	// PostgresPool enables L3 on a pool the caller owns — one with a
+	// BeforeConnect hook for IAM tokens, otelpgx's tracer, or the pool the
+	// service already has. Close does not close it. Read replicas
+	// (L3Policy.ReadReplica) share it as their primary; L3Pool sizes only
+	// the replica pools. It must not use the simple protocol. Set it or
+	// PostgresDSN, not both. Default: nil.
+	PostgresPool *pgxpool.Pool
+
+	// RedisClient enables L2 on a client the caller owns
+	// (redis.NewClient, NewFailoverClient or NewClusterClient), e.g. one
+	// with redisotel's hooks or the client the service already has. Close
+	// does not close it. It must be built with ContextTimeoutEnabled: true,
+	// or NewDataStore refuses it (ErrInvalidConfig): without it a call's
+	// context deadline cannot bound the waits on Redis, and Strata promises
+	// that every call returns by its deadline. (A UniversalClient of
+	// another type cannot be checked; NewDataStore logs that at Error.)
+	// Every other Redis field, L2Pool included, must be left zero with it.
+	// Default: nil.
+	RedisClient redis.UniversalClient
+	// RedisURL enables L2 from a URL, parsed by go-redis's parsers:
+	// redis://[user:password@]host:port[/db][?options] (rediss:// for TLS,
+	// unix:///path/redis.sock for a socket); with repeated addr=host:port
+	// options, the seeds of a Redis Cluster (redis.ParseClusterURL); with
+	// master_name=NAME, Sentinels (redis.ParseFailoverURL: the URL's user
+	// and password are then the Sentinels' and the master's go in
+	// username= and password= options). Redis fields of Config that are
+	// set win over the URL's. Set RedisURL or RedisAddr, not both.
+	// Default: "".
+	RedisURL string
 	// RedisAddr (host:port) enables L2. Empty: no Redis. It is an address,
-	// not a URL: NewDataStore refuses "redis://..." (put the password in
-	// RedisPassword). NewDataStore does not contact Redis; call
-	// DataStore.Ping to check the address and password at start-up.
+	// not a URL: NewDataStore refuses "redis://..." (use RedisURL). A
+	// comma-separated list selects a Redis Cluster, or Sentinels with
+	// RedisMasterName. NewDataStore does not contact Redis; call
+	// DataStore.Ping to check the address and credentials at start-up.
 	RedisAddr string
+	// RedisUsername is the Redis ACL user (Redis 6+); the README lists the
+	// ACL that user needs. Default: "" (the default user).
+	RedisUsername string
 	// RedisPassword authenticates to Redis. Default: none.
 	RedisPassword string
 	// RedisDB selects the Redis database. Default: 0.
 	RedisDB int
+	// RedisTLS, when set, makes every connection to Redis (and to the
+	// Sentinels) use TLS with this configuration: RootCAs for a private CA,
+	// Certificates for client certificates (tls-auth-clients), ServerName
+	// when it differs from the host. A rediss:// RedisURL turns TLS on by
+	// itself, with the system's roots. Default: nil (no TLS).
+	RedisTLS *tls.Config
 	// RedisMasterName, when set, makes RedisAddr a comma-separated list of
 	// Sentinel addresses and connects to the master of that name. (A
 	// comma-separated RedisAddr without it selects a Redis Cluster.)
 	// Default: "" (no Sentinel).
 	RedisMasterName string
+	// RedisSentinelUsername and RedisSentinelPassword authenticate to the
+	// Sentinels, when they require it (RedisUsername and RedisPassword are
+	// the master's). Default: none.
+	RedisSentinelUsername string
+	RedisSentinelPassword string
 
 	// L1Pool sizes the in-memory tier.
 	L1Pool L1PoolConfig
@@ -157,6 +206,13 @@ type L2PoolConfig struct {
 	ReadTimeout time.Duration
 	// WriteTimeout. Default: go-redis's (ReadTimeout).
 	WriteTimeout time.Duration
+	// PoolTimeout bounds the wait for a free connection when all PoolSize
+	// are busy (a call's deadline, when earlier, bounds it too).
+	// Default: go-redis's (ReadTimeout + 1s).
+	PoolTimeout time.Duration
+	// MaxRetries is how many times go-redis retries a command that failed
+	// on the network; -1 turns retries off. Default: go-redis's (3).
+	MaxRetries int
 }
 
 // L3PoolConfig sizes the PostgreSQL pool.
@@ -210,6 +266,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if err := checkHostPorts(c.RedisAddr); err != nil {
 		return bad("RedisAddr", "%v", err)
+	}
+	if err := c.checkClients(); err != nil { // see clients.go
+		return Config{}, err
 	}
 	if c.DefaultWriteMode < 0 || c.DefaultWriteMode > WriteBehind {
 		return bad("DefaultWriteMode", "unknown mode %d", int(c.DefaultWriteMode))
@@ -297,7 +356,7 @@ func checkHostPorts(list string) error {
 		return nil
 	}
 	if strings.Contains(list, "://") {
-		return fmt.Errorf("takes host:port (comma-separated for a Cluster, or for Sentinels with RedisMasterName), not a URL: got %q; put a password in RedisPassword and a database number in RedisDB", redactDSN(list))
+		return fmt.Errorf("takes host:port (comma-separated for a Cluster, or for Sentinels with RedisMasterName), not a URL: got %q; give a URL in RedisURL instead", redactDSN(list))
 	}
 	for _, addr := range strings.Split(list, ",") {
 		addr = strings.TrimSpace(addr)

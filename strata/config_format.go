@@ -17,6 +17,9 @@ import (
 //   - a DSN or URL field keeps everything but its password (URL userinfo, or
 //     a password= / sslpassword= setting in key=value or query form), which
 //     becomes REDACTED; a DSN that cannot be parsed is REDACTED whole;
+//   - a field holding a pointer to a struct (RedisClient, PostgresPool,
+//     RedisTLS, a Logger, ...) prints as its type only, since connection
+//     settings and private keys sit deep inside;
 //   - a password, key, secret or token field that is set prints as REDACTED
 //     (an unset one prints as its zero value, so "no password" stays
 //     visible).
@@ -85,9 +88,12 @@ func (c Config) LogValue() slog.Value {
 	fields := c.redactedFields()
 	attrs := make([]slog.Attr, len(fields))
 	for i, fd := range fields {
-		if _, ok := fd.value.(secretText); ok {
+		switch v := fd.value.(type) {
+		case secretText:
 			attrs[i] = slog.String(fd.name, redactedText)
-		} else {
+		case typeOnly:
+			attrs[i] = slog.String(fd.name, string(v))
+		default:
 			attrs[i] = slog.Any(fd.name, fd.value)
 		}
 	}
@@ -114,6 +120,10 @@ func (c Config) redactedFields() []namedValue {
 		switch lower := strings.ToLower(sf.Name); {
 		case fv.Kind() == reflect.String && (strings.HasSuffix(lower, "dsn") || strings.HasSuffix(lower, "url")):
 			value = redactDSN(fv.String())
+		case (fv.Kind() == reflect.Pointer || fv.Kind() == reflect.Interface) && !fv.IsNil() && isOpaque(fv):
+			// A client, pool or *tls.Config holds credentials and
+			// private keys deep inside: print only its type.
+			value = typeOnly(fmt.Sprintf("%T", value))
 		case strings.Contains(lower, "password") || strings.HasSuffix(lower, "key") ||
 			strings.Contains(lower, "secret") || strings.Contains(lower, "token"):
 			if !fv.IsZero() {
@@ -123,6 +133,26 @@ func (c Config) redactedFields() []namedValue {
 		out = append(out, namedValue{sf.Name, value})
 	}
 	return out
+}
+
+// isOpaque reports whether v, a non-nil pointer or interface, leads to a
+// pointer to a struct: something fmt would walk field by field.
+func isOpaque(v reflect.Value) bool {
+	for v.Kind() == reflect.Interface {
+		v = v.Elem()
+	}
+	return v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct
+}
+
+// typeOnly prints as a type name, with any verb (quoted under %#v).
+type typeOnly string
+
+func (t typeOnly) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		fmt.Fprintf(f, "%q", string(t))
+		return
+	}
+	fmt.Fprint(f, string(t))
 }
 
 // kvSecret matches a password setting of a key=value DSN, with its value

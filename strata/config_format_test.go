@@ -2,11 +2,16 @@ package strata_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/AndrewDonelson/strata/strata"
 )
@@ -19,7 +24,15 @@ func TestConfigPrintsNoSecrets(t *testing.T) {
 	secrets := []string{
 		"pg-secret-1", "pg secret 2", "pg-secret-3", "redis-secret-4",
 		string(key), hex.EncodeToString(key), strings.Trim(fmt.Sprint(key), "[]"),
+		"tls-secret-5", "pg-secret-6",
 	}
+	pool, err := pgxpool.New(context.Background(), "postgres://app:pg-secret-6@db.internal:5432/prod") // connects lazily
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	rdb := redis.NewClient(&redis.Options{Addr: "cache.internal:6379", Password: "redis-secret-4", ContextTimeoutEnabled: true})
+	defer rdb.Close()
 	configs := map[string]strata.Config{
 		"url DSN": {
 			PostgresDSN:   "postgres://app:pg-secret-1@db.internal:5432/prod?sslmode=require&sslpassword=pg-secret-3",
@@ -35,6 +48,15 @@ func TestConfigPrintsNoSecrets(t *testing.T) {
 		},
 		"password in query": {
 			PostgresDSN: "postgresql://app@db.internal/prod?password=pg-secret-1",
+		},
+		"URL and TLS": {
+			RedisURL:              "rediss://strata:redis-secret-4@cache.internal:6380/2",
+			RedisTLS:              &tls.Config{ServerName: "cache.internal", Certificates: []tls.Certificate{{PrivateKey: struct{ K string }{"tls-secret-5"}}}},
+			RedisSentinelPassword: "redis-secret-4",
+		},
+		"own clients": {
+			RedisClient:  rdb,
+			PostgresPool: pool,
 		},
 	}
 	verbs := map[string]func(c strata.Config) string{
@@ -61,7 +83,11 @@ func TestConfigPrintsNoSecrets(t *testing.T) {
 			return b.String()
 		},
 		"DataStore %+v": func(c strata.Config) string {
-			c.PostgresDSN, c.RedisAddr = "", "" // an in-memory store, so it opens without servers
+			c.PostgresDSN, c.RedisAddr, c.RedisURL, c.RedisTLS = "", "", "", nil // an in-memory store, so it opens without servers
+			c.RedisSentinelPassword = ""
+			if c.RedisClient != nil { // it is not contacted before a call needs it
+				c.RedisPassword, c.L2Pool = "", strata.L2PoolConfig{}
+			}
 			ds, err := strata.NewDataStore(c)
 			if err != nil {
 				return err.Error()

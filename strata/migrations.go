@@ -84,7 +84,7 @@ func (ds *DataStore) needMigrator(ctx context.Context) error {
 		return ErrUnavailable
 	}
 	if ds.mig == nil {
-		return fmt.Errorf("%w: no PostgresDSN configured", ErrL3Unavailable)
+		return fmt.Errorf("%w: no PostgreSQL configured (PostgresDSN or PostgresPool)", ErrL3Unavailable)
 	}
 	return nil
 }

@@ -50,7 +50,7 @@ func (ds *DataStore) Ping(ctx context.Context) error {
 	}
 	if ds.l2 != nil {
 		check(ds.l2.Ping, func(err error) error {
-			return fmt.Errorf("%w: redis at %s: %w", ErrL2Unavailable, ds.cfg.RedisAddr, err)
+			return fmt.Errorf("%w: redis at %s: %w", ErrL2Unavailable, ds.cfg.redisWhere(), err)
 		})
 	}
 	if ds.l3 != nil {

@@ -227,5 +227,5 @@ func (ds *DataStore) Register(s Schema) error {
 
 // sourceOfTruthIsL1 reports whether s lives in memory only.
 func (ds *DataStore) sourceOfTruthIsL1(s Schema) bool {
-	return ds.cfg.RedisAddr == "" && (ds.cfg.PostgresDSN == "" || s.L3.Disabled)
+	return !ds.cfg.hasRedis() && (!ds.cfg.hasPostgres() || s.L3.Disabled)
 }

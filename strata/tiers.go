@@ -19,16 +19,27 @@ const l2TTLJitter = 0.1
 // fail (or, for Redis, fall through) until it answers.
 func (ds *DataStore) connect() error {
 	c := ds.cfg
-	if c.PostgresDSN != "" {
-		db, err := l3postgres.Open(context.Background(), c.PostgresDSN, &l3postgres.Options{
+	if c.hasPostgres() {
+		opts := &l3postgres.Options{
 			MaxConns:        c.L3Pool.MaxConns,
 			MinConns:        c.L3Pool.MinConns,
 			MaxConnLifetime: c.L3Pool.MaxConnLifetime,
 			MaxConnIdleTime: c.L3Pool.MaxConnIdleTime,
 			Logger:          slog.New(loggerHandler{ds.cfg.Logger}),
-		})
+		}
+		var db *l3postgres.DB
+		var err error
+		if c.PostgresPool != nil {
+			db, err = l3postgres.New(c.PostgresPool, opts) // caller-owned: Close leaves it open
+		} else {
+			db, err = l3postgres.Open(context.Background(), c.PostgresDSN, opts)
+		}
 		if err != nil {
-			return fmt.Errorf("%w: PostgresDSN: %w", ErrInvalidConfig, err)
+			field := "PostgresDSN"
+			if c.PostgresPool != nil {
+				field = "PostgresPool"
+			}
+			return fmt.Errorf("%w: %s: %w", ErrInvalidConfig, field, err)
 		}
 		ds.l3 = db
 		if ds.mig, err = migrate.New(db.Pool(), &migrate.Options{Logger: slog.New(loggerHandler{ds.cfg.Logger})}); err != nil {
@@ -36,24 +47,13 @@ func (ds *DataStore) connect() error {
 			return fmt.Errorf("%w: migrate: %w", ErrInvalidConfig, err)
 		}
 	}
-	if c.RedisAddr != "" {
-		store, err := l2redis.Open(l2redis.Config{
-			Addr:         c.RedisAddr,
-			MasterName:   c.RedisMasterName,
-			Password:     c.RedisPassword,
-			DB:           c.RedisDB,
-			PoolSize:     c.L2Pool.PoolSize,
-			MinIdleConns: c.L2Pool.MinIdleConns,
-			DialTimeout:  c.L2Pool.DialTimeout,
-			ReadTimeout:  c.L2Pool.ReadTimeout,
-			WriteTimeout: c.L2Pool.WriteTimeout,
-		}, &l2redis.Options{DefaultTTL: c.DefaultL2TTL, TTLJitter: l2TTLJitter})
+	if c.hasRedis() {
+		store, err := ds.openL2() // see clients.go
 		if err != nil {
 			ds.closeTiers()
-			return fmt.Errorf("%w: RedisAddr: %w", ErrInvalidConfig, err)
+			return err
 		}
 		ds.l2 = store
-		store.Client().AddHook(newAuthWatch(c.Logger, c.RedisAddr)) // refused credentials are logged at Error
 		ds.bus, err = l2redis.NewBus(store.Client(), &l2redis.BusOptions{
 			Channel:             c.InvalidationChannel,
 			OnMessage:           ds.onInvalidation,

@@ -1,0 +1,247 @@
+package strata_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/AndrewDonelson/strata/strata"
+	"github.com/AndrewDonelson/strata/strata/internal/testenv"
+)
+
+// TestClientConfigRefusesWhatItWouldIgnore: a Config that names a server
+// twice, or gives a caller's client settings it would not apply, is refused
+// with a message naming the field, never half-applied.
+func TestClientConfigRefusesWhatItWouldIgnore(t *testing.T) {
+	t.Parallel()
+	noDeadlines := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer noDeadlines.Close()
+	noDeadlinesCluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
+	defer noDeadlinesCluster.Close()
+	ok := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
+	defer ok.Close()
+	pool, err := pgxpool.New(context.Background(), "postgres://u@127.0.0.1:1/db") // connects lazily
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+
+	for _, tt := range []struct {
+		name string
+		cfg  strata.Config
+		want string
+	}{
+		{"client without ContextTimeoutEnabled", strata.Config{RedisClient: noDeadlines}, "RedisClient: the client was built without ContextTimeoutEnabled"},
+		{"cluster client without ContextTimeoutEnabled", strata.Config{RedisClient: noDeadlinesCluster}, "ContextTimeoutEnabled"},
+		{"client and address", strata.Config{RedisClient: ok, RedisAddr: "127.0.0.1:6379"}, "RedisAddr: is for a client NewDataStore builds"},
+		{"client and password", strata.Config{RedisClient: ok, RedisPassword: "x"}, "RedisPassword: is for a client NewDataStore builds"},
+		{"client and pool sizes", strata.Config{RedisClient: ok, L2Pool: strata.L2PoolConfig{PoolSize: 3}}, "L2Pool: is for a client"},
+		{"pool and DSN", strata.Config{PostgresPool: pool, PostgresDSN: "postgres://x"}, "set PostgresPool or PostgresDSN, not both"},
+		{"URL and address", strata.Config{RedisURL: "redis://127.0.0.1:6379", RedisAddr: "127.0.0.1:6379"}, "set RedisURL or RedisAddr, not both"},
+		{"URL scheme", strata.Config{RedisURL: "http://u:hunter2@127.0.0.1:6379"}, "invalid URL scheme"},
+		{"URL unknown option", strata.Config{RedisURL: "redis://127.0.0.1:6379?colour=blue"}, "colour"},
+		{"URL and master name", strata.Config{RedisURL: "redis://127.0.0.1:26379", RedisMasterName: "m"}, "master_name"},
+		{"cluster URL and DB", strata.Config{RedisURL: "redis://127.0.0.1:7000?addr=127.0.0.1:7001", RedisDB: 2}, "only database 0"},
+		{"address given a URL", strata.Config{RedisAddr: "redis://127.0.0.1:6379"}, "give a URL in RedisURL instead"},
+		{"negative pool timeout", strata.Config{RedisAddr: "127.0.0.1:6379", L2Pool: strata.L2PoolConfig{PoolTimeout: -time.Second}}, "L2Pool.PoolTimeout"},
+		{"retries below -1", strata.Config{RedisAddr: "127.0.0.1:6379", L2Pool: strata.L2PoolConfig{MaxRetries: -2}}, "L2Pool.MaxRetries"},
+		{"sentinel credentials without sentinel", strata.Config{RedisAddr: "127.0.0.1:6379", RedisSentinelPassword: "p"}, "need RedisMasterName"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ds, err := strata.NewDataStore(tt.cfg)
+			if err == nil {
+				ds.Close()
+				t.Fatalf("NewDataStore accepted %+v", tt.cfg)
+			}
+			if !errors.Is(err, strata.ErrInvalidConfig) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v; want ErrInvalidConfig saying %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("err shows the URL's password: %v", err)
+			}
+		})
+	}
+}
+
+// TestOwnClientsAreUsedAndLeftOpen: a DataStore on the caller's Redis client
+// and PostgreSQL pool uses exactly them (the accessors return them, records
+// reach Redis through them, instances sharing a client still invalidate
+// each other, a read replica shares the pool), and Close leaves them open.
+func TestOwnClientsAreUsedAndLeftOpen(t *testing.T) {
+	t.Parallel()
+	dsn, addr := testenv.PostgresDSN(t), testenv.RedisAddr(t)
+	ctx := ctxT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+	defer rdb.Close()
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	name := "own_" + testenv.Suffix()
+	pgTable(t, dsn, name)
+	defer rdb.Del(context.Background(), "strata:"+name+":a1")
+	cfg := strata.Config{RedisClient: rdb, PostgresPool: pool, InvalidationChannel: "strata:test:" + name}
+	schema := strata.Schema{Name: name, Model: &Account{}, L3: strata.PostgresPolicy{ReadReplica: dsn}}
+	a, b := openStore(t, cfg, schema), openStore(t, cfg, schema)
+	if a.Redis() != redis.UniversalClient(rdb) || a.Postgres() != pool {
+		t.Fatalf("accessors = %p, %p; want the caller's %p, %p", a.Redis(), a.Postgres(), rdb, pool)
+	}
+	if err := a.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Set(ctx, name, "a1", &Account{ID: "a1", Username: "ada", Score: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := strata.GetTyped[Account](ctx, b, name, "a1"); err != nil || got.Score != 1 {
+		t.Fatalf("b.Get = %+v, %v", got, err)
+	}
+	if n, err := rdb.Exists(ctx, "strata:"+name+":a1").Result(); err != nil || n != 1 {
+		t.Errorf("the record is not in the caller's Redis: %d, %v", n, err)
+	}
+	if err := a.Set(ctx, name, "a1", &Account{ID: "a1", Username: "ada", Score: 2}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b to read the new score", func() bool {
+		got, err := strata.GetTyped[Account](ctx, b, name, "a1")
+		return err == nil && got.Score == 2
+	})
+	q := strata.Q().Where("username = $1", "ada").Build()
+	if rows, err := strata.SearchTyped[Account](ctx, a, name, &q); err != nil || len(rows) != 1 {
+		t.Errorf("Search through the replica = %v, %v", rows, err)
+	}
+	if err := a.Ping(ctx); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		t.Errorf("the caller's Redis client was closed by Close: %v", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		t.Errorf("the caller's pool was closed by Close: %v", err)
+	}
+}
+
+// TestRedisURLForms: RedisURL reaches a server in each form go-redis
+// parses — redis:// with a database, unix://, Sentinel (master_name=) —
+// and the Config's own fields win over the URL's.
+func TestRedisURLForms(t *testing.T) {
+	t.Parallel()
+	addr := testenv.RedisAddr(t)
+	ctx := ctxT(t)
+	sock := startRedisUnix(t)
+	sentinel := testenv.StartSentinel(t, "strata-url-master")
+
+	for _, tt := range []struct {
+		name string
+		cfg  strata.Config
+		db   int
+		via  func(t *testing.T) *redis.Client // a client on the server and database the record must reach
+	}{
+		{"redis:// with a database", strata.Config{RedisURL: "redis://" + addr + "/3"}, 3, nil},
+		{"RedisDB wins over the URL's", strata.Config{RedisURL: "redis://" + addr + "/3", RedisDB: 5}, 5, nil},
+		{"unix://", strata.Config{RedisURL: "unix://" + sock + "?db=2"}, 2, func(t *testing.T) *redis.Client {
+			return redis.NewClient(&redis.Options{Network: "unix", Addr: sock, DB: 2})
+		}},
+		{"sentinel", strata.Config{RedisURL: "redis://" + sentinel + "?master_name=strata-url-master"}, 0, func(t *testing.T) *redis.Client {
+			return redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "strata-url-master", SentinelAddrs: []string{sentinel}})
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			name := "url_" + testenv.Suffix()
+			cfg := tt.cfg
+			cfg.InvalidationChannel = "strata:test:" + name
+			ds := openStore(t, cfg, strata.Schema{Name: name, Model: &Session{}})
+			if err := ds.Ping(ctx); err != nil {
+				t.Fatalf("Ping: %v", err)
+			}
+			if err := ds.Set(ctx, name, "s1", &Session{ID: "s1", UserID: "u1"}); err != nil {
+				t.Fatal(err)
+			}
+			var c *redis.Client
+			if tt.via != nil {
+				c = tt.via(t)
+			} else {
+				c = redis.NewClient(&redis.Options{Addr: addr, DB: tt.db})
+			}
+			defer c.Close()
+			defer c.Del(context.Background(), "strata:"+name+":s1")
+			if n, err := c.Exists(ctx, "strata:"+name+":s1").Result(); err != nil || n != 1 {
+				t.Errorf("record not in database %d of the URL's server: %d, %v", tt.db, n, err)
+			}
+		})
+	}
+}
+
+// startRedisUnix starts a redis-server of the test's own listening only on
+// a unix socket, and returns the socket's path.
+func startRedisUnix(t *testing.T) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "redis.sock")
+	startRedisArgs(t, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	waitRedis(t, redis.NewClient(&redis.Options{Network: "unix", Addr: sock}))
+	return sock
+}
+
+// startRedisArgs runs redis-server with args until the test ends (gated
+// like the shared server).
+func startRedisArgs(t *testing.T, args ...string) {
+	t.Helper()
+	testenv.RedisAddr(t)
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server not found (make stack-up installs it): %v", err)
+	}
+	cmd := exec.Command(bin, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+}
+
+// waitRedis waits until c's server answers PING, then closes c.
+func waitRedis(t *testing.T, c *redis.Client) {
+	t.Helper()
+	defer c.Close()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server at %s did not answer: %v", c.Options().Addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// freeLoopbackPort returns a port free on 127.0.0.1.
+func freeLoopbackPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
