@@ -51,7 +51,13 @@ func (p *proc) start(cmd *exec.Cmd) error {
 	return nil
 }
 
-// signal sends sig to the whole process group.
+// signal sends sig to the whole process group and to every descendant of
+// the server: PostgreSQL's children each call setsid, so they leave the
+// group and a signal to it reaches the postmaster alone — a SIGSTOP would
+// leave the backends answering, a SIGKILL would leave them attached to the
+// shared memory the next postmaster refuses to start on. The group is
+// signalled first, so a stopped or killed server forks no child between
+// the listing and the signal.
 func (p *proc) signal(sig syscall.Signal) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -61,7 +67,57 @@ func (p *proc) signal(sig syscall.Signal) error {
 	if err := syscall.Kill(-p.cmd.Process.Pid, sig); err != nil {
 		return fmt.Errorf("chaos: signal %v to %s: %w", sig, p.name, err)
 	}
+	for _, pid := range descendants(p.cmd.Process.Pid) {
+		_ = syscall.Kill(pid, sig) // one may have exited meanwhile
+	}
 	return nil
+}
+
+// descendants lists the processes below root, from /proc (none where there
+// is no /proc).
+func descendants(root int) []int {
+	entries, _ := os.ReadDir("/proc")
+	children := map[int][]int{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, _, ok := procStat(pid); ok {
+			children[ppid] = append(children[ppid], pid)
+		}
+	}
+	var out []int
+	for queue := []int{root}; len(queue) > 0; queue = queue[1:] {
+		out = append(out, children[queue[0]]...)
+		queue = append(queue, children[queue[0]]...)
+	}
+	return out
+}
+
+// procStat reads a process's parent and state from /proc/pid/stat.
+func procStat(pid int) (ppid int, state byte, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')') // the command name may hold spaces and parentheses
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 || len(f[0]) != 1 {
+		return 0, 0, false
+	}
+	ppid, err = strconv.Atoi(f[1])
+	return ppid, f[0][0], err == nil
+}
+
+// gone reports whether pid has exited (a zombie has: it holds no memory).
+func gone(pid int) bool {
+	_, state, ok := procStat(pid)
+	return !ok || state == 'Z' || state == 'X'
 }
 
 // kill SIGKILLs the group and waits until the server and its children are
@@ -74,12 +130,24 @@ func (p *proc) kill() error {
 		return nil
 	}
 	pgid := cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGSTOP) // no more forks, then list what it forked
+	kids := descendants(pgid)
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	for _, pid := range kids {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
 	<-done
 	deadline := time.Now().Add(30 * time.Second)
-	for syscall.Kill(-pgid, 0) == nil { // children reparented to init die too
+	for { // children reparented to init die too
+		alive := syscall.Kill(-pgid, 0) == nil
+		for _, pid := range kids {
+			alive = alive || !gone(pid)
+		}
+		if !alive {
+			break
+		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("chaos: %s: processes of group %d survive SIGKILL", p.name, pgid)
+			return fmt.Errorf("chaos: %s: processes of group %d or its children %v survive SIGKILL", p.name, pgid, kids)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

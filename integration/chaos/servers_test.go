@@ -1,8 +1,11 @@
 package chaos_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -102,4 +105,67 @@ func TestServersFreezeKillRestart(t *testing.T) {
 	if n, err := c.Exists(ctx, "k").Result(); err != nil || n != 0 {
 		t.Fatalf("after restart: EXISTS k = %d, %v; want an empty Redis", n, err)
 	}
+}
+
+// TestPostgresPauseAndKillReachTheBackends: PostgreSQL's backends leave the
+// postmaster's process group (setsid), so Pause and Kill must reach them
+// one by one. A connection opened before Pause gets no answer until Resume;
+// after Kill its backend is gone, and Start succeeds at once (a surviving
+// backend holds the shared memory, and the next postmaster refuses to
+// start: "pre-existing shared memory block is still in use").
+func TestPostgresPauseAndKillReachTheBackends(t *testing.T) {
+	chaos.SkipUnlessServersWanted(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	pg, err := chaos.StartPostgres(ctx)
+	if errors.Is(err, chaos.ErrNoServerBinaries) {
+		chaos.SkipOrFail(t, err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Cleanup()
+
+	conn, err := pgx.Connect(ctx, pg.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var backend int
+	if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&backend); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := pg.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	qctx, qcancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	_, qerr := conn.Exec(qctx, "SELECT 1")
+	qcancel()
+	if err := pg.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if qerr == nil {
+		t.Error("the backend of a connection opened before Pause answered while PostgreSQL was paused")
+	}
+
+	if err := pg.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if processAlive(backend) {
+		t.Errorf("backend %d outlived Kill", backend)
+	}
+	if err := pg.Start(ctx); err != nil {
+		t.Fatalf("restart after Kill: %v", err)
+	}
+}
+
+// processAlive reports whether pid runs (a zombie does not).
+func processAlive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] != 'Z'
 }
