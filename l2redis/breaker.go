@@ -23,6 +23,8 @@ type breaker struct {
 	failures  atomic.Int32
 	openUntil atomic.Int64 // unix nanoseconds; 0 while closed
 	probing   atomic.Bool
+
+	onChange func(open bool) // Options.OnBreakerChange; nil for none
 }
 
 // errBreakerOpen is what an open breaker returns.
@@ -51,7 +53,9 @@ func (b *breaker) record(err error) {
 	}
 	if err != nil && errors.Is(err, ErrUnavailable) {
 		if b.failures.Add(1) >= b.threshold || b.openUntil.Load() != 0 {
-			b.openUntil.Store(time.Now().Add(b.cooldown).UnixNano())
+			if b.openUntil.Swap(time.Now().Add(b.cooldown).UnixNano()) == 0 && b.onChange != nil {
+				b.onChange(true)
+			}
 		}
 		b.probing.Store(false)
 		return
@@ -60,7 +64,9 @@ func (b *breaker) record(err error) {
 		b.failures.Store(0)
 	}
 	if b.openUntil.Load() != 0 {
-		b.openUntil.Store(0)
+		if b.openUntil.Swap(0) != 0 && b.onChange != nil {
+			b.onChange(false)
+		}
 		b.probing.Store(false)
 	}
 }

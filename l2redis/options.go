@@ -53,6 +53,12 @@ type Options struct {
 	// default: 1s
 	BreakerCooldown time.Duration
 
+	// OnBreakerChange, when set, is called on the calling goroutine each
+	// time the Store's breaker opens (open true) or a probe closes it
+	// (false), once per change; it must return quickly. A metrics exporter
+	// counts these.
+	OnBreakerChange func(open bool)
+
 	// ResultPrefix is put before "<namespace>:<generation>:<query>" to form
 	// the key of a cached result set.
 	// It must not be a prefix that cached records use either.

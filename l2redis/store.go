@@ -40,6 +40,7 @@ func New(client redis.UniversalClient, opts *Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{c: client, opt: o, brk: newBreaker(o.BreakerFailures, o.BreakerCooldown)}
+	s.brk.onChange = o.OnBreakerChange
 	s.cluster, _ = client.(*redis.ClusterClient)
 	return s, nil
 }

@@ -292,6 +292,7 @@ func (ds *DataStore) retryStaleL2(ctx context.Context) {
 			if err := ds.bus.Publish(ctx, l2redis.OpSet, st.Name, ids...); err != nil {
 				return // retried: the entries stay
 			}
+			ds.invalidationSent(st.Name, l2redis.OpSet, len(ids))
 		}
 	}
 	ds.stale.done(keys, bumped)

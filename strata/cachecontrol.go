@@ -23,7 +23,8 @@ import (
 // whose source of truth is Redis does an unreachable Redis matter to the
 // caller, and there Invalidate only drops L1 copies.
 func (ds *DataStore) Invalidate(ctx context.Context, schema, id string) error {
-	return ds.count(ds.invalidate(ctx, schema, id))
+	ctx, sp := ds.startOp(ctx, OpInvalidate, schema)
+	return sp.done(ds.count(ds.invalidate(ctx, schema, id)), 0)
 }
 
 func (ds *DataStore) invalidate(ctx context.Context, schema, id string) error {
@@ -56,7 +57,8 @@ func (ds *DataStore) invalidate(ctx context.Context, schema, id string) error {
 // wraps ErrL2Unavailable (a prefix cannot be remembered for repair as a
 // key can): call it again once Redis answers.
 func (ds *DataStore) InvalidateAll(ctx context.Context, schema string) error {
-	return ds.count(ds.invalidateAll(ctx, schema))
+	ctx, sp := ds.startOp(ctx, OpInvalidateAll, schema)
+	return sp.done(ds.count(ds.invalidateAll(ctx, schema)), 0)
 }
 
 func (ds *DataStore) invalidateAll(ctx context.Context, schema string) error {
@@ -91,7 +93,8 @@ const warmPage = 500
 // they are. A page of 500 records costs two Redis round trips (one for its
 // leases, one for its fills) and two PostgreSQL queries.
 func (ds *DataStore) WarmCache(ctx context.Context, schema string, limit int) error {
-	return ds.count(ds.warmCache(ctx, schema, limit))
+	ctx, sp := ds.startOp(ctx, OpWarmCache, schema)
+	return sp.done(ds.count(ds.warmCache(ctx, schema, limit)), 0)
 }
 
 func (ds *DataStore) warmCache(ctx context.Context, schema string, limit int) error {

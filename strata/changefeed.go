@@ -233,6 +233,7 @@ func (ds *DataStore) invalidateFromFeed(ctx context.Context, st *schemaState, t 
 			if err := ds.bus.Publish(ctx, l2redis.OpFlush, st.Name); err != nil {
 				return fmt.Errorf("strata: change feed: %s: publish: %w", st.Name, err)
 			}
+			ds.invalidationSent(st.Name, l2redis.OpFlush, 0)
 		}
 		return nil
 	}
@@ -268,6 +269,7 @@ func (ds *DataStore) invalidateFromFeed(ctx context.Context, st *schemaState, t 
 		if err := ds.bus.Publish(ctx, l2redis.OpSet, st.Name, ids...); err != nil {
 			return fmt.Errorf("strata: change feed: %s: publish: %w", st.Name, err)
 		}
+		ds.invalidationSent(st.Name, l2redis.OpSet, len(ids))
 	}
 	return nil
 }

@@ -306,7 +306,7 @@ func (c *Config) redisWhere() string {
 // refused credentials, which are logged at Error).
 func (ds *DataStore) openL2() (*l2redis.Store, error) {
 	c := &ds.cfg
-	opts := &l2redis.Options{DefaultTTL: c.DefaultL2TTL, TTLJitter: l2TTLJitter}
+	opts := &l2redis.Options{DefaultTTL: c.DefaultL2TTL, TTLJitter: l2TTLJitter, OnBreakerChange: ds.breakerChanged}
 	if c.RedisClient != nil {
 		if contextTimeoutUnknown(c.RedisClient) {
 			c.Logger.Error("strata: Config.RedisClient is of a type whose ContextTimeoutEnabled cannot be checked; unless it honours context deadlines, calls may outlive their deadline while Redis does not answer",

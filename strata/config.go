@@ -160,6 +160,10 @@ type Config struct {
 	// Metrics receives per-tier hits, misses, latencies and errors.
 	// Default: discard.
 	Metrics metrics.MetricsRecorder
+	// Tracer starts one span per operation (see Tracer); the module
+	// github.com/AndrewDonelson/strata/strata/otel provides one for
+	// OpenTelemetry. Default (nil): no spans, at no cost.
+	Tracer Tracer
 	// Logger receives log lines. Default: discard. A *slog.Logger fits.
 	Logger Logger
 

@@ -15,7 +15,8 @@ import (
 // that does not exist is not an error.
 func (ds *DataStore) Delete(ctx context.Context, schema, id string) error {
 	ds.stats.deletes.Add(1)
-	return ds.count(ds.delete(ctx, schema, id))
+	ctx, sp := ds.startOp(ctx, OpDelete, schema)
+	return sp.done(ds.count(ds.delete(ctx, schema, id)), -1)
 }
 
 func (ds *DataStore) delete(ctx context.Context, schema, id string) error {
@@ -70,8 +71,9 @@ func (ds *DataStore) delete(ctx context.Context, schema, id string) error {
 // not decode counts as absent there (it is dropped, as by Get) and L3
 // answers.
 func (ds *DataStore) Exists(ctx context.Context, schema, id string) (bool, error) {
+	ctx, sp := ds.startOp(ctx, OpExists, schema)
 	ok, err := ds.exists(ctx, schema, id)
-	return ok, ds.count(err)
+	return ok, sp.done(ds.count(err), boolRows(ok))
 }
 
 func (ds *DataStore) exists(ctx context.Context, schema, id string) (bool, error) {

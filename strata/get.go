@@ -15,7 +15,8 @@ import (
 // deadline.
 func (ds *DataStore) Get(ctx context.Context, schema, id string, dest any) error {
 	ds.stats.gets.Add(1)
-	return ds.count(ds.get(ctx, schema, id, dest))
+	ctx, sp := ds.startOp(ctx, OpGet, schema)
+	return sp.done(ds.count(ds.get(ctx, schema, id, dest)), -1)
 }
 
 func (ds *DataStore) get(ctx context.Context, schema, id string, dest any) error {
@@ -43,21 +44,22 @@ func (ds *DataStore) get(ctx context.Context, schema, id string, dest any) error
 // codec and allocates nothing.
 func GetTyped[T any](ctx context.Context, ds *DataStore, schema, id string) (T, error) {
 	ds.stats.gets.Add(1)
+	ctx, sp := ds.startOp(ctx, OpGet, schema)
 	p, st, err := getTyped[T](ctx, ds, schema, id)
 	if err != nil {
 		var zero T
-		return zero, ds.count(err)
+		return zero, sp.done(ds.count(err), -1)
 	}
 	if st.flat && st.Hooks.AfterGet == nil {
-		return *p, nil // one plain copy: nothing escapes, nothing is allocated
+		return *p, sp.done(nil, -1) // one plain copy: nothing escapes, nothing is allocated
 	}
 	out := deepCopied(p)
 	if st.Hooks.AfterGet != nil {
 		var err error
 		out, err = afterGetTyped(ctx, st, out)
-		return out, ds.count(err) // with the value read, even if the hook panicked
+		return out, sp.done(ds.count(err), -1) // with the value read, even if the hook panicked
 	}
-	return out, nil
+	return out, sp.done(nil, -1)
 }
 
 // getTyped returns the snapshot of id, which the caller must copy.

@@ -22,10 +22,12 @@ const (
 // st.leaseWait or ctx's deadline runs out, when it returns ErrLeaseBusy and
 // the caller reads PostgreSQL without filling. So a cold key costs one
 // PostgreSQL read across the fleet rather than one per instance.
-func (ds *DataStore) waitForFill(ctx context.Context, st *schemaState, id string) ([]byte, l2redis.Lease, error) {
+func (ds *DataStore) waitForFill(ctx context.Context, st *schemaState, id string) (data []byte, lease l2redis.Lease, err error) {
 	if st.leaseWait <= 0 {
+		ds.leaseWaited(ctx, st, time.Time{}, nil, l2redis.ErrLeaseBusy)
 		return nil, l2redis.Lease{}, l2redis.ErrLeaseBusy
 	}
+	defer func(start time.Time) { ds.leaseWaited(ctx, st, start, data, err) }(time.Now())
 	until := time.Now().Add(st.leaseWait)
 	if dl, ok := ctx.Deadline(); ok && dl.Before(until) {
 		until = dl

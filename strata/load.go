@@ -25,10 +25,10 @@ func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any,
 	if st.useL1 && ds.l1Live() {
 		if snap, ok := st.l1.Get(id); ok {
 			if neg, isNeg := snap.(*absent); !isNeg {
-				ds.cfg.Metrics.Hit(st.Name, metrics.TierL1)
+				ds.hit(ctx, st, metrics.TierL1)
 				return snap, nil
 			} else if ds.cfg.Clock.Now().Before(neg.until) {
-				ds.cfg.Metrics.Hit(st.Name, metrics.TierL1)
+				ds.hit(ctx, st, metrics.TierL1)
 				return nil, notFound(st, id)
 			} else {
 				st.l1.Delete(id) // an expired absence: read again
@@ -133,7 +133,7 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, 
 		if err == nil {
 			if snap, ok, err := ds.fromL2(l2ctx, st, id, data); ok || err != nil {
 				if ok {
-					ds.cfg.Metrics.Hit(st.Name, metrics.TierL2)
+					ds.hit(ctx, st, metrics.TierL2)
 				}
 				return snap, err
 			}
@@ -150,7 +150,7 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, 
 		case err == nil && data != nil:
 			if snap, ok, err := ds.fromL2(l2ctx, st, id, data); ok || err != nil {
 				if ok {
-					ds.cfg.Metrics.Hit(st.Name, metrics.TierL2)
+					ds.hit(ctx, st, metrics.TierL2)
 				}
 				return snap, err
 			}
@@ -199,7 +199,7 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, 
 	if err := finish(); err != nil {
 		return nil, err
 	}
-	ds.cfg.Metrics.Hit(st.Name, metrics.TierL3)
+	ds.hit(ctx, st, metrics.TierL3)
 	st.normalizeTimes(rec.Elem())
 	if testHookAfterL3Read != nil {
 		testHookAfterL3Read(st.Name, id)

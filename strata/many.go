@@ -21,7 +21,8 @@ import (
 // apply to every record.
 func (ds *DataStore) SetMany(ctx context.Context, schema string, pairs map[string]any, opts ...SetOption) error {
 	ds.stats.sets.Add(int64(len(pairs)))
-	return ds.count(ds.setMany(ctx, schema, pairs, opts))
+	ctx, sp := ds.startOp(ctx, OpSetMany, schema)
+	return sp.done(ds.count(ds.setMany(ctx, schema, pairs, opts)), len(pairs))
 }
 
 func (ds *DataStore) setMany(ctx context.Context, schema string, pairs map[string]any, opts []SetOption) error {
@@ -246,14 +247,20 @@ func (st *schemaState) storedTimes(ids []string, recs []reflect.Value) func(scan
 // single Gets, under their stale-set lease.
 func (ds *DataStore) GetMany(ctx context.Context, schema string, ids []string, dest any) error {
 	ds.stats.gets.Add(int64(len(ids)))
-	return ds.count(ds.getManyInto(ctx, schema, ids, dest))
+	ctx, sp := ds.startOp(ctx, OpGetMany, schema)
+	err := ds.count(ds.getManyInto(ctx, schema, ids, dest))
+	if sp.active() {
+		return sp.done(err, lenOf(dest))
+	}
+	return err
 }
 
 // GetManyTyped is GetMany returning a map of T, the schema's model type.
 func GetManyTyped[T any](ctx context.Context, ds *DataStore, schema string, ids []string) (map[string]T, error) {
 	ds.stats.gets.Add(int64(len(ids)))
+	ctx, sp := ds.startOp(ctx, OpGetMany, schema)
 	out, err := getManyTyped[T](ctx, ds, schema, ids)
-	return out, ds.count(err)
+	return out, sp.done(ds.count(err), len(out))
 }
 
 func getManyTyped[T any](ctx context.Context, ds *DataStore, schema string, ids []string) (map[string]T, error) {

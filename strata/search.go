@@ -18,7 +18,12 @@ import (
 // are also put in L1, guarded against concurrent invalidations; L2 is filled
 // by Get only, under its stale-set lease.
 func (ds *DataStore) Search(ctx context.Context, schema string, q *Query, destSlice any) error {
-	return ds.count(ds.search(ctx, schema, q, destSlice))
+	ctx, sp := ds.startOp(ctx, OpSearch, schema)
+	err := ds.count(ds.search(ctx, schema, q, destSlice))
+	if sp.active() {
+		return sp.done(err, lenOf(destSlice))
+	}
+	return err
 }
 
 func (ds *DataStore) search(ctx context.Context, schema string, q *Query, destSlice any) error {
@@ -116,8 +121,9 @@ func SearchTyped[T any](ctx context.Context, ds *DataStore, schema string, q *Qu
 // Count returns the number of rows matching q (nil counts all). It always
 // reads L3.
 func (ds *DataStore) Count(ctx context.Context, schema string, q *Query) (int64, error) {
+	ctx, sp := ds.startOp(ctx, OpCount, schema)
 	n, err := ds.countRows(ctx, schema, q)
-	return n, ds.count(err)
+	return n, sp.done(ds.count(err), 0)
 }
 
 func (ds *DataStore) countRows(ctx context.Context, schema string, q *Query) (int64, error) {

@@ -35,7 +35,12 @@ import (
 // bypassed): every field except omit_cache fields, which are left zero as
 // Get leaves them. Read omit_cache fields with Search.
 func (ds *DataStore) SearchCached(ctx context.Context, schema string, q *Query, destSlice any) error {
-	return ds.count(ds.searchCached(ctx, schema, q, destSlice))
+	ctx, sp := ds.startOp(ctx, OpSearchCached, schema)
+	err := ds.count(ds.searchCached(ctx, schema, q, destSlice))
+	if sp.active() {
+		return sp.done(err, lenOf(destSlice))
+	}
+	return err
 }
 
 func (ds *DataStore) searchCached(ctx context.Context, schema string, q *Query, destSlice any) error {
@@ -70,12 +75,14 @@ func (ds *DataStore) searchCachedRows(ctx context.Context, st *schemaState, sche
 	data, gen, err := ds.l2.GetResult(ctx, st.prefix, fp)
 	if err == nil && !q.ForceL2 {
 		if err := ds.decodeResult(st, data, destSlice); err == nil {
+			ds.searchCacheOutcome(st.Name, true)
 			return nil
 		}
 		// An undecodable entry (a model change) is replaced below.
 	} else if err != nil && !errors.Is(err, l2redis.ErrNotFound) {
 		return ds.search(ctx, schema, q, destSlice) // Redis is down: bypass the cache
 	}
+	ds.searchCacheOutcome(st.Name, false)
 	if err := ds.search(ctx, schema, q, destSlice); err != nil {
 		return err
 	}

@@ -35,7 +35,8 @@ import (
 // the caches are invalidated as if it had succeeded.
 func (ds *DataStore) Set(ctx context.Context, schema, id string, value any, opts ...SetOption) error {
 	ds.stats.sets.Add(1)
-	return ds.count(ds.set(ctx, schema, id, value, opts))
+	ctx, sp := ds.startOp(ctx, OpSet, schema)
+	return sp.done(ds.count(ds.set(ctx, schema, id, value, opts)), -1)
 }
 
 func (ds *DataStore) set(ctx context.Context, schema, id string, value any, opts []SetOption) error {
@@ -264,7 +265,9 @@ func (ds *DataStore) publish(ctx context.Context, st *schemaState, op l2redis.Op
 			ds.startRepairer()
 		}
 		ds.cfg.Logger.Warn("strata: publishing an invalidation failed; retried", "schema", st.Name, "err", err)
+		return
 	}
+	ds.invalidationSent(st.Name, op, len(ids))
 }
 
 // count records a failed call in Stats.

@@ -117,6 +117,7 @@ func (ds *DataStore) onInvalidation(msg l2redis.Invalidation) {
 	if !ok {
 		return
 	}
+	ds.invalidationReceived(msg)
 	if msg.Op == l2redis.OpFlush {
 		st.l1.Clear()
 	} else {
@@ -147,6 +148,7 @@ func (ds *DataStore) onBusLost(err error) {
 // moment Redis answers again, so keys whose L2 update failed meanwhile are
 // invalidated now.
 func (ds *DataStore) onResubscribe(ev l2redis.ResubscribeEvent) {
+	defer ds.resubscribeFlushed(ev.Reason, ds.l1Len()) // counted before the flush
 	for _, st := range *ds.schemas.Load() {
 		if !st.l1Truth {
 			st.l1.Clear()

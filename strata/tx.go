@@ -77,7 +77,14 @@ func (t *Tx) Commit() error {
 			ds.stats.sets.Add(1)
 		}
 	}
-	err := t.commit()
+	var err error
+	if ctx, sp := ds.startOp(t.ctx, OpTx, ""); sp.active() {
+		traced := *t
+		traced.ctx = ctx
+		err = sp.done(traced.commit(), len(t.ops))
+	} else {
+		err = t.commit()
+	}
 	if err != nil {
 		ds.stats.errors.Add(1)
 	}

@@ -45,6 +45,7 @@ type dirtyEntry struct {
 	attempts int
 	due      time.Time // next attempt
 	reported bool      // OnWriteError already called
+	since    time.Time // when the id became dirty (see WriteBehindBacklog)
 }
 
 // writeBehind is the dirty set of one schema.
@@ -129,6 +130,7 @@ func (ds *DataStore) enqueueWriteBehind(st *schemaState, ids []string, recs []re
 		c := clear
 		if !ok {
 			e = &dirtyEntry{due: time.Now()}
+			e.since = e.due
 			wb.dirty[id] = e
 		} else if st.model.flags&flagOmitCache != 0 {
 			c = st.inheritOmitted(recs[i], clear, e.rec, e.clear)

@@ -1,0 +1,185 @@
+package strata
+
+import (
+	"context"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/AndrewDonelson/strata/strata/metrics"
+)
+
+// Tracer starts one span per DataStore operation (not one per tier: a span
+// per Redis or PostgreSQL round trip costs more than an L1 hit). Set it in
+// Config.Tracer; the module github.com/AndrewDonelson/strata/strata/otel
+// implements it with OpenTelemetry, and the core depends on nothing.
+//
+// Start is called when an operation begins, with the caller's context, the
+// operation (OpGet, OpSet, ...) and the schema. The context it returns is
+// the one the operation runs under, so spans that instrumented clients
+// (redisotel, otelpgx) start become the operation's children. The function
+// it returns is called once, when the operation returns, with what the
+// operation did; it may be nil. Start must be safe for concurrent use.
+//
+// A nil Tracer costs one nil check per call: no allocation, no context
+// value.
+type Tracer interface {
+	Start(ctx context.Context, op, schema string) (context.Context, func(OpResult))
+}
+
+// The operations a Tracer sees, one per public method (the typed forms
+// share their method's name: GetTyped is OpGet).
+const (
+	OpGet           = "get"
+	OpGetMany       = "get_many"
+	OpExists        = "exists"
+	OpSet           = "set"
+	OpSetMany       = "set_many"
+	OpDelete        = "delete"
+	OpSearch        = "search"
+	OpSearchCached  = "search_cached"
+	OpCount         = "count"
+	OpTx            = "tx"
+	OpInvalidate    = "invalidate"
+	OpInvalidateAll = "invalidate_all"
+	OpWarmCache     = "warm_cache"
+)
+
+// OpResult is what one operation did, passed to the function Tracer.Start
+// returned.
+type OpResult struct {
+	// Tier is the tier that served a read by id (metrics.TierL1, TierL2 or
+	// TierL3), or "" when none did: a write, a multi-row read, a record
+	// found nowhere, an error.
+	Tier string
+	// Hit is true when a cache tier (L1 or L2) served the read.
+	Hit bool
+	// LeaseWait is how long the read waited for another reader's fill of
+	// the key in Redis (the fill lease was busy); 0 when it did not wait.
+	LeaseWait time.Duration
+	// Rows is the number of records read or written: 1 or 0 for a call on
+	// one id, the records returned by GetMany, Search and SearchCached,
+	// the records given to SetMany, the operations of a Tx.
+	Rows int
+	// Err is what the operation returned; ErrorClass names its kind.
+	Err error
+}
+
+// opSpan is an operation's span, the zero value when there is no Tracer.
+type opSpan struct {
+	rec *opRecord
+	end func(OpResult)
+}
+
+// opRecord collects what the code below an operation notes for its span.
+// A shared L1 load may still note after the caller returned, hence the
+// lock.
+type opRecord struct {
+	mu        sync.Mutex
+	tier      string
+	hit       bool
+	leaseWait time.Duration
+}
+
+type opRecordKey struct{}
+
+// startOp starts op's span when a Tracer is set; with none it returns ctx
+// and the zero opSpan at the cost of one nil check.
+func (ds *DataStore) startOp(ctx context.Context, op, schema string) (context.Context, opSpan) {
+	if ds.cfg.Tracer == nil || ctx == nil {
+		return ctx, opSpan{}
+	}
+	return ds.startSpan(ctx, op, schema)
+}
+
+func (ds *DataStore) startSpan(ctx context.Context, op, schema string) (context.Context, opSpan) {
+	rec := &opRecord{}
+	sctx, end := ds.cfg.Tracer.Start(context.WithValue(ctx, opRecordKey{}, rec), op, schema)
+	if sctx == nil { // a Tracer that forgot to return a context
+		sctx = context.WithValue(ctx, opRecordKey{}, rec)
+	}
+	if end == nil {
+		return sctx, opSpan{}
+	}
+	return sctx, opSpan{rec: rec, end: end}
+}
+
+// done ends the span with err, which it returns; rows is the records the
+// operation read or wrote, or -1 to count 1 for success and 0 otherwise.
+func (s opSpan) done(err error, rows int) error {
+	if s.end != nil {
+		s.finish(err, rows)
+	}
+	return err
+}
+
+func (s opSpan) finish(err error, rows int) {
+	if rows < 0 {
+		rows = 0
+		if err == nil {
+			rows = 1
+		}
+	}
+	s.rec.mu.Lock()
+	r := OpResult{Tier: s.rec.tier, Hit: s.rec.hit, LeaseWait: s.rec.leaseWait, Rows: rows, Err: err}
+	s.rec.mu.Unlock()
+	s.end(r)
+}
+
+// active reports whether the span records anything (a Tracer is set).
+func (s opSpan) active() bool { return s.end != nil }
+
+// recordOf returns the opRecord of ctx's operation, or nil.
+func recordOf(ctx context.Context) *opRecord {
+	rec, _ := ctx.Value(opRecordKey{}).(*opRecord)
+	return rec
+}
+
+// hit records that tier served schema's read, in Config.Metrics and, when
+// tracing, in the operation's span.
+func (ds *DataStore) hit(ctx context.Context, st *schemaState, tier string) {
+	ds.cfg.Metrics.Hit(st.Name, tier)
+	if ds.cfg.Tracer != nil {
+		noteServed(ctx, tier, tier != metrics.TierL3)
+	}
+}
+
+// noteServed notes the tier that served ctx's operation.
+func noteServed(ctx context.Context, tier string, hit bool) {
+	if rec := recordOf(ctx); rec != nil {
+		rec.mu.Lock()
+		rec.tier, rec.hit = tier, hit
+		rec.mu.Unlock()
+	}
+}
+
+// noteLeaseWait adds d to ctx's operation's lease wait.
+func noteLeaseWait(ctx context.Context, d time.Duration) {
+	if rec := recordOf(ctx); rec != nil {
+		rec.mu.Lock()
+		rec.leaseWait += d
+		rec.mu.Unlock()
+	}
+}
+
+// lenOf returns the length of the slice or map v points to (Search's and
+// GetMany's destinations), or 0. Called only when tracing.
+func lenOf(v any) int {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv = rv.Elem()
+	}
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Map:
+		return rv.Len()
+	}
+	return 0
+}
+
+// boolRows is 1 for true: Exists's Rows.
+func boolRows(ok bool) int {
+	if ok {
+		return 1
+	}
+	return 0
+}
