@@ -8,10 +8,10 @@ SHELL := /bin/bash
 # Every module of the go.work workspace, in dependency order
 # (codec/compress and tools/cmd/strata, the strata command, are modules
 # nested in codec and tools).
-MODULES := codec codec/compress l1mem l2redis l3postgres migrate strata integration tools tools/cmd/strata
+MODULES := codec codec/compress l1mem testkit testkit/rediskit l2redis l3postgres migrate strata integration tools tools/cmd/strata
 # Modules with tests that need the real servers; they run again, with the
 # servers' variables set, in the integration phase.
-SERVER_MODULES := l2redis l3postgres migrate strata integration tools tools/cmd/strata
+SERVER_MODULES := testkit testkit/rediskit l2redis l3postgres migrate strata integration tools tools/cmd/strata
 
 STACK_DIR := $(CURDIR)/.devstack
 STACK_ENV := $(STACK_DIR)/env

@@ -23,6 +23,7 @@ require (
 	github.com/AndrewDonelson/strata/l2redis v0.1.0 // indirect
 	github.com/AndrewDonelson/strata/l3postgres v0.1.0 // indirect
 	github.com/AndrewDonelson/strata/migrate v0.1.0 // indirect
+	github.com/AndrewDonelson/strata/testkit v0.1.0
 	github.com/Azure/go-ansiterm v0.0.0-20230124172434-306776ec8161 // indirect
 	github.com/Microsoft/go-winio v0.6.2 // indirect
 	github.com/Nvveen/Gotty v0.0.0-20120604004816-cd527374f1e5 // indirect
@@ -73,3 +74,7 @@ replace (
 	github.com/AndrewDonelson/strata/migrate => ../migrate
 	github.com/AndrewDonelson/strata/strata => ../strata
 )
+
+replace github.com/AndrewDonelson/strata/testkit => ../testkit
+
+replace github.com/AndrewDonelson/strata/testkit/rediskit => ../testkit/rediskit

@@ -10,6 +10,7 @@ require (
 )
 
 require (
+	github.com/AndrewDonelson/strata/testkit v0.1.0
 	github.com/jackc/pgio v1.0.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
@@ -17,3 +18,5 @@ require (
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
 )
+
+replace github.com/AndrewDonelson/strata/testkit => ../testkit

@@ -9,9 +9,12 @@ require (
 )
 
 require (
+	github.com/AndrewDonelson/strata/testkit v0.1.0
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
 )
+
+replace github.com/AndrewDonelson/strata/testkit => ../testkit

@@ -15,9 +15,11 @@ require (
 )
 
 require (
+	github.com/AndrewDonelson/strata/testkit v0.1.0
+	github.com/AndrewDonelson/strata/testkit/rediskit v0.1.0
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/jackc/pgio v1.0.0 // indirect
-	github.com/jackc/pglogrepl v0.0.0-20251213150135-2e8d0df862c1 // indirect
+	github.com/jackc/pglogrepl v0.0.0-20251213150135-2e8d0df862c1
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
@@ -36,3 +38,7 @@ replace (
 	github.com/AndrewDonelson/strata/l3postgres => ../l3postgres
 	github.com/AndrewDonelson/strata/migrate => ../migrate
 )
+
+replace github.com/AndrewDonelson/strata/testkit => ../testkit
+
+replace github.com/AndrewDonelson/strata/testkit/rediskit => ../testkit/rediskit

@@ -35,6 +35,8 @@ require (
 	github.com/AndrewDonelson/strata/l2redis v0.1.0 // indirect
 	github.com/AndrewDonelson/strata/l3postgres v0.1.0 // indirect
 	github.com/AndrewDonelson/strata/migrate v0.1.0 // indirect
+	github.com/AndrewDonelson/strata/testkit v0.1.0
+	github.com/AndrewDonelson/strata/testkit/rediskit v0.1.0
 	github.com/HdrHistogram/hdrhistogram-go v1.1.2 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dgryski/go-rendezvous v0.0.0-20200823014737-9f7001d12a5f // indirect
@@ -66,3 +68,7 @@ replace (
 	github.com/AndrewDonelson/strata/migrate => ../migrate
 	github.com/AndrewDonelson/strata/strata => ../strata
 )
+
+replace github.com/AndrewDonelson/strata/testkit => ../testkit
+
+replace github.com/AndrewDonelson/strata/testkit/rediskit => ../testkit/rediskit

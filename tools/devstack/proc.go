@@ -5,12 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/AndrewDonelson/strata/testkit"
 )
 
 // running reports whether pid is a live (not zombie) process whose command
@@ -64,33 +65,8 @@ func stopProcess(pid int, comm string, sig syscall.Signal, grace time.Duration) 
 	return fmt.Errorf("devstack: %s (pid %d) did not exit after SIGKILL", comm, pid)
 }
 
-// command builds cmd to run as user when this process is root and user is
-// not empty, else as the current user.
-func command(ctx context.Context, user, name string, args ...string) *exec.Cmd {
-	if user != "" && os.Geteuid() == 0 {
-		return exec.CommandContext(ctx, "runuser", append([]string{"-u", user, "--", name}, args...)...)
-	}
-	return exec.CommandContext(ctx, name, args...)
-}
-
 // run runs cmd and returns an error that includes its output when it fails.
-func run(cmd *exec.Cmd) error {
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("devstack: %s: %w\n%s", strings.Join(cmd.Args, " "), err, bytes.TrimSpace(out))
-	}
-	return nil
-}
-
-// freePort asks the kernel for a loopback port nobody listens on.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("devstack: find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+func run(cmd *exec.Cmd) error { return testkit.Run(cmd) }
 
 // waitUntil polls check until it succeeds or ctx ends, returning the last error.
 func waitUntil(ctx context.Context, what string, check func(context.Context) error) error {

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/AndrewDonelson/strata/testkit"
+	"github.com/AndrewDonelson/strata/testkit/rediskit"
 )
 
 // startRedis starts redis-server on a free loopback port with no persistence.
@@ -31,16 +34,15 @@ func (s *Stack) startRedis(ctx context.Context) (*Server, error) {
 	}
 	pidFile := filepath.Join(root, "redis.pid")
 	for attempt := 0; ; attempt++ {
-		port, err := freePort()
+		port, err := testkit.FreePort()
 		if err != nil {
 			os.RemoveAll(root)
 			return nil, err
 		}
-		err = run(exec.CommandContext(ctx, bin,
-			"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no",
-			"--daemonize", "yes", "--pidfile", pidFile,
-			"--logfile", filepath.Join(root, "redis.log"), "--dir", root))
+		// The kit's arguments (loopback, no persistence, log in root), as a
+		// daemon that outlives this process.
+		args := append(rediskit.BaseArgs(port, root), "--daemonize", "yes", "--pidfile", pidFile)
+		err = run(exec.CommandContext(ctx, bin, args...))
 		if err == nil {
 			srv := &Server{Port: port, Root: root, Addr: fmt.Sprintf("127.0.0.1:%d", port)}
 			wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -61,7 +63,7 @@ func (s *Stack) startRedis(ctx context.Context) (*Server, error) {
 			}
 		}
 		if attempt >= 2 {
-			log := tail(filepath.Join(root, "redis.log"))
+			log := testkit.Tail(filepath.Join(root, "redis-"+strconv.Itoa(port)+".log"))
 			os.RemoveAll(root)
 			return nil, fmt.Errorf("%w\n(log: %s)", err, log)
 		}

@@ -22,7 +22,10 @@
 // # Published modules and commands
 //
 // The modules that users go get are published: every workspace module but
-// the development ones (integration, tools). A published module whose root
+// the development ones (integration, tools). The test kit (testkit,
+// testkit/rediskit) is published too: the tier modules' go.mod files
+// require it for their tests, so a build of them must be able to resolve
+// it, although no library code imports it. A published module whose root
 // package is a command (package main) is installed with go install
 // pkg@version, which refuses a go.mod with replace directives; its tagged
 // go.mod therefore drops the intra-repo replaces and its go.sum gains the

@@ -150,6 +150,17 @@ func (s *Set) ReleaseForm(m *Module, version string, libs map[string]Sums) (goMo
 		}
 		lines = append(lines, strings.SplitAfter(h.Lines(r.Mod.Path, version), "\n")...)
 	}
+	// A replace of a workspace module the command does not require (one
+	// its dependencies' tests need, such as the test kit) must go too: go
+	// install refuses any replace.
+	for _, r := range slices.Clone(f.Replace) {
+		if s.Module(r.Old.Path) == nil {
+			continue
+		}
+		if err := f.DropReplace(r.Old.Path, r.Old.Version); err != nil {
+			return nil, nil, fmt.Errorf("modset: %w", err)
+		}
+	}
 	f.Cleanup()
 	if goMod, err = f.Format(); err != nil {
 		return nil, nil, fmt.Errorf("modset: %w", err)

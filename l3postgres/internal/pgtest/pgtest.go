@@ -1,87 +1,68 @@
-// Package pgtest holds the test helpers of l3postgres: the server gating
-// contract of DESIGN.md §4, throw-away schemas and a real streaming replica.
+// Package pgtest holds the test helpers of l3postgres, on the repository's
+// server-test kit (module testkit): the skip-or-fail contract of DESIGN.md
+// §4, throw-away schemas, replication slots and publications, and a real
+// streaming replica.
 package pgtest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-)
 
-// SkipMessage says how to provide the servers the tests need.
-const SkipMessage = "STRATA_POSTGRES_DSN is not set: run `make test`, or run " +
-	"`go run ./tools/cmd/devstack up` at the repository root and export the variables it prints " +
-	"(e.g. `set -a; . .devstack/env; set +a`)"
+	"github.com/AndrewDonelson/strata/testkit"
+	"github.com/AndrewDonelson/strata/testkit/pgkit"
+)
 
 // DSN returns STRATA_POSTGRES_DSN. When it is unset the test is skipped,
 // or fails when STRATA_REQUIRE_SERVERS=1.
 func DSN(tb testing.TB) string {
 	tb.Helper()
-	dsn := os.Getenv("STRATA_POSTGRES_DSN")
-	if dsn == "" {
-		Unavailable(tb, SkipMessage)
-	}
-	return dsn
-}
-
-// Unavailable skips the test with msg, or fails it when
-// STRATA_REQUIRE_SERVERS=1.
-func Unavailable(tb testing.TB, msg string) {
-	tb.Helper()
-	if os.Getenv("STRATA_REQUIRE_SERVERS") == "1" {
-		tb.Fatal(msg + " (STRATA_REQUIRE_SERVERS=1)")
-	}
-	tb.Skip(msg)
+	return testkit.PostgresDSN(tb)
 }
 
 // Suffix returns a random lower-case hex suffix for object names.
-func Suffix() string {
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b[:])
-}
+func Suffix() string { return testkit.Suffix() }
 
-// Pool returns a pool on the test database, closed when the test ends.
+// Pool returns a pool of four connections on the test database, closed
+// when the test ends.
 func Pool(tb testing.TB) *pgxpool.Pool {
 	tb.Helper()
-	cfg, err := pgxpool.ParseConfig(DSN(tb))
-	if err != nil {
-		tb.Fatalf("parse STRATA_POSTGRES_DSN: %v", err)
-	}
-	cfg.MinConns = 0
-	cfg.MaxConns = 4
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		tb.Fatalf("pool: %v", err)
-	}
-	tb.Cleanup(pool.Close)
-	return pool
+	return pgkit.Pool(tb, 4, "")
 }
 
 // Schema creates a schema with a random name and drops it, with all it
-// holds, when the test ends.
-func Schema(tb testing.TB, pool *pgxpool.Pool) string {
+// holds, when the test ends. pool must be on the test database.
+func Schema(tb testing.TB, _ *pgxpool.Pool) string {
 	tb.Helper()
-	name := "strata_test_" + Suffix()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := pool.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{name}.Sanitize()); err != nil {
-		tb.Fatalf("create schema: %v", err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := pool.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
-			tb.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	return name
+	return pgkit.Schema(tb, "strata_test_")
+}
+
+// Replica is a streaming replica of the test primary.
+type Replica = pgkit.Replica
+
+// StartReplica starts a streaming replica of the primary behind
+// primaryDSN, stopped when the test ends.
+func StartReplica(tb testing.TB, primaryDSN string) *Replica {
+	tb.Helper()
+	return pgkit.StartReplica(tb, primaryDSN)
+}
+
+// Slot returns a fresh slot name whose slot, if the test creates it, is
+// dropped when the test ends.
+func Slot(tb testing.TB, pool *pgxpool.Pool) string {
+	tb.Helper()
+	return pgkit.Slot(tb, pool.Config().ConnString())
+}
+
+// Publication returns a fresh publication name, dropped when the test ends.
+func Publication(tb testing.TB, pool *pgxpool.Pool) string {
+	tb.Helper()
+	return pgkit.Publication(tb, pool.Config().ConnString())
+}
+
+// DropLeakedSlots drops the test slots and publications that killed test
+// processes left behind (see pgkit.DropLeakedSlots).
+func DropLeakedSlots(_ context.Context, pool *pgxpool.Pool) (int, error) {
+	return pgkit.DropLeakedSlots(pool.Config().ConnString())
 }

@@ -1,44 +1,25 @@
-// Package testenv finds the PostgreSQL and Redis servers for the strata
-// module's tests that need them.
-//
-// They come from STRATA_POSTGRES_DSN and STRATA_REDIS_ADDR, which `make test`
-// sets after starting the local stack. Without them a test is skipped with a
-// message saying how to start the stack, unless STRATA_REQUIRE_SERVERS=1, in
-// which case it fails.
+// Package testenv gives the strata module's tests their servers through
+// the repository's server-test kit (module testkit): the devstack servers
+// named by STRATA_POSTGRES_DSN and STRATA_REDIS_ADDR, servers of a test's
+// own that it may stop, freeze and restart, a Sentinel set-up, change-feed
+// slots, and a proxy that makes a server look frozen to one client.
+// Without the variables a test is skipped with a message saying how to
+// start the stack, unless STRATA_REQUIRE_SERVERS=1, in which case it fails
+// (testkit's contract).
 package testenv
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"testing"
+
+	"github.com/AndrewDonelson/strata/testkit"
 )
 
-const howTo = "run `make test`, or `make stack-up` and export the variables in .devstack/env"
-
-func need(t testing.TB, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v != "" {
-		return v
-	}
-	if os.Getenv("STRATA_REQUIRE_SERVERS") == "1" {
-		t.Fatalf("%s is unset and STRATA_REQUIRE_SERVERS=1: %s", name, howTo)
-	}
-	t.Skipf("%s is unset: %s", name, howTo)
-	return ""
-}
-
 // PostgresDSN returns the test PostgreSQL server's DSN.
-func PostgresDSN(t testing.TB) string { t.Helper(); return need(t, "STRATA_POSTGRES_DSN") }
+func PostgresDSN(t testing.TB) string { t.Helper(); return testkit.PostgresDSN(t) }
 
 // RedisAddr returns the test Redis server's host:port.
-func RedisAddr(t testing.TB) string { t.Helper(); return need(t, "STRATA_REDIS_ADDR") }
+func RedisAddr(t testing.TB) string { t.Helper(); return testkit.RedisAddr(t) }
 
 // Suffix returns a random lowercase hex string for unique table names, key
 // prefixes and channels.
-func Suffix() string {
-	b := make([]byte, 5)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+func Suffix() string { return testkit.Suffix() }

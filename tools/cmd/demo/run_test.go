@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/AndrewDonelson/strata/tools/benchkit"
+	"github.com/AndrewDonelson/strata/testkit"
 )
 
 // needServers skips unless the stack's variables are set (a failure under
@@ -15,13 +14,8 @@ import (
 // .devstack/env, so that the unit phase of make test stays server-free.
 func needServers(t *testing.T) {
 	t.Helper()
-	if os.Getenv(benchkit.EnvPostgresDSN) != "" && os.Getenv(benchkit.EnvRedisAddr) != "" {
-		return
-	}
-	if os.Getenv("STRATA_REQUIRE_SERVERS") == "1" {
-		t.Fatal("STRATA_REQUIRE_SERVERS=1 but STRATA_POSTGRES_DSN or STRATA_REDIS_ADDR is not set")
-	}
-	t.Skip("needs PostgreSQL and Redis: make stack-up; set -a; . .devstack/env; set +a")
+	testkit.PostgresDSN(t)
+	testkit.RedisAddr(t)
 }
 
 // TestDemoEndToEnd runs the whole demo on a small data set.

@@ -15,6 +15,7 @@ require (
 
 require (
 	github.com/AndrewDonelson/strata/l1mem v0.1.0 // indirect
+	github.com/AndrewDonelson/strata/testkit v0.1.0
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/jackc/pgio v1.0.0 // indirect
@@ -40,3 +41,7 @@ replace (
 	github.com/AndrewDonelson/strata/migrate => ../../../migrate
 	github.com/AndrewDonelson/strata/strata => ../../../strata
 )
+
+replace github.com/AndrewDonelson/strata/testkit => ../../../testkit
+
+replace github.com/AndrewDonelson/strata/testkit/rediskit => ../../../testkit/rediskit

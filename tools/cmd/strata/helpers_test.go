@@ -3,15 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"go.uber.org/goleak"
+
+	"github.com/AndrewDonelson/strata/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -20,28 +19,15 @@ func TestMain(m *testing.M) {
 
 // servers returns the devstack's PostgreSQL DSN and Redis address. Unset,
 // the test skips with how to start them, or fails under
-// STRATA_REQUIRE_SERVERS=1 (make test).
+// STRATA_REQUIRE_SERVERS=1 (make test): the kit's contract.
 func servers(t *testing.T) (dsn, addr string) {
 	t.Helper()
-	dsn, addr = os.Getenv(envPostgresDSN), os.Getenv(envRedisAddr)
-	if dsn != "" && addr != "" {
-		return dsn, addr
-	}
-	const how = "start the local stack: make stack-up; set -a; . .devstack/env; set +a"
-	if os.Getenv("STRATA_REQUIRE_SERVERS") == "1" {
-		t.Fatalf("%s and %s must be set (STRATA_REQUIRE_SERVERS=1): %s", envPostgresDSN, envRedisAddr, how)
-	}
-	t.Skipf("%s or %s is unset: %s", envPostgresDSN, envRedisAddr, how)
-	return "", ""
+	return testkit.PostgresDSN(t), testkit.RedisAddr(t)
 }
 
 // suffix is a random name part, so parallel tests never share a table,
 // key prefix, channel or slot.
-func suffix() string {
-	b := make([]byte, 5)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+func suffix() string { return testkit.Suffix() }
 
 // pgSchema creates a PostgreSQL schema of the test's own, dropped at the
 // end, and returns a DSN whose search_path starts with it, a connection,

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/AndrewDonelson/strata/testkit"
+
 	"github.com/AndrewDonelson/strata/tools/benchkit"
 )
 
@@ -15,12 +17,8 @@ import (
 // tiny plan and checks the files it writes. It needs the servers (see
 // needServers) and never runs in the unit phase of make test.
 func TestSmallRunAgainstTheStack(t *testing.T) {
-	if os.Getenv(benchkit.EnvPostgresDSN) == "" || os.Getenv(benchkit.EnvRedisAddr) == "" {
-		if os.Getenv("STRATA_REQUIRE_SERVERS") == "1" {
-			t.Fatal("STRATA_REQUIRE_SERVERS=1 but the server variables are not set")
-		}
-		t.Skip("needs PostgreSQL and Redis: make stack-up; set -a; . .devstack/env; set +a")
-	}
+	testkit.PostgresDSN(t)
+	testkit.RedisAddr(t)
 	cfg := newConfig(true)
 	cfg.rows, cfg.setManyRows, cfg.writeBehindN, cfg.stampedeN, cfg.stampedeRounds = 200, 500, 500, 16, 2
 	small := benchkit.Plan{Rounds: 2, RoundTime: 10 * time.Millisecond, MaxOps: 50}

@@ -1,29 +1,25 @@
-package pgtest
+package pgkit
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
-	"sort"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/AndrewDonelson/strata/testkit"
 )
 
-// Replica is a streaming replica of the test primary, made with
-// pg_basebackup -R and run by pg_ctl on its own loopback port.
+// Replica is a streaming replica of a primary, made with pg_basebackup -R
+// and run by pg_ctl on its own loopback port.
 type Replica struct {
 	DSN     string
-	dir     string
 	data    string
 	pid     int
 	stopped bool
@@ -31,14 +27,14 @@ type Replica struct {
 
 // StartReplica clones the primary behind primaryDSN into a temporary
 // directory, starts it as a hot standby on a free loopback port, waits
-// until it answers queries and registers Stop as a cleanup. It skips (or
-// fails under STRATA_REQUIRE_SERVERS=1) when the PostgreSQL binaries are
-// not installed.
+// until it answers queries in recovery, and stops it when tb ends. It
+// skips (or fails under STRATA_REQUIRE_SERVERS=1) when the PostgreSQL
+// binaries are not installed.
 func StartReplica(tb testing.TB, primaryDSN string) *Replica {
 	tb.Helper()
-	bin := pgBinDir()
-	if bin == "" {
-		Unavailable(tb, "pg_basebackup and pg_ctl not found (install the postgresql package or set STRATA_PG_BIN)")
+	bin, err := testkit.PostgresBinDir("pg_basebackup", "pg_ctl")
+	if err != nil {
+		testkit.Unavailable(tb, err.Error())
 	}
 	cfg, err := pgx.ParseConfig(primaryDSN)
 	if err != nil {
@@ -48,15 +44,18 @@ func StartReplica(tb testing.TB, primaryDSN string) *Replica {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r := &Replica{dir: dir, data: filepath.Join(dir, "data")}
+	r := &Replica{data: filepath.Join(dir, "data")}
 	tb.Cleanup(func() {
 		r.Stop(tb)
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir)
 	})
-	if err := chownToPostgres(dir); err != nil {
-		tb.Fatal(err)
+	runAs := testkit.RunAs()
+	if runAs != "" {
+		if err := testkit.ChownTo(dir, runAs); err != nil {
+			tb.Fatal(err)
+		}
 	}
-	port, err := freePort()
+	port, err := testkit.FreePort()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -64,10 +63,8 @@ func StartReplica(tb testing.TB, primaryDSN string) *Replica {
 		tb.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		out, err := asPostgres(ctx, filepath.Join(bin, name), args...).CombinedOutput()
-		if err != nil {
-			logText, _ := os.ReadFile(filepath.Join(dir, "log"))
-			tb.Fatalf("%s %s: %v\n%s\nserver log:\n%s", name, strings.Join(args, " "), err, out, logText)
+		if err := testkit.Run(testkit.Command(ctx, runAs, filepath.Join(bin, name), args...)); err != nil {
+			tb.Fatalf("%v\nserver log:\n%s", err, testkit.Tail(filepath.Join(dir, "log")))
 		}
 	}
 	run("pg_basebackup", "-h", cfg.Host, "-p", strconv.Itoa(int(cfg.Port)), "-U", cfg.User,
@@ -79,11 +76,9 @@ func StartReplica(tb testing.TB, primaryDSN string) *Replica {
 		opts += " -c " + setting
 	}
 	run("pg_ctl", "-D", r.data, "-l", filepath.Join(dir, "log"), "-o", opts, "-w", "-t", "60", "start")
-	pid, err := readPid(r.data)
-	if err != nil {
+	if r.pid, err = testkit.PostmasterPID(r.data); err != nil {
 		tb.Fatal(err)
 	}
-	r.pid = pid
 	r.DSN = fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", cfg.User, port, cfg.Database)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -155,75 +150,4 @@ func standbyMinimums(tb testing.TB, dsn string) []string {
 		tb.Fatalf("read primary settings: %v", err)
 	}
 	return out
-}
-
-func readPid(data string) (int, error) {
-	b, err := os.ReadFile(filepath.Join(data, "postmaster.pid"))
-	if err != nil {
-		return 0, err
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	return strconv.Atoi(strings.TrimSpace(line))
-}
-
-// pgBinDir finds the directory holding pg_ctl and pg_basebackup.
-func pgBinDir() string {
-	if d := os.Getenv("STRATA_PG_BIN"); d != "" {
-		return d
-	}
-	var dirs []string
-	for _, name := range []string{"pg_basebackup", "pg_ctl"} {
-		if p, err := exec.LookPath(name); err == nil {
-			if real, err := filepath.EvalSymlinks(p); err == nil {
-				dirs = append(dirs, filepath.Dir(real))
-			}
-		}
-	}
-	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.Slice(found, func(i, j int) bool { return version(found[i]) > version(found[j]) })
-	dirs = append(dirs, found...)
-	for _, d := range dirs {
-		_, errB := os.Stat(filepath.Join(d, "pg_basebackup"))
-		_, errC := os.Stat(filepath.Join(d, "pg_ctl"))
-		if errB == nil && errC == nil {
-			return d
-		}
-	}
-	return ""
-}
-
-func version(binDir string) int {
-	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
-	return n
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// asPostgres runs a PostgreSQL binary, as the postgres user when running
-// as root (the server refuses to run as root).
-func asPostgres(ctx context.Context, name string, args ...string) *exec.Cmd {
-	if os.Geteuid() == 0 {
-		return exec.CommandContext(ctx, "runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
-	}
-	return exec.CommandContext(ctx, name, args...)
-}
-
-func chownToPostgres(dir string) error {
-	if os.Geteuid() != 0 {
-		return nil
-	}
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		return fmt.Errorf("running as root needs a postgres user: %w", err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return os.Chown(dir, uid, gid)
 }

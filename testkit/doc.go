@@ -1,0 +1,34 @@
+// Package testkit is Strata's one server-test kit: the skip-or-fail
+// contract that every test needing PostgreSQL or Redis follows, free
+// loopback ports, random name suffixes, and the PostgreSQL cluster
+// launcher (initdb + pg_ctl) that both the tests and tools/devstack use.
+// Package pgkit adds what needs pgx (throw-away servers, streaming
+// replicas, replication-slot hygiene, schemas and pools); the module
+// testkit/rediskit adds what needs go-redis (private redis-server
+// processes, Sentinel, Cluster, key prefixes).
+//
+// # The contract
+//
+// A test that needs a server asks for it with [PostgresDSN] or
+// [RedisAddr] (or [Need] for any variable). The servers come from
+// STRATA_POSTGRES_DSN and STRATA_REDIS_ADDR, which `make test` sets after
+// starting the local stack. Without them the test is skipped with a message
+// saying how to start the stack — unless STRATA_REQUIRE_SERVERS=1 (as
+// `make test` sets), where it fails, so a run meant to reach real servers
+// can never pass without them. [Resolve] is the same decision as a pure
+// function, with an optional fallback (the integration module passes its
+// dockertest launcher).
+//
+// # Why a module
+//
+// The kit is a module of its own (like pgx's test set-up packages) rather
+// than copies kept in sync by a generator: there is one source to read and
+// fix, the skip-or-fail contract is written once, and a tier module takes
+// only what it imports. It is two modules because of the Go version each
+// driver declares: testkit (standard library + pgx, go 1.25, like
+// l3postgres and migrate) and testkit/rediskit (go-redis, go 1.26, like
+// l2redis), so requiring the kit never raises a tier module's go line nor
+// adds a third-party module it did not already use. Docker support stays in
+// the integration module. The kit is released with the other modules (a
+// tier module's go.mod names it), but no library code imports it.
+package testkit

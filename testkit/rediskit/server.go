@@ -1,0 +1,188 @@
+package rediskit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/AndrewDonelson/strata/testkit"
+)
+
+// Server is a redis-server process of the test's own, on a loopback port
+// of its own, so a test may stop, kill, freeze or restart it without
+// touching any server another test uses. It keeps nothing on disk: a
+// restart comes back empty.
+type Server struct {
+	Addr string
+	Port int
+	dir  string
+	args []string
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// StartServer starts a private redis-server, stopped when tb ends. Like
+// every server test it needs STRATA_REDIS_ADDR: that is how a run says
+// servers are available.
+func StartServer(tb testing.TB) *Server {
+	tb.Helper()
+	testkit.RedisAddr(tb)
+	s, err := Launch(tb.TempDir(), "", nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Kill)
+	return s
+}
+
+// BaseArgs are the arguments every redis-server of the kit and of the
+// devstack gets: port, loopback only, no persistence, log file in dir.
+func BaseArgs(port int, dir string) []string {
+	return []string{
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--dir", dir, "--save", "", "--appendonly", "no",
+		"--protected-mode", "no",
+		"--logfile", filepath.Join(dir, "redis-"+strconv.Itoa(port)+".log"),
+	}
+}
+
+// Launch starts redis-server in dir with extra arguments, retrying on
+// another port if the one it picked was taken meanwhile. A non-empty conf
+// is written to a config file passed first, as Sentinel requires. The
+// caller stops the server.
+func Launch(dir, conf string, extra []string) (*Server, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, fmt.Errorf("rediskit: redis-server not found (apt package redis-server; make stack-up installs it): %w", err)
+	}
+	var lastErr error
+	for range 5 {
+		port, err := testkit.FreeClusterPort()
+		if err != nil {
+			return nil, err
+		}
+		s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, dir: dir}
+		s.args = append(BaseArgs(port, dir), append([]string{"--daemonize", "no"}, extra...)...)
+		head := []string{bin}
+		if conf != "" {
+			file := filepath.Join(dir, "redis-"+strconv.Itoa(port)+".conf")
+			if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+				return nil, err
+			}
+			head = append(head, file)
+		}
+		s.args = append(head, s.args...)
+		if lastErr = s.Start(); lastErr == nil {
+			return s, nil
+		}
+	}
+	return nil, lastErr
+}
+
+// Start (re)starts the server on its port and waits until it answers
+// PING. It does nothing when the server runs.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		return nil
+	}
+	cmd := exec.Command(s.args[0], s.args[1:]...)
+	cmd.SysProcAttr = procAttr()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("rediskit: start redis-server: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	if err := waitPing(s.Addr, exited); err != nil {
+		_ = cmd.Process.Kill()
+		<-exited
+		log, _ := os.ReadFile(filepath.Join(s.dir, "redis-"+strconv.Itoa(s.Port)+".log"))
+		return fmt.Errorf("rediskit: redis-server on %s: %w\n%s", s.Addr, err, log)
+	}
+	s.cmd = cmd
+	s.exited = exited
+	return nil
+}
+
+// Stop stops the server (SIGTERM, then SIGKILL after 5 s) and waits for it
+// to exit. It stops only the process this Server started.
+func (s *Server) Stop() { s.stop(syscall.SIGTERM) }
+
+// Kill kills the server at once (SIGKILL: connections are reset, nothing
+// is saved) and waits for it to exit.
+func (s *Server) Kill() { s.stop(syscall.SIGKILL) }
+
+func (s *Server) stop(sig syscall.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGCONT) // a frozen server cannot act on SIGTERM
+	_ = s.cmd.Process.Signal(sig)
+	select {
+	case <-s.exited:
+	case <-time.After(5 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+	s.cmd = nil
+}
+
+// ErrNotRunning is returned by Freeze and Thaw when the server is stopped.
+var ErrNotRunning = errors.New("rediskit: redis-server is not running")
+
+// Freeze stops the process with SIGSTOP: connections stay open but
+// nothing answers, as with a hung server or a network dropping packets.
+func (s *Server) Freeze() error { return s.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server with SIGCONT.
+func (s *Server) Thaw() error { return s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return ErrNotRunning
+	}
+	return s.cmd.Process.Signal(sig)
+}
+
+// WaitPing waits up to 10 s until the redis-server at addr answers PING.
+func WaitPing(addr string) error { return waitPing(addr, nil) }
+
+func waitPing(addr string, exited <-chan struct{}) error {
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-exited:
+			return errors.New("exited during start-up")
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no PONG within 10s: %w", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
