@@ -16,5 +16,8 @@ func (c *Cache[K, V]) SetExact() {
 	for i := range c.shards {
 		c.shards[i].filter = false
 		c.shards[i].skip = 0
+		if l, ok := c.shards[i].pol.(*lru); ok {
+			l.skip = 0
+		}
 	}
 }
