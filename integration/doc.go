@@ -8,6 +8,17 @@
 // say how to start the stack, unless STRATA_REQUIRE_SERVERS=1 is set, in which
 // case a missing server fails the run.
 //
+// The cross-tier suites drive Strata through its exported API: two
+// instances converging through the invalidation bus on a single Redis, a
+// Redis Cluster and a Sentinel set-up (TestTwoInstances*); a Redis outage
+// seen by two instances and a write-behind store riding out a PostgreSQL
+// outage (strata_outage_test.go); a schema read from a real streaming
+// replica. The suites that stop, kill or replicate a server start their
+// own from the repository's test kit (testkit/pgkit, testkit/rediskit),
+// which needs the local binaries that `make stack-up` installs; the others
+// take the harness's servers. White-box tests that look inside a DataStore
+// stay in the strata module.
+//
 // The fault suite lives in the chaos subpackage: TestChaosShort (part of
 // `make test`) and TestChaosLong (`make chaos`) start a PostgreSQL and a
 // Redis of their own, drive four Strata instances — one in a child process

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,101 +18,6 @@ type Score struct {
 	ID    string `strata:"primary_key"`
 	Value int64
 	Round int64
-}
-
-// TestWriteBehindSurvivesPostgresOutage: 10,000 Sets over 2,000 keys, with
-// PostgreSQL stopped for 30 s in the middle. Reads always see the newest
-// value; retries run out and are reported, but nothing is dropped; after
-// the restart FlushDirty lands every key's last value in L3.
-func TestWriteBehindSurvivesPostgresOutage(t *testing.T) {
-	t.Parallel()
-	pg := testenv.StartPostgres(t)
-	addr := testenv.RedisAddr(t)
-	ctx := context.Background()
-	name := "wb_" + testenv.Suffix()
-	var reported atomic.Int64
-	ds, err := strata.NewDataStore(strata.Config{
-		PostgresDSN: pg.DSN, RedisAddr: addr, InvalidationChannel: "strata:test:" + name,
-		WriteBehindFlushInterval: 50 * time.Millisecond, WriteBehindMaxRetry: 3,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ds.Close()
-	err = ds.Register(strata.Schema{Name: name, Model: &Score{}, WriteMode: strata.WriteBehind,
-		Hooks: strata.SchemaHooks{OnWriteError: func(_ context.Context, _ string, err error) {
-			if errors.Is(err, strata.ErrWriteBehindMaxRetry) {
-				reported.Add(1)
-			}
-		}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ds.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	const writes, keys = 10_000, 2_000
-	var stoppedAt time.Time
-	for i := range writes {
-		if i == writes/2 {
-			pg.Stop()
-			stoppedAt = time.Now()
-		}
-		id := fmt.Sprintf("k%04d", i%keys)
-		if err := ds.Set(ctx, name, id, &Score{ID: id, Value: int64(i), Round: int64(i / keys)}); err != nil {
-			t.Fatalf("Set %d: %v", i, err)
-		}
-	}
-	// Reads see the newest pending value while PostgreSQL is down.
-	if s, err := strata.GetTyped[Score](ctx, ds, name, "k0007"); err != nil || s.Value != writes-keys+7 {
-		t.Errorf("Get during the outage = %+v, %v", s, err)
-	}
-	if n := ds.Stats().DirtyCount; n != keys {
-		t.Errorf("DirtyCount during the outage = %d, want %d (coalesced per key)", n, keys)
-	}
-	time.Sleep(time.Until(stoppedAt.Add(30 * time.Second)))
-	if reported.Load() == 0 {
-		t.Error("no entry was reported to OnWriteError after its retries ran out")
-	}
-	down, cancel := context.WithTimeout(ctx, time.Second) // it retries until its context ends
-	defer cancel()
-	if err := ds.FlushDirty(down); err == nil {
-		t.Error("FlushDirty with PostgreSQL down returned no error")
-	}
-	pg.Start()
-	if err := ds.FlushDirty(ctx); err != nil {
-		t.Fatalf("FlushDirty after the restart: %v", err)
-	}
-	if n := ds.Stats().DirtyCount; n != 0 {
-		t.Errorf("DirtyCount after FlushDirty = %d", n)
-	}
-	conn, err := pgx.Connect(ctx, pg.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, "SELECT id, value FROM "+pgx.Identifier{name}.Sanitize())
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]int64{}
-	for rows.Next() {
-		var id string
-		var v int64
-		if err := rows.Scan(&id, &v); err != nil {
-			t.Fatal(err)
-		}
-		got[id] = v
-	}
-	if len(got) != keys {
-		t.Fatalf("L3 holds %d keys, want %d", len(got), keys)
-	}
-	for k := range keys {
-		id := fmt.Sprintf("k%04d", k)
-		if want := int64(writes - keys + k); got[id] != want {
-			t.Fatalf("L3 %s = %d, want its last written value %d", id, got[id], want)
-		}
-	}
 }
 
 // Close with PostgreSQL down says how many records it could not flush.
