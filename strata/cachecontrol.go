@@ -165,9 +165,7 @@ func (ds *DataStore) warmPage(ctx context.Context, st *schemaState, ids []string
 		}
 		return err
 	}
-	if testHookWarmBeforeFill != nil {
-		testHookWarmBeforeFill(st.Name, ids)
-	}
+	ds.test.runWarmBeforeFill(st.Name, ids)
 	var values [][]byte // for leases: the encoded row, or nil to release (deleted meanwhile)
 	if leases != nil {
 		values = make([][]byte, len(ids))
@@ -187,7 +185,7 @@ func (ds *DataStore) warmPage(ctx context.Context, st *schemaState, ids []string
 	}
 	switch {
 	case leases == nil:
-	case testDisableL2Lease: // tests only: fill as a cache without leases would
+	case ds.test.noL2Lease.Load(): // tests only: fill as a cache without leases would
 		for i, id := range ids {
 			if values[i] != nil {
 				_ = ds.l2.Set(ctx, st.key(id), values[i], st.l2TTL)
@@ -198,10 +196,6 @@ func (ds *DataStore) warmPage(ctx context.Context, st *schemaState, ids []string
 	}
 	return nil
 }
-
-// testHookWarmBeforeFill, set only by tests (export_test.go), runs in
-// WarmCache between a page's L3 read and its cache fills.
-var testHookWarmBeforeFill func(schema string, ids []string)
 
 // queryIDs runs q, which selects only the primary key.
 func (ds *DataStore) queryIDs(ctx context.Context, st *schemaState, q l3postgres.Query) ([]string, error) {

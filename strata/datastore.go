@@ -48,6 +48,8 @@ type DataStore struct {
 	stopFlusher chan struct{}
 
 	cf feedState // the change feed; see changefeed.go
+
+	test testHooks // set only by tests; see testhooks.go
 }
 
 // NewDataStore validates cfg, applies its defaults and connects the tiers it

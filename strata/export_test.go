@@ -6,9 +6,15 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// SetTestHookWarmBeforeFill installs fn to run in WarmCache after each
-// page's L3 read and before its cache fills; nil removes it. Tests only.
-func SetTestHookWarmBeforeFill(fn func(schema string, ids []string)) { testHookWarmBeforeFill = fn }
+// SetTestHookWarmBeforeFill installs fn to run in ds's WarmCache after
+// each page's L3 read and before its cache fills; nil removes it.
+func (ds *DataStore) SetTestHookWarmBeforeFill(fn func(schema string, ids []string)) {
+	if fn == nil {
+		ds.test.warmBeforeFill.Store(nil)
+		return
+	}
+	ds.test.warmBeforeFill.Store(&fn)
+}
 
 // AddRedisHookForTest adds h to the DataStore's Redis client (to count
 // round trips). It reports false when the store has no Redis.
@@ -20,14 +26,19 @@ func (ds *DataStore) AddRedisHookForTest(h redis.Hook) bool {
 	return true
 }
 
-// SetTestHookAfterL3Read installs fn to run after every L3 read of Get and
-// before the L2 fill; nil removes it. Tests only; not safe to change while
-// reads run.
-func SetTestHookAfterL3Read(fn func(schema, id string)) { testHookAfterL3Read = fn }
+// SetTestHookAfterL3Read installs fn to run after every L3 read of ds's
+// Get and before the L2 fill; nil removes it.
+func (ds *DataStore) SetTestHookAfterL3Read(fn func(schema, id string)) {
+	if fn == nil {
+		ds.test.afterL3Read.Store(nil)
+		return
+	}
+	ds.test.afterL3Read.Store(&fn)
+}
 
-// DisableL2LeaseForTest makes Get fill L2 with a plain SET, as a cache
-// without stale-set protection would.
-func DisableL2LeaseForTest(off bool) { testDisableL2Lease = off }
+// DisableL2LeaseForTest makes ds's Get and WarmCache fill L2 with a plain
+// SET, as a cache without stale-set protection would.
+func (ds *DataStore) DisableL2LeaseForTest(off bool) { ds.test.noL2Lease.Store(off) }
 
 // L1Len returns the number of L1 entries of schema.
 func (ds *DataStore) L1Len(schema string) int {

@@ -18,7 +18,8 @@ import (
 // lease busy wait for the filler's value in Redis. Before RedisPolicy.LeaseWait
 // every instance read PostgreSQL. Each L3 read is made 20 ms slower so
 // that the instances overlap, as they do against a remote database. The
-// hook is global, so this test does not run in parallel with others.
+// hook is set on each instance (test hooks are per DataStore); the test
+// still runs alone, since its timing is what it measures.
 func TestColdKeyIsOnePostgresReadAcrossInstances(t *testing.T) {
 	tt := newTiered(t)
 	ctx := ctxT(t)
@@ -26,13 +27,12 @@ func TestColdKeyIsOnePostgresReadAcrossInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	var reads atomic.Int64
-	strata.SetTestHookAfterL3Read(func(schema, id string) {
+	countRead := func(schema, id string) {
 		if schema == tt.schema && id == "cold" {
 			reads.Add(1)
 			time.Sleep(20 * time.Millisecond)
 		}
-	})
-	defer strata.SetTestHookAfterL3Read(nil)
+	}
 	const instances, perInstance = 3, 100
 	for round := range 3 {
 		if err := tt.rdb.Del(ctx, "strata:"+tt.schema+":cold").Err(); err != nil {
@@ -49,6 +49,7 @@ func TestColdKeyIsOnePostgresReadAcrossInstances(t *testing.T) {
 			if err := ds.Register(strata.Schema{Name: tt.schema, Model: &Account{}, L2: strata.RedisPolicy{LeaseWait: 2 * time.Second}}); err != nil {
 				t.Fatal(err)
 			}
+			ds.SetTestHookAfterL3Read(countRead)
 			// Connect its pools, as an instance that has been serving has:
 			// the wait is for a query, not for a first connection.
 			if _, err := strata.GetTyped[Account](ctx, ds, tt.schema, "absent"); !errors.Is(err, strata.ErrNotFound) {

@@ -201,29 +201,19 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, 
 	}
 	ds.hit(ctx, st, metrics.TierL3)
 	st.normalizeTimes(rec.Elem())
-	if testHookAfterL3Read != nil {
-		testHookAfterL3Read(st.Name, id)
-	}
-	if lease.Valid() && !testDisableL2Lease {
+	ds.test.runAfterL3Read(st.Name, id)
+	noLease := ds.test.noL2Lease.Load()
+	if lease.Valid() && !noLease {
 		if data, err := ds.encodeL2(st, rec.Elem()); err == nil {
 			ds.fillL2(st, lease, data)
 		}
-	} else if testDisableL2Lease && ds.l2 != nil {
+	} else if noLease && ds.l2 != nil {
 		if data, err := ds.encodeL2(st, rec.Elem()); err == nil {
 			_ = ds.l2.Set(ctx, st.key(id), data, st.l2TTL)
 		}
 	}
 	return st.readView(rec.Elem()), nil
 }
-
-// Test hooks (set only by tests, through export_test.go): a pause between
-// the L3 read and the L2 fill, and a switch that fills L2 with a plain SET
-// instead of the lease-guarded Fill, to prove the guard is what prevents
-// stale sets.
-var (
-	testHookAfterL3Read func(schema, id string)
-	testDisableL2Lease  bool
-)
 
 // fillL2 stores an L3 read in Redis under its lease, off the caller's path:
 // the reader does not wait for a round trip whose only purpose is to serve

@@ -36,16 +36,14 @@ type Versioned struct {
 // the record take up to 10 ms more (a slow query, or a database a few
 // network hops away), and each reader pauses up to 3 ms between reads (the
 // rest of its request), so that reads begin at all moments rather than all
-// together right after a write. The hook is global, so this test does not
-// run in parallel with others.
+// together right after a write.
 func TestReadAfterAcknowledgedSetIsNotOlder(t *testing.T) {
 	sfx := testenv.Suffix()
-	strata.SetTestHookAfterL3Read(func(schema, _ string) {
+	slowRead := func(schema, _ string) {
 		if strings.HasSuffix(schema, sfx) {
 			time.Sleep(time.Duration(rand.IntN(10_000)) * time.Microsecond)
 		}
-	})
-	defer strata.SetTestHookAfterL3Read(nil)
+	}
 	tests := []struct {
 		name  string
 		redis bool
@@ -72,6 +70,7 @@ func TestReadAfterAcknowledgedSetIsNotOlder(t *testing.T) {
 				})
 			}
 			ds := openStore(t, cfg, strata.Schema{Name: name, Model: &Versioned{}})
+			ds.SetTestHookAfterL3Read(slowRead)
 			ctx := ctxT(t)
 			if err := ds.Migrate(ctx); err != nil {
 				t.Fatal(err)

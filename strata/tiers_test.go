@@ -264,15 +264,13 @@ func TestTieredStaleSetRace(t *testing.T) {
 
 			read, resume := make(chan struct{}), make(chan struct{})
 			var first atomic.Bool
-			strata.SetTestHookAfterL3Read(func(schema, id string) {
+			reader.SetTestHookAfterL3Read(func(schema, id string) {
 				if schema == tt.schema && id == "r1" && first.CompareAndSwap(false, true) {
-					close(read) // only the reader's read pauses
+					close(read) // only the reader's first read pauses
 					<-resume
 				}
 			})
-			strata.DisableL2LeaseForTest(!guarded)
-			defer strata.SetTestHookAfterL3Read(nil)
-			defer strata.DisableL2LeaseForTest(false)
+			reader.DisableL2LeaseForTest(!guarded)
 
 			done := make(chan error, 1)
 			go func() {

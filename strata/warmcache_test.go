@@ -36,7 +36,7 @@ func TestWarmCacheWriteDuringWarmWins(t *testing.T) {
 				t.Fatal(err)
 			}
 			var once sync.Once
-			strata.SetTestHookWarmBeforeFill(func(schema string, _ []string) {
+			tt.ds.SetTestHookWarmBeforeFill(func(schema string, _ []string) {
 				if schema != tt.schema {
 					return
 				}
@@ -46,16 +46,16 @@ func TestWarmCacheWriteDuringWarmWins(t *testing.T) {
 					}
 				})
 			})
-			strata.DisableL2LeaseForTest(!guarded)
+			tt.ds.DisableL2LeaseForTest(!guarded)
 			t.Cleanup(func() {
-				strata.SetTestHookWarmBeforeFill(nil)
-				strata.DisableL2LeaseForTest(false)
+				tt.ds.SetTestHookWarmBeforeFill(nil)
+				tt.ds.DisableL2LeaseForTest(false)
 			})
 			if err := tt.ds.WarmCache(ctx, tt.schema, 0); err != nil {
 				t.Fatal(err)
 			}
-			strata.SetTestHookWarmBeforeFill(nil)
-			strata.DisableL2LeaseForTest(false)
+			tt.ds.SetTestHookWarmBeforeFill(nil)
+			tt.ds.DisableL2LeaseForTest(false)
 
 			// L2, as a fresh instance reads it.
 			fresh := tt.open(t)

@@ -1,0 +1,31 @@
+package strata
+
+import "sync/atomic"
+
+// testHooks are switches that only tests set (export_test.go). They live
+// on the DataStore, not in package globals, so a test reaches only the
+// stores it opened and parallel tests cannot disturb each other; the read
+// path pays one atomic load where it would have read a global. The zero
+// value sets nothing.
+type testHooks struct {
+	// afterL3Read runs after every L3 read of Get, before the L2 fill.
+	afterL3Read atomic.Pointer[func(schema, id string)]
+	// warmBeforeFill runs in WarmCache after each page's L3 read and
+	// before its cache fills.
+	warmBeforeFill atomic.Pointer[func(schema string, ids []string)]
+	// noL2Lease makes fills use a plain SET, as a cache without stale-set
+	// protection would, to prove that the lease is what prevents them.
+	noL2Lease atomic.Bool
+}
+
+func (h *testHooks) runAfterL3Read(schema, id string) {
+	if f := h.afterL3Read.Load(); f != nil {
+		(*f)(schema, id)
+	}
+}
+
+func (h *testHooks) runWarmBeforeFill(schema string, ids []string) {
+	if f := h.warmBeforeFill.Load(); f != nil {
+		(*f)(schema, ids)
+	}
+}
