@@ -77,7 +77,7 @@ func (ds *DataStore) invalidateAfterWrite(ctx context.Context, st *schemaState, 
 		dropLocal()
 		ds.startRepairer()
 		ds.kickRepairer()
-		ds.cfg.Logger.Warn("strata: redis invalidation failed; retried in the background", "schema", st.Name, "ids", len(ids), "err", err)
+		logWarn(ctx, ds.cfg.Logger, "strata: redis invalidation failed; retried in the background", "schema", st.Name, "ids", len(ids), "err", err)
 		return
 	}
 	dropLocal()
@@ -100,7 +100,7 @@ func (ds *DataStore) bumpGeneration(ctx context.Context, st *schemaState) {
 	}
 	if _, err := ds.l2.BumpGeneration(ctx, st.prefix); err != nil {
 		ds.stale.addGen(st)
-		ds.cfg.Logger.Warn("strata: could not invalidate cached searches; retried when redis answers", "schema", st.Name, "err", err)
+		logWarn(ctx, ds.cfg.Logger, "strata: could not invalidate cached searches; retried when redis answers", "schema", st.Name, "err", err)
 	}
 }
 

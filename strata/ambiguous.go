@@ -112,7 +112,7 @@ func (ds *DataStore) afterFailedWrite(ctx context.Context, st *schemaState, op l
 		ds.startRepairer()
 		ds.kickRepairer()
 	}
-	ds.cfg.Logger.Warn("strata: a write failed after PostgreSQL was sent it; invalidated now and when its outcome is settled",
+	logWarn(ctx, ds.cfg.Logger, "strata: a write failed after PostgreSQL was sent it; invalidated now and when its outcome is settled",
 		"schema", st.Name, "ids", len(ids), "err", err)
 	return writeError(err)
 }

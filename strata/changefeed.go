@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -89,7 +88,7 @@ func (ds *DataStore) startFeed() error {
 		// its one-second cooldown).
 		MinRetry: 20 * time.Millisecond,
 		MaxRetry: 250 * time.Millisecond,
-		Logger:   slog.New(loggerHandler{ds.cfg.Logger}),
+		Logger:   slogFor(ds.cfg.Logger),
 	})
 	if err != nil {
 		return fmt.Errorf("%w: ChangeFeed: %w", ErrInvalidConfig, err)

@@ -164,7 +164,9 @@ type Config struct {
 	// github.com/AndrewDonelson/strata/strata/otel provides one for
 	// OpenTelemetry. Default (nil): no spans, at no cost.
 	Tracer Tracer
-	// Logger receives log lines. Default: discard. A *slog.Logger fits.
+	// Logger receives log lines. Default: discard. A *slog.Logger fits, and
+	// receives each call's context with the lines logged during it (see
+	// Logger).
 	Logger Logger
 
 	// EncryptionKey enables AES-256-GCM for fields tagged encrypted. It must

@@ -267,10 +267,10 @@ func (ds *DataStore) fromL2(ctx context.Context, st *schemaState, id string, dat
 	}
 	ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "decode")
 	if st.l3 == nil {
-		ds.cfg.Logger.Warn("strata: undecodable value in redis, the schema's source of truth", "schema", st.Name, "id", id, "err", err)
+		logWarn(ctx, ds.cfg.Logger, "strata: undecodable value in redis, the schema's source of truth", "schema", st.Name, "id", id, "err", err)
 		return nil, false, err
 	}
-	ds.cfg.Logger.Warn("strata: undecodable value in redis; deleted and read from postgres", "schema", st.Name, "id", id, "err", err)
+	logWarn(ctx, ds.cfg.Logger, "strata: undecodable value in redis; deleted and read from postgres", "schema", st.Name, "id", id, "err", err)
 	if _, derr := ds.l2.DeleteIfValue(ctx, st.key(id), data); derr != nil {
 		ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "delete")
 	}

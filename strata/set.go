@@ -264,7 +264,7 @@ func (ds *DataStore) publish(ctx context.Context, st *schemaState, op l2redis.Op
 			ds.stale.add(st, ids...)
 			ds.startRepairer()
 		}
-		ds.cfg.Logger.Warn("strata: publishing an invalidation failed; retried", "schema", st.Name, "err", err)
+		logWarn(ctx, ds.cfg.Logger, "strata: publishing an invalidation failed; retried", "schema", st.Name, "err", err)
 		return
 	}
 	ds.invalidationSent(st.Name, op, len(ids))

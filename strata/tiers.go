@@ -25,7 +25,7 @@ func (ds *DataStore) connect() error {
 			MinConns:        c.L3Pool.MinConns,
 			MaxConnLifetime: c.L3Pool.MaxConnLifetime,
 			MaxConnIdleTime: c.L3Pool.MaxConnIdleTime,
-			Logger:          slog.New(loggerHandler{ds.cfg.Logger}),
+			Logger:          slogFor(ds.cfg.Logger),
 		}
 		var db *l3postgres.DB
 		var err error
@@ -42,7 +42,7 @@ func (ds *DataStore) connect() error {
 			return fmt.Errorf("%w: %s: %w", ErrInvalidConfig, field, err)
 		}
 		ds.l3 = db
-		if ds.mig, err = migrate.New(db.Pool(), &migrate.Options{Logger: slog.New(loggerHandler{ds.cfg.Logger})}); err != nil {
+		if ds.mig, err = migrate.New(db.Pool(), &migrate.Options{Logger: slogFor(ds.cfg.Logger)}); err != nil {
 			db.Close()
 			return fmt.Errorf("%w: migrate: %w", ErrInvalidConfig, err)
 		}
