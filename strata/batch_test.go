@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/jackc/pgx/v5"
 
@@ -166,8 +167,8 @@ func TestSearchCachedNeverStale(t *testing.T) {
 		}
 		return ids
 	}
-	if got := search(tt.ds); !reflect.DeepEqual(got, []string{"s2", "s3", "s4"}) {
-		t.Fatalf("first SearchCached = %v", got)
+	if diff := cmp.Diff([]string{"s2", "s3", "s4"}, search(tt.ds)); diff != "" {
+		t.Fatalf("first SearchCached (-want +got):\n%s", diff)
 	}
 	keys, _ := tt.rdb.Keys(ctx, "strata:#q:"+tt.schema+":*").Result()
 	if len(keys) == 0 {
@@ -177,14 +178,14 @@ func TestSearchCachedNeverStale(t *testing.T) {
 	if err := other.Set(ctx, tt.schema, "s9", &Account{ID: "s9", Username: "s9", Score: 9}); err != nil {
 		t.Fatal(err)
 	}
-	if got := search(tt.ds); !reflect.DeepEqual(got, []string{"s2", "s3", "s4", "s9"}) {
-		t.Errorf("after another instance's Set: %v", got)
+	if diff := cmp.Diff([]string{"s2", "s3", "s4", "s9"}, search(tt.ds)); diff != "" {
+		t.Errorf("after another instance's Set (-want +got):\n%s", diff)
 	}
 	if err := other.Delete(ctx, tt.schema, "s3"); err != nil {
 		t.Fatal(err)
 	}
-	if got := search(tt.ds); !reflect.DeepEqual(got, []string{"s2", "s4", "s9"}) {
-		t.Errorf("after another instance's Delete: %v", got)
+	if diff := cmp.Diff([]string{"s2", "s4", "s9"}, search(tt.ds)); diff != "" {
+		t.Errorf("after another instance's Delete (-want +got):\n%s", diff)
 	}
 	// InvalidateAll after a change behind Strata's back.
 	if _, err := tt.pg.Exec(ctx, "UPDATE "+pgx.Identifier{tt.schema}.Sanitize()+" SET score = 0 WHERE id = 's9'"); err != nil {
@@ -193,8 +194,8 @@ func TestSearchCachedNeverStale(t *testing.T) {
 	if err := other.InvalidateAll(ctx, tt.schema); err != nil {
 		t.Fatal(err)
 	}
-	if got := search(tt.ds); !reflect.DeepEqual(got, []string{"s2", "s4"}) {
-		t.Errorf("after InvalidateAll: %v", got)
+	if diff := cmp.Diff([]string{"s2", "s4"}, search(tt.ds)); diff != "" {
+		t.Errorf("after InvalidateAll (-want +got):\n%s", diff)
 	}
 	waitFor(t, "L1 of every instance to be flushed", func() bool { return !tt.ds.L1Has(tt.schema, "s9") })
 	if a, err := strata.GetTyped[Account](ctx, tt.ds, tt.schema, "s9"); err != nil || a.Score != 0 {

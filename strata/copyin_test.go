@@ -3,10 +3,11 @@ package strata_test
 import (
 	"context"
 	"errors"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/AndrewDonelson/strata/strata"
 )
@@ -128,8 +129,8 @@ func TestSetKeepsDeepAndSharedValues(t *testing.T) {
 	}
 	want := *deep
 	want.Parent = nil
-	if !reflect.DeepEqual(got, want) {
-		t.Error("the list read back differs from the list written")
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the list read back differs from the list written (-want +got):\n%s", diff)
 	}
 
 	shared := []cycTree{{ID: "leaf"}}

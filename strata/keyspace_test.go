@@ -2,8 +2,9 @@ package strata_test
 
 import (
 	"errors"
-	"reflect"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/jackc/pgx/v5"
 
@@ -70,8 +71,8 @@ func TestKeyPrefixesCannotReachInternalKeys(t *testing.T) {
 	if err := ds.Set(ctx, g, v, &Account{ID: v, Username: "g-record", Score: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if got := search(v); !reflect.DeepEqual(got, []string{"v1", "v2", "v3"}) {
-		t.Fatalf("SearchCached(V) = %v", got)
+	if diff := cmp.Diff([]string{"v1", "v2", "v3"}, search(v)); diff != "" {
+		t.Fatalf("SearchCached(V) (-want +got):\n%s", diff)
 	}
 	other := open() // reads through Redis: nothing in its L1
 	got, err := strata.GetTyped[Account](ctx, other, g, v)
@@ -85,8 +86,8 @@ func TestKeyPrefixesCannotReachInternalKeys(t *testing.T) {
 	if _, err := pg.Exec(ctx, "UPDATE "+pgx.Identifier{v}.Sanitize()+" SET username = 'changed' WHERE id = 'v1'"); err != nil {
 		t.Fatal(err)
 	}
-	if got := search(v); !reflect.DeepEqual(got, []string{"v1", "v2", "v3"}) {
-		t.Fatalf("SearchCached(V) right after caching = %v; want the cached result", got)
+	if diff := cmp.Diff([]string{"v1", "v2", "v3"}, search(v)); diff != "" {
+		t.Fatalf("SearchCached(V) right after caching is not the cached result (-want +got):\n%s", diff)
 	}
 	for _, s := range []string{g, q} {
 		for _, id := range []string{"a", "b"} {
@@ -98,8 +99,8 @@ func TestKeyPrefixesCannotReachInternalKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := search(v); !reflect.DeepEqual(got, []string{"v1", "v2", "v3"}) {
-		t.Errorf("SearchCached(V) after writes and InvalidateAll on _gen and _q = %v; want V's cached result untouched", got)
+	if diff := cmp.Diff([]string{"v1", "v2", "v3"}, search(v)); diff != "" {
+		t.Errorf("SearchCached(V) after writes and InvalidateAll on _gen and _q is not V's cached result (-want +got):\n%s", diff)
 	}
 
 	// The "_gen" and "_q" schemas work: records from every tier, and their
@@ -107,8 +108,8 @@ func TestKeyPrefixesCannotReachInternalKeys(t *testing.T) {
 	want := map[string][]string{g: {"_gen-a", "_gen-b", "g-record"}, q: {q + "-a", q + "-b"}}
 	for _, s := range []string{g, q} {
 		for range 2 {
-			if got := search(s); !reflect.DeepEqual(got, want[s]) {
-				t.Errorf("SearchCached(%s) = %v, want %v", s, got, want[s])
+			if diff := cmp.Diff(want[s], search(s)); diff != "" {
+				t.Errorf("SearchCached(%s) (-want +got):\n%s", s, diff)
 			}
 		}
 		for _, id := range []string{"a", "b"} {

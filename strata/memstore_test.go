@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/AndrewDonelson/strata/strata"
 	"github.com/AndrewDonelson/strata/strata/clock"
@@ -69,8 +70,8 @@ func TestMemStoreSetGetDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Player{ID: "p1", Username: "ada", Level: 1, Score: 10, Tags: []string{"a"}, CreatedAt: created, UpdatedAt: created}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Get = %+v\nwant  %+v (omit_cache and - fields are not cached)", got, want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Get (-want +got; omit_cache and - fields are not cached):\n%s", diff)
 	}
 
 	// auto_now moves, auto_now_add stays.
@@ -216,8 +217,8 @@ func TestMemStoreHooks(t *testing.T) {
 	if err := ds.Set(ctx, "players", "c", &Player{ID: "c", Username: "ok"}); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(after, []string{"c"}) {
-		t.Errorf("AfterSet saw %v, want [c]", after)
+	if diff := cmp.Diff([]string{"c"}, after); diff != "" {
+		t.Errorf("AfterSet saw (-want +got):\n%s", diff)
 	}
 }
 

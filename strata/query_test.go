@@ -1,8 +1,9 @@
 package strata_test
 
 import (
-	"reflect"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/AndrewDonelson/strata/strata"
 )
@@ -16,8 +17,8 @@ func TestQueryBuilder(t *testing.T) {
 		Where: "level > $1 AND region = $2", Args: []any{10, "eu-west"}, OrderBy: "score", Desc: true,
 		Limit: 25, Offset: 50, Fields: []string{"id", "username"}, ForceL3: true,
 	}
-	if !reflect.DeepEqual(q, want) {
-		t.Fatalf("Build() = %+v, want %+v", q, want)
+	if diff := cmp.Diff(want, q); diff != "" {
+		t.Fatalf("Build() (-want +got):\n%s", diff)
 	}
 	// The built Query must not share slices with the builder.
 	q2 := b.Fields("score").Build()

@@ -3,10 +3,11 @@ package strata_test
 import (
 	"context"
 	"errors"
-	"reflect"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/redis/go-redis/v9"
 
@@ -268,8 +269,11 @@ func TestJSONFieldsSameFromEveryTier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(fromL1, fromL3) || !reflect.DeepEqual(fromL2, fromL3) {
-		t.Errorf("tiers disagree:\nL1 %#v\nL2 %#v\nL3 %#v", fromL1, fromL2, fromL3)
+	if diff := cmp.Diff(fromL3, fromL1); diff != "" {
+		t.Errorf("L1 disagrees with L3 (-L3 +L1):\n%s", diff)
+	}
+	if diff := cmp.Diff(fromL3, fromL2); diff != "" {
+		t.Errorf("L2 disagrees with L3 (-L3 +L2):\n%s", diff)
 	}
 	if fromL3.Tags == nil {
 		t.Error("an empty slice came back nil")

@@ -5,11 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
@@ -127,8 +128,8 @@ func TestTieredSetGetDelete(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Get from %s: %v", from, err)
 		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("Get from %s:\n got %+v\nwant %+v", from, got, want)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Get from %s (-want +got):\n%s", from, diff)
 		}
 	}
 	check(tt.ds, "L1")
@@ -221,8 +222,8 @@ func TestTieredSearchAndCount(t *testing.T) {
 	for _, a := range got {
 		ids = append(ids, a.ID)
 	}
-	if !reflect.DeepEqual(ids, []string{"p09", "p08", "p07"}) {
-		t.Errorf("Search ids = %v", ids)
+	if diff := cmp.Diff([]string{"p09", "p08", "p07"}, ids); diff != "" {
+		t.Errorf("Search ids (-want +got):\n%s", diff)
 	}
 	if got[0].Password != "pwp09" {
 		t.Errorf("Search must return omit_cache fields from L3, got %q", got[0].Password)
