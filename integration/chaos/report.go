@@ -29,6 +29,8 @@ func (r *RunReport) Summary() string {
 		r.Reads.Elements, r.Reads.Stale, r.Reads.Excused, r.Reads.All, r.Reads.StaleOnly, r.Reads.OutsideFaults, r.Reads.DuringFaults)
 	fmt.Fprintf(&b, "lost writes: %d of %d acknowledged (%d unknown); linearizable (single writer %s): %s over %d ops in %v; with Search: %s\n",
 		r.Lost.Lost, r.Lost.Acked, r.Lost.Unknown, r.Linear.Proc, r.Linear.Result, r.Linear.Operations, r.Linear.Took.Round(time.Millisecond), r.LinearWithSearch.Result)
+	fmt.Fprintf(&b, "after the workload, %d Sets while a's link to PostgreSQL was blackholed: %d failed, %d applied afterwards\n",
+		r.Ambiguous.Sent, r.Ambiguous.Failed, r.Ambiguous.Applied)
 	fmt.Fprintf(&b, "converged: %v after %v (bound %v, %d polls, the last taking %v; %d mismatches at the first)\n",
 		r.Converge.Converged, r.Converge.Took.Round(time.Millisecond), r.Converge.Settle, r.Converge.Polls,
 		r.Converge.LastPoll.Round(time.Millisecond), len(r.Converge.FirstMismatches))

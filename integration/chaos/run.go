@@ -87,10 +87,13 @@ type RunReport struct {
 	// LinearWithSearch adds the single-writer instance's Search and
 	// SearchCached results to the linearizability check: reported, not
 	// gated (see the package documentation).
-	LinearWithSearch LinearReport   `json:"linearizable_with_search"`
-	Converge         ConvergeReport `json:"converge"`
-	CloseErrors      []string       `json:"close_errors,omitempty"`
-	Failures         []string       `json:"failures"`
+	LinearWithSearch LinearReport `json:"linearizable_with_search"`
+	// Ambiguous: the writes that failed after PostgreSQL was sent them,
+	// made just before the convergence check (see ambiguousWrites).
+	Ambiguous   AmbiguousReport `json:"ambiguous_at_end"`
+	Converge    ConvergeReport  `json:"converge"`
+	CloseErrors []string        `json:"close_errors,omitempty"`
+	Failures    []string        `json:"failures"`
 }
 
 // instance slots of a run.
@@ -195,6 +198,7 @@ func Run(ctx context.Context, cfg RunConfig) (*RunReport, error) {
 		}
 		cancel()
 	}
+	rep.Ambiguous = r.ambiguousWrites(ctx, rep)
 	t0 = time.Now()
 	rep.Converge = r.converge(ctx)
 	r.logf("convergence checked in %v", time.Since(t0).Round(time.Millisecond))

@@ -198,12 +198,16 @@ func (w *worker) read(kind Kind, schema string, call func(ctx context.Context) (
 	w.do(w.nextID(), kind, schema, nil, call)
 }
 
-func (w *worker) set(schema, key string) {
+func (w *worker) set(schema, key string) { w.setVer(schema, key) }
+
+// setVer sets key and returns the version it wrote.
+func (w *worker) setVer(schema, key string) int64 {
 	id := w.nextID()
 	ver := id << 4
 	w.write(id, KindSet, schema, []Write{{Key: key, Ver: ver}}, func(ctx context.Context) error {
 		return w.ds.Set(ctx, schema, key, w.record(key, ver))
 	})
+	return ver
 }
 
 func (w *worker) del(key string) {
