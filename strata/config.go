@@ -131,6 +131,20 @@ type Config struct {
 	// per schema; a Set beyond it fails with ErrWriteBehindFull instead of
 	// growing memory without limit. Default: 100,000.
 	WriteBehindMaxPending int
+	// WriteBehindJournal makes write-behind durable across a crash: a
+	// write-behind Set is acknowledged only once it is in a Redis Stream
+	// (one round trip; it still does not fill L2), the flusher acknowledges
+	// the stream entries after PostgreSQL has committed them, and entries
+	// left unacknowledged for WriteBehindJournalClaimIdle (their instance
+	// died) are claimed and flushed by another instance, or the next one to
+	// start. The journal is as durable as Redis's persistence (appendonly).
+	// It needs Redis and PostgreSQL. See journal.go and the README.
+	// Default: false.
+	WriteBehindJournal bool
+	// WriteBehindJournalClaimIdle is how long a journal entry stays
+	// unacknowledged before another instance claims it. Set it well above
+	// WriteBehindFlushInterval. Default: 30s.
+	WriteBehindJournalClaimIdle time.Duration
 
 	// NegativeCacheTTL is how long L1 remembers that an id does not exist,
 	// so a hot missing key does not reach PostgreSQL on every Get. A write of
@@ -251,6 +265,7 @@ func (c Config) withDefaults() (Config, error) {
 		{"L2Pool.DialTimeout", c.L2Pool.DialTimeout}, {"L2Pool.ReadTimeout", c.L2Pool.ReadTimeout},
 		{"L2Pool.WriteTimeout", c.L2Pool.WriteTimeout},
 		{"InvalidationHealthCheck", c.InvalidationHealthCheck},
+		{"WriteBehindJournalClaimIdle", c.WriteBehindJournalClaimIdle},
 	} {
 		if d.v < 0 {
 			return bad(d.name, "must not be negative, got %v", d.v)
@@ -327,6 +342,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.WriteBehindMaxPending == 0 {
 		c.WriteBehindMaxPending = DefaultWriteBehindMaxPending
+	}
+	if c.WriteBehindJournal && (c.RedisAddr == "" && c.RedisURL == "" && c.RedisClient == nil || c.PostgresDSN == "" && c.PostgresPool == nil) {
+		return bad("WriteBehindJournal", "needs Redis (the journal) and PostgreSQL (where it is flushed)")
+	}
+	if c.WriteBehindJournalClaimIdle == 0 {
+		c.WriteBehindJournalClaimIdle = DefaultWriteBehindJournalClaimIdle
 	}
 	if c.InvalidationChannel == "" {
 		c.InvalidationChannel = DefaultInvalidationChannel

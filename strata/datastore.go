@@ -45,6 +45,7 @@ type DataStore struct {
 	repairNow   chan struct{} // wakes the repairer early
 	flusherOnce sync.Once
 	repairOnce  sync.Once
+	claimerOnce sync.Once // the write-behind journal's claimer; see journal.go
 	stopFlusher chan struct{}
 
 	cf feedState // the change feed; see changefeed.go

@@ -38,6 +38,13 @@ func (ds *DataStore) delete(ctx context.Context, schema, id string) error {
 		st.wb.flushMu.Lock()
 		defer st.wb.flushMu.Unlock()
 		seq = st.wb.current()
+		if st.wb.j != nil { // no journaled older value may be claimed after it
+			unlock, err := ds.journalForget(ctx, st, id)
+			if err != nil {
+				return err
+			}
+			defer unlock()
+		}
 	}
 	if st.l3 != nil {
 		if _, err := st.l3.DeleteByID(ctx, id); err != nil {

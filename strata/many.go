@@ -70,7 +70,7 @@ func (ds *DataStore) setMany(ctx context.Context, schema string, pairs map[strin
 		ds.fillFields(st, rec, func() reflect.Value { return known[ids[i]] })
 	}
 	if st.wb != nil {
-		if err := ds.enqueueWriteBehind(st, ids, recs, clear); err != nil {
+		if err := ds.enqueueWriteBehind(ctx, st, ids, recs, clear); err != nil {
 			return err
 		}
 	} else if err := ds.writeManyTiers(ctx, st, ids, recs, clear); err != nil {

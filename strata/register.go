@@ -181,6 +181,7 @@ func (ds *DataStore) Register(s Schema) error {
 	}
 	if s.WriteMode == WriteBehind && st.l3 != nil {
 		st.wb = newWriteBehind()
+		st.wb.j = ds.newJournal(st)
 	}
 	prefix := st.prefix
 	st.key = func(id string) string { return l2redis.Key(prefix, id) }
@@ -221,6 +222,9 @@ func (ds *DataStore) Register(s Schema) error {
 	ds.schemas.Store(&next)
 	if st.wb != nil {
 		ds.startFlusher()
+		if st.wb.j != nil {
+			ds.startClaimer()
+		}
 	}
 	return nil
 }

@@ -69,7 +69,7 @@ func (ds *DataStore) set(ctx context.Context, schema, id string, value any, opts
 	}
 	ds.fillWriteFields(ctx, st, id, rec)
 	if st.wb != nil {
-		err = ds.enqueueWriteBehind(st, []string{id}, []reflect.Value{rec}, clear)
+		err = ds.enqueueWriteBehind(ctx, st, []string{id}, []reflect.Value{rec}, clear)
 	} else {
 		err = ds.writeTiers(ctx, st, id, rec, clear)
 	}

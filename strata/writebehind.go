@@ -46,6 +46,8 @@ type dirtyEntry struct {
 	due      time.Time // next attempt
 	reported bool      // OnWriteError already called
 	since    time.Time // when the id became dirty (see WriteBehindBacklog)
+	jids     []string  // journal: the stream entries this value stands for
+	jnew     string    // journal: the stream id of rec
 }
 
 // writeBehind is the dirty set of one schema.
@@ -56,6 +58,7 @@ type writeBehind struct {
 	// flushMu is held while a batch is written to L3, so a Delete or a Tx on
 	// the same schema cannot be overtaken by an older pending value.
 	flushMu sync.Mutex
+	j       *journal // nil without Config.WriteBehindJournal; see journal.go
 }
 
 func newWriteBehind() *writeBehind { return &writeBehind{dirty: map[string]*dirtyEntry{}} }
@@ -111,9 +114,19 @@ func (wb *writeBehind) current() uint64 {
 // flush between the caller's checks and the enqueue. A record replacing a
 // pending one takes the omit_cache values it leaves unchanged from it (see
 // inheritOmitted), so coalescing two writes stores what both meant.
-func (ds *DataStore) enqueueWriteBehind(st *schemaState, ids []string, recs []reflect.Value, clear []bool) error {
+func (ds *DataStore) enqueueWriteBehind(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value, clear []bool) error {
 	defer st.writes.enter()()
 	wb := st.wb
+	var jids []string
+	if wb.j != nil { // acknowledged once in the journal
+		if err := ds.journalCheckCapacity(st, ids); err != nil {
+			return err
+		}
+		var err error
+		if jids, err = ds.appendJournal(ctx, st, ids, recs, clear); err != nil {
+			return err
+		}
+	}
 	wb.mu.Lock()
 	fresh := 0
 	for _, id := range ids {
@@ -121,7 +134,7 @@ func (ds *DataStore) enqueueWriteBehind(st *schemaState, ids []string, recs []re
 			fresh++
 		}
 	}
-	if len(wb.dirty)+fresh > ds.cfg.WriteBehindMaxPending {
+	if jids == nil && len(wb.dirty)+fresh > ds.cfg.WriteBehindMaxPending {
 		wb.mu.Unlock()
 		return fmt.Errorf("%w: schema %q: %d new keys do not fit beside the %d waiting for PostgreSQL (limit %d)", ErrWriteBehindFull, st.Name, fresh, len(wb.dirty), ds.cfg.WriteBehindMaxPending)
 	}
@@ -132,8 +145,14 @@ func (ds *DataStore) enqueueWriteBehind(st *schemaState, ids []string, recs []re
 			e = &dirtyEntry{due: time.Now()}
 			e.since = e.due
 			wb.dirty[id] = e
+		} else if jids != nil && streamIDLess(jids[i], e.jnew) {
+			e.jids = append(e.jids, jids[i]) // a newer journaled Set got here first
+			continue
 		} else if st.model.flags&flagOmitCache != 0 {
 			c = st.inheritOmitted(recs[i], clear, e.rec, e.clear)
+		}
+		if jids != nil {
+			e.jids, e.jnew = append(e.jids, jids[i]), jids[i]
 		}
 		wb.seq++
 		e.rec, e.clear, e.seq = recs[i], c, wb.seq
@@ -186,6 +205,9 @@ func (ds *DataStore) writeBehindSchemas() []*schemaState {
 // and returns how many remain dirty, with the last error.
 func (ds *DataStore) flushSchema(ctx context.Context, st *schemaState, force bool) (int, error) {
 	wb := st.wb
+	if wb.j != nil {
+		return ds.flushJournaled(ctx, st, force)
+	}
 	wb.flushMu.Lock()
 	defer wb.flushMu.Unlock()
 	var lastErr error

@@ -1,0 +1,65 @@
+package strata_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/AndrewDonelson/strata/strata"
+	"github.com/AndrewDonelson/strata/strata/internal/testenv"
+)
+
+// BenchmarkJournalSet compares a write-behind Set with the journal on
+// against one raw XADD round trip (the floor for anything acknowledged by
+// Redis) and a write-behind Set without the journal, in the same run:
+//
+//	go test -run '^$' -bench JournalSet -benchtime 20000x
+func BenchmarkJournalSet(b *testing.B) {
+	name := "jb_" + testenv.Suffix()
+	e := journalEnv{DSN: testenv.PostgresDSN(b), Redis: testenv.RedisAddr(b), Schema: name, Channel: "strata:test:" + name}
+	ctx := context.Background()
+	pgTable(b, e.DSN, name)
+	rdb := redis.NewClient(&redis.Options{Addr: e.Redis})
+	defer rdb.Close()
+	raw := "{" + name + "}rawxadd"
+	b.Cleanup(func() { rdb.Del(context.Background(), raw, "{"+name+"}journal", "{"+name+"}journal:latest") })
+	cfg := e.config(time.Hour)
+	cfg.WriteBehindFlushInterval = 50 * time.Millisecond
+	journaled := openStore(b, cfg, e.schema())
+	if err := journaled.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	plainCfg := cfg
+	plainCfg.WriteBehindJournal = false
+	plainCfg.InvalidationChannel += ":plain"
+	plainSchema := e.schema()
+	plainSchema.Name += "_plain"
+	pgTable(b, e.DSN, plainSchema.Name)
+	plain := openStore(b, plainCfg, plainSchema)
+	if err := plain.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	payload := make([]byte, 24) // about the size of a jrec in MessagePack
+	b.Run("raw XADD", func(b *testing.B) {
+		for i := range b.N {
+			if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: raw, Values: []any{"k", "k" + strconv.Itoa(i%1000), "v", payload}}).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	set := func(ds *strata.DataStore, schema string) func(b *testing.B) {
+		return func(b *testing.B) {
+			for i := range b.N {
+				id := "k" + strconv.Itoa(i%1000)
+				if err := ds.Set(ctx, schema, id, &jrec{ID: id, Value: int64(i)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	b.Run("journaled Set", set(journaled, name))
+	b.Run("write-behind Set, no journal", set(plain, plainSchema.Name))
+}
