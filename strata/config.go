@@ -186,6 +186,13 @@ type Config struct {
 	// EncryptionKey enables AES-256-GCM for fields tagged encrypted. It must
 	// be exactly 32 bytes. Default (nil): encryption off and the tag ignored.
 	EncryptionKey []byte
+	// PreviousEncryptionKeys are keys that sealed values before
+	// EncryptionKey: values sealed with them still open, and
+	// DataStore.Reencrypt rewrites them with EncryptionKey. Each must be 32
+	// bytes; they need EncryptionKey. Sealed values carry a key id (see
+	// keyring.go) so the right key is picked; values sealed before key ids
+	// existed are tried with every key. Default: none.
+	PreviousEncryptionKeys [][]byte
 
 	// ChangeFeed makes PostgreSQL's commit log (logical replication) drive
 	// invalidation, so that writes made outside Strata, and writes whose
@@ -254,6 +261,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.EncryptionKey != nil && len(c.EncryptionKey) != 32 {
 		return bad("EncryptionKey", "must be exactly 32 bytes for AES-256, got %d", len(c.EncryptionKey))
+	}
+	if len(c.PreviousEncryptionKeys) > 0 && c.EncryptionKey == nil {
+		return bad("PreviousEncryptionKeys", "need EncryptionKey, the key that seals new values")
 	}
 	for _, d := range []struct {
 		name string

@@ -124,7 +124,7 @@ func (c Config) redactedFields() []namedValue {
 			// A client, pool or *tls.Config holds credentials and
 			// private keys deep inside: print only its type.
 			value = typeOnly(fmt.Sprintf("%T", value))
-		case strings.Contains(lower, "password") || strings.HasSuffix(lower, "key") ||
+		case strings.Contains(lower, "password") || strings.HasSuffix(lower, "key") || strings.HasSuffix(lower, "keys") ||
 			strings.Contains(lower, "secret") || strings.Contains(lower, "token"):
 			if !fv.IsZero() {
 				value = secretText{}

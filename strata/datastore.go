@@ -16,7 +16,7 @@ import (
 // Register schemas, then read and write. It is safe for concurrent use.
 type DataStore struct {
 	cfg Config
-	enc *encryptor // nil when Config.EncryptionKey is nil
+	enc *keyring // nil when Config.EncryptionKey is nil
 
 	// schemas maps a name to its state. It is replaced, never mutated, so
 	// reads need no lock; mu serialises Register.
@@ -62,7 +62,7 @@ func NewDataStore(cfg Config) (*DataStore, error) {
 	}
 	ds := &DataStore{cfg: c, flushNow: make(chan struct{}, 1), repairNow: make(chan struct{}, 1), stopFlusher: make(chan struct{})}
 	if c.EncryptionKey != nil {
-		if ds.enc, err = newEncryptor(c.EncryptionKey); err != nil {
+		if ds.enc, err = newKeyring(c.EncryptionKey, c.PreviousEncryptionKeys); err != nil {
 			return nil, err
 		}
 	}
