@@ -28,5 +28,6 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "strata tests: dropping leaked test slots:", err)
 	}
 	redis.SetLogger(quiet{})
+	skipServerExamples() // see example_features_test.go
 	goleak.VerifyTestMain(m)
 }
