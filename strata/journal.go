@@ -23,10 +23,11 @@ import (
 // reach PostgreSQL for that long — are claimed by another instance (or a new
 // one) with XAUTOCLAIM and flushed by it.
 //
-// Keys: the stream "{<L2 prefix>}journal", with one consumer group
+// Keys: the stream "strata:#journal:{<L2 prefix>}", with one consumer group
 // ("strata") whose consumers are the instances; and the hash
-// "{<L2 prefix>}journal:latest", which maps a record id to the stream id of
-// its newest journaled write. (The braces keep both in one Cluster slot.)
+// "strata:#journal:{<L2 prefix>}:latest", which maps a record id to the
+// stream id of its newest journaled write. (The braces keep both in one
+// Cluster slot.)
 //
 // Order per key. A claimed entry is older than anything written after it,
 // and must never overwrite a newer value PostgreSQL has committed. Three
@@ -81,13 +82,18 @@ func (ds *DataStore) newJournal(st *schemaState) *journal {
 		consumer = ds.bus.InstanceID()
 	}
 	return &journal{
-		stream:   "{" + st.prefix + "}journal",
-		latest:   "{" + st.prefix + "}journal:latest",
+		stream:   journalKey(st.prefix),
+		latest:   journalKey(st.prefix) + ":latest",
 		consumer: consumer,
 		rdb:      ds.l2.Client(),
 		lockKey:  "strata journal " + st.Name,
 	}
 }
+
+// journalKey is the stream of the schema with L2 prefix prefix; its
+// newest-write hash is the same key with ":latest". The braces keep both in
+// one Cluster slot.
+func journalKey(prefix string) string { return "strata:#journal:{" + prefix + "}" }
 
 func randomConsumer() string {
 	return strconv.FormatInt(time.Now().UnixNano(), 36)

@@ -24,8 +24,10 @@ func BenchmarkJournalSet(b *testing.B) {
 	pgTable(b, e.DSN, name)
 	rdb := redis.NewClient(&redis.Options{Addr: e.Redis})
 	defer rdb.Close()
-	raw := "{" + name + "}rawxadd"
-	b.Cleanup(func() { rdb.Del(context.Background(), raw, "{"+name+"}journal", "{"+name+"}journal:latest") })
+	raw := "strata:#journal:{" + name + "}:rawxadd"
+	b.Cleanup(func() {
+		rdb.Del(context.Background(), raw, "strata:#journal:{"+name+"}", "strata:#journal:{"+name+"}:latest")
+	})
 	cfg := e.config(time.Hour)
 	cfg.WriteBehindFlushInterval = 50 * time.Millisecond
 	journaled := openStore(b, cfg, e.schema())

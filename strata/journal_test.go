@@ -134,7 +134,7 @@ func testJournalCrash(t *testing.T, pgDown bool) {
 	conn := pgTable(t, dsn, name)
 	t.Cleanup(func() {
 		rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
-		rdb.Del(context.Background(), "{"+name+"}journal", "{"+name+"}journal:latest")
+		rdb.Del(context.Background(), "strata:#journal:{"+name+"}", "strata:#journal:{"+name+"}:latest")
 		rdb.Close()
 	})
 	{ // create the table
@@ -209,7 +209,7 @@ func testJournalCrash(t *testing.T, pgDown bool) {
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
 	defer rdb.Close()
-	pending, err := rdb.XPending(ctx, "{"+name+"}journal", "strata").Result()
+	pending, err := rdb.XPending(ctx, "strata:#journal:{"+name+"}", "strata").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,8 +283,8 @@ func testJournalCrash(t *testing.T, pgDown bool) {
 	t.Logf("every acknowledged value in PostgreSQL %v after the new instance started", time.Since(start).Round(time.Millisecond))
 	// Everything is acknowledged: nothing pending, nothing left in the stream.
 	waitFor(t, "the journal to be empty", func() bool {
-		p, err := rdb.XPending(ctx, "{"+name+"}journal", "strata").Result()
-		l, _ := rdb.XLen(ctx, "{"+name+"}journal").Result()
+		p, err := rdb.XPending(ctx, "strata:#journal:{"+name+"}", "strata").Result()
+		l, _ := rdb.XLen(ctx, "strata:#journal:{"+name+"}").Result()
 		if err == nil && p.Count == 0 && l == 0 {
 			return true
 		}
@@ -308,7 +308,7 @@ func TestJournalSetIsPendingUntilFlushedAndNeverFillsL2(t *testing.T) {
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: e.Redis})
 	defer rdb.Close()
-	stream, latest := "{"+name+"}journal", "{"+name+"}journal:latest"
+	stream, latest := "strata:#journal:{"+name+"}", "strata:#journal:{"+name+"}:latest"
 	t.Cleanup(func() { rdb.Del(context.Background(), stream, latest) })
 	for v := range 3 {
 		if err := ds.Set(ctx, name, "a", &jrec{ID: "a", Value: int64(v)}); err != nil {

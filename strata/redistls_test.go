@@ -32,7 +32,8 @@ import (
 // README shows it verbatim.
 const strataACL = "resetkeys ~strata:* resetchannels &strata:invalidate -@all " +
 	"+ping +get +mget +set +exists +incr +incrby +expire +del +unlink +scan " +
-	"+eval +evalsha +publish +subscribe"
+	"+eval +evalsha +publish +subscribe " +
+	"+xadd +xreadgroup +xgroup|create +xack +xdel +xautoclaim +hset +hget +hmget +hdel"
 
 // TestREADMEDocumentsTheRedisACL: the ACL in the README is the one the TLS
 // and ACL test proves sufficient.
@@ -71,6 +72,8 @@ func TestRedisTLSAndLeastPrivilegeACL(t *testing.T) {
 		RedisURL:         "rediss://strata:s3cret-acl@" + srv.addr + "/0",
 		RedisTLS:         srv.clientTLS(),
 		NegativeCacheTTL: -1,
+		// the write-behind schema journals its writes in a stream
+		WriteBehindJournal: true, WriteBehindJournalClaimIdle: 100 * time.Millisecond,
 	}
 	open := func() *strata.DataStore {
 		ds, err := strata.NewDataStore(cfg)
@@ -138,6 +141,10 @@ func TestRedisTLSAndLeastPrivilegeACL(t *testing.T) {
 	step("WarmCache", a.WarmCache(ctx, tiered, 10))
 	step("write-behind Set", a.Set(ctx, wb, "w1", &Account{ID: "w1", Username: "wb"}))
 	step("FlushDirty", a.FlushDirty(ctx))
+	step("write-behind Set to delete", a.Set(ctx, wb, "w2", &Account{ID: "w2", Username: "gone"}))
+	step("write-behind Delete", a.Delete(ctx, wb, "w2"))
+	step("FlushDirty again", a.FlushDirty(ctx))
+	// The journal's claimer has been sending XAUTOCLAIM every 50 ms meanwhile.
 	var n int
 	step("count write-behind rows", pgxQueryRow(ctx, dsn, "SELECT count(*) FROM "+pgx.Identifier{wb}.Sanitize(), &n))
 	if n != 1 {
