@@ -2,8 +2,10 @@ package strata_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -244,4 +246,104 @@ func freeLoopbackPort(t *testing.T) string {
 	}
 	defer l.Close()
 	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// TestRedisSettingsReachTheClient: the Config's Redis fields reach the
+// client NewDataStore builds, over what a URL says, in each form.
+func TestRedisSettingsReachTheClient(t *testing.T) {
+	t.Parallel()
+	tc := &tls.Config{ServerName: "cache.internal"}
+	for _, tt := range []struct {
+		name string
+		cfg  strata.Config
+		want redis.Options // the fields compared below
+	}{
+		{"address", strata.Config{RedisAddr: "127.0.0.1:1", RedisUsername: "svc", RedisPassword: "pw", RedisDB: 4, RedisTLS: tc,
+			L2Pool: strata.L2PoolConfig{PoolSize: 7, PoolTimeout: 7 * time.Second, MaxRetries: 2}},
+			redis.Options{Username: "svc", Password: "pw", DB: 4, TLSConfig: tc, PoolSize: 7, PoolTimeout: 7 * time.Second, MaxRetries: 2}},
+		{"URL alone", strata.Config{RedisURL: "rediss://u:p@127.0.0.1:1/3?pool_timeout=2s&max_retries=5&pool_size=3"},
+			redis.Options{Username: "u", Password: "p", DB: 3, PoolSize: 3, PoolTimeout: 2 * time.Second, MaxRetries: 5}},
+		{"Config over URL", strata.Config{RedisURL: "redis://u:p@127.0.0.1:1/3?pool_timeout=2s&max_retries=5", RedisUsername: "svc", RedisPassword: "pw", RedisDB: 4, RedisTLS: tc,
+			L2Pool: strata.L2PoolConfig{PoolTimeout: 7 * time.Second, MaxRetries: 2}},
+			redis.Options{Username: "svc", Password: "pw", DB: 4, TLSConfig: tc, PoolTimeout: 7 * time.Second, MaxRetries: 2}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ds, err := strata.NewDataStore(tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ds.Close()
+			c, ok := ds.Redis().(*redis.Client)
+			if !ok {
+				t.Fatalf("client is %T", ds.Redis())
+			}
+			o := c.Options()
+			if !o.ContextTimeoutEnabled {
+				t.Error("ContextTimeoutEnabled is off")
+			}
+			if o.Username != tt.want.Username || o.Password != tt.want.Password || o.DB != tt.want.DB ||
+				o.PoolTimeout != tt.want.PoolTimeout || o.MaxRetries != tt.want.MaxRetries ||
+				(tt.want.PoolSize != 0 && o.PoolSize != tt.want.PoolSize) {
+				t.Errorf("options: user %q pass %q db %d pool %d poolTimeout %v retries %d; want %q %q %d %d %v %d",
+					o.Username, o.Password, o.DB, o.PoolSize, o.PoolTimeout, o.MaxRetries,
+					tt.want.Username, tt.want.Password, tt.want.DB, tt.want.PoolSize, tt.want.PoolTimeout, tt.want.MaxRetries)
+			}
+			if tt.want.TLSConfig != nil && o.TLSConfig != tt.want.TLSConfig {
+				t.Errorf("TLSConfig = %p, want RedisTLS %p", o.TLSConfig, tt.want.TLSConfig)
+			}
+			if strings.HasPrefix(tt.cfg.RedisURL, "rediss://") && o.TLSConfig == nil {
+				t.Error("rediss:// without TLS")
+			}
+		})
+	}
+}
+
+// TestRedisSentinelCredentials: Sentinels that require a password of their
+// own, in front of a master with another, are reached with
+// RedisSentinelPassword (or the URL's user info) and RedisPassword, and
+// refused without the Sentinels' password.
+func TestRedisSentinelCredentials(t *testing.T) {
+	t.Parallel()
+	ctx := ctxT(t)
+	mport, sport := freeLoopbackPort(t), freeLoopbackPort(t)
+	startRedisArgs(t, "--port", mport, "--bind", "127.0.0.1", "--requirepass", "master-pw", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	waitRedis(t, redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + mport, Password: "master-pw"}))
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	text := "port " + sport + "\nbind 127.0.0.1\ndir " + dir + "\nsentinel monitor m 127.0.0.1 " + mport + " 1\nsentinel auth-pass m master-pw\nrequirepass sentinel-pw\n"
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startRedisArgs(t, conf, "--sentinel")
+	sentinel := "127.0.0.1:" + sport
+	waitRedis(t, redis.NewClient(&redis.Options{Addr: sentinel, Password: "sentinel-pw"}))
+
+	for _, tt := range []struct {
+		name string
+		cfg  strata.Config
+		ok   bool
+	}{
+		{"fields", strata.Config{RedisAddr: sentinel, RedisMasterName: "m", RedisPassword: "master-pw", RedisSentinelPassword: "sentinel-pw"}, true},
+		{"URL", strata.Config{RedisURL: "redis://:sentinel-pw@" + sentinel + "?master_name=m&password=master-pw"}, true},
+		{"no sentinel password", strata.Config{RedisAddr: sentinel, RedisMasterName: "m", RedisPassword: "master-pw", L2Pool: strata.L2PoolConfig{MaxRetries: -1}}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ds, err := strata.NewDataStore(tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ds.Close()
+			if tt.ok {
+				if err := ds.WaitSubscribed(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			err = ds.Ping(pctx)
+			if tt.ok != (err == nil) {
+				t.Errorf("Ping = %v; want ok=%v", err, tt.ok)
+			}
+		})
+	}
 }
