@@ -46,8 +46,18 @@ test: ## everything CI runs: unit tests (-race), l1mem on 32-bit ARM, each modul
 	@$(MAKE) --no-print-directory install-check
 	@$(MAKE) --no-print-directory test-integration
 
+# pkgs lists the package patterns of modules $(1) for one go test run over
+# the workspace: every package is built once, whatever module it belongs
+# to, and go test runs packages of all modules side by side.
+pkgs = $(foreach m,$(1),./$(m)/...)
+
 .PHONY: test-unit
-test-unit: $(addprefix test-unit/,$(MODULES)) ## unit tests of every module with -race, no servers needed
+test-unit: ## unit tests of every module with -race, no servers needed (one go test over the workspace; COVER=1 runs it per module, for the profiles)
+ifeq ($(COVER),)
+	$(NO_SERVERS) go test -race -count=1 $(GO_TEST_FLAGS) $(call pkgs,$(MODULES))
+else
+	@$(MAKE) --no-print-directory $(addprefix test-unit/,$(MODULES))
+endif
 
 test-unit/%: ## unit tests of one module, e.g. make test-unit/codec
 	$(if $(COVER),mkdir -p $(COVER_DIR) &&) cd $* && $(NO_SERVERS) go test -race -count=1 $(if $(filter $*,$(SERVER_MODULES)),,$(call cover_flags,$*)) $(GO_TEST_FLAGS) ./...
@@ -61,10 +71,14 @@ test-arm32: ## l1mem's unit tests built for 32-bit ARM and run under qemu-user (
 	cd l1mem && $(NO_SERVERS) GOARCH=arm GOARM=7 go test -count=1 -exec qemu-arm $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-gowork-off
-test-gowork-off: $(addprefix gowork-off/,$(MODULES)) ## build and test each module with GOWORK=off, proving its own go.mod
+test-gowork-off: $(addprefix gowork-off/,$(MODULES)) ## build each module and its tests with GOWORK=off, proving its own go.mod
 
+# The packages and test binaries are built with the unit phase's flags
+# (-race), so they come from the build cache rather than from a second
+# build configuration; the tests themselves ran in the unit phase on the
+# same sources (the replace directives name the same directories).
 gowork-off/%:
-	cd $* && GOWORK=off go build ./... && $(NO_SERVERS) GOWORK=off go test -count=1 $(GO_TEST_FLAGS) ./...
+	cd $* && GOWORK=off go build -race ./... && $(NO_SERVERS) GOWORK=off go test -race -count=1 -run '^$$' ./...
 
 MODSET := go run ./tools/cmd/modset
 
@@ -83,7 +97,12 @@ release: ## bump every intra-repo requirement to VERSION, commit, and tag each p
 	$(MODSET) release -version $(VERSION) $(if $(DRY_RUN),-dry-run)
 
 .PHONY: test-integration
-test-integration: stack-up $(addprefix test-integration/,$(SERVER_MODULES)) ## start the local stack, then run the server tests with STRATA_REQUIRE_SERVERS=1
+test-integration: stack-up ## start the local stack, then run the server modules' tests with STRATA_REQUIRE_SERVERS=1 (one go test over them; COVER=1 runs it per module)
+ifeq ($(COVER),)
+	$(WITH_STACK) STRATA_REQUIRE_SERVERS=1 go test -race -count=1 $(GO_TEST_FLAGS) $(call pkgs,$(SERVER_MODULES))
+else
+	@$(MAKE) --no-print-directory $(addprefix test-integration/,$(SERVER_MODULES))
+endif
 
 test-integration/%: stack-up
 	$(if $(COVER),mkdir -p $(COVER_DIR) &&) $(WITH_STACK) cd $* && STRATA_REQUIRE_SERVERS=1 go test -race -count=1 $(call cover_flags,$*) $(GO_TEST_FLAGS) ./...
