@@ -30,8 +30,16 @@
 // blackhole, reset and slow close on one instance's link to PostgreSQL or to
 // Redis; SIGSTOP/SIGCONT and SIGKILL + restart of either server (the whole
 // PostgreSQL process group; Redis restarts empty); FLUSHALL; CLIENT KILL of
-// the subscribers; SIGKILL of the child writer. Before shutdown, PostgreSQL
-// is restarted once more while write-behind writes are pending, so Close must
+// the subscribers; SIGKILL of the child writer. (A server's signals reach
+// every process it forked: PostgreSQL's backends leave its process group.)
+// Once the workload has stopped, instance a's link to PostgreSQL is
+// blackholed while a sets five shared keys the others have cached, with a
+// deadline that fails every call; the statements run when the link heals
+// and nothing writes those keys again, so the convergence check sees
+// whether writes that failed after PostgreSQL was sent them were
+// invalidated (the workload's hot keys hide that: the next acknowledged
+// write invalidates within the calm bound). Before shutdown, PostgreSQL is
+// restarted once more while write-behind writes are pending, so Close must
 // flush them through a pool of dead connections.
 //
 // # Checks
