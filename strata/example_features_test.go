@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"sort"
 	"strings"
@@ -321,4 +323,32 @@ func ExampleConfig_metrics() {
 	sort.Strings(keys)
 	fmt.Println(keys)
 	// Output: [hit l1=2 miss l1=1]
+}
+
+// Ping is the readiness probe: nil when every configured server answers,
+// otherwise an error per failing tier, by the context's deadline.
+func ExampleDataStore_Ping() {
+	ds, err := strata.NewDataStore(strata.Config{RedisAddr: "127.0.0.1:1", L2Pool: strata.L2PoolConfig{MaxRetries: -1}}) // nothing listens there
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer ds.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		defer cancel()
+		if err := ds.Ping(ctx); err != nil {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			fmt.Println(errors.Is(err, strata.ErrL2Unavailable))
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	fmt.Println(rec.Code)
+	// Output:
+	// true
+	// 503
 }
