@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -387,6 +388,7 @@ func (ds *DataStore) flushJournalBatch(ctx context.Context, st *schemaState, b *
 		// later, then written again (the same newest value) or skipped.
 		ds.cfg.Logger.Warn("strata: write-behind journal: acknowledging flushed entries failed; they will be claimed and checked again", "schema", st.Name, "entries", len(ackJids), "err", aerr)
 	}
+	var extra []string // older entries that joined an unchanged value meanwhile
 	wb.mu.Lock()
 	for i, id := range b.ids {
 		if !done[i] {
@@ -396,7 +398,8 @@ func (ds *DataStore) flushJournalBatch(ctx context.Context, st *schemaState, b *
 		if !ok {
 			continue
 		}
-		if e.seq == b.seqs[i] && len(e.jids) == len(b.jids[i]) {
+		if e.seq == b.seqs[i] {
+			extra = append(extra, e.jids[min(len(b.jids[i]), len(e.jids)):]...)
 			delete(wb.dirty, id)
 			if wrote[i] == "" && st.useL1 { // superseded: L1 must not keep it
 				st.l1.Delete(id)
@@ -406,6 +409,9 @@ func (ds *DataStore) flushJournalBatch(ctx context.Context, st *schemaState, b *
 		}
 	}
 	wb.mu.Unlock()
+	if len(extra) > 0 {
+		_ = j.ack(ctx, nil, nil, extra) // if this fails they are claimed and skipped later
+	}
 	return stop, err
 }
 
@@ -569,6 +575,9 @@ func (wb *writeBehind) adopt(st *schemaState, id string, rec reflect.Value, clea
 	wb.mu.Lock()
 	defer wb.mu.Unlock()
 	e, ok := wb.dirty[id]
+	if ok && slices.Contains(e.jids, jid) { // claimed back from ourselves
+		return
+	}
 	if ok && !streamIDLess(e.jnew, jid) {
 		e.jids = append(e.jids, jid)
 		return
