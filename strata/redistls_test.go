@@ -313,3 +313,41 @@ func newLeaf(t *testing.T, caKey *ecdsa.PrivateKey, ca *x509.Certificate, cn str
 	}
 	return key, der
 }
+
+// TestRedisACLCoversTheChangeFeed: the change feed's consumer, which
+// deletes keys and publishes invalidations for writes made outside Strata,
+// needs nothing beyond strataACL either.
+func TestRedisACLCoversTheChangeFeed(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PostgresDSN(t)
+	ctx := ctxT(t)
+	srv := startRedisTLS(t, "user strata on >s3cret-acl "+strataACL)
+	admin := redis.NewClient(&redis.Options{Addr: srv.addr, TLSConfig: srv.clientTLS()})
+	defer admin.Close()
+	name := "tlsfeed_" + testenv.Suffix()
+	conn := pgTable(t, dsn, name)
+	cfg := strata.Config{
+		PostgresDSN: dsn, RedisURL: "rediss://strata:s3cret-acl@" + srv.addr, RedisTLS: srv.clientTLS(),
+		ChangeFeed: true, ChangeFeedSlot: testenv.FeedSlot(t), L3Pool: strata.L3PoolConfig{MaxConns: 4, MinConns: 1},
+	}
+	a, b := openStore(t, cfg, strata.Schema{Name: name, Model: &feedRec{}}), openStore(t, cfg, strata.Schema{Name: name, Model: &feedRec{}})
+	if err := a.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitConsumer(t, a, b)
+	if _, err := conn.Exec(ctx, "INSERT INTO "+pgx.Identifier{name}.Sanitize()+" VALUES ('r1', 1)"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both instances to read r1", func() bool { return read(t, a, name, "r1") == 1 && read(t, b, name, "r1") == 1 })
+	if _, err := conn.Exec(ctx, "UPDATE "+pgx.Identifier{name}.Sanitize()+" SET v = 2 WHERE id = 'r1'"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the feed to invalidate r1 on both instances", func() bool { return read(t, a, name, "r1") == 2 && read(t, b, name, "r1") == 2 })
+	denials, err := admin.Do(ctx, "ACL", "LOG").Slice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range denials {
+		t.Errorf("Redis denied the strata user: %v", d)
+	}
+}
