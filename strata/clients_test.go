@@ -347,3 +347,25 @@ func TestRedisSentinelCredentials(t *testing.T) {
 		})
 	}
 }
+
+// wrappedClient is a UniversalClient of a type of the caller's own, whose
+// ContextTimeoutEnabled Strata cannot see.
+type wrappedClient struct{ *redis.Client }
+
+// TestRedisClientOfUnknownTypeIsLoggedAtError: a caller's client whose
+// deadline handling cannot be checked is accepted, and that is logged at
+// Error once, at NewDataStore.
+func TestRedisClientOfUnknownTypeIsLoggedAtError(t *testing.T) {
+	t.Parallel()
+	c := wrappedClient{redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})}
+	defer c.Close()
+	logs := &captureLogger{}
+	ds, err := strata.NewDataStore(strata.Config{RedisClient: c, Logger: logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	if got := logs.find("ERROR", "ContextTimeoutEnabled cannot be checked", "wrappedClient"); len(got) != 1 {
+		t.Errorf("Error lines about the unchecked client = %v; want one naming its type", got)
+	}
+}
