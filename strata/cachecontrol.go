@@ -108,7 +108,7 @@ func (ds *DataStore) warmCache(ctx context.Context, schema string, limit int) er
 	if st.l3 == nil {
 		return fmt.Errorf("%w: schema %q has no PostgreSQL tier", ErrL3Unavailable, st.Name)
 	}
-	pk := st.model.pkField().column
+	pk := st.model.PKField().Column
 	after, loaded := "", 0
 	for limit == 0 || loaded < limit {
 		page := warmPage

@@ -179,7 +179,7 @@ func (ds *DataStore) applyFeed(ctx context.Context, b *changefeed.Batch) error {
 				t = &feedTarget{ids: map[string]struct{}{}}
 				targets[st] = t
 			}
-			pk := indexOfString(c.KeyColumns, st.model.pkField().column)
+			pk := indexOfString(c.KeyColumns, st.model.PKField().Column)
 			switch {
 			case c.Op == changefeed.OpTruncate || c.Key == nil || pk < 0:
 				t.flush = true

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"unsafe"
+
+	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
 // A value passed to a write is copied once, by copyIn, before anything else
@@ -65,12 +67,12 @@ func copyModel(dst, src reflect.Value, refs int) bool {
 		switch {
 		case tag == "-":
 			df.Set(src.Field(i))
-		case sf.Anonymous && !hasTag && sf.Type.Kind() == reflect.Struct && sf.Type != timeType:
+		case sf.Anonymous && !hasTag && sf.Type.Kind() == reflect.Struct && sf.Type != model.TimeType:
 			if !copyModel(df, src.Field(i), refs) {
 				return false
 			}
 		default:
-			if !copyValue(df, src.Field(i), refs) {
+			if !model.CopyLimited(df, src.Field(i), refs) {
 				return false
 			}
 		}
@@ -116,7 +118,7 @@ func (w *refWalker) model(v reflect.Value) error {
 		tag, hasTag := sf.Tag.Lookup("strata")
 		switch {
 		case tag == "-":
-		case sf.Anonymous && !hasTag && sf.Type.Kind() == reflect.Struct && sf.Type != timeType:
+		case sf.Anonymous && !hasTag && sf.Type.Kind() == reflect.Struct && sf.Type != model.TimeType:
 			if err := w.model(v.Field(i)); err != nil {
 				return err
 			}
@@ -153,7 +155,7 @@ func (w *refWalker) leave(k refKey) {
 }
 
 func (w *refWalker) walk(v reflect.Value) error {
-	if isFlat(v.Type()) {
+	if model.IsFlat(v.Type()) {
 		return nil
 	}
 	switch v.Kind() {

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/AndrewDonelson/strata/l3postgres"
+	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
 // Schema registration errors.
@@ -15,7 +16,7 @@ var (
 	ErrSchemaDuplicate = errors.New("strata: schema already registered")
 	// ErrNoPrimaryKey is returned by Register for a model with no field
 	// tagged primary_key.
-	ErrNoPrimaryKey = errors.New("strata: model has no primary_key field")
+	ErrNoPrimaryKey = model.ErrNoPrimaryKey
 	// ErrInvalidModel is returned by Register for a model that is not a
 	// non-nil pointer to a struct, or whose fields or tags Strata cannot map
 	// (an unsupported type, an unknown tag, encrypted on a non-string, ...),
@@ -24,7 +25,7 @@ var (
 	// invalid UTF-8, a time outside 4713 BC … 294276 AD, a reference cycle
 	// or nesting deeper than 10,000 references (the message names the field
 	// path). These are checked before anything is sent.
-	ErrInvalidModel = errors.New("strata: invalid model")
+	ErrInvalidModel = model.ErrInvalidModel
 	// ErrMissingPrimaryKey is returned by writes whose id, or whose value's
 	// primary key field, is empty.
 	ErrMissingPrimaryKey = errors.New("strata: missing primary key")

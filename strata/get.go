@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+
+	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
 // Get reads the record id of schema into dest, a non-nil *Model, from the
@@ -68,8 +70,8 @@ func getTyped[T any](ctx context.Context, ds *DataStore, schema, id string) (*T,
 	if err != nil {
 		return nil, nil, err
 	}
-	if reflect.TypeFor[T]() != st.model.typ {
-		return nil, nil, fmt.Errorf("%w: schema %q holds %s, asked for %s", ErrInvalidModel, schema, st.model.typ, reflect.TypeFor[T]())
+	if reflect.TypeFor[T]() != st.model.Type {
+		return nil, nil, fmt.Errorf("%w: schema %q holds %s, asked for %s", ErrInvalidModel, schema, st.model.Type, reflect.TypeFor[T]())
 	}
 	if err := st.beforeGet(ctx, id); err != nil {
 		return nil, nil, err
@@ -85,7 +87,7 @@ func getTyped[T any](ctx context.Context, ds *DataStore, schema, id string) (*T,
 // the variable reflect needs to address escapes here, not in getTyped.
 func deepCopied[T any](p *T) T {
 	var v T
-	deepCopy(reflect.ValueOf(&v).Elem(), reflect.ValueOf(p).Elem())
+	model.DeepCopy(reflect.ValueOf(&v).Elem(), reflect.ValueOf(p).Elem())
 	return v
 }
 

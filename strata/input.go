@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
 // PostgreSQL's timestamptz range: 4714-11-24 BC 00:00 UTC (Go year -4713)
@@ -40,9 +42,9 @@ func (st *schemaState) checkStorable(rec reflect.Value) error {
 	if st.l3 == nil {
 		return nil
 	}
-	for i := range st.model.fields {
-		f := &st.model.fields[i]
-		if f.sqlType != sqlText && f.sqlType != sqlTimestamptz {
+	for i := range st.model.Fields {
+		f := &st.model.Fields[i]
+		if f.SQLType != model.SQLText && f.SQLType != model.SQLTimestamptz {
 			continue
 		}
 		v := fieldOf(rec, f)
@@ -52,14 +54,14 @@ func (st *schemaState) checkStorable(rec reflect.Value) error {
 			}
 			v = v.Elem()
 		}
-		if f.sqlType == sqlText {
+		if f.SQLType == model.SQLText {
 			if why := unstorableText(v.String()); why != "" {
-				return fmt.Errorf("%w: schema %q: field %s %s, which PostgreSQL text cannot hold (use []byte for binary data)", ErrInvalidModel, st.Name, f.goName, why)
+				return fmt.Errorf("%w: schema %q: field %s %s, which PostgreSQL text cannot hold (use []byte for binary data)", ErrInvalidModel, st.Name, f.GoName, why)
 			}
 			continue
 		}
 		if t, ok := v.Interface().(time.Time); ok && (t.Before(minStorableTime) || !t.Before(endStorableTime)) {
-			return fmt.Errorf("%w: schema %q: field %s is %s, outside PostgreSQL's timestamptz range (4714-11-24 BC to 294276-12-31 AD)", ErrInvalidModel, st.Name, f.goName, t.UTC().Format(time.RFC3339))
+			return fmt.Errorf("%w: schema %q: field %s is %s, outside PostgreSQL's timestamptz range (4714-11-24 BC to 294276-12-31 AD)", ErrInvalidModel, st.Name, f.GoName, t.UTC().Format(time.RFC3339))
 		}
 	}
 	return nil

@@ -550,7 +550,7 @@ func (ds *DataStore) adoptClaimed(ctx context.Context, st *schemaState, msgs []r
 		}
 		data, _ := m.Values["v"].(string)
 		mask, _ := m.Values["c"].(string)
-		p := reflect.New(st.model.typ)
+		p := reflect.New(st.model.Type)
 		if err := ds.cfg.Codec.Unmarshal([]byte(data), p.Interface()); err != nil {
 			// Left pending: a version of the program that can read it may
 			// claim it.

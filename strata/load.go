@@ -176,7 +176,7 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, 
 	if st.l3 == nil {
 		return nil, notFound(st, id)
 	}
-	rec := reflect.New(st.model.typ)
+	rec := reflect.New(st.model.Type)
 	targets, finish := ds.scanTargets(st, rec.Elem(), nil)
 	start := time.Now()
 	err := st.l3.GetByID(ctx, id, targets...)
@@ -232,15 +232,10 @@ func (ds *DataStore) fillL2(st *schemaState, lease l2redis.Lease, data []byte) {
 // encodeL2 encodes the fields L2 holds (all but omit_cache).
 func (ds *DataStore) encodeL2(st *schemaState, rec reflect.Value) ([]byte, error) {
 	var v any
-	if st.l2Plain {
+	if st.views.L2.Plain() {
 		v = rec.Addr().Interface() // nothing to leave out
 	} else {
-		p := reflect.New(st.model.typ)
-		for _, i := range st.l2Fields {
-			f := &st.model.fields[i]
-			deepCopy(fieldOf(p.Elem(), f), fieldOf(rec, f))
-		}
-		v = p.Interface()
+		v = st.views.L2.Snapshot(rec)
 	}
 	data, err := ds.cfg.Codec.Marshal(v)
 	if err != nil {
@@ -279,12 +274,12 @@ func (ds *DataStore) fromL2(ctx context.Context, st *schemaState, id string, dat
 
 // decodeL2 decodes an L2 value into an L1 snapshot.
 func (ds *DataStore) decodeL2(st *schemaState, id string, data []byte) (any, error) {
-	p := reflect.New(st.model.typ)
+	p := reflect.New(st.model.Type)
 	if err := ds.cfg.Codec.Unmarshal(data, p.Interface()); err != nil {
 		return nil, fmt.Errorf("%w: %s %q from redis: %w", ErrDecodeFailed, st.Name, id, err)
 	}
 	st.normalizeTimes(p.Elem())
-	if !st.useL1 || len(st.l1Fields) == len(st.l2Fields) { // nothing to strip
+	if !st.useL1 || len(st.views.L1.Fields()) == len(st.views.L2.Fields()) { // nothing to strip
 		return p.Interface(), nil
 	}
 	return st.snapshot(p.Elem()), nil

@@ -10,6 +10,8 @@ import (
 
 	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/strata/metrics"
+
+	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
 // SetMany writes many records of one schema: pairs maps each id to its value
@@ -91,7 +93,7 @@ func (ds *DataStore) setMany(ctx context.Context, schema string, pairs map[strin
 // knownForAutoNowAdd returns, for the records whose auto_now_add fields are
 // zero, the stored record (one batched read), so their times are kept.
 func (ds *DataStore) knownForAutoNowAdd(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value) (map[string]reflect.Value, error) {
-	if st.model.flags&flagAutoNowAdd == 0 {
+	if st.model.Flags&model.FlagAutoNowAdd == 0 {
 		return nil, nil
 	}
 	if st.wb == nil { // PostgreSQL keeps the first time; only L1 is consulted
@@ -105,9 +107,9 @@ func (ds *DataStore) knownForAutoNowAdd(ctx context.Context, st *schemaState, id
 	}
 	var need []string
 	for i, rec := range recs {
-		for fi := range st.model.fields {
-			f := &st.model.fields[fi]
-			if f.has(flagAutoNowAdd) && fieldOf(rec, f).IsZero() {
+		for fi := range st.model.Fields {
+			f := &st.model.Fields[fi]
+			if f.Has(model.FlagAutoNowAdd) && fieldOf(rec, f).IsZero() {
 				need = append(need, ids[i])
 				break
 			}
@@ -190,7 +192,7 @@ func (ds *DataStore) upsertMany(ctx context.Context, st *schemaState, ids []stri
 	}
 	start := time.Now()
 	var err error
-	if stored && st.model.flags&flagAutoNowAdd != 0 {
+	if stored && st.model.Flags&model.FlagAutoNowAdd != 0 {
 		_, err = st.l3.UpsertManyReturning(ctx, rows, st.storedTimes(ids, recs))
 	} else {
 		_, err = st.l3.UpsertMany(ctx, rows)
@@ -211,9 +213,9 @@ func (st *schemaState) storedTimes(ids []string, recs []reflect.Value) func(scan
 	for i, id := range ids {
 		byID[id] = recs[i]
 	}
-	var fields []*field
-	for i := range st.model.fields {
-		if f := &st.model.fields[i]; f.has(flagAutoNowAdd) {
+	var fields []*model.Field
+	for i := range st.model.Fields {
+		if f := &st.model.Fields[i]; f.Has(model.FlagAutoNowAdd) {
 			fields = append(fields, f)
 		}
 	}
@@ -222,7 +224,7 @@ func (st *schemaState) storedTimes(ids []string, recs []reflect.Value) func(scan
 		dest := make([]any, 1+len(fields))
 		dest[0] = &id
 		for j, f := range fields {
-			dest[1+j] = reflect.New(f.typ).Interface()
+			dest[1+j] = reflect.New(f.Type).Interface()
 		}
 		if err := scan(dest...); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrDecodeFailed, st.Name, err)
@@ -268,8 +270,8 @@ func getManyTyped[T any](ctx context.Context, ds *DataStore, schema string, ids 
 	if err != nil {
 		return nil, err
 	}
-	if reflect.TypeFor[T]() != st.model.typ {
-		return nil, fmt.Errorf("%w: schema %q holds %s, asked for %s", ErrInvalidModel, schema, st.model.typ, reflect.TypeFor[T]())
+	if reflect.TypeFor[T]() != st.model.Type {
+		return nil, fmt.Errorf("%w: schema %q holds %s, asked for %s", ErrInvalidModel, schema, st.model.Type, reflect.TypeFor[T]())
 	}
 	found, err := ds.getMany(ctx, st, ids)
 	if err != nil {
@@ -294,8 +296,8 @@ func (ds *DataStore) getManyInto(ctx context.Context, schema string, ids []strin
 	mv := reflect.ValueOf(dest)
 	if !mv.IsValid() || mv.Kind() != reflect.Pointer || mv.IsNil() || mv.Elem().Kind() != reflect.Map ||
 		mv.Elem().Type().Key() != reflect.TypeFor[string]() ||
-		(mv.Elem().Type().Elem() != st.model.typ && mv.Elem().Type().Elem() != st.ptrType) {
-		return fmt.Errorf("%w: schema %q reads many into a *map[string]%s or *map[string]%s, got %T", ErrInvalidModel, st.Name, st.model.typ, st.ptrType, dest)
+		(mv.Elem().Type().Elem() != st.model.Type && mv.Elem().Type().Elem() != st.ptrType) {
+		return fmt.Errorf("%w: schema %q reads many into a *map[string]%s or *map[string]%s, got %T", ErrInvalidModel, st.Name, st.model.Type, st.ptrType, dest)
 	}
 	found, err := ds.getMany(ctx, st, ids)
 	if err != nil {
@@ -307,7 +309,7 @@ func (ds *DataStore) getManyInto(ctx context.Context, schema string, ids []strin
 	}
 	byPtr := m.Type().Elem() == st.ptrType
 	for id, snap := range found {
-		v := reflect.New(st.model.typ)
+		v := reflect.New(st.model.Type)
 		st.copyOut(v.Elem(), snap)
 		if byPtr {
 			m.SetMapIndex(reflect.ValueOf(id), v)
@@ -460,7 +462,7 @@ func (ds *DataStore) queryMany(ctx context.Context, st *schemaState, ids []strin
 	defer rows.Close()
 	out := make(map[string]any, len(ids))
 	for rows.Next() {
-		rec := reflect.New(st.model.typ).Elem()
+		rec := reflect.New(st.model.Type).Elem()
 		targets, finish := ds.scanTargets(st, rec, nil)
 		if err := rows.Scan(targets...); err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrDecodeFailed, st.Name, err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"time"
+
+	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
 // valueOf returns the struct a caller passed to a write: a non-nil *Model or
@@ -20,7 +22,7 @@ func (st *schemaState) valueOf(v any) (reflect.Value, error) {
 			return reflect.Value{}, fmt.Errorf("%w: schema %q: value is a nil %s", ErrInvalidModel, st.Name, rv.Type())
 		}
 		return rv.Elem(), nil
-	case rv.Type() == st.model.typ:
+	case rv.Type() == st.model.Type:
 		return rv, nil
 	}
 	return reflect.Value{}, fmt.Errorf("%w: schema %q holds %s, got %T", ErrInvalidModel, st.Name, st.ptrType, v)
@@ -36,11 +38,11 @@ func (st *schemaState) destOf(dest any) (reflect.Value, error) {
 }
 
 // fieldOf returns the value of f inside the struct v.
-func fieldOf(v reflect.Value, f *field) reflect.Value { return v.FieldByIndex(f.index) }
+func fieldOf(v reflect.Value, f *model.Field) reflect.Value { return v.FieldByIndex(f.Index) }
 
 // pkOf returns the primary key of the struct v.
 func (st *schemaState) pkOf(v reflect.Value) string {
-	return fieldOf(v, st.model.pkField()).String()
+	return fieldOf(v, st.model.PKField()).String()
 }
 
 // snapshot returns a private copy of rec for L1, without the fields L1 must
@@ -49,16 +51,7 @@ func (st *schemaState) pkOf(v reflect.Value) string {
 // Only the model's fields are copied: fields tagged "-" and unexported fields
 // are left zero, as they are in every other tier.
 func (st *schemaState) snapshot(rec reflect.Value) any {
-	p := reflect.New(st.model.typ)
-	if st.l1Plain {
-		p.Elem().Set(rec)
-		return p.Interface()
-	}
-	for _, i := range st.l1Fields {
-		f := &st.model.fields[i]
-		deepCopy(fieldOf(p.Elem(), f), fieldOf(rec, f))
-	}
-	return p.Interface()
+	return st.views.L1.Snapshot(rec)
 }
 
 // readView is what a read returns of rec: the L1 snapshot, or for a schema
@@ -67,17 +60,12 @@ func (st *schemaState) readView(rec reflect.Value) any {
 	if st.useL1 {
 		return st.snapshot(rec)
 	}
-	p := reflect.New(st.model.typ)
-	for _, i := range st.l2Fields {
-		f := &st.model.fields[i]
-		deepCopy(fieldOf(p.Elem(), f), fieldOf(rec, f))
-	}
-	return p.Interface()
+	return st.views.L2.Snapshot(rec)
 }
 
 // copyOut fills dest (a settable Model) from an L1 snapshot.
 func (st *schemaState) copyOut(dest reflect.Value, snap any) {
-	deepCopy(dest, reflect.ValueOf(snap).Elem())
+	model.DeepCopy(dest, reflect.ValueOf(snap).Elem())
 }
 
 // normalizeTimes makes every top-level time field what PostgreSQL will give
@@ -85,11 +73,11 @@ func (st *schemaState) copyOut(dest reflect.Value, snap any) {
 // normalised value in every tier, so a read returns the same time whichever
 // tier serves it.
 func (st *schemaState) normalizeTimes(rec reflect.Value) {
-	if st.model.timeFields == nil {
+	if st.model.TimeFields == nil {
 		return
 	}
-	for _, i := range st.model.timeFields {
-		fv := fieldOf(rec, &st.model.fields[i])
+	for _, i := range st.model.TimeFields {
+		fv := fieldOf(rec, &st.model.Fields[i])
 		if fv.Kind() == reflect.Pointer {
 			if fv.IsNil() {
 				continue
@@ -107,8 +95,8 @@ func (st *schemaState) normalizeTimes(rec reflect.Value) {
 // monotonic reading, and so on. A field that does not survive the round
 // trip is left as it is (the upsert will report the problem).
 func (st *schemaState) normalizeJSON(rec reflect.Value) {
-	for _, i := range st.model.jsonFields {
-		fv := fieldOf(rec, &st.model.fields[i])
+	for _, i := range st.model.JSONFields {
+		fv := fieldOf(rec, &st.model.Fields[i])
 		if fv.Kind() == reflect.Pointer || fv.Kind() == reflect.Slice || fv.Kind() == reflect.Map {
 			if fv.IsNil() {
 				continue

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
 // ReencryptResult counts what DataStore.Reencrypt did.
@@ -60,16 +62,16 @@ func (ds *DataStore) Reencrypt(ctx context.Context, schema string) (ReencryptRes
 		return res, fmt.Errorf("%w: Reencrypt: schema %q has no PostgreSQL table", ErrInvalidConfig, st.Name)
 	}
 	var cols []string
-	for i := range st.model.fields {
-		if f := &st.model.fields[i]; f.has(flagEncrypted) {
-			cols = append(cols, f.column)
+	for i := range st.model.Fields {
+		if f := &st.model.Fields[i]; f.Has(model.FlagEncrypted) {
+			cols = append(cols, f.Column)
 		}
 	}
 	if len(cols) == 0 {
 		return res, fmt.Errorf("%w: Reencrypt: schema %q has no encrypted field", ErrInvalidConfig, st.Name)
 	}
 	table := pgx.Identifier{st.table}.Sanitize()
-	pk := pgx.Identifier{st.model.pkField().column}.Sanitize()
+	pk := pgx.Identifier{st.model.PKField().Column}.Sanitize()
 	quoted := make([]string, len(cols))
 	for i, c := range cols {
 		quoted[i] = pgx.Identifier{c}.Sanitize()

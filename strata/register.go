@@ -8,6 +8,8 @@ import (
 	"github.com/AndrewDonelson/strata/l1mem"
 	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/l3postgres"
+
+	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
 // schemaState is a registered schema with its defaults resolved and its
@@ -15,7 +17,7 @@ import (
 type schemaState struct {
 	Schema // Name, policies and mode resolved
 
-	model   *model
+	model   *model.Model
 	ptrType reflect.Type // *Model
 	flat    bool         // Model copies by assignment (see snapshot.go)
 	table   string
@@ -27,27 +29,18 @@ type schemaState struct {
 	// l1Truth is set when no other tier holds the schema: L1 entries then
 	// never expire and are never evicted, since they are the only copy.
 	l1Truth bool
-	// l1Fields lists the fields L1 snapshots hold: all but omit_cache and
-	// omit_l1.
-	l1Fields []int
-	l1       *l1mem.Cache[string, any] // values are *Model snapshots
+	// views says which fields each tier holds (see model.Tiers).
+	views model.Tiers
+	l1    *l1mem.Cache[string, any] // values are *Model snapshots
 	// useL1 is false for schemas with omit_l1 fields that have a lower
 	// tier: L1 could not return the whole record, so reads skip it.
 	useL1 bool
-	// allColumns is 0..len(fields)-1, the scan order of a full row.
-	allColumns []int
-	// l2Fields lists the fields L2 holds: all but omit_cache.
-	l2Fields []int
 	// l3 is the table handle; nil when the schema has no L3.
 	l3 *l3postgres.Table
 	// key returns the Redis key of a record.
 	key func(id string) string
 	// writes lets Search fill L1 safely (see writeGuard).
 	writes writeGuard
-	// l1Plain and l2Plain are set when a snapshot for that tier is a plain
-	// assignment: the model is flat, every struct field is a model field,
-	// and the tier keeps all of them.
-	l1Plain, l2Plain bool
 	// replica is set when L3 queries (Search, Count) go to a read replica,
 	// which may lag: their rows must not fill any cache.
 	replica bool
@@ -66,17 +59,17 @@ func (ds *DataStore) Register(s Schema) error {
 	if ds.closed.Load() {
 		return ErrUnavailable
 	}
-	m, err := parseModel(s.Model)
+	m, err := model.Parse(s.Model)
 	if err != nil {
 		return err
 	}
 	if s.Name == "" {
-		s.Name = snakeCase(m.typ.Name())
+		s.Name = model.SnakeCase(m.Type.Name())
 	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: schema %q: %s", ErrInvalidModel, s.Name, fmt.Sprintf(format, args...))
 	}
-	if !validName(s.Name) {
+	if !model.ValidName(s.Name) {
 		return bad("the name must be 1-63 letters, digits or underscores, not starting with a digit")
 	}
 	if s.L3.TableName == "" {
@@ -86,9 +79,9 @@ func (ds *DataStore) Register(s Schema) error {
 		s.L2.KeyPrefix = s.Name
 	}
 	switch {
-	case !validName(s.L3.TableName):
+	case !model.ValidName(s.L3.TableName):
 		return bad("L3.TableName %q is not a valid identifier", s.L3.TableName)
-	case !validName(s.L2.KeyPrefix):
+	case !model.ValidName(s.L2.KeyPrefix):
 		return bad("L2.KeyPrefix %q must be letters, digits or underscores", s.L2.KeyPrefix)
 	case s.L1.TTL < 0 || s.L2.TTL < 0:
 		return bad("TTLs must not be negative")
@@ -100,7 +93,7 @@ func (ds *DataStore) Register(s Schema) error {
 		return bad("unknown WriteMode %d", int(s.WriteMode))
 	}
 	if s.L3.PartitionBy != "" {
-		if _, ok := m.byColumn[s.L3.PartitionBy]; !ok {
+		if _, ok := m.ByColumn[s.L3.PartitionBy]; !ok {
 			return bad("L3.PartitionBy %q is not a column", s.L3.PartitionBy)
 		}
 	}
@@ -109,11 +102,11 @@ func (ds *DataStore) Register(s Schema) error {
 			return bad("Indexes[%d] has no fields", i)
 		}
 		for _, c := range ix.Fields {
-			if _, ok := m.byColumn[c]; !ok {
+			if _, ok := m.ByColumn[c]; !ok {
 				return bad("Indexes[%d] names %q, which is not a column", i, c)
 			}
 		}
-		if ix.Name != "" && !validName(ix.Name) {
+		if ix.Name != "" && !model.ValidName(ix.Name) {
 			return bad("Indexes[%d].Name %q is not a valid identifier", i, ix.Name)
 		}
 	}
@@ -127,8 +120,8 @@ func (ds *DataStore) Register(s Schema) error {
 	st := &schemaState{
 		Schema:  s,
 		model:   m,
-		ptrType: reflect.PointerTo(m.typ),
-		flat:    isFlat(m.typ),
+		ptrType: reflect.PointerTo(m.Type),
+		flat:    model.IsFlat(m.Type),
 		table:   s.L3.TableName,
 		prefix:  s.L2.KeyPrefix,
 		l1TTL:   s.L1.TTL,
@@ -148,25 +141,8 @@ func (ds *DataStore) Register(s Schema) error {
 	case st.leaseWait < 0:
 		st.leaseWait = 0
 	}
-	for i := range m.fields {
-		st.allColumns = append(st.allColumns, i)
-		if m.fields[i].flags&(flagOmitCache|flagOmitL1) == 0 {
-			st.l1Fields = append(st.l1Fields, i)
-		}
-		if !m.fields[i].has(flagOmitCache) {
-			st.l2Fields = append(st.l2Fields, i)
-		}
-	}
-	st.useL1 = st.l1Truth || m.flags&flagOmitL1 == 0
-	allPersisted := st.flat && m.typ.NumField() == len(m.fields)
-	for i := range m.fields {
-		allPersisted = allPersisted && len(m.fields[i].index) == 1
-	}
-	if st.l1Truth && m.flags&flagOmitL1 != 0 {
-		st.l1Fields = st.l2Fields // L1 is the only copy: omit_l1 cannot apply
-	}
-	st.l1Plain = allPersisted && len(st.l1Fields) == len(m.fields)
-	st.l2Plain = allPersisted && len(st.l2Fields) == len(m.fields)
+	st.views = m.Tiers(st.l1Truth)
+	st.useL1 = st.l1Truth || m.Flags&model.FlagOmitL1 == 0
 	if ds.l3 != nil && !s.L3.Disabled {
 		db := ds.l3
 		if s.L3.ReadReplica != "" {

@@ -66,7 +66,7 @@ func (ds *DataStore) search(ctx context.Context, schema string, q *Query, destSl
 	}
 	var fills []pending
 	for rows.Next() {
-		rec := reflect.New(st.model.typ)
+		rec := reflect.New(st.model.Type)
 		targets, finish := ds.scanTargets(st, rec.Elem(), cols)
 		if err := rows.Scan(targets...); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrDecodeFailed, st.Name, err)
@@ -103,8 +103,8 @@ func (ds *DataStore) search(ctx context.Context, schema string, q *Query, destSl
 func (st *schemaState) sliceOf(destSlice any) (reflect.Value, error) {
 	sv := reflect.ValueOf(destSlice)
 	if !sv.IsValid() || sv.Kind() != reflect.Pointer || sv.IsNil() || sv.Elem().Kind() != reflect.Slice ||
-		(sv.Elem().Type().Elem() != st.model.typ && sv.Elem().Type().Elem() != st.ptrType) {
-		return reflect.Value{}, fmt.Errorf("%w: schema %q searches into a *[]%s or *[]%s, got %T", ErrInvalidModel, st.Name, st.model.typ, st.ptrType, destSlice)
+		(sv.Elem().Type().Elem() != st.model.Type && sv.Elem().Type().Elem() != st.ptrType) {
+		return reflect.Value{}, fmt.Errorf("%w: schema %q searches into a *[]%s or *[]%s, got %T", ErrInvalidModel, st.Name, st.model.Type, st.ptrType, destSlice)
 	}
 	return sv, nil
 }
@@ -157,7 +157,7 @@ func (st *schemaState) l3Query(q *Query) (l3postgres.Query, []int, error) {
 	}
 	qry := l3postgres.Query{Where: q.Where, Args: q.Args, Limit: q.Limit, Offset: q.Offset}
 	if q.OrderBy != "" {
-		if _, ok := st.model.byColumn[q.OrderBy]; !ok {
+		if _, ok := st.model.ByColumn[q.OrderBy]; !ok {
 			return l3postgres.Query{}, nil, fmt.Errorf("%w: schema %q cannot order by %q: no such column", ErrInvalidQuery, st.Name, q.OrderBy)
 		}
 		qry.OrderBy = []l3postgres.Order{{Column: q.OrderBy, Desc: q.Desc}}
@@ -169,9 +169,9 @@ func (st *schemaState) l3Query(q *Query) (l3postgres.Query, []int, error) {
 	if cols != nil {
 		qry.Columns = names
 	} else {
-		qry.Columns = make([]string, len(st.model.fields))
-		for i, f := range st.model.fields {
-			qry.Columns[i] = f.column
+		qry.Columns = make([]string, len(st.model.Fields))
+		for i, f := range st.model.Fields {
+			qry.Columns[i] = f.Column
 		}
 	}
 	return qry, cols, nil

@@ -12,6 +12,8 @@ import (
 	"strconv"
 
 	"github.com/AndrewDonelson/strata/l2redis"
+
+	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
 // SearchCached is Search with its result set cached in Redis.
@@ -132,7 +134,7 @@ func (st *schemaState) fingerprint(q *Query) (string, error) {
 // clearOmitCache zeroes the omit_cache fields of every row in destSlice (a
 // *[]Model or *[]*Model).
 func (st *schemaState) clearOmitCache(destSlice any) {
-	if len(st.l2Fields) == len(st.model.fields) {
+	if st.views.L2.Whole() {
 		return
 	}
 	sv := reflect.ValueOf(destSlice).Elem()
@@ -144,8 +146,8 @@ func (st *schemaState) clearOmitCache(destSlice any) {
 			}
 			row = row.Elem()
 		}
-		for fi := range st.model.fields {
-			if f := &st.model.fields[fi]; f.has(flagOmitCache) {
+		for fi := range st.model.Fields {
+			if f := &st.model.Fields[fi]; f.Has(model.FlagOmitCache) {
 				fv := fieldOf(row, f)
 				fv.Set(reflect.Zero(fv.Type()))
 			}
@@ -156,16 +158,13 @@ func (st *schemaState) clearOmitCache(destSlice any) {
 // encodeResult encodes the rows in destSlice without their omit_cache fields.
 func (ds *DataStore) encodeResult(st *schemaState, destSlice any) ([]byte, error) {
 	sv := reflect.ValueOf(destSlice).Elem()
-	rows := reflect.MakeSlice(reflect.SliceOf(st.model.typ), sv.Len(), sv.Len())
+	rows := reflect.MakeSlice(reflect.SliceOf(st.model.Type), sv.Len(), sv.Len())
 	for i := range sv.Len() {
 		src := sv.Index(i)
 		if src.Kind() == reflect.Pointer {
 			src = src.Elem()
 		}
-		for _, fi := range st.l2Fields {
-			f := &st.model.fields[fi]
-			deepCopy(fieldOf(rows.Index(i), f), fieldOf(src, f))
-		}
+		st.views.L2.Copy(rows.Index(i), src)
 	}
 	p := reflect.New(rows.Type())
 	p.Elem().Set(rows)
@@ -178,7 +177,7 @@ func (ds *DataStore) encodeResult(st *schemaState, destSlice any) ([]byte, error
 
 // decodeResult decodes a cached result set into destSlice.
 func (ds *DataStore) decodeResult(st *schemaState, data []byte, destSlice any) error {
-	p := reflect.New(reflect.SliceOf(st.model.typ))
+	p := reflect.New(reflect.SliceOf(st.model.Type))
 	if err := ds.cfg.Codec.Unmarshal(data, p.Interface()); err != nil {
 		return fmt.Errorf("%w: %s cached search: %w", ErrDecodeFailed, st.Name, err)
 	}

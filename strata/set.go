@@ -9,6 +9,8 @@ import (
 
 	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/strata/metrics"
+
+	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
 // Set writes value (a *Model or Model) under id through the schema's tiers,
@@ -90,15 +92,15 @@ func (st *schemaState) prepareWrite(id string, src reflect.Value) (reflect.Value
 	}
 	pk := st.pkOf(src)
 	if pk == "" {
-		return reflect.Value{}, fmt.Errorf("%w: schema %q: field %s of the value is empty", ErrMissingPrimaryKey, st.Name, st.model.pkField().goName)
+		return reflect.Value{}, fmt.Errorf("%w: schema %q: field %s of the value is empty", ErrMissingPrimaryKey, st.Name, st.model.PKField().GoName)
 	}
 	if pk != id {
-		return reflect.Value{}, fmt.Errorf("%w: schema %q: id %q does not match the value's %s %q", ErrInvalidModel, st.Name, id, st.model.pkField().goName, pk)
+		return reflect.Value{}, fmt.Errorf("%w: schema %q: id %q does not match the value's %s %q", ErrInvalidModel, st.Name, id, st.model.PKField().GoName, pk)
 	}
 	if err := st.checkStorable(src); err != nil {
 		return reflect.Value{}, err
 	}
-	rec := reflect.New(st.model.typ).Elem()
+	rec := reflect.New(st.model.Type).Elem()
 	if err := st.copyIn(rec, src); err != nil {
 		return reflect.Value{}, err
 	}
@@ -128,17 +130,17 @@ func (ds *DataStore) fillWriteFields(ctx context.Context, st *schemaState, id st
 // called at most once and only when an auto_now_add field is zero.
 func (ds *DataStore) fillFields(st *schemaState, rec reflect.Value, known func() reflect.Value) {
 	m := st.model
-	if m.flags&(flagAutoNow|flagAutoNowAdd) != 0 || hasDefaults(m) {
+	if m.Flags&(model.FlagAutoNow|model.FlagAutoNowAdd) != 0 || hasDefaults(m) {
 		now := reflect.ValueOf(normalizeTime(ds.cfg.Clock.Now()))
 		var stored reflect.Value
 		looked := false
-		for i := range m.fields {
-			f := &m.fields[i]
+		for i := range m.Fields {
+			f := &m.Fields[i]
 			fv := fieldOf(rec, f)
 			switch {
-			case f.has(flagAutoNow):
+			case f.Has(model.FlagAutoNow):
 				setTime(fv, now)
-			case f.has(flagAutoNowAdd) && fv.IsZero():
+			case f.Has(model.FlagAutoNowAdd) && fv.IsZero():
 				if !looked {
 					stored, looked = known(), true
 				}
@@ -147,9 +149,9 @@ func (ds *DataStore) fillFields(st *schemaState, rec reflect.Value, known func()
 				} else {
 					setTime(fv, now)
 				}
-			case f.defaultSQL != "" && fv.IsZero():
-				if f.defaultVal.IsValid() {
-					setValue(fv, f.defaultVal)
+			case f.DefaultSQL != "" && fv.IsZero():
+				if f.DefaultVal.IsValid() {
+					setValue(fv, f.DefaultVal)
 				} else { // default:now()
 					setTime(fv, now)
 				}
@@ -160,9 +162,9 @@ func (ds *DataStore) fillFields(st *schemaState, rec reflect.Value, known func()
 	st.normalizeJSON(rec)
 }
 
-func hasDefaults(m *model) bool {
-	for i := range m.fields {
-		if m.fields[i].defaultSQL != "" {
+func hasDefaults(m *model.Model) bool {
+	for i := range m.Fields {
+		if m.Fields[i].DefaultSQL != "" {
 			return true
 		}
 	}
@@ -198,10 +200,10 @@ func (ds *DataStore) storedRecord(ctx context.Context, st *schemaState, id strin
 // writeBack copies the fields Set filled in (auto_now, auto_now_add,
 // defaults, normalised times) from rec to the caller's struct.
 func (st *schemaState) writeBack(dst, rec reflect.Value) {
-	for i := range st.model.fields {
-		f := &st.model.fields[i]
-		if f.flags&(flagAutoNow|flagAutoNowAdd) != 0 || f.defaultSQL != "" || f.sqlType == sqlTimestamptz {
-			deepCopy(fieldOf(dst, f), fieldOf(rec, f))
+	for i := range st.model.Fields {
+		f := &st.model.Fields[i]
+		if f.Flags&(model.FlagAutoNow|model.FlagAutoNowAdd) != 0 || f.DefaultSQL != "" || f.SQLType == model.SQLTimestamptz {
+			model.DeepCopy(fieldOf(dst, f), fieldOf(rec, f))
 		}
 	}
 }

@@ -3,6 +3,8 @@ package strata
 import (
 	"fmt"
 	"reflect"
+
+	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
 // SetOption adjusts one write. Pass it to Set, SetMany (where it applies to
@@ -45,13 +47,13 @@ func (st *schemaState) clearMask(opts []SetOption) ([]bool, error) {
 	if len(o.clear) == 0 {
 		return nil, nil
 	}
-	mask := make([]bool, len(st.model.fields))
+	mask := make([]bool, len(st.model.Fields))
 	for _, name := range o.clear {
-		i, ok := st.model.byColumn[name]
+		i, ok := st.model.ByColumn[name]
 		if !ok {
 			i = -1
-			for fi := range st.model.fields {
-				if st.model.fields[fi].goName == name {
+			for fi := range st.model.Fields {
+				if st.model.Fields[fi].GoName == name {
 					i = fi
 					break
 				}
@@ -60,7 +62,7 @@ func (st *schemaState) clearMask(opts []SetOption) ([]bool, error) {
 		switch {
 		case i < 0:
 			return nil, fmt.Errorf("%w: schema %q: Clear(%q): no such field", ErrInvalidModel, st.Name, name)
-		case !st.model.fields[i].has(flagOmitCache):
+		case !st.model.Fields[i].Has(model.FlagOmitCache):
 			return nil, fmt.Errorf("%w: schema %q: Clear(%q): not an omit_cache field (other fields are always written as given)", ErrInvalidModel, st.Name, name)
 		}
 		mask[i] = true
@@ -71,8 +73,8 @@ func (st *schemaState) clearMask(opts []SetOption) ([]bool, error) {
 // keepsStored reports whether the write of rec leaves field i as PostgreSQL
 // holds it: an omit_cache field that is zero and not cleared.
 func (st *schemaState) keepsStored(rec reflect.Value, i int, clear []bool) bool {
-	f := &st.model.fields[i]
-	return f.has(flagOmitCache) && (clear == nil || !clear[i]) && fieldOf(rec, f).IsZero()
+	f := &st.model.Fields[i]
+	return f.Has(model.FlagOmitCache) && (clear == nil || !clear[i]) && fieldOf(rec, f).IsZero()
 }
 
 // inheritOmitted prepares rec, about to replace the pending write-behind
@@ -81,15 +83,15 @@ func (st *schemaState) keepsStored(rec reflect.Value, i int, clear []bool) bool 
 // unchanged takes prev's value and clear flag. It returns rec's new mask.
 func (st *schemaState) inheritOmitted(rec reflect.Value, clear []bool, prev reflect.Value, prevClear []bool) []bool {
 	out := clear // copied before the first change: clear may be shared
-	for i := range st.model.fields {
+	for i := range st.model.Fields {
 		if !st.keepsStored(rec, i, clear) {
 			continue
 		}
-		f := &st.model.fields[i]
-		deepCopy(fieldOf(rec, f), fieldOf(prev, f))
+		f := &st.model.Fields[i]
+		model.DeepCopy(fieldOf(rec, f), fieldOf(prev, f))
 		if prevClear != nil && prevClear[i] {
 			if len(out) == 0 || &out[0] == &clear[0] {
-				out = make([]bool, len(st.model.fields))
+				out = make([]bool, len(st.model.Fields))
 				copy(out, clear)
 			}
 			out[i] = true
@@ -102,8 +104,8 @@ func (st *schemaState) inheritOmitted(rec reflect.Value, clear []bool, prev refl
 // column order: where an upsert scans what PostgreSQL kept.
 func (st *schemaState) insertOnlyTargets(rec reflect.Value) []any {
 	var out []any
-	for i := range st.model.fields {
-		if f := &st.model.fields[i]; f.has(flagAutoNowAdd) {
+	for i := range st.model.Fields {
+		if f := &st.model.Fields[i]; f.Has(model.FlagAutoNowAdd) {
 			out = append(out, fieldOf(rec, f).Addr().Interface())
 		}
 	}

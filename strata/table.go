@@ -6,47 +6,22 @@ import (
 
 	"github.com/AndrewDonelson/strata/l3postgres"
 	"github.com/AndrewDonelson/strata/migrate"
+
+	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
-// tableDef describes the schema's table for l3postgres: every model field,
-// in model order, keyed by the primary key.
+// tableDef describes the schema's table for l3postgres.
 func (st *schemaState) tableDef() l3postgres.TableDef {
-	cols := make([]l3postgres.Column, len(st.model.fields))
-	for i, f := range st.model.fields {
-		// An auto_now_add column is written when the row is inserted and
-		// kept by updates, so PostgreSQL holds the first write's time
-		// whatever a later Set carries.
-		cols[i] = l3postgres.Column{Name: f.column, InsertOnly: f.has(flagAutoNowAdd)}
-	}
-	return l3postgres.TableDef{
-		Name:        st.table,
-		Columns:     cols,
-		PrimaryKey:  st.model.pkField().column,
-		PartitionBy: st.L3.PartitionBy,
-	}
+	return st.model.TableDef(st.table, st.L3.PartitionBy)
 }
 
 // migrateTable describes the schema's table for the migrate module.
 func (st *schemaState) migrateTable() migrate.Table {
-	t := migrate.Table{Name: st.table, PartitionBy: st.L3.PartitionBy}
-	for _, f := range st.model.fields {
-		t.Columns = append(t.Columns, migrate.Column{
-			Name:       f.column,
-			Type:       f.sqlType,
-			Nullable:   f.nullable,
-			Default:    f.defaultSQL,
-			Unique:     f.has(flagUnique),
-			PrimaryKey: f.has(flagPrimaryKey),
-			Opaque:     f.has(flagEncrypted), // '' is not a ciphertext: never zero-fill
-		})
-		if f.has(flagIndex) && !f.has(flagUnique) && !f.has(flagPrimaryKey) {
-			t.Indexes = append(t.Indexes, migrate.Index{Columns: []string{f.column}})
-		}
-	}
+	var ixs []migrate.Index
 	for _, ix := range st.Indexes {
-		t.Indexes = append(t.Indexes, migrate.Index{Name: ix.Name, Columns: ix.Fields, Unique: ix.Unique})
+		ixs = append(ixs, migrate.Index{Name: ix.Name, Columns: ix.Fields, Unique: ix.Unique})
 	}
-	return t
+	return st.model.MigrateTable(st.table, st.L3.PartitionBy, ixs)
 }
 
 // rowValues returns rec's column values in table order for an upsert,
@@ -57,12 +32,12 @@ func (ds *DataStore) rowValues(st *schemaState, id string, rec reflect.Value, cl
 	if err := st.checkStorable(rec); err != nil { // a BeforeSet hook may have changed rec
 		return nil, err
 	}
-	vals := make([]any, len(st.model.fields))
-	for i := range st.model.fields {
-		f := &st.model.fields[i]
+	vals := make([]any, len(st.model.Fields))
+	for i := range st.model.Fields {
+		f := &st.model.Fields[i]
 		fv := fieldOf(rec, f)
-		if f.has(flagEncrypted) && ds.enc != nil {
-			sealed, err := ds.enc.seal(st.table, f.column, id, fv.String())
+		if f.Has(model.FlagEncrypted) && ds.enc != nil {
+			sealed, err := ds.enc.seal(st.table, f.Column, id, fv.String())
 			if err != nil {
 				return nil, err
 			}
@@ -83,14 +58,14 @@ func (ds *DataStore) rowValues(st *schemaState, id string, rec reflect.Value, cl
 // fields.
 func (ds *DataStore) scanTargets(st *schemaState, rec reflect.Value, cols []int) ([]any, func() error) {
 	if cols == nil {
-		cols = st.allColumns
+		cols = st.views.L3.Fields()
 	}
 	targets := make([]any, len(cols))
 	var nullable []int // positions in cols scanned through a pointer holder
 	for j, i := range cols {
-		f := &st.model.fields[i]
+		f := &st.model.Fields[i]
 		fv := fieldOf(rec, f)
-		if f.nullable && fv.Kind() != reflect.Pointer {
+		if f.Nullable && fv.Kind() != reflect.Pointer {
 			targets[j] = reflect.New(reflect.PointerTo(fv.Type())).Interface() // **T
 			nullable = append(nullable, j)
 			continue
@@ -108,19 +83,19 @@ func (ds *DataStore) scanTargets(st *schemaState, rec reflect.Value, cols []int)
 				null[j] = true
 				continue
 			}
-			fieldOf(rec, &st.model.fields[cols[j]]).Set(holder.Elem())
+			fieldOf(rec, &st.model.Fields[cols[j]]).Set(holder.Elem())
 		}
-		if ds.enc == nil || st.model.flags&flagEncrypted == 0 {
+		if ds.enc == nil || st.model.Flags&model.FlagEncrypted == 0 {
 			return nil
 		}
 		id := st.pkOf(rec)
 		for j, i := range cols {
-			f := &st.model.fields[i]
-			if !f.has(flagEncrypted) || null[j] { // NULL (nullable fields): no value
+			f := &st.model.Fields[i]
+			if !f.Has(model.FlagEncrypted) || null[j] { // NULL (nullable fields): no value
 				continue
 			}
 			fv := fieldOf(rec, f)
-			plain, err := ds.enc.open(st.table, f.column, id, fv.String()) // '' fails: see encryptor
+			plain, err := ds.enc.open(st.table, f.Column, id, fv.String()) // '' fails: see encryptor
 			if err != nil {
 				return err
 			}
@@ -137,11 +112,11 @@ func (st *schemaState) columnsOf(names []string) ([]int, []string, error) {
 	if len(names) == 0 {
 		return nil, nil, nil
 	}
-	pk := st.model.pk
+	pk := st.model.PK
 	cols := []int{pk}
-	out := []string{st.model.pkField().column}
+	out := []string{st.model.PKField().Column}
 	for _, n := range names {
-		i, ok := st.model.byColumn[n]
+		i, ok := st.model.ByColumn[n]
 		if !ok {
 			return nil, nil, fmt.Errorf("%w: schema %q has no column %q", ErrInvalidQuery, st.Name, n)
 		}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/l3postgres"
+
+	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
 // Tx collects writes to commit atomically in PostgreSQL, across schemas:
@@ -170,7 +172,7 @@ func (t *Tx) commit() error {
 			continue
 		}
 		if p.st.wb != nil { // replaces a pending value: keep what it set
-			if prev, prevClear, ok := p.st.wb.pendingWithClear(p.id); ok && p.st.model.flags&flagOmitCache != 0 {
+			if prev, prevClear, ok := p.st.wb.pendingWithClear(p.id); ok && p.st.model.Flags&model.FlagOmitCache != 0 {
 				p.clear = p.st.inheritOmitted(p.rec, p.clear, prev, prevClear)
 			}
 		}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/l3postgres"
+
+	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
 // Write-behind: a Set of a WriteBehind schema updates L1 at once and records
@@ -148,7 +150,7 @@ func (ds *DataStore) enqueueWriteBehind(ctx context.Context, st *schemaState, id
 		} else if jids != nil && streamIDLess(jids[i], e.jnew) {
 			e.jids = append(e.jids, jids[i]) // a newer journaled Set got here first
 			continue
-		} else if st.model.flags&flagOmitCache != 0 {
+		} else if st.model.Flags&model.FlagOmitCache != 0 {
 			c = st.inheritOmitted(recs[i], clear, e.rec, e.clear)
 		}
 		if jids != nil {

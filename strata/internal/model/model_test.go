@@ -1,9 +1,11 @@
-package strata
+package model
 
 import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 	"time"
 )
 
@@ -31,48 +33,48 @@ func TestSnakeCase(t *testing.T) {
 		{"PlayerScore", "player_score"}, {"already_snake", "already_snake"},
 	}
 	for _, tt := range tests {
-		if got := snakeCase(tt.in); got != tt.want {
-			t.Errorf("snakeCase(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := SnakeCase(tt.in); got != tt.want {
+			t.Errorf("SnakeCase(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
 
 func TestParseModelSpecPlayer(t *testing.T) {
 	t.Parallel()
-	m, err := parseModel(&specPlayer{})
+	m, err := Parse(&specPlayer{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	type col struct {
 		column, sqlType string
 		nullable        bool
-		flags           fieldFlags
+		flags           Flags
 		defaultSQL      string
 	}
 	want := []col{
-		{"id", sqlText, false, flagPrimaryKey, ""},
-		{"username", sqlText, false, flagUnique | flagIndex, ""},
-		{"email", sqlText, true, flagIndex | flagNullable, ""},
-		{"level", sqlBigint, false, 0, "1"},
-		{"score", sqlBigint, false, 0, ""},
-		{"api_key", sqlText, false, flagEncrypted, ""},
-		{"password", sqlText, false, flagOmitCache, ""},
-		{"notes", sqlText, true, flagNullable, ""},
-		{"created_at", sqlTimestamptz, false, flagAutoNowAdd, ""},
-		{"updated_at", sqlTimestamptz, false, flagAutoNow, ""},
+		{"id", SQLText, false, FlagPrimaryKey, ""},
+		{"username", SQLText, false, FlagUnique | FlagIndex, ""},
+		{"email", SQLText, true, FlagIndex | FlagNullable, ""},
+		{"level", SQLBigint, false, 0, "1"},
+		{"score", SQLBigint, false, 0, ""},
+		{"api_key", SQLText, false, FlagEncrypted, ""},
+		{"password", SQLText, false, FlagOmitCache, ""},
+		{"notes", SQLText, true, FlagNullable, ""},
+		{"created_at", SQLTimestamptz, false, FlagAutoNowAdd, ""},
+		{"updated_at", SQLTimestamptz, false, FlagAutoNow, ""},
 	}
 	var got []col
-	for _, f := range m.fields {
-		got = append(got, col{f.column, f.sqlType, f.nullable, f.flags, f.defaultSQL})
+	for _, f := range m.Fields {
+		got = append(got, col{f.Column, f.SQLType, f.Nullable, f.Flags, f.DefaultSQL})
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("fields:\n got %+v\nwant %+v", got, want)
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(col{})); diff != "" {
+		t.Errorf("fields (-want +got):\n%s", diff)
 	}
-	if m.pkField().column != "id" {
-		t.Errorf("primary key = %q", m.pkField().column)
+	if m.PKField().Column != "id" {
+		t.Errorf("primary key = %q", m.PKField().Column)
 	}
-	if m.fields[m.byColumn["level"]].defaultVal.Int() != 1 {
-		t.Errorf("default Go value of level = %v", m.fields[m.byColumn["level"]].defaultVal)
+	if m.Fields[m.ByColumn["level"]].DefaultVal.Int() != 1 {
+		t.Errorf("default Go value of level = %v", m.Fields[m.ByColumn["level"]].DefaultVal)
 	}
 }
 
@@ -98,22 +100,22 @@ func TestParseModelTypeMapping(t *testing.T) {
 		PS    *string
 		PT    *time.Time
 	}
-	m, err := parseModel(&allTypes{})
+	m, err := Parse(&allTypes{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"s": sqlText, "i": sqlBigint, "i8": sqlBigint, "i32": sqlBigint, "i64": sqlBigint, "u16": sqlBigint,
-		"f32": sqlDouble, "f64": sqlDouble, "b": sqlBoolean, "t": sqlTimestamptz, "bytes": sqlBytea,
-		"n": sqlJSONB, "m": sqlJSONB, "l": sqlJSONB, "ps": sqlText, "pt": sqlTimestamptz,
+		"s": SQLText, "i": SQLBigint, "i8": SQLBigint, "i32": SQLBigint, "i64": SQLBigint, "u16": SQLBigint,
+		"f32": SQLDouble, "f64": SQLDouble, "b": SQLBoolean, "t": SQLTimestamptz, "bytes": SQLBytea,
+		"n": SQLJSONB, "m": SQLJSONB, "l": SQLJSONB, "ps": SQLText, "pt": SQLTimestamptz,
 	}
 	for col, typ := range want {
-		f := m.fields[m.byColumn[col]]
-		if f.sqlType != typ {
-			t.Errorf("column %s: type %s, want %s", col, f.sqlType, typ)
+		f := m.Fields[m.ByColumn[col]]
+		if f.SQLType != typ {
+			t.Errorf("column %s: type %s, want %s", col, f.SQLType, typ)
 		}
 	}
-	if !m.fields[m.byColumn["ps"]].nullable {
+	if !m.Fields[m.ByColumn["ps"]].Nullable {
 		t.Error("a pointer field must be nullable")
 	}
 }
@@ -127,13 +129,13 @@ func TestParseModelEmbeddedStructIsFlattened(t *testing.T) {
 		Base
 		ID string `strata:"primary_key"`
 	}
-	m, err := parseModel(&withBase{})
+	m, err := Parse(&withBase{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, ok := m.byColumn["created_at"]
-	if !ok || !reflect.DeepEqual(m.fields[f].index, []int{0, 0}) {
-		t.Errorf("embedded field not flattened: %+v", m.fields)
+	f, ok := m.ByColumn["created_at"]
+	if !ok || !reflect.DeepEqual(m.Fields[f].Index, []int{0, 0}) {
+		t.Errorf("embedded field not flattened: %+v", m.Fields)
 	}
 }
 
@@ -198,9 +200,9 @@ func TestParseModelRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := parseModel(tt.model)
+			_, err := Parse(tt.model)
 			if !errors.Is(err, tt.want) {
-				t.Fatalf("parseModel error = %v, want one wrapping %v", err, tt.want)
+				t.Fatalf("Parse error = %v, want one wrapping %v", err, tt.want)
 			}
 		})
 	}
@@ -208,7 +210,7 @@ func TestParseModelRejects(t *testing.T) {
 
 func TestParseDefaultQuotesText(t *testing.T) {
 	t.Parallel()
-	m, err := parseModel(&struct {
+	m, err := Parse(&struct {
 		ID   string    `strata:"primary_key"`
 		Role string    `strata:"default:o'brien); DROP TABLE x; --"`
 		On   bool      `strata:"default:true"`
@@ -217,13 +219,13 @@ func TestParseDefaultQuotesText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := m.fields[m.byColumn["role"]].defaultSQL, `'o''brien); DROP TABLE x; --'`; got != want {
+	if got, want := m.Fields[m.ByColumn["role"]].DefaultSQL, `'o''brien); DROP TABLE x; --'`; got != want {
 		t.Errorf("text default = %s, want %s", got, want)
 	}
-	if got := m.fields[m.byColumn["on"]].defaultSQL; got != "TRUE" {
+	if got := m.Fields[m.ByColumn["on"]].DefaultSQL; got != "TRUE" {
 		t.Errorf("bool default = %s", got)
 	}
-	if got := m.fields[m.byColumn["at"]].defaultSQL; got != "now()" {
+	if got := m.Fields[m.ByColumn["at"]].DefaultSQL; got != "now()" {
 		t.Errorf("time default = %s", got)
 	}
 }

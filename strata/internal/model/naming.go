@@ -1,13 +1,13 @@
-package strata
+package model
 
 import (
 	"strings"
 	"unicode"
 )
 
-// snakeCase turns a Go identifier into a snake_case name: "CreatedAt" ->
+// SnakeCase turns a Go identifier into a snake_case name: "CreatedAt" ->
 // "created_at", "UserID" -> "user_id", "APIKey" -> "api_key".
-func snakeCase(s string) string {
+func SnakeCase(s string) string {
 	r := []rune(s)
 	var b strings.Builder
 	b.Grow(len(s) + 4)
@@ -24,13 +24,13 @@ func snakeCase(s string) string {
 	return b.String()
 }
 
-// validName reports whether s can name a schema, table, key prefix or
+// ValidName reports whether s can name a schema, table, key prefix or
 // column: 1 to 63 ASCII letters, digits and underscores, not starting with a
 // digit (PostgreSQL's identifier length limit, and safe inside Redis keys).
 // The Redis key layout relies on it: a prefix holds neither ':' nor
 // l2redis.ReservedMark, so record keys never meet Strata's own key spaces
 // (see l2redis.KeyRoot).
-func validName(s string) bool {
+func ValidName(s string) bool {
 	if s == "" || len(s) > 63 || (s[0] >= '0' && s[0] <= '9') {
 		return false
 	}

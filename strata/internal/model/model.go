@@ -1,4 +1,4 @@
-package strata
+package model
 
 import (
 	"encoding/json"
@@ -9,95 +9,99 @@ import (
 	"time"
 )
 
-// fieldFlags are the boolean struct tag options of one field.
-type fieldFlags uint16
+// Flags are the boolean struct tag options of one field.
+type Flags uint16
 
+// The tag options.
 const (
-	flagPrimaryKey fieldFlags = 1 << iota
-	flagUnique
-	flagIndex
-	flagNullable
-	flagOmitCache
-	flagOmitL1
-	flagAutoNowAdd
-	flagAutoNow
-	flagEncrypted
+	FlagPrimaryKey Flags = 1 << iota
+	FlagUnique
+	FlagIndex
+	FlagNullable
+	FlagOmitCache
+	FlagOmitL1
+	FlagAutoNowAdd
+	FlagAutoNow
+	FlagEncrypted
 )
 
-var tagFlags = map[string]fieldFlags{
-	"primary_key":  flagPrimaryKey,
-	"unique":       flagUnique,
-	"index":        flagIndex,
-	"nullable":     flagNullable,
-	"omit_cache":   flagOmitCache,
-	"omit_l1":      flagOmitL1,
-	"auto_now_add": flagAutoNowAdd,
-	"auto_now":     flagAutoNow,
-	"encrypted":    flagEncrypted,
+var tagFlags = map[string]Flags{
+	"primary_key":  FlagPrimaryKey,
+	"unique":       FlagUnique,
+	"index":        FlagIndex,
+	"nullable":     FlagNullable,
+	"omit_cache":   FlagOmitCache,
+	"omit_l1":      FlagOmitL1,
+	"auto_now_add": FlagAutoNowAdd,
+	"auto_now":     FlagAutoNow,
+	"encrypted":    FlagEncrypted,
 }
 
 // SQL column types, per the spec's Go -> PostgreSQL mapping.
 const (
-	sqlText        = "TEXT"
-	sqlBigint      = "BIGINT"
-	sqlDouble      = "DOUBLE PRECISION"
-	sqlBoolean     = "BOOLEAN"
-	sqlTimestamptz = "TIMESTAMPTZ"
-	sqlBytea       = "BYTEA"
-	sqlJSONB       = "JSONB"
+	SQLText        = "TEXT"
+	SQLBigint      = "BIGINT"
+	SQLDouble      = "DOUBLE PRECISION"
+	SQLBoolean     = "BOOLEAN"
+	SQLTimestamptz = "TIMESTAMPTZ"
+	SQLBytea       = "BYTEA"
+	SQLJSONB       = "JSONB"
 )
 
-// field is one persisted struct field.
-type field struct {
-	goName     string
-	column     string
-	index      []int // reflect index path (embedded structs are flattened)
-	typ        reflect.Type
-	sqlType    string
-	nullable   bool // NULL allowed: the nullable tag, or a pointer field
-	flags      fieldFlags
-	defaultSQL string        // the SQL DEFAULT expression; "" when none
-	defaultVal reflect.Value // the same default as a Go value of typ
+// Field is one persisted struct field.
+type Field struct {
+	GoName     string
+	Column     string
+	Index      []int // reflect index path (embedded structs are flattened)
+	Type       reflect.Type
+	SQLType    string
+	Nullable   bool // NULL allowed: the nullable tag, or a pointer, slice or map field
+	Flags      Flags
+	DefaultSQL string        // the SQL DEFAULT expression; "" when none
+	DefaultVal reflect.Value // the same default as a Go value of Type
 }
 
-func (f *field) has(flag fieldFlags) bool { return f.flags&flag != 0 }
+// Has reports whether the field carries the tag option flag.
+func (f *Field) Has(flag Flags) bool { return f.Flags&flag != 0 }
 
-// model is what Register learns from a struct type.
-type model struct {
-	typ      reflect.Type
-	fields   []field
-	pk       int // index of the primary key in fields
-	byColumn map[string]int
-	// flags is the union of every field's flags, to skip work quickly.
-	flags fieldFlags
-	// timeFields indexes the time.Time and *time.Time fields.
-	timeFields []int
-	// jsonFields indexes the fields stored as JSONB.
-	jsonFields []int
+// Model is what Register learns from a struct type: its persisted fields,
+// their columns and tag options.
+type Model struct {
+	Type     reflect.Type
+	Fields   []Field
+	PK       int // index of the primary key in Fields
+	ByColumn map[string]int
+	// Flags is the union of every field's flags, to skip work quickly.
+	Flags Flags
+	// TimeFields indexes the time.Time and *time.Time fields.
+	TimeFields []int
+	// JSONFields indexes the fields stored as JSONB.
+	JSONFields []int
 }
 
-func (m *model) pkField() *field { return &m.fields[m.pk] }
+// PKField returns the primary key field.
+func (m *Model) PKField() *Field { return &m.Fields[m.PK] }
 
-var timeType = reflect.TypeFor[time.Time]()
+var TimeType = reflect.TypeFor[time.Time]()
 
-// parseModel reads the strata tags of the struct v points to.
-func parseModel(v any) (*model, error) {
+// Parse reads the strata tags of the struct v points to.
+func Parse(v any) (*Model, error) {
 	rv := reflect.ValueOf(v)
 	if v == nil || rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
 		return nil, fmt.Errorf("%w: Model must be a non-nil pointer to a struct, got %T", ErrInvalidModel, v)
 	}
 	t := rv.Elem().Type()
-	m := &model{typ: t, pk: -1, byColumn: map[string]int{}}
+	m := &Model{Type: t, PK: -1, ByColumn: map[string]int{}}
 	if err := m.addFields(t, nil); err != nil {
 		return nil, err
 	}
-	if m.pk < 0 {
+	if m.PK < 0 {
 		return nil, fmt.Errorf("%w: %s: tag one string field `strata:\"primary_key\"`", ErrNoPrimaryKey, t)
 	}
 	return m, nil
 }
 
-func (m *model) addFields(t reflect.Type, index []int) error {
+func (m *Model) addFields(t reflect.Type, index []int) error {
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		tag, hasTag := sf.Tag.Lookup("strata")
@@ -105,7 +109,7 @@ func (m *model) addFields(t reflect.Type, index []int) error {
 			continue
 		}
 		idx := append(append([]int(nil), index...), i)
-		if sf.Anonymous && !hasTag && sf.Type.Kind() == reflect.Struct && sf.Type != timeType {
+		if sf.Anonymous && !hasTag && sf.Type.Kind() == reflect.Struct && sf.Type != TimeType {
 			if err := m.addFields(sf.Type, idx); err != nil { // flatten embedded structs
 				return err
 			}
@@ -118,32 +122,32 @@ func (m *model) addFields(t reflect.Type, index []int) error {
 		if err != nil {
 			return err
 		}
-		if prev, dup := m.byColumn[f.column]; dup {
-			return fmt.Errorf("%w: %s: fields %s and %s both map to column %q", ErrInvalidModel, t, m.fields[prev].goName, f.goName, f.column)
+		if prev, dup := m.ByColumn[f.Column]; dup {
+			return fmt.Errorf("%w: %s: fields %s and %s both map to column %q", ErrInvalidModel, t, m.Fields[prev].GoName, f.GoName, f.Column)
 		}
-		if f.has(flagPrimaryKey) {
-			if m.pk >= 0 {
-				return fmt.Errorf("%w: %s: two primary_key fields, %s and %s", ErrInvalidModel, t, m.fields[m.pk].goName, f.goName)
+		if f.Has(FlagPrimaryKey) {
+			if m.PK >= 0 {
+				return fmt.Errorf("%w: %s: two primary_key fields, %s and %s", ErrInvalidModel, t, m.Fields[m.PK].GoName, f.GoName)
 			}
-			m.pk = len(m.fields)
+			m.PK = len(m.Fields)
 		}
-		m.byColumn[f.column] = len(m.fields)
-		m.flags |= f.flags
-		if f.sqlType == sqlTimestamptz {
-			m.timeFields = append(m.timeFields, len(m.fields))
+		m.ByColumn[f.Column] = len(m.Fields)
+		m.Flags |= f.Flags
+		if f.SQLType == SQLTimestamptz {
+			m.TimeFields = append(m.TimeFields, len(m.Fields))
 		}
-		if f.sqlType == sqlJSONB {
-			m.jsonFields = append(m.jsonFields, len(m.fields))
+		if f.SQLType == SQLJSONB {
+			m.JSONFields = append(m.JSONFields, len(m.Fields))
 		}
-		m.fields = append(m.fields, f)
+		m.Fields = append(m.Fields, f)
 	}
 	return nil
 }
 
-func parseField(owner reflect.Type, sf reflect.StructField, tag string, index []int) (field, error) {
-	f := field{goName: sf.Name, column: snakeCase(sf.Name), index: index, typ: sf.Type}
-	fail := func(format string, args ...any) (field, error) {
-		return field{}, fmt.Errorf("%w: %s.%s: %s", ErrInvalidModel, owner, sf.Name, fmt.Sprintf(format, args...))
+func parseField(owner reflect.Type, sf reflect.StructField, tag string, index []int) (Field, error) {
+	f := Field{GoName: sf.Name, Column: SnakeCase(sf.Name), Index: index, Type: sf.Type}
+	fail := func(format string, args ...any) (Field, error) {
+		return Field{}, fmt.Errorf("%w: %s.%s: %s", ErrInvalidModel, owner, sf.Name, fmt.Sprintf(format, args...))
 	}
 	var defaultText string
 	hasDefault := false
@@ -157,49 +161,49 @@ func parseField(owner reflect.Type, sf reflect.StructField, tag string, index []
 			if !ok {
 				return fail("unknown strata tag option %q (options: primary_key, unique, index, nullable, omit_cache, omit_l1, default:X, auto_now_add, auto_now, encrypted, -)", opt)
 			}
-			f.flags |= flag
+			f.Flags |= flag
 		}
 	}
-	if !validName(f.column) {
-		return fail("column name %q is not a valid identifier", f.column)
+	if !ValidName(f.Column) {
+		return fail("column name %q is not a valid identifier", f.Column)
 	}
 	sqlType, ok := sqlTypeOf(sf.Type)
 	if !ok {
 		return fail("unsupported field type %s (supported: string, bool, int, int8-64, uint8-32, float32/64, time.Time, []byte, structs, maps, slices, and pointers to these)", sf.Type)
 	}
-	f.sqlType = sqlType
+	f.SQLType = sqlType
 	// A nil pointer, slice or map is stored as NULL (pgx sends nil as NULL),
 	// so those columns accept NULL whatever the tag says; that also keeps a
 	// nil slice apart from an empty one in every tier.
 	k := sf.Type.Kind()
-	f.nullable = f.has(flagNullable) || k == reflect.Pointer || k == reflect.Slice || k == reflect.Map
+	f.Nullable = f.Has(FlagNullable) || k == reflect.Pointer || k == reflect.Slice || k == reflect.Map
 	base := sf.Type
 	if base.Kind() == reflect.Pointer {
 		base = base.Elem()
 	}
 	switch {
-	case f.has(flagPrimaryKey) && sf.Type.Kind() != reflect.String:
+	case f.Has(FlagPrimaryKey) && sf.Type.Kind() != reflect.String:
 		return fail("primary_key must be a string field, got %s", sf.Type)
-	case f.has(flagPrimaryKey) && f.flags&(flagNullable|flagOmitCache|flagOmitL1|flagEncrypted|flagAutoNow|flagAutoNowAdd) != 0:
+	case f.Has(FlagPrimaryKey) && f.Flags&(FlagNullable|FlagOmitCache|FlagOmitL1|FlagEncrypted|FlagAutoNow|FlagAutoNowAdd) != 0:
 		return fail("primary_key cannot be combined with nullable, omit_cache, omit_l1, encrypted or auto_now(_add)")
-	case f.has(flagPrimaryKey) && hasDefault:
+	case f.Has(FlagPrimaryKey) && hasDefault:
 		return fail("primary_key cannot have a default")
-	case f.has(flagEncrypted) && sf.Type.Kind() != reflect.String:
+	case f.Has(FlagEncrypted) && sf.Type.Kind() != reflect.String:
 		return fail("encrypted is for string fields only, got %s", sf.Type)
-	case f.flags&(flagAutoNow|flagAutoNowAdd) != 0 && base != timeType:
+	case f.Flags&(FlagAutoNow|FlagAutoNowAdd) != 0 && base != TimeType:
 		return fail("auto_now and auto_now_add are for time.Time fields, got %s", sf.Type)
-	case f.has(flagAutoNow) && f.has(flagAutoNowAdd):
+	case f.Has(FlagAutoNow) && f.Has(FlagAutoNowAdd):
 		return fail("auto_now and auto_now_add exclude each other")
 	}
 	if hasDefault {
-		if f.has(flagEncrypted) {
+		if f.Has(FlagEncrypted) {
 			return fail("an encrypted field cannot have a default (the column holds ciphertext)")
 		}
-		sqlDefault, goDefault, err := parseDefault(defaultText, f.sqlType, sf.Type)
+		sqlDefault, goDefault, err := parseDefault(defaultText, f.SQLType, sf.Type)
 		if err != nil {
 			return fail("default:%s: %v", defaultText, err)
 		}
-		f.defaultSQL, f.defaultVal = sqlDefault, goDefault
+		f.DefaultSQL, f.DefaultVal = sqlDefault, goDefault
 	}
 	return f, nil
 }
@@ -212,26 +216,26 @@ func sqlTypeOf(t reflect.Type) (string, bool) {
 			return "", false
 		}
 	}
-	if t == timeType {
-		return sqlTimestamptz, true
+	if t == TimeType {
+		return SQLTimestamptz, true
 	}
 	switch t.Kind() {
 	case reflect.String:
-		return sqlText, true
+		return SQLText, true
 	case reflect.Bool:
-		return sqlBoolean, true
+		return SQLBoolean, true
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint8, reflect.Uint16, reflect.Uint32:
-		return sqlBigint, true
+		return SQLBigint, true
 	case reflect.Float32, reflect.Float64:
-		return sqlDouble, true
+		return SQLDouble, true
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
-			return sqlBytea, true
+			return SQLBytea, true
 		}
-		return sqlJSONB, jsonable(t)
+		return SQLJSONB, jsonable(t)
 	case reflect.Struct, reflect.Map, reflect.Array:
-		return sqlJSONB, jsonable(t)
+		return SQLJSONB, jsonable(t)
 	}
 	// uint, uint64 and uintptr do not fit BIGINT; complex numbers, channels,
 	// functions and interfaces have no column type.
@@ -262,14 +266,14 @@ func parseDefault(text, sqlType string, t reflect.Type) (string, reflect.Value, 
 	}
 	v := reflect.New(base).Elem()
 	switch sqlType {
-	case sqlText:
+	case SQLText:
 		s := text
 		if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
 			s = strings.ReplaceAll(s[1:len(s)-1], "''", "'")
 		}
 		v.SetString(s)
 		return quoteLiteral(s), v, nil
-	case sqlBigint:
+	case SQLBigint:
 		if base.Kind() >= reflect.Uint && base.Kind() <= reflect.Uint64 {
 			n, err := strconv.ParseUint(text, 10, base.Bits())
 			if err != nil {
@@ -284,21 +288,21 @@ func parseDefault(text, sqlType string, t reflect.Type) (string, reflect.Value, 
 		}
 		v.SetInt(n)
 		return strconv.FormatInt(n, 10), v, nil
-	case sqlDouble:
+	case SQLDouble:
 		x, err := strconv.ParseFloat(text, base.Bits())
 		if err != nil {
 			return "", reflect.Value{}, fmt.Errorf("not a %s: %w", base, err)
 		}
 		v.SetFloat(x)
 		return strconv.FormatFloat(x, 'g', -1, 64), v, nil
-	case sqlBoolean:
+	case SQLBoolean:
 		b, err := strconv.ParseBool(text)
 		if err != nil {
 			return "", reflect.Value{}, fmt.Errorf("not a bool: %w", err)
 		}
 		v.SetBool(b)
 		return strings.ToUpper(strconv.FormatBool(b)), v, nil
-	case sqlTimestamptz:
+	case SQLTimestamptz:
 		switch strings.ToLower(text) {
 		case "now", "now()", "current_timestamp":
 			return "now()", reflect.Value{}, nil // filled at write time, like auto_now_add
@@ -309,7 +313,7 @@ func parseDefault(text, sqlType string, t reflect.Type) (string, reflect.Value, 
 		}
 		v.Set(reflect.ValueOf(at))
 		return quoteLiteral(at.Format(time.RFC3339Nano)), v, nil
-	case sqlJSONB:
+	case SQLJSONB:
 		if err := json.Unmarshal([]byte(text), v.Addr().Interface()); err != nil {
 			return "", reflect.Value{}, fmt.Errorf("not JSON for %s: %w", base, err)
 		}

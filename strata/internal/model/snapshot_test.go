@@ -1,4 +1,4 @@
-package strata
+package model
 
 import (
 	"reflect"
@@ -33,8 +33,8 @@ func TestIsFlat(t *testing.T) {
 		{struct{ P *int }{}, false}, {struct{ A [2]string }{}, true}, {time.Time{}, true},
 	}
 	for _, tt := range tests {
-		if got := isFlat(reflect.TypeOf(tt.v)); got != tt.want {
-			t.Errorf("isFlat(%T) = %v, want %v", tt.v, got, tt.want)
+		if got := IsFlat(reflect.TypeOf(tt.v)); got != tt.want {
+			t.Errorf("IsFlat(%T) = %v, want %v", tt.v, got, tt.want)
 		}
 	}
 }
@@ -47,7 +47,7 @@ func TestDeepCopySharesNothingMutable(t *testing.T) {
 	}
 	src.Nested.L = []flatRow{{ID: "n"}}
 	var dst deepRow
-	deepCopy(reflect.ValueOf(&dst).Elem(), reflect.ValueOf(src).Elem())
+	DeepCopy(reflect.ValueOf(&dst).Elem(), reflect.ValueOf(src).Elem())
 	if !reflect.DeepEqual(&dst, src) {
 		t.Fatalf("copy differs: %+v vs %+v", dst, *src)
 	}
@@ -66,7 +66,7 @@ func TestDeepCopyKeepsNilAndEmptyApart(t *testing.T) {
 	t.Parallel()
 	src := deepRow{Tags: []string{}, Attrs: nil}
 	var dst deepRow
-	deepCopy(reflect.ValueOf(&dst).Elem(), reflect.ValueOf(&src).Elem())
+	DeepCopy(reflect.ValueOf(&dst).Elem(), reflect.ValueOf(&src).Elem())
 	if dst.Tags == nil || dst.Attrs != nil {
 		t.Errorf("nil/empty not preserved: Tags nil=%v Attrs nil=%v", dst.Tags == nil, dst.Attrs == nil)
 	}
@@ -76,7 +76,7 @@ func TestDeepCopyFlatDoesNotAllocate(t *testing.T) {
 	src := flatRow{ID: "a", Level: 3, At: time.Now()}
 	var dst flatRow
 	d, s := reflect.ValueOf(&dst).Elem(), reflect.ValueOf(&src).Elem()
-	if n := testing.AllocsPerRun(100, func() { deepCopy(d, s) }); n != 0 {
-		t.Errorf("deepCopy of a flat struct allocated %v times", n)
+	if n := testing.AllocsPerRun(100, func() { DeepCopy(d, s) }); n != 0 {
+		t.Errorf("DeepCopy of a flat struct allocated %v times", n)
 	}
 }

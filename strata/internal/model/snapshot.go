@@ -1,4 +1,4 @@
-package strata
+package model
 
 import (
 	"reflect"
@@ -17,8 +17,8 @@ import (
 
 var flatCache sync.Map // reflect.Type -> bool
 
-// isFlat reports whether assignment alone copies values of t completely.
-func isFlat(t reflect.Type) bool {
+// IsFlat reports whether assignment alone copies values of t completely.
+func IsFlat(t reflect.Type) bool {
 	if v, ok := flatCache.Load(t); ok {
 		return v.(bool)
 	}
@@ -28,7 +28,7 @@ func isFlat(t reflect.Type) bool {
 }
 
 func flatVisit(t reflect.Type) bool {
-	if t == timeType {
+	if t == TimeType {
 		return true // its *Location is never mutated
 	}
 	switch t.Kind() {
@@ -46,17 +46,17 @@ func flatVisit(t reflect.Type) bool {
 	return true
 }
 
-// deepCopy copies src into dst (both addressable values of one type),
+// DeepCopy copies src into dst (both addressable values of one type),
 // sharing nothing mutable with src. src must hold no reference cycle: the
 // values Strata keeps never do (copyIn refuses a caller's value that does,
 // and decoded values cannot).
-func deepCopy(dst, src reflect.Value) { copyValue(dst, src, -1) }
+func DeepCopy(dst, src reflect.Value) { CopyLimited(dst, src, -1) }
 
-// copyValue is deepCopy following at most refs references (pointers, slice
+// CopyLimited is DeepCopy following at most refs references (pointers, slice
 // and map elements, interface values) deep; it returns false, leaving dst
 // partly written, when src goes deeper. A negative refs is no limit.
-func copyValue(dst, src reflect.Value, refs int) bool {
-	if isFlat(src.Type()) {
+func CopyLimited(dst, src reflect.Value, refs int) bool {
+	if IsFlat(src.Type()) {
 		dst.Set(src)
 		return true
 	}
@@ -70,7 +70,7 @@ func copyValue(dst, src reflect.Value, refs int) bool {
 			return false
 		}
 		p := reflect.New(src.Type().Elem())
-		if !copyValue(p.Elem(), src.Elem(), refs-1) {
+		if !CopyLimited(p.Elem(), src.Elem(), refs-1) {
 			return false
 		}
 		dst.Set(p)
@@ -80,14 +80,14 @@ func copyValue(dst, src reflect.Value, refs int) bool {
 			return true
 		}
 		s := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
-		if isFlat(src.Type().Elem()) {
+		if IsFlat(src.Type().Elem()) {
 			reflect.Copy(s, src)
 		} else {
 			if refs == 0 {
 				return false
 			}
 			for i := range src.Len() {
-				if !copyValue(s.Index(i), src.Index(i), refs-1) {
+				if !CopyLimited(s.Index(i), src.Index(i), refs-1) {
 					return false
 				}
 			}
@@ -106,7 +106,7 @@ func copyValue(dst, src reflect.Value, refs int) bool {
 		it := src.MapRange()
 		for it.Next() {
 			v := reflect.New(et).Elem()
-			if !copyValue(v, it.Value(), refs-1) {
+			if !CopyLimited(v, it.Value(), refs-1) {
 				return false
 			}
 			m.SetMapIndex(it.Key(), v) // keys are comparable values: copied by assignment
@@ -114,13 +114,13 @@ func copyValue(dst, src reflect.Value, refs int) bool {
 		dst.Set(m)
 	case reflect.Array:
 		for i := range src.Len() {
-			if !copyValue(dst.Index(i), src.Index(i), refs) {
+			if !CopyLimited(dst.Index(i), src.Index(i), refs) {
 				return false
 			}
 		}
 	case reflect.Struct:
 		for i := range src.NumField() {
-			if dst.Field(i).CanSet() && !copyValue(dst.Field(i), src.Field(i), refs) {
+			if dst.Field(i).CanSet() && !CopyLimited(dst.Field(i), src.Field(i), refs) {
 				return false
 			}
 		}
@@ -133,7 +133,7 @@ func copyValue(dst, src reflect.Value, refs int) bool {
 			return false
 		}
 		v := reflect.New(src.Elem().Type()).Elem()
-		if !copyValue(v, src.Elem(), refs-1) {
+		if !CopyLimited(v, src.Elem(), refs-1) {
 			return false
 		}
 		dst.Set(v)
