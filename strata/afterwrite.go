@@ -214,13 +214,13 @@ const repairInterval = time.Second
 // runs every repairInterval, every settlePoll while an ambiguous write
 // waits, and at once when kicked.
 func (ds *DataStore) startRepairer() {
-	ds.repairOnce.Do(func() {
+	ds.life.repairer.Do(func() {
 		ds.goBackground(func() {
 			t := time.NewTimer(repairInterval)
 			defer t.Stop()
 			for {
 				select {
-				case <-ds.stopFlusher:
+				case <-ds.life.stop:
 					return
 				case <-t.C:
 				case <-ds.repairNow:

@@ -23,9 +23,7 @@ type DataStore struct {
 	schemas atomic.Pointer[map[string]*schemaState]
 	mu      sync.Mutex
 
-	closed    atomic.Bool
-	closeOnce sync.Once
-	closeErr  error
+	life lifecycle // closed, writes in flight, background goroutines; see lifecycle.go
 
 	stats counters
 
@@ -35,18 +33,10 @@ type DataStore struct {
 	replicas map[string]*l3postgres.DB // per ReadReplica DSN; see replicaDB
 	mig      *migrate.Migrator         // nil without PostgreSQL
 	stale    staleL2
-	doubts   doubts         // ambiguous writes waiting to be settled; see ambiguous.go
-	bg       sync.WaitGroup // background L2 fills and the write-behind flusher
-	bgMu     sync.Mutex     // orders goBackground against Close
-	opMu     sync.RWMutex   // writes in flight (read) against Close (write); see writeOp
-	bgClosed bool
+	doubts   doubts // ambiguous writes waiting to be settled; see ambiguous.go
 
-	flushNow    chan struct{} // wakes the flusher early
-	repairNow   chan struct{} // wakes the repairer early
-	flusherOnce sync.Once
-	repairOnce  sync.Once
-	claimerOnce sync.Once // the write-behind journal's claimer; see journal.go
-	stopFlusher chan struct{}
+	flushNow  chan struct{} // wakes the flusher early
+	repairNow chan struct{} // wakes the repairer early
 
 	cf feedState // the change feed; see changefeed.go
 
@@ -60,7 +50,7 @@ func NewDataStore(cfg Config) (*DataStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds := &DataStore{cfg: c, flushNow: make(chan struct{}, 1), repairNow: make(chan struct{}, 1), stopFlusher: make(chan struct{})}
+	ds := &DataStore{cfg: c, flushNow: make(chan struct{}, 1), repairNow: make(chan struct{}, 1), life: newLifecycle()}
 	if c.EncryptionKey != nil {
 		if ds.enc, err = newKeyring(c.EncryptionKey, c.PreviousEncryptionKeys); err != nil {
 			return nil, err
@@ -85,68 +75,56 @@ func NewDataStore(cfg Config) (*DataStore, error) {
 // the returned error. It is idempotent; every later call on the DataStore
 // returns ErrUnavailable.
 func (ds *DataStore) Close() error {
-	ds.closeOnce.Do(func() {
-		ds.closed.Store(true)
-		ds.opMu.Lock() // wait for writes in flight; later ones see closed
-		//lint:ignore SA2001 the empty section is the wait
-		ds.opMu.Unlock()
+	return ds.life.close(func() error {
 		ds.closeFeed() // before the tiers it invalidates are closed
-		var errs []error
-		close(ds.stopFlusher)
-		if ds.dirtyCount() > 0 {
-			ctx, cancel := context.WithTimeout(context.Background(), flushRetryBudget)
-			if err := ds.flushAll(ctx); err != nil {
-				errs = append(errs, fmt.Errorf("strata: Close could not flush write-behind records (they are lost with this process): %w", err))
-			}
-			cancel()
-		}
-		if n := ds.drainDoubts(); n > 0 {
-			ds.cfg.Logger.Warn("strata: Close invalidates writes whose outcome PostgreSQL had not settled yet", "writes", n)
-		}
-		if ds.stale.n.Load() > 0 { // a last try at what Redis could not be told
-			ds.retryStaleL2(context.Background())
-			if n := ds.stale.n.Load(); n > 0 {
-				ds.cfg.Logger.Warn("strata: Close could not repair every redis key written during an outage; they expire by their TTL", "entries", n)
-			}
-		}
+		ds.life.stopLoops()
+		errs := ds.settleBeforeClose()
 		for _, st := range *ds.schemas.Load() {
 			errs = append(errs, st.close())
 		}
-		ds.bgMu.Lock()
-		ds.bgClosed = true
-		ds.bgMu.Unlock()
-		ds.bg.Wait()
+		ds.life.wait()
 		errs = append(errs, ds.closeTiers())
-		ds.closeErr = errors.Join(errs...)
+		return errors.Join(errs...)
 	})
-	return ds.closeErr
+}
+
+// settleBeforeClose flushes the write-behind records, invalidates the
+// writes whose outcome is unknown and makes a last try at the Redis keys
+// an outage left stale.
+func (ds *DataStore) settleBeforeClose() []error {
+	var errs []error
+	if ds.dirtyCount() > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), flushRetryBudget)
+		if err := ds.flushAll(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("strata: Close could not flush write-behind records (they are lost with this process): %w", err))
+		}
+		cancel()
+	}
+	if n := ds.drainDoubts(); n > 0 {
+		ds.cfg.Logger.Warn("strata: Close invalidates writes whose outcome PostgreSQL had not settled yet", "writes", n)
+	}
+	if ds.stale.n.Load() > 0 { // a last try at what Redis could not be told
+		ds.retryStaleL2(context.Background())
+		if n := ds.stale.n.Load(); n > 0 {
+			ds.cfg.Logger.Warn("strata: Close could not repair every redis key written during an outage; they expire by their TTL", "entries", n)
+		}
+	}
+	return errs
 }
 
 // startFlusher starts the write-behind flusher once.
 func (ds *DataStore) startFlusher() {
-	ds.flusherOnce.Do(func() { ds.goBackground(func() { ds.flusher(ds.stopFlusher) }) })
+	ds.life.flusher.Do(func() { ds.goBackground(func() { ds.flusher(ds.life.stop) }) })
 }
 
 // goBackground runs fn on a goroutine that Close waits for, unless Close
 // has begun waiting (then fn does not run and false is returned).
-func (ds *DataStore) goBackground(fn func()) bool {
-	ds.bgMu.Lock()
-	defer ds.bgMu.Unlock()
-	if ds.bgClosed {
-		return false
-	}
-	ds.bg.Add(1)
-	go func() {
-		defer ds.bg.Done()
-		fn()
-	}()
-	return true
-}
+func (ds *DataStore) goBackground(fn func()) bool { return ds.life.goBackground(fn) }
 
 // schema returns the registered state of name, or an error if the store is
 // closed or the name unknown. It takes no lock.
 func (ds *DataStore) schema(name string) (*schemaState, error) {
-	if ds.closed.Load() {
+	if ds.life.closed.Load() {
 		return nil, ErrUnavailable
 	}
 	st, ok := (*ds.schemas.Load())[name]
@@ -160,14 +138,7 @@ func (ds *DataStore) schema(name string) (*schemaState, error) {
 // writes in flight before it flushes and closes the tiers, so a write that
 // has been accepted always finishes its cache upkeep. It fails once Close
 // has begun. Writes must not nest writeOp calls.
-func (ds *DataStore) writeOp() (release func(), err error) {
-	ds.opMu.RLock()
-	if ds.closed.Load() {
-		ds.opMu.RUnlock()
-		return nil, ErrUnavailable
-	}
-	return ds.opMu.RUnlock, nil
-}
+func (ds *DataStore) writeOp() (release func(), err error) { return ds.life.op() }
 
 // errNilContext is what a method given a nil context.Context returns.
 var errNilContext = fmt.Errorf("%w: pass context.Background() when there is no other", ErrNilContext)

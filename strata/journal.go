@@ -597,5 +597,5 @@ func (wb *writeBehind) adopt(st *schemaState, id string, rec reflect.Value, clea
 
 // startClaimer starts the journal claimer once.
 func (ds *DataStore) startClaimer() {
-	ds.claimerOnce.Do(func() { ds.goBackground(func() { ds.claimer(ds.stopFlusher) }) })
+	ds.life.claimer.Do(func() { ds.goBackground(func() { ds.claimer(ds.life.stop) }) })
 }

@@ -80,7 +80,7 @@ func (ds *DataStore) needMigrator(ctx context.Context) error {
 	if ctx == nil {
 		return errNilContext
 	}
-	if ds.closed.Load() {
+	if ds.life.closed.Load() {
 		return ErrUnavailable
 	}
 	if ds.mig == nil {

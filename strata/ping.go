@@ -29,7 +29,7 @@ func (ds *DataStore) Ping(ctx context.Context) error {
 	if ctx == nil {
 		return errNilContext
 	}
-	if ds.closed.Load() {
+	if ds.life.closed.Load() {
 		return ErrUnavailable
 	}
 	var (

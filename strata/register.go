@@ -1,6 +1,7 @@
 package strata
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
 	"time"
@@ -56,21 +57,46 @@ func (st *schemaState) close() error { return st.l1.Close() }
 // Register adds a schema. It must be called once per schema, before any data
 // operation that names it.
 func (ds *DataStore) Register(s Schema) error {
-	if ds.closed.Load() {
+	if ds.life.closed.Load() {
 		return ErrUnavailable
 	}
 	m, err := model.Parse(s.Model)
 	if err != nil {
 		return err
 	}
+	if err := ds.resolveSchema(&s, m); err != nil {
+		return err
+	}
+	st, err := ds.newSchemaState(s, m)
+	if err != nil {
+		return err
+	}
+	if err := ds.publishSchema(st); err != nil {
+		st.l1.Close()
+		return err
+	}
+	if st.wb != nil {
+		ds.startFlusher()
+		if st.wb.j != nil {
+			ds.startClaimer()
+		}
+	}
+	return nil
+}
+
+// badSchema is the error of a schema Register refuses.
+func badSchema(name, format string, args ...any) error {
+	return fmt.Errorf("%w: schema %q: %s", ErrInvalidModel, name, fmt.Sprintf(format, args...))
+}
+
+// resolveSchema fills the defaults of s (name, table, key prefix, write
+// mode, eviction) and checks it against its model m.
+func (ds *DataStore) resolveSchema(s *Schema, m *model.Model) error {
 	if s.Name == "" {
 		s.Name = model.SnakeCase(m.Type.Name())
 	}
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: schema %q: %s", ErrInvalidModel, s.Name, fmt.Sprintf(format, args...))
-	}
 	if !model.ValidName(s.Name) {
-		return bad("the name must be 1-63 letters, digits or underscores, not starting with a digit")
+		return badSchema(s.Name, "the name must be 1-63 letters, digits or underscores, not starting with a digit")
 	}
 	if s.L3.TableName == "" {
 		s.L3.TableName = s.Name
@@ -78,6 +104,21 @@ func (ds *DataStore) Register(s Schema) error {
 	if s.L2.KeyPrefix == "" {
 		s.L2.KeyPrefix = s.Name
 	}
+	if err := checkSchema(s, m); err != nil {
+		return err
+	}
+	if s.WriteMode == 0 {
+		s.WriteMode = ds.cfg.DefaultWriteMode
+	}
+	if s.L1.Eviction == 0 {
+		s.L1.Eviction = ds.cfg.L1Pool.Eviction
+	}
+	return nil
+}
+
+// checkSchema checks the names, bounds and columns s gives.
+func checkSchema(s *Schema, m *model.Model) error {
+	bad := func(format string, args ...any) error { return badSchema(s.Name, format, args...) }
 	switch {
 	case !model.ValidName(s.L3.TableName):
 		return bad("L3.TableName %q is not a valid identifier", s.L3.TableName)
@@ -110,13 +151,12 @@ func (ds *DataStore) Register(s Schema) error {
 			return bad("Indexes[%d].Name %q is not a valid identifier", i, ix.Name)
 		}
 	}
-	if s.WriteMode == 0 {
-		s.WriteMode = ds.cfg.DefaultWriteMode
-	}
-	if s.L1.Eviction == 0 {
-		s.L1.Eviction = ds.cfg.L1Pool.Eviction
-	}
+	return nil
+}
 
+// newSchemaState resolves a checked schema's settings and attaches its
+// tiers: the PostgreSQL table, the write-behind queue and its L1.
+func (ds *DataStore) newSchemaState(s Schema, m *model.Model) (*schemaState, error) {
 	st := &schemaState{
 		Schema:  s,
 		model:   m,
@@ -124,16 +164,10 @@ func (ds *DataStore) Register(s Schema) error {
 		flat:    model.IsFlat(m.Type),
 		table:   s.L3.TableName,
 		prefix:  s.L2.KeyPrefix,
-		l1TTL:   s.L1.TTL,
-		l2TTL:   s.L2.TTL,
+		l1TTL:   cmp.Or(s.L1.TTL, ds.cfg.DefaultL1TTL),
+		l2TTL:   cmp.Or(s.L2.TTL, ds.cfg.DefaultL2TTL),
 		l1Truth: ds.sourceOfTruthIsL1(s),
 		log:     ds.cfg.Logger,
-	}
-	if st.l1TTL == 0 {
-		st.l1TTL = ds.cfg.DefaultL1TTL
-	}
-	if st.l2TTL == 0 {
-		st.l2TTL = ds.cfg.DefaultL2TTL
 	}
 	switch st.leaseWait = s.L2.LeaseWait; {
 	case st.leaseWait == 0:
@@ -143,17 +177,8 @@ func (ds *DataStore) Register(s Schema) error {
 	}
 	st.views = m.Tiers(st.l1Truth)
 	st.useL1 = st.l1Truth || m.Flags&model.FlagOmitL1 == 0
-	if ds.l3 != nil && !s.L3.Disabled {
-		db := ds.l3
-		if s.L3.ReadReplica != "" {
-			st.replica = true
-			if db, err = ds.replicaDB(s.L3.ReadReplica); err != nil {
-				return bad("L3.ReadReplica: %v", err)
-			}
-		}
-		if st.l3, err = db.Table(st.tableDef()); err != nil {
-			return bad("L3: %v", err)
-		}
+	if err := ds.attachL3(st); err != nil {
+		return nil, err
 	}
 	if s.WriteMode == WriteBehind && st.l3 != nil {
 		st.wb = newWriteBehind()
@@ -161,47 +186,69 @@ func (ds *DataStore) Register(s Schema) error {
 	}
 	prefix := st.prefix
 	st.key = func(id string) string { return l2redis.Key(prefix, id) }
+	var err error
+	if st.l1, err = l1mem.New(ds.l1Options(st)); err != nil {
+		return nil, badSchema(s.Name, "L1: %v", err)
+	}
+	return st, nil
+}
+
+// attachL3 opens the schema's table handle, on its read replica's pool
+// when it names one; a schema without PostgreSQL keeps a nil handle.
+func (ds *DataStore) attachL3(st *schemaState) error {
+	if ds.l3 == nil || st.L3.Disabled {
+		return nil
+	}
+	db := ds.l3
+	if st.L3.ReadReplica != "" {
+		st.replica = true
+		var err error
+		if db, err = ds.replicaDB(st.L3.ReadReplica); err != nil {
+			return badSchema(st.Name, "L3.ReadReplica: %v", err)
+		}
+	}
+	var err error
+	if st.l3, err = db.Table(st.tableDef()); err != nil {
+		return badSchema(st.Name, "L3: %v", err)
+	}
+	return nil
+}
+
+// l1Options are the options of the schema's L1: the schema's bounds, else
+// Config.L1Pool's; none when L1 is the only copy.
+func (ds *DataStore) l1Options(st *schemaState) *l1mem.Options[string, any] {
 	opts := &l1mem.Options[string, any]{
-		MaxEntries: s.L1.MaxEntries,
-		Eviction:   s.L1.Eviction.l1mem(),
+		MaxEntries: cmp.Or(st.L1.MaxEntries, ds.cfg.L1Pool.MaxEntries),
+		Eviction:   st.L1.Eviction.l1mem(),
 		DefaultTTL: st.l1TTL,
 		Clock:      ds.cfg.Clock,
-	}
-	if opts.MaxEntries == 0 {
-		opts.MaxEntries = ds.cfg.L1Pool.MaxEntries
 	}
 	if st.l1Truth {
 		opts.MaxEntries, opts.DefaultTTL = 0, 0
 	}
-	if st.l1, err = l1mem.New(opts); err != nil {
-		return bad("L1: %v", err)
-	}
+	return opts
+}
 
+// publishSchema adds st to the registered schemas, refusing a duplicate
+// name or a key prefix another schema's Redis keys use.
+func (ds *DataStore) publishSchema(st *schemaState) error {
 	ds.mu.Lock()
 	defer ds.mu.Unlock()
 	old := *ds.schemas.Load()
-	if _, dup := old[s.Name]; dup {
-		st.l1.Close()
-		return fmt.Errorf("%w: %q", ErrSchemaDuplicate, s.Name)
+	if _, dup := old[st.Name]; dup {
+		return fmt.Errorf("%w: %q", ErrSchemaDuplicate, st.Name)
 	}
 	for _, o := range old {
 		if o.prefix == st.prefix && ds.l2 != nil {
-			st.l1.Close()
-			return bad("L2.KeyPrefix %q is already used by schema %q: their Redis keys would collide", st.prefix, o.Name)
+			return badSchema(st.Name, "L2.KeyPrefix %q is already used by schema %q: their Redis keys would collide", st.prefix, o.Name)
 		}
 	}
 	next := make(map[string]*schemaState, len(old)+1)
 	for k, v := range old {
 		next[k] = v
 	}
-	next[s.Name] = st
+	next[st.Name] = st
 	ds.schemas.Store(&next)
-	if st.wb != nil {
-		ds.startFlusher()
-		if st.wb.j != nil {
-			ds.startClaimer()
-		}
-	}
 	return nil
 }
 

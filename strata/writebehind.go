@@ -333,7 +333,7 @@ func (ds *DataStore) FlushDirty(ctx context.Context) error {
 	if ctx == nil {
 		return errNilContext
 	}
-	if ds.closed.Load() {
+	if ds.life.closed.Load() {
 		return ErrUnavailable
 	}
 	if _, ok := ctx.Deadline(); !ok {
