@@ -8,7 +8,6 @@ import (
 
 	"github.com/AndrewDonelson/strata/l1mem"
 	"github.com/AndrewDonelson/strata/l2redis"
-	"github.com/AndrewDonelson/strata/l3postgres"
 
 	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
@@ -37,7 +36,7 @@ type schemaState struct {
 	// tier: L1 could not return the whole record, so reads skip it.
 	useL1 bool
 	// l3 is the table handle; nil when the schema has no L3.
-	l3 *l3postgres.Table
+	l3 l3Table
 	// key returns the Redis key of a record.
 	key func(id string) string
 	// writes lets Search fill L1 safely (see writeGuard).
@@ -196,6 +195,10 @@ func (ds *DataStore) newSchemaState(s Schema, m *model.Model) (*schemaState, err
 // attachL3 opens the schema's table handle, on its read replica's pool
 // when it names one; a schema without PostgreSQL keeps a nil handle.
 func (ds *DataStore) attachL3(st *schemaState) error {
+	if ds.test.l3 != nil && !st.L3.Disabled {
+		st.l3 = ds.test.l3(st)
+		return nil
+	}
 	if ds.l3 == nil || st.L3.Disabled {
 		return nil
 	}
@@ -207,10 +210,11 @@ func (ds *DataStore) attachL3(st *schemaState) error {
 			return badSchema(st.Name, "L3.ReadReplica: %v", err)
 		}
 	}
-	var err error
-	if st.l3, err = db.Table(st.tableDef()); err != nil {
+	tbl, err := db.Table(st.tableDef())
+	if err != nil {
 		return badSchema(st.Name, "L3: %v", err)
 	}
+	st.l3 = pgTable{Table: tbl, primary: ds.l3}
 	return nil
 }
 
@@ -254,5 +258,6 @@ func (ds *DataStore) publishSchema(st *schemaState) error {
 
 // sourceOfTruthIsL1 reports whether s lives in memory only.
 func (ds *DataStore) sourceOfTruthIsL1(s Schema) bool {
-	return !ds.cfg.hasRedis() && (!ds.cfg.hasPostgres() || s.L3.Disabled)
+	hasL3 := ds.cfg.hasPostgres() || ds.test.l3 != nil
+	return !ds.cfg.hasRedis() && (!hasL3 || s.L3.Disabled)
 }

@@ -16,6 +16,10 @@ type testHooks struct {
 	// noL2Lease makes fills use a plain SET, as a cache without stale-set
 	// protection would, to prove that the lease is what prevents them.
 	noL2Lease atomic.Bool
+	// l3, when set before Register, gives every schema that has no
+	// L3.Disabled this table as its PostgreSQL truth (see l3Table): the
+	// white-box tests' failing L3.
+	l3 func(*schemaState) l3Table
 }
 
 func (h *testHooks) runAfterL3Read(schema, id string) {

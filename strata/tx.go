@@ -103,7 +103,7 @@ func (t *Tx) commit() error {
 		return err
 	}
 	defer release()
-	if ds.l3 == nil {
+	if ds.l3 == nil && ds.test.l3 == nil {
 		return fmt.Errorf("%w: transactions need PostgreSQL", ErrL3Unavailable)
 	}
 	ops := make([]prepared, 0, len(t.ops))
@@ -180,9 +180,9 @@ func (t *Tx) commit() error {
 			return err
 		}
 	}
-	err = ds.l3.InTx(ctx, func(tx *l3postgres.Tx) error {
+	err = ops[0].st.l3.inTx(ctx, func(bind func(l3Table) l3Table) error {
 		for _, p := range ops {
-			tbl := p.st.l3.On(tx)
+			tbl := bind(p.st.l3)
 			var err error
 			if p.del {
 				_, err = tbl.DeleteByID(ctx, p.id)

@@ -1,0 +1,47 @@
+package strata
+
+import (
+	"context"
+
+	"github.com/AndrewDonelson/strata/l3postgres"
+)
+
+// l3Table is a schema's PostgreSQL table as the DataStore uses it: where
+// the truth of a schema with an L3 lives. Register sets it once (pgTable,
+// on the primary or the read replica's pool); it is nil for a schema
+// without PostgreSQL, whose truth is Redis or, without Redis, L1.
+//
+// It is also the seam the white-box tests use (the spec's "Testing without
+// a database", Pattern 2): a DataStore built with a table of their own
+// (see testHooks.l3) drives every L3 error path — unavailable, conflict,
+// timeout, outcome unknown — without a server.
+type l3Table interface {
+	GetByID(ctx context.Context, id any, dest ...any) error
+	GetMany(ctx context.Context, ids any) (*l3postgres.Rows, error)
+	Exists(ctx context.Context, id any) (bool, error)
+	Count(ctx context.Context, where string, args ...any) (int64, error)
+	Query(ctx context.Context, q l3postgres.Query) (*l3postgres.Rows, error)
+	UpsertReturning(ctx context.Context, values []any, dest ...any) error
+	UpsertMany(ctx context.Context, rows [][]any) (int64, error)
+	UpsertManyReturning(ctx context.Context, rows [][]any, each func(scan func(dest ...any) error) error) (int64, error)
+	DeleteByID(ctx context.Context, id any) (bool, error)
+	// inTx runs fn in one transaction on the primary; bind gives, for a
+	// table of any schema, the same table inside that transaction.
+	inTx(ctx context.Context, fn func(bind func(l3Table) l3Table) error) error
+}
+
+// pgTable is an l3postgres table, with the primary database that runs its
+// transactions.
+type pgTable struct {
+	*l3postgres.Table
+	primary *l3postgres.DB
+}
+
+func (t pgTable) inTx(ctx context.Context, fn func(bind func(l3Table) l3Table) error) error {
+	return t.primary.InTx(ctx, func(tx *l3postgres.Tx) error {
+		return fn(func(o l3Table) l3Table {
+			p := o.(pgTable)
+			return pgTable{Table: p.On(tx), primary: p.primary}
+		})
+	})
+}
