@@ -6,12 +6,13 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
 # Every module of the go.work workspace, in dependency order
-# (codec/compress and tools/cmd/strata, the strata command, are modules
-# nested in codec and tools).
-MODULES := codec codec/compress l1mem testkit testkit/rediskit l2redis l3postgres migrate strata integration tools tools/cmd/strata
+# (codec/compress, strata/otel and strata/prom — the OpenTelemetry and
+# Prometheus adapters, kept out of strata's dependencies — and
+# tools/cmd/strata, the strata command, are modules nested in others).
+MODULES := codec codec/compress l1mem testkit testkit/rediskit l2redis l3postgres migrate strata strata/otel strata/prom integration tools tools/cmd/strata
 # Modules with tests that need the real servers; they run again, with the
 # servers' variables set, in the integration phase.
-SERVER_MODULES := testkit testkit/rediskit l2redis l3postgres migrate strata integration tools tools/cmd/strata
+SERVER_MODULES := testkit testkit/rediskit l2redis l3postgres migrate strata strata/otel strata/prom integration tools tools/cmd/strata
 
 STACK_DIR := $(CURDIR)/.devstack
 STACK_ENV := $(STACK_DIR)/env

@@ -80,6 +80,9 @@ func (ds *DataStore) invalidateAfterWrite(ctx context.Context, st *schemaState, 
 		logWarn(ctx, ds.cfg.Logger, "strata: redis invalidation failed; retried in the background", "schema", st.Name, "ids", len(ids), "err", err)
 		return
 	}
+	if ds.bus != nil {
+		ds.invalidationSent(st.Name, op, len(ids))
+	}
 	dropLocal()
 	ds.startRepairerIfStale()
 }

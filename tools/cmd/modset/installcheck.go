@@ -76,6 +76,70 @@ func main() {
 }
 `
 
+// adaptersProgram is the second outside module's program: the
+// OpenTelemetry and Prometheus adapters (modules of their own) on an
+// in-memory DataStore, which proves they install beside strata.
+const adaptersProgram = `package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/AndrewDonelson/strata/strata"
+	strataotel "github.com/AndrewDonelson/strata/strata/otel"
+	strataprom "github.com/AndrewDonelson/strata/strata/prom"
+)
+
+type Note struct {
+	ID string ` + "`strata:\"primary_key\"`" + `
+}
+
+func main() {
+	reg := prometheus.NewRegistry()
+	rec, err := strataprom.New(reg, nil)
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	ds, err := strata.NewDataStore(strata.Config{Metrics: rec, Tracer: strataotel.NewTracer()})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	defer ds.Close()
+	if err := rec.Watch(ds); err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	if err := ds.Register(strata.Schema{Name: "notes", Model: &Note{}}); err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	ctx := context.Background()
+	if err := ds.Set(ctx, "notes", "n1", &Note{ID: "n1"}); err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	if _, err := strata.GetTyped[Note](ctx, ds, "notes", "n1"); err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	fmt.Printf("strataprom and strataotel on an in-memory DataStore: %d metric families gathered\n", len(families))
+}
+`
+
+// adapterDeps are module path prefixes of the adapters' dependencies, which
+// the core's consumer must not resolve.
+var adapterDeps = []string{"go.opentelemetry.io/", "github.com/prometheus/"}
+
 // installCheck serves the published modules at the set's version from a
 // file proxy built from the working tree, builds and runs an outside
 // module that requires only the strata module, with no replace, and go
@@ -188,6 +252,33 @@ func installCheck(ctx context.Context, s *modset.Set, keep bool) error {
 	out, err := command(ctx, consumer, nil, filepath.Join(consumer, "consumer"))
 	if err != nil {
 		return fmt.Errorf("consumer: run: %v\n%s", err, out)
+	}
+	fmt.Println("  ran:", strings.TrimSpace(out))
+	for _, dep := range adapterDeps {
+		if strings.Contains(string(resolved), dep) {
+			return fmt.Errorf("consumer: requiring strata alone resolved %s modules, which only the adapter modules may need:\n%s", dep, resolved)
+		}
+	}
+	fmt.Println("  no OpenTelemetry or Prometheus module resolved: the core stays free of them")
+
+	// The adapters' consumer: require strata/otel and strata/prom (and
+	// client_golang, which its program uses), no replace.
+	adapters := filepath.Join(tmp, "adapters")
+	if err := os.MkdirAll(adapters, 0o755); err != nil {
+		return err
+	}
+	adaptersMod := fmt.Sprintf("module example.com/adapters\n\ngo 1.26\n\nrequire (\n\t%[1]s/strata %[2]s\n\t%[1]s/strata/otel %[2]s\n\t%[1]s/strata/prom %[2]s\n)\n", ownPrefix, version)
+	for name, data := range map[string]string{"go.mod": adaptersMod, "go.sum": files["go.sum"], "main.go": adaptersProgram} {
+		if err := os.WriteFile(filepath.Join(adapters, name), []byte(data), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("adapters module (go.mod: require strata, strata/otel and strata/prom %s, no replace):\n", version)
+	if out, err := command(ctx, adapters, env, "go", "build", "-o", "adapters", "."); err != nil {
+		return fmt.Errorf("adapters: go build: %v\n%s", err, out)
+	}
+	if out, err = command(ctx, adapters, nil, filepath.Join(adapters, "adapters")); err != nil {
+		return fmt.Errorf("adapters: run: %v\n%s", err, out)
 	}
 	fmt.Println("  ran:", strings.TrimSpace(out))
 

@@ -1,0 +1,54 @@
+package strataprom
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/AndrewDonelson/strata/strata"
+)
+
+// storeCollector reads a DataStore's gauges at scrape time.
+type storeCollector struct {
+	ds                                *strata.DataStore
+	wbDepth, wbOldest                 *prometheus.Desc
+	feedLag, feedLagBytes, feedActive *prometheus.Desc
+	l1Entries                         *prometheus.Desc
+}
+
+func newStoreCollector(ds *strata.DataStore, o Options) *storeCollector {
+	desc := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(prometheus.BuildFQName(o.Namespace, "", name), help, labels, o.ConstLabels)
+	}
+	return &storeCollector{
+		ds:           ds,
+		wbDepth:      desc("write_behind_depth", "Write-behind records not yet written to PostgreSQL.", "schema"),
+		wbOldest:     desc("write_behind_oldest_seconds", "How long the oldest write-behind record not yet in PostgreSQL has waited.", "schema"),
+		feedLag:      desc("changefeed_lag_seconds", "How long ago the oldest committed change not yet invalidated committed (0 when caught up)."),
+		feedLagBytes: desc("changefeed_lag_bytes", "How far PostgreSQL's WAL is ahead of the change feed's applied position."),
+		feedActive:   desc("changefeed_active", "1 while this instance holds the change feed's replication slot."),
+		l1Entries:    desc("l1_entries", "Entries held in L1, every schema."),
+	}
+}
+
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.wbDepth, c.wbOldest, c.feedLag, c.feedLagBytes, c.feedActive, c.l1Entries} {
+		ch <- d
+	}
+}
+
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, b := range c.ds.WriteBehindBacklog() {
+		ch <- prometheus.MustNewConstMetric(c.wbDepth, prometheus.GaugeValue, float64(b.Depth), b.Schema)
+		ch <- prometheus.MustNewConstMetric(c.wbOldest, prometheus.GaugeValue, b.Oldest.Seconds(), b.Schema)
+	}
+	s := c.ds.Stats()
+	if s.ChangeFeed.Enabled {
+		active := 0.0
+		if s.ChangeFeed.Active {
+			active = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.feedLag, prometheus.GaugeValue, s.ChangeFeed.Lag.Seconds())
+		ch <- prometheus.MustNewConstMetric(c.feedLagBytes, prometheus.GaugeValue, float64(s.ChangeFeed.LagBytes))
+		ch <- prometheus.MustNewConstMetric(c.feedActive, prometheus.GaugeValue, active)
+	}
+	ch <- prometheus.MustNewConstMetric(c.l1Entries, prometheus.GaugeValue, float64(s.L1Entries))
+}
