@@ -423,15 +423,15 @@ func pick(ids []string, idx []int) []string {
 	return out
 }
 
-// journalForget makes pending journal entries of id stale before a Delete
-// (rule 2): it takes the journal lock, which the caller releases after the
-// delete, and removes latest[id].
-func (ds *DataStore) journalForget(ctx context.Context, st *schemaState, id string) (unlock func(), err error) {
+// journalForget makes pending journal entries of ids stale before a Delete
+// or a Tx writes them (rule 2): it takes the journal lock, which the caller
+// releases after its commit, and removes latest[id] of each.
+func (ds *DataStore) journalForget(ctx context.Context, st *schemaState, ids ...string) (unlock func(), err error) {
 	unlock, err = ds.journalLock(ctx, st)
 	if err != nil {
 		return nil, err
 	}
-	if err := st.wb.j.rdb.HDel(ctx, st.wb.j.latest, id).Err(); err != nil {
+	if err := st.wb.j.rdb.HDel(ctx, st.wb.j.latest, ids...).Err(); err != nil {
 		unlock()
 		return nil, fmt.Errorf("%w: write-behind journal: %w", ErrL2Unavailable, err)
 	}
@@ -598,4 +598,15 @@ func (wb *writeBehind) adopt(st *schemaState, id string, rec reflect.Value, clea
 // startClaimer starts the journal claimer once.
 func (ds *DataStore) startClaimer() {
 	ds.life.claimer.Do(func() { ds.goBackground(func() { ds.claimer(ds.life.stop) }) })
+}
+
+// txIDs returns the ids ops write in st.
+func txIDs(ops []prepared, st *schemaState) []string {
+	var ids []string
+	for _, p := range ops {
+		if p.st == st {
+			ids = append(ids, p.id)
+		}
+	}
+	return ids
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
@@ -334,5 +335,59 @@ func TestJournalSetIsPendingUntilFlushedAndNeverFillsL2(t *testing.T) {
 	got, err := strata.GetTyped[jrec](ctx, ds, name, "a")
 	if err != nil || got.Value != 2 {
 		t.Errorf("Get = %+v, %v; want value 2", got, err)
+	}
+}
+
+// TestJournalPendingSetNeverOverwritesLaterDeleteOrTx: an instance holds a
+// journaled write-behind Set of a key; another instance then deletes the
+// key, or writes it in a Tx, and commits. When the first instance flushes,
+// the older value must not land on top: the Delete and the Tx drop the
+// key's newest-write mark under the journal lock, so the flush skips it.
+func TestJournalPendingSetNeverOverwritesLaterDeleteOrTx(t *testing.T) {
+	name := "jo_" + testenv.Suffix()
+	e := journalEnv{DSN: testenv.PostgresDSN(t), Redis: testenv.RedisAddr(t), Schema: name, Channel: "strata:test:" + name}
+	ctx := context.Background()
+	conn := pgTable(t, e.DSN, name)
+	cfg := e.config(time.Hour)
+	cfg.WriteBehindFlushInterval = time.Hour
+	a := openStore(t, cfg, e.schema())
+	if err := a.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := openStore(t, cfg, e.schema())
+	t.Cleanup(func() {
+		rdb := redis.NewClient(&redis.Options{Addr: e.Redis})
+		rdb.Del(context.Background(), "strata:#journal:{"+name+"}", "strata:#journal:{"+name+"}:latest")
+		rdb.Close()
+	})
+	for _, id := range []string{"deleted", "tx"} {
+		if err := a.Set(ctx, name, id, &jrec{ID: id, Value: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Delete(ctx, name, "deleted"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Tx(ctx).Set(name, "tx", &jrec{ID: "tx", Value: 2}).Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.FlushDirty(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	rows, err := conn.Query(ctx, "SELECT id, value FROM "+pgx.Identifier{name}.Sanitize())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		var v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = v
+	}
+	if diff := cmp.Diff(map[string]int64{"tx": 2}, got); diff != "" {
+		t.Errorf("PostgreSQL after the older journaled Sets were flushed (-want +got):\n%s", diff)
 	}
 }

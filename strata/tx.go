@@ -164,6 +164,13 @@ func (t *Tx) commit() error {
 			st.wb.flushMu.Lock()
 			defer st.wb.flushMu.Unlock()
 			seqAtLock[st] = st.wb.current()
+			if st.wb.j != nil { // no journaled older value may be claimed after it
+				unlock, err := ds.journalForget(ctx, st, txIDs(ops, st)...)
+				if err != nil {
+					return err
+				}
+				defer unlock()
+			}
 		}
 	}
 	for i := range ops {
