@@ -253,25 +253,6 @@ func (ds *DataStore) writeTiers(ctx context.Context, st *schemaState, id string,
 	return nil
 }
 
-// publish tells the other instances to drop their L1 copies. A failed
-// publish is logged; subscribers notice the sequence gap and drop their L1.
-func (ds *DataStore) publish(ctx context.Context, st *schemaState, op l2redis.Op, ids ...string) {
-	if ds.bus == nil {
-		return
-	}
-	if err := ds.bus.Publish(ctx, op, st.Name, ids...); err != nil {
-		// Subscribers notice the gap only at this instance's next message:
-		// remember the ids so the repairer deletes and announces them again.
-		if st.l3 != nil { // (never for Redis-only schemas: the repair deletes keys)
-			ds.stale.add(st, ids...)
-			ds.startRepairer()
-		}
-		logWarn(ctx, ds.cfg.Logger, "strata: publishing an invalidation failed; retried", "schema", st.Name, "err", err)
-		return
-	}
-	ds.invalidationSent(st.Name, op, len(ids))
-}
-
 // count records a failed call in Stats.
 func (ds *DataStore) count(err error) error {
 	if err != nil && !errors.Is(err, ErrNotFound) {

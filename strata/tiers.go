@@ -109,58 +109,6 @@ func (ds *DataStore) closeTiers() error {
 	return errors.Join(errs...)
 }
 
-// onInvalidation applies another instance's write to this instance's L1.
-// Deleting the entry also advances its fill-guard epoch, so a fill of this
-// key already in flight here will not install the value it read before.
-func (ds *DataStore) onInvalidation(msg l2redis.Invalidation) {
-	st, ok := (*ds.schemas.Load())[msg.Schema]
-	if !ok {
-		return
-	}
-	ds.invalidationReceived(msg)
-	if msg.Op == l2redis.OpFlush {
-		st.l1.Clear()
-	} else {
-		for _, id := range msg.IDs {
-			st.l1.Delete(id)
-		}
-	}
-	st.writes.invalidated()
-}
-
-// l1Live reports whether L1 may be read and filled: only while this
-// instance can hear the other instances' invalidations, that is always
-// without Redis (no bus: L1 is the only coherence there is, or the truth)
-// and otherwise while the bus is live. It is one atomic load, for the L1
-// hit path.
-func (ds *DataStore) l1Live() bool { return ds.bus == nil || ds.bus.Live() }
-
-// onBusLost runs when the invalidation subscription is found lost: from now
-// until onResubscribe has dropped L1 and the bus is live again, reads skip
-// L1 (see l1Live).
-func (ds *DataStore) onBusLost(err error) {
-	ds.cfg.Logger.Warn("strata: invalidation subscription lost; reads bypass L1 until it is back", "err", err)
-}
-
-// onResubscribe runs after every (re)subscription and sequence gap:
-// messages may have been missed, so every L1 is dropped (the bus turns
-// live, and L1 is used again, only after this returns). It is also the
-// moment Redis answers again, so keys whose L2 update failed meanwhile are
-// invalidated now.
-func (ds *DataStore) onResubscribe(ev l2redis.ResubscribeEvent) {
-	defer ds.resubscribeFlushed(ev.Reason, ds.l1Len()) // counted before the flush
-	for _, st := range *ds.schemas.Load() {
-		if !st.l1Truth {
-			st.l1.Clear()
-			st.writes.invalidated()
-		}
-	}
-	if ev.Reason != l2redis.Subscribed {
-		ds.cfg.Logger.Warn("strata: invalidations may have been missed; dropped every L1 entry", "reason", ev.Reason.String())
-	}
-	ds.retryStaleL2(context.Background())
-}
-
 // loggerHandler adapts a Logger to slog for the tier modules.
 type loggerHandler struct{ l Logger }
 

@@ -14,7 +14,7 @@ import (
 )
 
 // Pattern 2 of the spec's "Testing without a database": a failing table
-// behind the DataStore (DataStore.testL3) drives the L3 error paths of
+// behind the DataStore (ds.test.l3, see testhooks.go) drives the L3 error paths of
 // Get, Set, Delete, Search and Tx without a server.
 
 type acct struct {

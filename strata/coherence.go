@@ -3,8 +3,6 @@ package strata
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/AndrewDonelson/strata/l2redis"
@@ -107,107 +105,6 @@ func (ds *DataStore) bumpGeneration(ctx context.Context, st *schemaState) {
 	}
 }
 
-// staleL2 remembers what Redis (or the other instances) could not be told
-// during an outage: record keys that may hold a value older than L3 or that
-// other instances may still cache, and schemas whose search generation could
-// not be advanced. A background repairer retries every second until all is
-// told; meanwhile reads on this instance do not read those keys from Redis
-// (stale.has) and SearchCached bypasses its cache for those schemas
-// (stale.genStale).
-type staleL2 struct {
-	n    atomic.Int64 // len(keys)+len(gens), readable without the lock
-	mu   sync.Mutex
-	ver  uint64
-	keys map[string]staleKey // by Redis key
-	gens map[*schemaState]uint64
-}
-
-type staleKey struct {
-	st  *schemaState
-	id  string
-	ver uint64 // when it was (last) added; repair forgets it only if unchanged
-}
-
-func (s *staleL2) count() { s.n.Store(int64(len(s.keys) + len(s.gens))) }
-
-func (s *staleL2) add(st *schemaState, ids ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.keys == nil {
-		s.keys = map[string]staleKey{}
-	}
-	for _, id := range ids {
-		s.ver++
-		s.keys[st.key(id)] = staleKey{st: st, id: id, ver: s.ver}
-	}
-	s.count()
-}
-
-func (s *staleL2) addGen(st *schemaState) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.gens == nil {
-		s.gens = map[*schemaState]uint64{}
-	}
-	s.ver++
-	s.gens[st] = s.ver
-	s.count()
-}
-
-func (s *staleL2) has(key string) bool {
-	if s.n.Load() == 0 {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.keys[key]
-	return ok
-}
-
-func (s *staleL2) genStale(st *schemaState) bool {
-	if s.n.Load() == 0 {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.gens[st]
-	return ok
-}
-
-// snapshot copies the remembered entries without removing them: they are
-// removed only once Redis has been told.
-func (s *staleL2) snapshot() (map[string]staleKey, map[*schemaState]uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	keys := make(map[string]staleKey, len(s.keys))
-	for k, v := range s.keys {
-		keys[k] = v
-	}
-	gens := make(map[*schemaState]uint64, len(s.gens))
-	for st, v := range s.gens {
-		gens[st] = v
-	}
-	return keys, gens
-}
-
-// done forgets the repaired entries, except those added again since the
-// snapshot (their newer failure still needs a repair).
-func (s *staleL2) done(keys map[string]staleKey, gens map[*schemaState]uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, v := range keys {
-		if cur, ok := s.keys[k]; ok && cur.ver == v.ver {
-			delete(s.keys, k)
-		}
-	}
-	for st, v := range gens {
-		if cur, ok := s.gens[st]; ok && cur == v {
-			delete(s.gens, st)
-		}
-	}
-	s.count()
-}
-
 // repairInterval is how often the repairer retries while anything is stale.
 const repairInterval = time.Second
 
@@ -302,4 +199,75 @@ func (ds *DataStore) retryStaleL2(ctx context.Context) {
 	if len(keys) > 0 {
 		ds.cfg.Logger.Info(fmt.Sprintf("strata: repaired %d redis keys written during an outage", len(keys)))
 	}
+}
+
+// onInvalidation applies another instance's write to this instance's L1.
+// Deleting the entry also advances its fill-guard epoch, so a fill of this
+// key already in flight here will not install the value it read before.
+func (ds *DataStore) onInvalidation(msg l2redis.Invalidation) {
+	st, ok := (*ds.schemas.Load())[msg.Schema]
+	if !ok {
+		return
+	}
+	ds.invalidationReceived(msg)
+	if msg.Op == l2redis.OpFlush {
+		st.l1.Clear()
+	} else {
+		for _, id := range msg.IDs {
+			st.l1.Delete(id)
+		}
+	}
+	st.writes.invalidated()
+}
+
+// l1Live reports whether L1 may be read and filled: only while this
+// instance can hear the other instances' invalidations, that is always
+// without Redis (no bus: L1 is the only coherence there is, or the truth)
+// and otherwise while the bus is live. It is one atomic load, for the L1
+// hit path.
+func (ds *DataStore) l1Live() bool { return ds.bus == nil || ds.bus.Live() }
+
+// onBusLost runs when the invalidation subscription is found lost: from now
+// until onResubscribe has dropped L1 and the bus is live again, reads skip
+// L1 (see l1Live).
+func (ds *DataStore) onBusLost(err error) {
+	ds.cfg.Logger.Warn("strata: invalidation subscription lost; reads bypass L1 until it is back", "err", err)
+}
+
+// onResubscribe runs after every (re)subscription and sequence gap:
+// messages may have been missed, so every L1 is dropped (the bus turns
+// live, and L1 is used again, only after this returns). It is also the
+// moment Redis answers again, so keys whose L2 update failed meanwhile are
+// invalidated now.
+func (ds *DataStore) onResubscribe(ev l2redis.ResubscribeEvent) {
+	defer ds.resubscribeFlushed(ev.Reason, ds.l1Len()) // counted before the flush
+	for _, st := range *ds.schemas.Load() {
+		if !st.l1Truth {
+			st.l1.Clear()
+			st.writes.invalidated()
+		}
+	}
+	if ev.Reason != l2redis.Subscribed {
+		ds.cfg.Logger.Warn("strata: invalidations may have been missed; dropped every L1 entry", "reason", ev.Reason.String())
+	}
+	ds.retryStaleL2(context.Background())
+}
+
+// publish tells the other instances to drop their L1 copies. A failed
+// publish is logged; subscribers notice the sequence gap and drop their L1.
+func (ds *DataStore) publish(ctx context.Context, st *schemaState, op l2redis.Op, ids ...string) {
+	if ds.bus == nil {
+		return
+	}
+	if err := ds.bus.Publish(ctx, op, st.Name, ids...); err != nil {
+		// Subscribers notice the gap only at this instance's next message:
+		// remember the ids so the repairer deletes and announces them again.
+		if st.l3 != nil { // (never for Redis-only schemas: the repair deletes keys)
+			ds.stale.add(st, ids...)
+			ds.startRepairer()
+		}
+		logWarn(ctx, ds.cfg.Logger, "strata: publishing an invalidation failed; retried", "schema", st.Name, "err", err)
+		return
+	}
+	ds.invalidationSent(st.Name, op, len(ids))
 }
