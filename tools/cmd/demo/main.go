@@ -5,8 +5,9 @@
 // once the invalidation arrives, shows an UPDATE made with plain SQL reaching
 // two instances through the change feed (PostgreSQL's commit log), shows an encrypted field as PostgreSQL
 // stores it and as the caller reads it, caches a leaderboard query with
-// SearchCached, and acknowledges score updates from memory while a
-// write-behind flusher writes them to PostgreSQL in batches.
+// SearchCached, acknowledges score updates from memory while a
+// write-behind flusher writes them to PostgreSQL in batches, and shows one
+// request's trace (strata/otel) and a Prometheus scrape (strata/prom).
 //
 //	make demo                        # starts the stack, then runs this
 //	go run ./tools/cmd/demo -records 2000 -duration 1s
@@ -123,7 +124,10 @@ func run(ctx context.Context, out io.Writer, o options) (err error) {
 	}{"A cached leaderboard: SearchCached", d.stepLeaderboard}, struct {
 		title string
 		fn    func(context.Context) error
-	}{"Write-behind: score updates acknowledged from memory, flushed in batches", d.stepWriteBehind})
+	}{"Write-behind: score updates acknowledged from memory, flushed in batches", d.stepWriteBehind}, struct {
+		title string
+		fn    func(context.Context) error
+	}{"Observability: one request's trace (strata/otel) and a metrics scrape (strata/prom)", d.stepObserve})
 	for i, s := range steps {
 		fmt.Fprintf(out, "\n%d. %s\n\n", i+1, s.title)
 		if err := s.fn(ctx); err != nil {

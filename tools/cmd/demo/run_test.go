@@ -29,7 +29,8 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	for _, want := range []string{
 		"1. Register a schema and migrate", "via 1 SetMany calls", "L1 memory", "L3 PostgreSQL",
-		"player1@example.com", "the change feed", "streams the slot", "SearchCached", "FlushDirty", "Cleaned up",
+		"player1@example.com", "the change feed", "streams the slot", "SearchCached", "FlushDirty",
+		"strata.get", "tier=l1 hit=true", "error.type=not_found", `strata_search_cache_hits_total{schema=`, "Cleaned up",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the report lacks %q:\n%s", want, out.String())
