@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/AndrewDonelson/strata/codec v0.1.0
+	github.com/AndrewDonelson/strata/codec/compress v0.1.0
 	github.com/AndrewDonelson/strata/l1mem v0.1.0
 	github.com/AndrewDonelson/strata/strata v0.1.0
 	github.com/AndrewDonelson/strata/strata/otel v0.1.0
@@ -95,3 +96,5 @@ replace (
 replace github.com/AndrewDonelson/strata/testkit => ../testkit
 
 replace github.com/AndrewDonelson/strata/testkit/rediskit => ../testkit/rediskit
+
+replace github.com/AndrewDonelson/strata/codec/compress => ../codec/compress

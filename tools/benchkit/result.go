@@ -22,6 +22,13 @@ type Result struct {
 	// L3Queries is the median number of PostgreSQL queries one stampede
 	// caused, for stampede workloads.
 	L3Queries *float64 `json:"l3_queries,omitempty"`
+	// P50Ns and P99Ns are percentiles of single-call latency in
+	// nanoseconds, for workloads that time each call (fleet stampedes).
+	P50Ns *float64 `json:"p50_ns,omitempty"`
+	P99Ns *float64 `json:"p99_ns,omitempty"`
+	// RedisBytes is the size of one record's value in Redis, for the
+	// codec workloads.
+	RedisBytes *float64 `json:"redis_bytes,omitempty"`
 	// Note explains anything a reader needs to read the row right.
 	Note string `json:"note,omitempty"`
 }
@@ -34,6 +41,9 @@ type Measured struct {
 	AllocsPerOp float64
 	HitPct      *float64
 	L3Queries   *float64
+	P50Ns       *float64
+	P99Ns       *float64
+	RedisBytes  *float64
 	Note        string
 }
 
@@ -54,7 +64,8 @@ func Compare(workload string, ms []Measured) []Result {
 		r := Result{
 			Workload: workload, Subject: m.Subject, Baseline: baseline,
 			NsPerOp: m.NsPerOp, AllocsPerOp: m.AllocsPerOp, OpsPerSec: Ratio(1e9, m.NsPerOp),
-			Ratio: ratio, HitPct: m.HitPct, L3Queries: m.L3Queries, Note: m.Note,
+			Ratio: ratio, HitPct: m.HitPct, L3Queries: m.L3Queries,
+			P50Ns: m.P50Ns, P99Ns: m.P99Ns, RedisBytes: m.RedisBytes, Note: m.Note,
 		}
 		return r
 	}

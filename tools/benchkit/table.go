@@ -150,6 +150,12 @@ func ResultsTable(results []Result) *Table {
 		if r.L3Queries != nil {
 			extra = append(extra, fmt.Sprintf("%.0f L3 queries", *r.L3Queries))
 		}
+		if r.P50Ns != nil && r.P99Ns != nil {
+			extra = append(extra, fmt.Sprintf("p50 %s p99 %s", FormatNs(*r.P50Ns), FormatNs(*r.P99Ns)))
+		}
+		if r.RedisBytes != nil {
+			extra = append(extra, fmt.Sprintf("%.0f B in Redis", *r.RedisBytes))
+		}
 		if r.Note != "" {
 			extra = append(extra, r.Note)
 		}
@@ -185,6 +191,11 @@ func SummaryTable(results []Result) *Table {
 			ratio, extra = "", fmt.Sprintf("hit %.2f%% vs %.2f%%", *r.HitPct, *b.HitPct)
 		case r.L3Queries != nil && b.L3Queries != nil:
 			extra = fmt.Sprintf("L3 queries %.0f vs %.0f", *r.L3Queries, *b.L3Queries)
+			if r.P99Ns != nil && b.P99Ns != nil {
+				extra += fmt.Sprintf("; p99 %s vs %s", FormatNs(*r.P99Ns), FormatNs(*b.P99Ns))
+			}
+		case r.RedisBytes != nil && b.RedisBytes != nil:
+			extra = fmt.Sprintf("Redis bytes %.0f vs %.0f", *r.RedisBytes, *b.RedisBytes)
 		case r.Note != "":
 			extra = r.Note
 		}

@@ -64,6 +64,7 @@ const (
 // fixture is what the workloads share: servers, tables, DataStores.
 type fixture struct {
 	cfg    config
+	srv    benchkit.Servers
 	runID  string
 	pg     *pgxpool.Pool
 	rdb    *redis.Client
@@ -81,7 +82,7 @@ type fixture struct {
 func newFixture(ctx context.Context, cfg config, srv benchkit.Servers) (f *fixture, err error) {
 	id := benchkit.RunID()
 	f = &fixture{
-		cfg: cfg, runID: id, localCap: cfg.rows / 2, channel: "strata:bench:" + id,
+		cfg: cfg, srv: srv, runID: id, localCap: cfg.rows / 2, channel: "strata:bench:" + id,
 		tables: map[string]string{
 			"players":      "sb_" + id + "_players",
 			"players_nol1": "sb_" + id + "_players_nol1",

@@ -57,7 +57,9 @@ type config struct {
 	hitRequests    int // requests replayed per hit-ratio measurement
 	stampedeN      int // concurrent Gets per stampede
 	stampedeRounds int
+	fleetN, fleetM int // instances × concurrent Gets each, fleet stampede
 	setManyRows    int
+	codecRecords   int // records per size in the codec workloads
 	writeBehindN   int
 	only           string
 }
@@ -69,8 +71,9 @@ func newConfig(quick bool) config {
 			l1:          benchkit.Plan{Rounds: 5, RoundTime: 80 * time.Millisecond},
 			net:         benchkit.Plan{Rounds: 5, RoundTime: 200 * time.Millisecond},
 			batch:       benchkit.Plan{Rounds: 3, RoundTime: 200 * time.Millisecond, MaxOps: 2},
-			hitRequests: 300_000, stampedeN: 64, stampedeRounds: 3,
-			setManyRows: 10_000, writeBehindN: 10_000,
+			hitRequests: 300_000, stampedeN: 64, stampedeRounds: 3, fleetN: 10, fleetM: 16,
+			codecRecords: 50,
+			setManyRows:  10_000, writeBehindN: 10_000,
 		}
 	}
 	return config{
@@ -78,8 +81,9 @@ func newConfig(quick bool) config {
 		l1:          benchkit.Plan{Rounds: 9, RoundTime: 250 * time.Millisecond},
 		net:         benchkit.Plan{Rounds: 9, RoundTime: 500 * time.Millisecond},
 		batch:       benchkit.Plan{Rounds: 7, RoundTime: 600 * time.Millisecond, MaxOps: 3},
-		hitRequests: 2_000_000, stampedeN: 256, stampedeRounds: 7,
-		setManyRows: 10_000, writeBehindN: 20_000,
+		hitRequests: 2_000_000, stampedeN: 256, stampedeRounds: 7, fleetN: 10, fleetM: 32,
+		codecRecords: 200,
+		setManyRows:  10_000, writeBehindN: 20_000,
 	}
 }
 
@@ -192,6 +196,8 @@ func workloads(f *fixture) []workload {
 	ws = append(ws, tierWorkloads(f)...)
 	ws = append(ws, peerWorkloads(f)...)
 	ws = append(ws, stampedeWorkloads(f)...)
+	ws = append(ws, fleetWorkloads(f)...)
+	ws = append(ws, codecWorkloads(f)...)
 	return ws
 }
 
