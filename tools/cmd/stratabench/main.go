@@ -28,6 +28,16 @@
 //   - stampede/...: N goroutines Get one cold key at once; the row counts
 //     the queries that reached PostgreSQL, for Strata, the peers and plain
 //     cache-aside without single-flight.
+//   - stampede/fleet-NxM-cold-key: N instances (DataStores, or peer
+//     caches, each with its own in-process cache and connections, sharing
+//     Redis and PostgreSQL) × M goroutines each Get one cold key at once;
+//     the row counts the PostgreSQL queries and gives the p50/p99 of one
+//     Get, for Strata with RedisPolicy.LeaseWait on and off, the peers
+//     (whose single-flight is per process) and plain cache-aside.
+//   - codec/l2-hit-{1KB,10KB,100KB}: GetTyped served by Redis of records
+//     with a text body of that size, with Config.Codec MessagePack alone
+//     and wrapped by codec/compress (S2, Zstandard): time per hit and the
+//     bytes a record takes in Redis.
 //
 // Output: the full table and a summary (Strata against each baseline) on
 // stdout, progress on stderr, -json FILE (default OUT/results.json) and a
