@@ -237,6 +237,12 @@ func (ds *DataStore) encodeL2(st *schemaState, rec reflect.Value) ([]byte, error
 	} else {
 		v = st.views.L2.Snapshot(rec)
 	}
+	if ds.l2Sealing(st) {
+		var err error
+		if v, err = ds.sealForL2(st, v); err != nil {
+			return nil, err
+		}
+	}
 	data, err := ds.cfg.Codec.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrEncodeFailed, st.Name, err)
@@ -279,6 +285,11 @@ func (ds *DataStore) decodeL2(st *schemaState, id string, data []byte) (any, err
 		return nil, fmt.Errorf("%w: %s %q from redis: %w", ErrDecodeFailed, st.Name, id, err)
 	}
 	st.normalizeTimes(p.Elem())
+	if ds.l2Sealing(st) {
+		if err := ds.openFromL2(st, id, p.Elem()); err != nil {
+			return nil, err
+		}
+	}
 	if !st.useL1 || len(st.views.L1.Fields()) == len(st.views.L2.Fields()) { // nothing to strip
 		return p.Interface(), nil
 	}

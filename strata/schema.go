@@ -139,6 +139,12 @@ type RedisPolicy struct {
 	// caller's deadline. Default (0): DefaultLeaseWait. Negative: never
 	// wait (every instance reads PostgreSQL, as before).
 	LeaseWait time.Duration
+	// Encrypt seals the schema's encrypted fields in Redis too, with
+	// Config.EncryptionKey, for a Redis shared with others; without it
+	// they are ciphertext in PostgreSQL only. L1 holds plaintext either
+	// way. Cached search results (SearchCached) and the write-behind
+	// journal still hold plaintext. Default: false.
+	Encrypt bool
 }
 
 // DefaultLeaseWait is the default RedisPolicy.LeaseWait: a few PostgreSQL
