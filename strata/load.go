@@ -25,10 +25,12 @@ func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any,
 	if st.useL1 && ds.l1Live() {
 		if snap, ok := st.l1.Get(id); ok {
 			if neg, isNeg := snap.(*absent); !isNeg {
-				ds.hit(ctx, st, metrics.TierL1)
+				ds.cfg.Metrics.Hit(st.Name, metrics.TierL1)
+				ds.served(ctx, metrics.TierL1)
 				return snap, nil
 			} else if ds.cfg.Clock.Now().Before(neg.until) {
-				ds.hit(ctx, st, metrics.TierL1)
+				ds.cfg.Metrics.Hit(st.Name, metrics.TierL1)
+				ds.served(ctx, metrics.TierL1)
 				return nil, notFound(st, id)
 			} else {
 				st.l1.Delete(id) // an expired absence: read again
@@ -133,7 +135,8 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, 
 		if err == nil {
 			if snap, ok, err := ds.fromL2(l2ctx, st, id, data); ok || err != nil {
 				if ok {
-					ds.hit(ctx, st, metrics.TierL2)
+					ds.cfg.Metrics.Hit(st.Name, metrics.TierL2)
+					ds.served(ctx, metrics.TierL2)
 				}
 				return snap, err
 			}
@@ -150,7 +153,8 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, 
 		case err == nil && data != nil:
 			if snap, ok, err := ds.fromL2(l2ctx, st, id, data); ok || err != nil {
 				if ok {
-					ds.hit(ctx, st, metrics.TierL2)
+					ds.cfg.Metrics.Hit(st.Name, metrics.TierL2)
+					ds.served(ctx, metrics.TierL2)
 				}
 				return snap, err
 			}
@@ -199,7 +203,8 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, 
 	if err := finish(); err != nil {
 		return nil, err
 	}
-	ds.hit(ctx, st, metrics.TierL3)
+	ds.cfg.Metrics.Hit(st.Name, metrics.TierL3)
+	ds.served(ctx, metrics.TierL3)
 	st.normalizeTimes(rec.Elem())
 	ds.test.runAfterL3Read(st.Name, id)
 	noLease := ds.test.noL2Lease.Load()

@@ -85,14 +85,18 @@ type opRecordKey struct{}
 
 // startOp starts op's span when a Tracer is set; with none it returns ctx
 // and the zero opSpan at the cost of one nil check.
-func (ds *DataStore) startOp(ctx context.Context, op, schema string) (context.Context, opSpan) {
-	if ds.cfg.Tracer == nil || ctx == nil {
-		return ctx, opSpan{}
+func (ds *DataStore) startOp(ctx context.Context, op, schema string) (c context.Context, sp opSpan) {
+	c = ctx
+	if ds.cfg.Tracer != nil {
+		c, sp = ds.startSpan(ctx, op, schema)
 	}
-	return ds.startSpan(ctx, op, schema)
+	return c, sp
 }
 
 func (ds *DataStore) startSpan(ctx context.Context, op, schema string) (context.Context, opSpan) {
+	if ctx == nil { // the operation returns ErrNilContext
+		return ctx, opSpan{}
+	}
 	rec := &opRecord{}
 	sctx, end := ds.cfg.Tracer.Start(context.WithValue(ctx, opRecordKey{}, rec), op, schema)
 	if sctx == nil { // a Tracer that forgot to return a context
@@ -135,20 +139,19 @@ func recordOf(ctx context.Context) *opRecord {
 	return rec
 }
 
-// hit records that tier served schema's read, in Config.Metrics and, when
-// tracing, in the operation's span.
-func (ds *DataStore) hit(ctx context.Context, st *schemaState, tier string) {
-	ds.cfg.Metrics.Hit(st.Name, tier)
+// served notes, when tracing, that tier served the read of ctx's
+// operation (the caller reports the hit to Config.Metrics).
+func (ds *DataStore) served(ctx context.Context, tier string) {
 	if ds.cfg.Tracer != nil {
-		noteServed(ctx, tier, tier != metrics.TierL3)
+		noteServed(ctx, tier)
 	}
 }
 
 // noteServed notes the tier that served ctx's operation.
-func noteServed(ctx context.Context, tier string, hit bool) {
+func noteServed(ctx context.Context, tier string) {
 	if rec := recordOf(ctx); rec != nil {
 		rec.mu.Lock()
-		rec.tier, rec.hit = tier, hit
+		rec.tier, rec.hit = tier, tier != metrics.TierL3
 		rec.mu.Unlock()
 	}
 }
