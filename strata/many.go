@@ -48,19 +48,9 @@ func (ds *DataStore) setMany(ctx context.Context, schema string, pairs map[strin
 	recs := make([]reflect.Value, 0, len(pairs))
 	srcs := make([]reflect.Value, 0, len(pairs))
 	for id, v := range pairs {
-		src, err := st.valueOf(v)
-		if err != nil {
-			return fmt.Errorf("id %q: %w", id, err)
-		}
-		rec, err := st.prepareWrite(id, src)
+		src, rec, err := st.prepare(ctx, id, v, true)
 		if err != nil {
 			return err
-		}
-		if err := st.beforeSet(ctx, rec.Addr().Interface()); err != nil {
-			return fmt.Errorf("id %q: %w", id, err)
-		}
-		if pk := st.pkOf(rec); pk != id {
-			return fmt.Errorf("%w: schema %q: BeforeSet changed the primary key from %q to %q", ErrInvalidModel, st.Name, id, pk)
 		}
 		ids, recs, srcs = append(ids, id), append(recs, rec), append(srcs, src)
 	}

@@ -55,19 +55,9 @@ func (ds *DataStore) set(ctx context.Context, schema, id string, value any, opts
 	if err != nil {
 		return err
 	}
-	src, err := st.valueOf(value)
+	src, rec, err := st.prepare(ctx, id, value, false)
 	if err != nil {
 		return err
-	}
-	rec, err := st.prepareWrite(id, src)
-	if err != nil {
-		return err
-	}
-	if err := st.beforeSet(ctx, rec.Addr().Interface()); err != nil {
-		return err
-	}
-	if pk := st.pkOf(rec); pk != id { // the hook may not move the record
-		return fmt.Errorf("%w: schema %q: BeforeSet changed the primary key from %q to %q", ErrInvalidModel, st.Name, id, pk)
 	}
 	ds.fillWriteFields(ctx, st, id, rec)
 	if st.wb != nil {

@@ -126,17 +126,8 @@ func (t *Tx) commit() error {
 		if p.clear, err = st.clearMask(op.opts); err != nil {
 			return err
 		}
-		if p.src, err = st.valueOf(op.value); err != nil {
+		if p.src, p.rec, err = st.prepare(ctx, op.id, op.value, false); err != nil {
 			return err
-		}
-		if p.rec, err = st.prepareWrite(op.id, p.src); err != nil {
-			return err
-		}
-		if err := st.beforeSet(ctx, p.rec.Addr().Interface()); err != nil {
-			return err
-		}
-		if pk := st.pkOf(p.rec); pk != op.id {
-			return fmt.Errorf("%w: schema %q: BeforeSet changed the primary key from %q to %q", ErrInvalidModel, st.Name, op.id, pk)
 		}
 		ds.fillWriteFields(ctx, st, op.id, p.rec)
 		ops = append(ops, p)

@@ -1,0 +1,37 @@
+package strata
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+)
+
+// prepare is the prologue every write of a value runs — Set, SetMany and
+// Tx alike: it checks value against the schema (valueOf), makes the private
+// working copy rec (prepareWrite), runs BeforeSet on it and refuses a hook
+// that moved the record to another primary key. src is the caller's value
+// (settable when a pointer was passed). perID names the id in value and
+// hook errors, for SetMany, whose ids come from a map. The caller then
+// fills the write's fields (fillWriteFields, or SetMany's batched
+// fillFields) and stores rec.
+func (st *schemaState) prepare(ctx context.Context, id string, value any, perID bool) (src, rec reflect.Value, err error) {
+	named := func(err error) error {
+		if perID {
+			return fmt.Errorf("id %q: %w", id, err)
+		}
+		return err
+	}
+	if src, err = st.valueOf(value); err != nil {
+		return src, rec, named(err)
+	}
+	if rec, err = st.prepareWrite(id, src); err != nil {
+		return src, rec, err
+	}
+	if err := st.beforeSet(ctx, rec.Addr().Interface()); err != nil {
+		return src, rec, named(err)
+	}
+	if pk := st.pkOf(rec); pk != id { // the hook may not move the record
+		return src, rec, fmt.Errorf("%w: schema %q: BeforeSet changed the primary key from %q to %q", ErrInvalidModel, st.Name, id, pk)
+	}
+	return src, rec, nil
+}
