@@ -45,23 +45,25 @@ func (ds *DataStore) get(ctx context.Context, schema, id string, dest any) error
 // model type. An L1 hit of a model without pointers, slices or maps runs no
 // codec and allocates nothing.
 func GetTyped[T any](ctx context.Context, ds *DataStore, schema, id string) (T, error) {
+	if ds.cfg.Tracer != nil {
+		return getTypedTraced[T](ctx, ds, schema, id)
+	}
 	ds.stats.gets.Add(1)
-	ctx, sp := ds.startOp(ctx, OpGet, schema)
 	p, st, err := getTyped[T](ctx, ds, schema, id)
 	if err != nil {
 		var zero T
-		return zero, sp.done(ds.count(err), -1)
+		return zero, ds.count(err)
 	}
 	if st.flat && st.Hooks.AfterGet == nil {
-		return *p, sp.done(nil, -1) // one plain copy: nothing escapes, nothing is allocated
+		return *p, nil // one plain copy: nothing escapes, nothing is allocated
 	}
 	out := deepCopied(p)
 	if st.Hooks.AfterGet != nil {
 		var err error
 		out, err = afterGetTyped(ctx, st, out)
-		return out, sp.done(ds.count(err), -1) // with the value read, even if the hook panicked
+		return out, ds.count(err) // with the value read, even if the hook panicked
 	}
-	return out, sp.done(nil, -1)
+	return out, nil
 }
 
 // getTyped returns the snapshot of id, which the caller must copy.

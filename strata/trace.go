@@ -186,3 +186,21 @@ func boolRows(ok bool) int {
 	}
 	return 0
 }
+
+// getTypedTraced is GetTyped with a Tracer set: the untraced path stays as
+// it was, with one nil check.
+func getTypedTraced[T any](ctx context.Context, ds *DataStore, schema, id string) (T, error) {
+	ds.stats.gets.Add(1)
+	ctx, sp := ds.startSpan(ctx, OpGet, schema)
+	p, st, err := getTyped[T](ctx, ds, schema, id)
+	if err != nil {
+		var zero T
+		return zero, sp.done(ds.count(err), -1)
+	}
+	out := deepCopied(p)
+	if st.Hooks.AfterGet != nil {
+		out, err = afterGetTyped(ctx, st, out)
+		return out, sp.done(ds.count(err), -1) // with the value read, even if the hook panicked
+	}
+	return out, sp.done(nil, -1)
+}
