@@ -19,6 +19,8 @@ require (
 	github.com/AndrewDonelson/strata/l2redis v0.1.0 // indirect
 	github.com/AndrewDonelson/strata/l3postgres v0.1.0 // indirect
 	github.com/AndrewDonelson/strata/migrate v0.1.0 // indirect
+	github.com/AndrewDonelson/strata/testkit v0.1.0 // indirect
+	github.com/AndrewDonelson/strata/testkit/rediskit v0.1.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
@@ -47,3 +49,7 @@ replace (
 	github.com/AndrewDonelson/strata/migrate => ../../migrate
 	github.com/AndrewDonelson/strata/strata => ../../strata
 )
+
+replace github.com/AndrewDonelson/strata/testkit => ../../testkit
+
+replace github.com/AndrewDonelson/strata/testkit/rediskit => ../../testkit/rediskit

@@ -17,6 +17,8 @@ require (
 	github.com/AndrewDonelson/strata/l1mem v0.1.0 // indirect
 	github.com/AndrewDonelson/strata/l3postgres v0.1.0 // indirect
 	github.com/AndrewDonelson/strata/migrate v0.1.0 // indirect
+	github.com/AndrewDonelson/strata/testkit v0.1.0 // indirect
+	github.com/AndrewDonelson/strata/testkit/rediskit v0.1.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/jackc/pgio v1.0.0 // indirect
@@ -45,3 +47,7 @@ replace (
 	github.com/AndrewDonelson/strata/migrate => ../../migrate
 	github.com/AndrewDonelson/strata/strata => ../../strata
 )
+
+replace github.com/AndrewDonelson/strata/testkit => ../../testkit
+
+replace github.com/AndrewDonelson/strata/testkit/rediskit => ../../testkit/rediskit
