@@ -13,9 +13,6 @@ import (
 	"github.com/AndrewDonelson/strata/testkit"
 )
 
-// pgUser is the system account PostgreSQL runs as when the stack runs as root.
-const pgUser = "postgres"
-
 // pgDatabase is the database created for Strata's tests.
 const pgDatabase = "strata"
 
