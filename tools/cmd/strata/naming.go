@@ -7,7 +7,7 @@ import (
 
 // snakeCase turns a Go field name into the column the library gives it:
 // "CreatedAt" -> "created_at", "UserID" -> "user_id", "APIKey" -> "api_key".
-// It is the library's rule (strata/naming.go), which keeps no exported
+// It is the library's rule (strata/internal/model/naming.go), which keeps no exported
 // form; TestSnakeCaseMatchesTheLibrary checks the two agree through a
 // migrated table.
 func snakeCase(s string) string {
