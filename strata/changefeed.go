@@ -228,6 +228,7 @@ func (ds *DataStore) invalidateFromFeed(ctx context.Context, st *schemaState, t 
 			}
 		}
 		st.l1.Clear()
+		ds.test.runL1Dropped(st.Name, nil)
 		if ds.bus != nil {
 			if err := ds.bus.Publish(ctx, l2redis.OpFlush, st.Name); err != nil {
 				return fmt.Errorf("strata: change feed: %s: publish: %w", st.Name, err)
@@ -264,6 +265,7 @@ func (ds *DataStore) invalidateFromFeed(ctx context.Context, st *schemaState, t 
 	for _, id := range ids {
 		st.l1.Delete(id)
 	}
+	ds.test.runL1Dropped(st.Name, ids)
 	if ds.bus != nil {
 		if err := ds.bus.Publish(ctx, l2redis.OpSet, st.Name, ids...); err != nil {
 			return fmt.Errorf("strata: change feed: %s: publish: %w", st.Name, err)

@@ -212,10 +212,12 @@ func (ds *DataStore) onInvalidation(msg l2redis.Invalidation) {
 	ds.invalidationReceived(msg)
 	if msg.Op == l2redis.OpFlush {
 		st.l1.Clear()
+		ds.test.runL1Dropped(st.Name, nil)
 	} else {
 		for _, id := range msg.IDs {
 			st.l1.Delete(id)
 		}
+		ds.test.runL1Dropped(st.Name, msg.IDs)
 	}
 	st.writes.invalidated()
 }

@@ -36,6 +36,18 @@ func (ds *DataStore) SetTestHookAfterL3Read(fn func(schema, id string)) {
 	ds.test.afterL3Read.Store(&fn)
 }
 
+// SetTestHookL1Dropped installs fn to run each time ds has dropped L1
+// entries of schema for an invalidation — one received from another
+// instance, or one its own change-feed consumer applied — with the ids
+// (nil for the whole schema); nil removes it.
+func (ds *DataStore) SetTestHookL1Dropped(fn func(schema string, ids []string)) {
+	if fn == nil {
+		ds.test.l1Dropped.Store(nil)
+		return
+	}
+	ds.test.l1Dropped.Store(&fn)
+}
+
 // DisableL2LeaseForTest makes ds's Get and WarmCache fill L2 with a plain
 // SET, as a cache without stale-set protection would.
 func (ds *DataStore) DisableL2LeaseForTest(off bool) { ds.test.noL2Lease.Store(off) }

@@ -13,6 +13,11 @@ type testHooks struct {
 	// warmBeforeFill runs in WarmCache after each page's L3 read and
 	// before its cache fills.
 	warmBeforeFill atomic.Pointer[func(schema string, ids []string)]
+	// l1Dropped runs when this instance has dropped L1 entries because
+	// of an invalidation: one received from another instance (ids, or nil
+	// for a flush of the schema), or one its change-feed consumer applied
+	// itself. Tests timestamp it to measure commit → every L1 dropped.
+	l1Dropped atomic.Pointer[func(schema string, ids []string)]
 	// noL2Lease makes fills use a plain SET, as a cache without stale-set
 	// protection would, to prove that the lease is what prevents them.
 	noL2Lease atomic.Bool
@@ -30,6 +35,12 @@ func (h *testHooks) runAfterL3Read(schema, id string) {
 
 func (h *testHooks) runWarmBeforeFill(schema string, ids []string) {
 	if f := h.warmBeforeFill.Load(); f != nil {
+		(*f)(schema, ids)
+	}
+}
+
+func (h *testHooks) runL1Dropped(schema string, ids []string) {
+	if f := h.l1Dropped.Load(); f != nil {
 		(*f)(schema, ids)
 	}
 }
