@@ -98,7 +98,12 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 		return zero, false
 	}
 	v := e.val
-	drain := s.track && s.lk.bufOf(st).note(i, e.gen, s.filter, s.shift, s.lk.inserts.Load())
+	drain := false
+	if s.clock {
+		touch(&e.ref)
+	} else if s.track {
+		drain = s.lk.bufOf(st).note(i, e.gen, s.filter, s.shift, s.lk.inserts.Load())
+	}
 	s.lk.runlock(st, outcomeHit)
 	if drain {
 		s.tryDrain()
@@ -138,7 +143,12 @@ func (c *Cache[K, V]) lookup(key K, h uint64) (V, lookupResult) {
 		return zero, lookupAbsent
 	}
 	v := e.val
-	drain := s.track && s.lk.bufOf(st).note(i, e.gen, s.filter, s.shift, s.lk.inserts.Load())
+	drain := false
+	if s.clock {
+		touch(&e.ref)
+	} else if s.track {
+		drain = s.lk.bufOf(st).note(i, e.gen, s.filter, s.shift, s.lk.inserts.Load())
+	}
 	s.lk.runlock(st, outcomeHit)
 	if drain {
 		s.tryDrain()
@@ -254,9 +264,16 @@ func (s *shard[K, V]) put(key K, h uint64, value V, exp int64, ev *evictList[K, 
 			ev.add(key, e.val, ReasonReplaced)
 		}
 		e.val, e.expires, e.absent = value, exp, false
-		if s.track && uint32(uint16(s.tick)-e.stamp) >= s.skip {
+		switch {
+		case !s.track && !s.clock:
+		case uint32(uint16(s.tick)-e.stamp) >= s.skip:
 			s.hit(i)
 			e.stamp = uint16(s.tick)
+			e.ref = 0 // clock mode: at the head, a new round
+		case s.clock:
+			// Overwritten lately, so near the head: the mark keeps it
+			// from being evicted before an entry nobody used.
+			e.ref = 1
 		}
 		return
 	}

@@ -2,17 +2,25 @@ package l1mem
 
 import "github.com/AndrewDonelson/strata/l1mem/internal/ilist"
 
-// lru is least-recently-used order: one queue, hits move to the head, the
-// victim is the tail. A hit on an entry moved to the head fewer than skip
-// queue updates ago (see skipFraction) leaves the queue alone: the entry
-// is still among the newest skip entries, far from eviction. Each node's
-// Meta keeps the update count when it last moved to the head. With skip
-// 0 the order is exact.
+// lru is least-recently-used order: one queue, the victim is the tail.
+//
+// A bounded shard runs it as CLOCK (second chance): reads do not move
+// entries, they set the entry's ref mark (see shard.clock), and victim
+// gives each marked entry it meets at the tail another round at the head,
+// clearing the mark, before it evicts the first unmarked one. The
+// referenced function reports and clears that mark. An entry read since
+// it last reached the tail is therefore never evicted while an unread one
+// is left, which is what LRU keeps in the part of the queue that matters;
+// the order among the entries read meanwhile is lost. A read then costs a
+// load of a line the reader fetched anyway (and a store once per round),
+// not a record replayed into the queue's nodes.
+//
+// Without referenced (exact mode, for tests) reads reach hit through the
+// shard's read rings, and hit moves the entry to the head.
 type lru struct {
-	nodes []ilist.Node
-	q     ilist.List
-	tick  uint32 // queue updates: inserts and moves to the head
-	skip  uint32
+	nodes      []ilist.Node
+	q          ilist.List
+	referenced func(i int32) bool
 }
 
 func newLRU() *lru {
@@ -26,34 +34,29 @@ func (p *lru) remove(i int32) { p.q.Remove(p.nodes, i) }
 func (p *lru) reset()         { p.q.Init() }
 
 func (p *lru) add(i int32, h uint32) {
-	n := &p.nodes[i]
-	n.Hash = h
-	n.Meta = p.tick - p.skip // the first hit moves it
-	p.tick++
+	p.nodes[i].Hash = h
 	p.q.PushFront(p.nodes, i)
 }
 
-// hit moves i to the head unless it got there within the last skip
-// updates. Drains call it for reads that several read rings recorded,
-// and for reads a ring recorded before its marks aged; skipping them here
-// saves the writes to up to five nodes, lines that the other processors'
-// drains of this shard would otherwise have to fetch back.
-func (p *lru) hit(i int32) {
-	n := &p.nodes[i]
-	if p.tick-n.Meta < p.skip {
-		return
-	}
-	n.Meta = p.tick
-	p.tick++
-	p.q.MoveToFront(p.nodes, i)
-}
+// hit moves i to the head (exact mode only).
+func (p *lru) hit(i int32) { p.q.MoveToFront(p.nodes, i) }
 
+// victim unlinks and returns the tail, after moving marked tail entries
+// to the head (in clock mode). Each move clears a mark, so the sweep ends
+// within one pass of the queue.
 func (p *lru) victim() int32 {
-	i := p.q.Back()
-	if i != ilist.Nil {
+	for {
+		i := p.q.Back()
+		if i == ilist.Nil {
+			return i
+		}
+		if p.referenced != nil && p.referenced(i) && p.q.Len > 1 {
+			p.q.MoveToFront(p.nodes, i)
+			continue
+		}
 		p.q.Remove(p.nodes, i)
+		return i
 	}
-	return i
 }
 
 func (p *lru) admitsFirst() bool { return false }

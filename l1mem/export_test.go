@@ -11,13 +11,21 @@ func (c *Cache[K, V]) Holds(key K) bool {
 }
 
 // SetExact turns off read and overwrite skipping so LRU and LFU replay
-// every read, as the model test's reference does.
+// every read, as the model test's reference does; LRU leaves clock mode
+// and records reads in the read rings like the other policies.
 func (c *Cache[K, V]) SetExact() {
 	for i := range c.shards {
-		c.shards[i].filter = false
-		c.shards[i].skip = 0
-		if l, ok := c.shards[i].pol.(*lru); ok {
-			l.skip = 0
+		s := &c.shards[i]
+		s.lock()
+		s.filter = false
+		s.skip = 0
+		if l, ok := s.pol.(*lru); ok && s.clock {
+			l.referenced = nil
+			s.clock, s.track = false, true
+			for si := range s.lk.stripes {
+				s.lk.stripes[si].marks = make([]uint32, (cap(s.entries)+3)/4)
+			}
 		}
+		s.unlock()
 	}
 }

@@ -11,7 +11,8 @@ type EvictionPolicy uint8
 
 const (
 	// EvictLRU evicts the least recently used entry (reads and writes both
-	// count as use). This is the default.
+	// count as use), approximated as CLOCK for reads: see the package
+	// documentation. This is the default.
 	EvictLRU EvictionPolicy = iota
 	// EvictLFU evicts the least frequently used entry, the least recently
 	// used one among equals. Counts saturate at 64 and are forgotten when an

@@ -17,6 +17,11 @@ type entry[K comparable, V any] struct {
 	val     V
 	expires int64 // deadline on the cache's clock; 0 = never
 	gen     uint32
+	// ref is set by a read of an LRU entry in clock mode (see
+	// shard.clock) and cleared when the eviction sweep passes over it.
+	// Readers set it atomically, and only when it is clear, so a hot
+	// entry's line is written once per sweep, not once per read.
+	ref uint32
 	// stamp is the low half of the shard's tick when a write last
 	// updated the policy for this entry (see shard.put); written only
 	// under the lock, like val.
@@ -81,6 +86,7 @@ type shard[K comparable, V any] struct {
 	index   []uint64 // see index.go
 	entries []entry[K, V]
 	track   bool  // readers record hits in the stripe buffers
+	clock   bool  // readers mark hits in entry.ref instead (LRU; see lru.victim)
 	filter  bool  // readers skip reads of slots their stripe recorded lately
 	shift   uint8 // see stripe.note
 	_       [cacheLine - unsafe.Sizeof(readerLine{})]byte
@@ -95,11 +101,12 @@ const cacheLine = 64
 
 // readerLine has the layout of the shard fields readers read (a slice's
 // header does not depend on its element type), to size their padding:
-// index, entries, track, filter, shift. Only its size matters, so its
-// fields are blank.
+// index, entries, track, clock, filter, shift. Only its size matters, so
+// its fields are blank.
 type readerLine struct {
 	_ []uint64
 	_ []struct{}
+	_ bool
 	_ bool
 	_ bool
 	_ uint8
@@ -135,7 +142,13 @@ type shardState struct {
 func (s *shard[K, V]) init(p EvictionPolicy, capacity int) {
 	s.capacity = capacity
 	s.pol, s.track = newPolicy(p, capacity)
-	if !s.track {
+	if l, ok := s.pol.(*lru); ok {
+		// LRU runs as CLOCK: a read sets the entry's ref, and the
+		// eviction sweep gives referenced entries a second chance.
+		s.track, s.clock = false, true
+		l.referenced = s.takeRef
+	}
+	if !s.track && !s.clock {
 		return
 	}
 	window := capacity / skipFraction
@@ -146,10 +159,7 @@ func (s *shard[K, V]) init(p EvictionPolicy, capacity int) {
 		window = capacity / 2
 	}
 	s.skip = uint32(min(window, 1<<15))
-	if l, ok := s.pol.(*lru); ok {
-		l.skip = uint32(window) // see lru.hit
-	}
-	if window >= 2 {
+	if s.track && window >= 2 {
 		// note skips a slot for 2^shift+1 to 2^(shift+1) of its stripe's
 		// records: between window/4 and window.
 		s.filter = true
@@ -157,17 +167,36 @@ func (s *shard[K, V]) init(p EvictionPolicy, capacity int) {
 	}
 }
 
-// skipFraction sets the LRU and LFU read-skip window to capacity/16
-// recorded reads. An LRU entry promoted fewer than capacity/16 updates ago
-// is still in the newest sixteenth of its shard, so not replaying another
-// read of it only reorders entries far from eviction. Measured on
-// Zipf(1.01) over 1M keys, 256 shards: LRU hits 60.15 % at 10k entries and
-// 77.97 % at 100k, against 60.29 % and 78.00 % for exact LRU (capacity/8:
-// 59.98 % and 77.96 %; capacity/4: 58.70 % and 77.87 %). The LRU queue
-// applies the same window to the reads it is handed (see lru.hit), which
-// the stripes' coarse marks only approximate: 60.19 % and 77.97 %, with
-// 18 % fewer queue moves on the l1bench workload.
+// skipFraction sets the LFU read-skip window to capacity/16 recorded
+// reads, and the LRU and LFU overwrite-skip window to capacity/16 policy
+// updates. An entry promoted fewer than capacity/16 updates ago is still
+// near the head, so not replaying another use of it only reorders entries
+// far from eviction. (Measured on Zipf(1.01) over 1M keys, 256 shards,
+// when LRU still replayed reads: 60.15 % at 10k entries and 77.97 % at
+// 100k against 60.29 % and 78.00 % for exact LRU; capacity/8: 59.98 % and
+// 77.96 %; capacity/4: 58.70 % and 77.87 %.) LRU now marks reads instead
+// (see lru), and marks an overwrite that the window skips.
 const skipFraction = 16
+
+// takeRef reports whether slot i was read since the last call for it,
+// and clears the mark. Called with the shard locked exclusively, so no
+// reader is setting the mark meanwhile.
+func (s *shard[K, V]) takeRef(i int32) bool {
+	e := &s.entries[i]
+	if e.ref == 0 {
+		return false
+	}
+	e.ref = 0
+	return true
+}
+
+// touch marks a read of e in clock mode: one load, and a store only the
+// first time after a sweep cleared the mark. Called inside a read section.
+func touch(ref *uint32) {
+	if atomic.LoadUint32(ref) == 0 {
+		atomic.StoreUint32(ref, 1)
+	}
+}
 
 // hit applies a use of slot i to the policy. Called with polMu held.
 func (s *shard[K, V]) hit(i int32) {
@@ -275,7 +304,7 @@ func (s *shard[K, V]) clearSlab() {
 	var zv V
 	for i := range s.entries {
 		e := &s.entries[i]
-		e.key, e.val, e.expires, e.stamp, e.absent = zk, zv, 0, 0, false
+		e.key, e.val, e.expires, e.stamp, e.absent, e.ref = zk, zv, 0, 0, false, 0
 		if e.live() {
 			e.gen++
 		}
@@ -367,7 +396,7 @@ func (s *shard[K, V]) release(i int32) {
 	s.removeIndex(s.pol.tag(i), i)
 	var zk K
 	var zv V
-	e.key, e.val, e.expires, e.absent = zk, zv, 0, false
+	e.key, e.val, e.expires, e.absent, e.ref = zk, zv, 0, false, 0
 	e.gen++
 	s.free = append(s.free, i)
 	s.count--
