@@ -1,7 +1,11 @@
 // Package testkit is Strata's one server-test kit: the skip-or-fail
 // contract that every test needing PostgreSQL or Redis follows, free
-// loopback ports, random name suffixes, and the PostgreSQL cluster
-// launcher (initdb + pg_ctl) that both the tests and tools/devstack use.
+// loopback ports (below the ephemeral range, so a server restarted in place
+// gets its port back), random name suffixes, the PostgreSQL cluster
+// launcher (initdb + pg_ctl) that the tests, the fault suite and
+// tools/devstack use, and signals to a server's whole process tree
+// ([SignalTree], [KillTree]: PostgreSQL's backends leave the postmaster's
+// session, so freezing or killing a server means reaching each of them).
 // Package pgkit adds what needs pgx (throw-away servers, streaming
 // replicas, replication-slot hygiene, schemas and pools); the module
 // testkit/rediskit adds what needs go-redis (private redis-server

@@ -10,6 +10,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 )
 
 // EnvPostgresBin, when set, names the directory holding the PostgreSQL
@@ -64,7 +67,9 @@ func hasAll(dir string, names ...string) bool {
 
 // PGCluster is a PostgreSQL data directory of its own, run by pg_ctl on a
 // loopback port: the throw-away servers of the tests that stop PostgreSQL,
-// and the devstack's server.
+// the fault suite's server, and the devstack's server. A test may freeze,
+// thaw and kill the whole server — the postmaster and every backend — and
+// start it again in place, on the same port and data directory.
 type PGCluster struct {
 	Bin   string // directory of initdb and pg_ctl
 	Root  string // holds data/, postgres.log and the Unix socket
@@ -72,6 +77,9 @@ type PGCluster struct {
 	Port  int    // 0 until Start picks a free one
 	// Settings are extra server settings, "name=value", passed with -c.
 	Settings []string
+
+	mu  sync.Mutex
+	pid int // the running postmaster's, 0 when stopped or killed
 }
 
 // InitPG creates a cluster in root (which must exist and be empty but for
@@ -131,7 +139,13 @@ func (c *PGCluster) Start(ctx context.Context) error {
 		err = Run(Command(ctx, c.RunAs, filepath.Join(c.Bin, "pg_ctl"),
 			"-D", c.Data(), "-l", c.LogFile(), "-w", "-t", "60", "-o", strings.Join(opts, " "), "start"))
 		if err == nil {
-			return nil
+			var pid int
+			if pid, err = c.PID(); err == nil {
+				c.mu.Lock()
+				c.pid = pid
+				c.mu.Unlock()
+				return nil
+			}
 		}
 		if !pick {
 			break
@@ -141,9 +155,74 @@ func (c *PGCluster) Start(ctx context.Context) error {
 }
 
 // Stop stops the server with pg_ctl's mode ("fast" disconnects clients,
-// "immediate" aborts) and waits until it has exited.
+// "immediate" aborts) and waits until it has exited. A frozen server is
+// thawed first: it could not act on the request.
 func (c *PGCluster) Stop(ctx context.Context, mode string) error {
-	return Run(Command(ctx, c.RunAs, filepath.Join(c.Bin, "pg_ctl"), "-D", c.Data(), "-m", mode, "-w", "stop"))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pid != 0 {
+		_ = SignalTree(c.pid, syscall.SIGCONT)
+	}
+	err := Run(Command(ctx, c.RunAs, filepath.Join(c.Bin, "pg_ctl"), "-D", c.Data(), "-m", mode, "-w", "stop"))
+	if err == nil {
+		c.pid = 0
+	}
+	return err
+}
+
+// ErrNotRunning is returned by Freeze and Thaw when the server they would
+// signal is not running.
+var ErrNotRunning = errors.New("testkit: the server is not running")
+
+// Freeze stops the postmaster and every backend with SIGSTOP: connections
+// stay open but nothing answers, as with a hung server or a network that
+// drops packets. A connection opened before Freeze hangs too.
+func (c *PGCluster) Freeze() error { return c.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server (SIGCONT to every process of it).
+func (c *PGCluster) Thaw() error { return c.signal(syscall.SIGCONT) }
+
+func (c *PGCluster) signal(sig syscall.Signal) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pid == 0 {
+		return ErrNotRunning
+	}
+	return SignalTree(c.pid, sig)
+}
+
+// Kill kills the server at once — SIGKILL to the postmaster and every
+// backend, as a crash would — and waits until every process of it is gone.
+// Start then brings it back in place, on the same port and data directory,
+// through crash recovery, with every commit it acknowledged. Kill removes
+// the lock files a dead postmaster leaves: they name its pid, which
+// another process may have taken by the time the server restarts, and
+// PostgreSQL would then refuse to start. Killing a stopped server does
+// nothing.
+func (c *PGCluster) Kill() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pid == 0 {
+		return nil
+	}
+	if err := KillTree(c.pid, 30*time.Second); err != nil {
+		return err
+	}
+	c.pid = 0
+	for _, f := range []string{filepath.Join(c.Data(), "postmaster.pid"), filepath.Join(c.Root, fmt.Sprintf(".s.PGSQL.%d.lock", c.Port))} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("testkit: remove the killed server's lock file: %w", err)
+		}
+	}
+	return nil
+}
+
+// Running returns the postmaster's pid while the server runs (started and
+// neither stopped nor killed since), else 0.
+func (c *PGCluster) Running() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pid
 }
 
 // PID reads the postmaster's pid from postmaster.pid.

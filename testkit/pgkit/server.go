@@ -13,8 +13,8 @@ import (
 )
 
 // Server is a PostgreSQL server of the test's own, on a free loopback port,
-// which the test may stop and start again (the shared devstack server must
-// never be stopped).
+// which the test may stop, freeze, kill and start again in place (the
+// shared devstack server must never be disturbed).
 type Server struct {
 	DSN string // the postgres database as the user postgres
 	pg  *testkit.PGCluster
@@ -68,6 +68,20 @@ func (s *Server) Stop() error {
 	defer cancel()
 	return s.pg.Stop(ctx, "fast")
 }
+
+// Freeze stops the postmaster and every backend with SIGSTOP (see
+// testkit.PGCluster.Freeze).
+func (s *Server) Freeze() error { return s.pg.Freeze() }
+
+// Thaw resumes a frozen server.
+func (s *Server) Thaw() error { return s.pg.Thaw() }
+
+// Kill SIGKILLs the postmaster and every backend and waits until they are
+// gone; Start brings the server back on the same port and data.
+func (s *Server) Kill() error { return s.pg.Kill() }
+
+// Cluster is the server's launcher, for what Server does not wrap.
+func (s *Server) Cluster() *testkit.PGCluster { return s.pg }
 
 // PID returns the postmaster's pid.
 func (s *Server) PID() (int, error) { return s.pg.PID() }

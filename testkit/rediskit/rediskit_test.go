@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/AndrewDonelson/strata/testkit"
 	"github.com/AndrewDonelson/strata/testkit/rediskit"
 )
 
@@ -98,4 +100,60 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	shared.Shutdown()
 	os.Exit(code)
+}
+
+// TestServerFreezeAndKillReachTheSaveChild: a save runs in a process the
+// server forks; Freeze must stop it too, and Kill must leave none of the
+// server's processes behind. The child is kept busy with the server's
+// rdb-key-save-delay (a pause per key saved).
+func TestServerFreezeAndKillReachTheSaveChild(t *testing.T) {
+	t.Parallel()
+	s := rediskit.StartServer(t)
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i := range 20 {
+		if err := c.Set(ctx, "k"+strconv.Itoa(i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.ConfigSet(ctx, "rdb-key-save-delay", "1000000").Err(); err != nil { // 1 s per key
+		t.Fatal(err)
+	}
+	if err := c.BgSave(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	root := s.Running()
+	var child int
+	testkit.WaitUntil(t, 10*time.Second, "the save child", func() bool {
+		kids := testkit.Descendants(root)
+		if len(kids) > 0 {
+			child = kids[0]
+		}
+		return child != 0
+	})
+	if err := s.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	testkit.WaitUntil(t, 10*time.Second, "the save child to stop", func() bool { return testkit.State(child) == 'T' })
+	if err := s.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	testkit.WaitUntil(t, 10*time.Second, "the save child to run again", func() bool { return testkit.State(child) != 'T' })
+	addr := s.Addr
+	s.Kill()
+	if testkit.Alive(child) || testkit.Alive(root) {
+		t.Fatalf("after Kill: save child %d alive %v, server %d alive %v; want both gone",
+			child, testkit.Alive(child), root, testkit.Alive(root))
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Addr != addr {
+		t.Errorf("restarted at %s, want the same address %s", s.Addr, addr)
+	}
+	if n, err := c.DBSize(ctx).Result(); err != nil || n != 0 {
+		t.Errorf("after Kill and Start: DBSIZE = %d, %v; want an empty server on the same port", n, err)
+	}
 }

@@ -20,8 +20,9 @@ import (
 
 // Server is a redis-server process of the test's own, on a loopback port
 // of its own, so a test may stop, kill, freeze or restart it without
-// touching any server another test uses. It keeps nothing on disk: a
-// restart comes back empty.
+// touching any server another test uses. Freeze, Thaw and Kill reach every
+// process of the server (a save forks a child). It keeps nothing on disk:
+// a restart comes back empty, on the same port.
 type Server struct {
 	Addr string
 	Port int
@@ -65,7 +66,7 @@ func BaseArgs(port int, dir string) []string {
 func Launch(dir, conf string, extra []string) (*Server, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		return nil, fmt.Errorf("rediskit: redis-server not found (apt package redis-server; make stack-up installs it): %w", err)
+		return nil, fmt.Errorf("%w (apt package redis-server; make stack-up installs it): %w", ErrNoRedisServer, err)
 	}
 	var lastErr error
 	for range 5 {
@@ -91,8 +92,11 @@ func Launch(dir, conf string, extra []string) (*Server, error) {
 	return nil, lastErr
 }
 
-// Start (re)starts the server on its port and waits until it answers
-// PING. It does nothing when the server runs.
+// ErrNoRedisServer means the redis-server program is not installed.
+var ErrNoRedisServer = errors.New("rediskit: redis-server not found")
+
+// Start (re)starts the server on its port (after Stop or Kill) and waits
+// until it answers PING. It does nothing when the server runs.
 func (s *Server) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -121,8 +125,8 @@ func (s *Server) Start() error {
 // to exit. It stops only the process this Server started.
 func (s *Server) Stop() { s.stop(syscall.SIGTERM) }
 
-// Kill kills the server at once (SIGKILL: connections are reset, nothing
-// is saved) and waits for it to exit.
+// Kill kills the server and every process it forked at once (SIGKILL:
+// connections are reset, nothing is saved) and waits until they are gone.
 func (s *Server) Kill() { s.stop(syscall.SIGKILL) }
 
 func (s *Server) stop(sig syscall.Signal) {
@@ -131,22 +135,29 @@ func (s *Server) stop(sig syscall.Signal) {
 	if s.cmd == nil {
 		return
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGCONT) // a frozen server cannot act on SIGTERM
-	_ = s.cmd.Process.Signal(sig)
+	pid := s.cmd.Process.Pid
+	if sig == syscall.SIGKILL {
+		_ = testkit.KillTree(pid, 10*time.Second)
+	} else {
+		_ = testkit.SignalTree(pid, syscall.SIGCONT) // a frozen server cannot act on SIGTERM
+		_ = s.cmd.Process.Signal(sig)
+	}
 	select {
 	case <-s.exited:
 	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
+		_ = testkit.KillTree(pid, 10*time.Second)
 		<-s.exited
 	}
 	s.cmd = nil
 }
 
-// ErrNotRunning is returned by Freeze and Thaw when the server is stopped.
-var ErrNotRunning = errors.New("rediskit: redis-server is not running")
+// ErrNotRunning is returned by Freeze and Thaw when the server is stopped
+// (the kit's one sentinel for it, testkit.ErrNotRunning).
+var ErrNotRunning = testkit.ErrNotRunning
 
-// Freeze stops the process with SIGSTOP: connections stay open but
-// nothing answers, as with a hung server or a network dropping packets.
+// Freeze stops the server and every process it forked with SIGSTOP:
+// connections stay open but nothing answers, as with a hung server or a
+// network dropping packets.
 func (s *Server) Freeze() error { return s.signal(syscall.SIGSTOP) }
 
 // Thaw resumes a frozen server with SIGCONT.
@@ -158,16 +169,30 @@ func (s *Server) signal(sig syscall.Signal) error {
 	if s.cmd == nil {
 		return ErrNotRunning
 	}
-	return s.cmd.Process.Signal(sig)
+	return testkit.SignalTree(s.cmd.Process.Pid, sig)
 }
 
-// WaitPing waits up to 10 s until the redis-server at addr answers PING.
+// Running returns the server's pid while it runs, else 0.
+func (s *Server) Running() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
+// pingWait bounds the wait for a server to answer PING: generous, for a
+// loaded machine.
+const pingWait = 30 * time.Second
+
+// WaitPing waits up to 30 s until the redis-server at addr answers PING.
 func WaitPing(addr string) error { return waitPing(addr, nil) }
 
 func waitPing(addr string, exited <-chan struct{}) error {
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
 	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(pingWait)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		err := c.Ping(ctx).Err()
@@ -181,7 +206,7 @@ func waitPing(addr string, exited <-chan struct{}) error {
 		default:
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("no PONG within 10s: %w", err)
+			return fmt.Errorf("no PONG within %v: %w", pingWait, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

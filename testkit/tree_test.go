@@ -1,0 +1,126 @@
+package testkit_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/AndrewDonelson/strata/testkit"
+)
+
+// TestSignalTreeReachesAProcessThatLeftTheSession builds the shape of a
+// PostgreSQL server — a root with one child in its process group and one
+// that called setsid, as every backend does — and checks that SignalTree
+// stops and resumes all three, and that KillTree leaves none alive.
+func TestSignalTreeReachesAProcessThatLeftTheSession(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the process tree is read from /proc, which only Linux has")
+	}
+	setsid, err := exec.LookPath("setsid")
+	if err != nil {
+		t.Skipf("setsid (util-linux) is needed to build the tree: %v", err)
+	}
+	t.Parallel()
+	cmd := exec.Command("/bin/sh", "-c", setsid+" sleep 300 & sleep 300 & wait")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	root := cmd.Process.Pid
+	t.Cleanup(func() { _ = testkit.KillTree(root, 10*time.Second); <-exited })
+
+	var kids []int
+	testkit.WaitUntil(t, 10*time.Second, "the shell to start both children", func() bool {
+		kids = testkit.Descendants(root)
+		return len(kids) == 2
+	})
+	tree := append([]int{root}, kids...)
+	sessions := map[int]bool{}
+	for _, pid := range tree {
+		sid, err := getsid(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions[sid] = true
+	}
+	if len(sessions) != 2 {
+		t.Fatalf("the tree %v spans %d sessions, want 2 (one child called setsid)", tree, len(sessions))
+	}
+
+	if err := testkit.SignalTree(root, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	testkit.WaitUntil(t, 10*time.Second, "every process to be stopped", func() bool { return allState(tree, 'T') })
+	if err := testkit.SignalTree(root, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	testkit.WaitUntil(t, 10*time.Second, "every process to run again", func() bool { return noneState(tree, 'T') })
+
+	if err := testkit.KillTree(root, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range tree {
+		if testkit.Alive(pid) {
+			t.Errorf("process %d outlived KillTree", pid)
+		}
+	}
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the root did not exit after KillTree")
+	}
+}
+
+func getsid(pid int) (int, error) {
+	sid, _, errno := syscall.RawSyscall(syscall.SYS_GETSID, uintptr(pid), 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(sid), nil
+}
+
+func allState(pids []int, s byte) bool {
+	return !slices.ContainsFunc(pids, func(p int) bool { return testkit.State(p) != s })
+}
+
+func noneState(pids []int, s byte) bool {
+	return !slices.ContainsFunc(pids, func(p int) bool { return testkit.State(p) == s })
+}
+
+// TestFreePortIsBelowTheEphemeralRange: a server restarted in place needs
+// its port back, which an outgoing connection may hold if the port is
+// ephemeral.
+func TestFreePortIsBelowTheEphemeralRange(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		t.Skipf("no ephemeral range to compare with: %v", err)
+	}
+	var low, high int
+	if _, err := fmt.Sscan(string(b), &low, &high); err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		p, err := testkit.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p >= low && p <= high {
+			t.Fatalf("FreePort() = %d, inside the ephemeral range %d-%d", p, low, high)
+		}
+		c, err := testkit.FreeClusterPort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if low > 21000 && (c+10000 >= low || c < 10000) {
+			t.Fatalf("FreeClusterPort() = %d, whose pair reaches the ephemeral range from %d", c, low)
+		}
+	}
+}
