@@ -77,7 +77,7 @@ type Bus struct {
 	pubMu sync.Mutex // serialises publishLocked
 	seq   atomic.Uint64
 	// seqKey is the Redis counter that numbers this bus's messages (see
-	// invalidateScript); skip counts publishes that failed since the last
+	// applyScript); skip counts publishes that failed since the last
 	// one that succeeded, so the next number skips them and subscribers see
 	// a gap.
 	seqKey string
@@ -198,8 +198,8 @@ func (b *Bus) Publish(ctx context.Context, op Op, schema string, ids ...string) 
 		return err
 	}
 	skip := b.skip.Swap(0)
-	err = invalidateScript.Run(ctx, b.c, []string{b.seqKey, b.seqKey},
-		"0", "1", b.opt.Channel, head, tail, strconv.FormatUint(skip, 10), seqTTLSeconds).Err()
+	err = applyScript.Run(ctx, b.c, []string{b.seqKey, b.seqKey},
+		"0", "1", b.opt.Channel, head, tail, strconv.FormatUint(skip, 10), seqTTLSeconds, versionMagic, versionHeaderLen).Err()
 	if err != nil {
 		b.skip.Add(skip + 1) // subscribers see a gap at the next message
 	}

@@ -23,9 +23,15 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return s.result(ctx, s.c.Unlink(ctx, key).Err())
 }
 
-// deleteValueScript removes KEYS[1] only while it holds exactly ARGV[1].
+// deleteValueScript removes KEYS[1] only while it holds exactly ARGV[1],
+// or ARGV[1] behind a version prefix (ARGV[2] is versionMagic, ARGV[3] the
+// prefix's length).
 var deleteValueScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('UNLINK', KEYS[1]) end
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then return redis.call('UNLINK', KEYS[1]) end
+if v and string.sub(v, 1, #ARGV[2]) == ARGV[2] and string.sub(v, tonumber(ARGV[3]) + 1) == ARGV[1] then
+  return redis.call('UNLINK', KEYS[1])
+end
 return 0
 `)
 
@@ -41,7 +47,7 @@ func (s *Store) DeleteIfValue(ctx context.Context, key string, value []byte) (bo
 	if err := s.brk.allow(); err != nil {
 		return false, err
 	}
-	n, err := deleteValueScript.Run(ctx, s.c, []string{key}, value).Int64()
+	n, err := deleteValueScript.Run(ctx, s.c, []string{key}, value, versionMagic, versionHeaderLen).Int64()
 	if err != nil {
 		return false, s.result(ctx, err)
 	}

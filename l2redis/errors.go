@@ -53,6 +53,10 @@ var (
 	// codec output does. Storing it would make the key read as absent.
 	ErrReservedValue = errors.New("l2redis: value begins with the reserved lease marker")
 
+	// ErrUnversionedValue is returned by Apply given a refresh whose value
+	// was not made by [Versioned].
+	ErrUnversionedValue = errors.New("l2redis: a refresh needs a versioned value")
+
 	// ErrLengthMismatch is returned by FillMany when it is not given one
 	// value per lease.
 	ErrLengthMismatch = errors.New("l2redis: not one value per lease")

@@ -29,7 +29,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if b == nil {
 		b = []byte{} // present but empty
 	}
-	return b, nil
+	return stripVersion(b), nil
 }
 
 // MGet returns the values of keys, position for position; a nil element
@@ -96,7 +96,7 @@ func fillValues(out [][]byte, vals []any, idx []int) {
 		if idx != nil {
 			j = idx[i]
 		}
-		out[j] = replyBytes(str)
+		out[j] = stripVersion(replyBytes(str))
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/AndrewDonelson/strata/l2redis"
-	"github.com/AndrewDonelson/strata/l2redis/internal/redistest"
 )
 
 // TestInvalidate checks a write's upkeep on every topology: the keys are
@@ -19,15 +18,7 @@ func TestInvalidate(t *testing.T) {
 	t.Parallel()
 	forEachClient(t, func(t *testing.T, c redis.UniversalClient) {
 		ctx := testCtx(t)
-		s, err := l2redis.New(c, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		prefix := redistest.Prefix(t, c)
-		channel := "l2redis-test:bus:" + redistest.RandomID()
-		pub, _ := startBus(t, c, l2redis.BusOptions{Channel: channel})
-		_, events := startBus(t, c, l2redis.BusOptions{Channel: channel})
-		wantResub(t, events, l2redis.Subscribed, 10*time.Second)
+		s, prefix, pub, events := publisherFixture(t, c)
 		ns := prefix + "ns"
 		keys := []string{prefix + "a", prefix + "b", prefix + "c"} // several slots on a cluster
 		for _, k := range keys {

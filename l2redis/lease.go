@@ -114,7 +114,7 @@ func (s *Store) GetOrLease(ctx context.Context, key string) ([]byte, Lease, erro
 		return nil, Lease{}, fmt.Errorf("l2redis: unexpected lease reply %v", res)
 	}
 	v, _ := res[1].(string)
-	return []byte(v), Lease{}, nil
+	return stripVersion([]byte(v)), Lease{}, nil
 }
 
 // Fill stores value under the lease's key with ttl (as for Set) if, and only

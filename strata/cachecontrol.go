@@ -2,6 +2,7 @@ package strata
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 
@@ -72,11 +73,22 @@ func (ds *DataStore) invalidateAll(ctx context.Context, schema string) error {
 	defer st.writes.enter()()
 	st.l1.Clear()
 	if ds.l2 != nil && st.l3 != nil {
-		ds.bumpGeneration(ctx, st)
-		if _, err := ds.l2.DeletePrefix(ctx, l2redis.KeyPrefix(st.prefix)); err != nil {
-			return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
-		}
+		_, derr := ds.l2.DeletePrefix(ctx, l2redis.KeyPrefix(st.prefix))
 		st.l1.Clear() // refilled from L2 before the keys were gone
+		// One round trip: the search generation (if a cached search could
+		// depend on it) and the message, after the keys are gone so that
+		// no instance refills its L1 from them.
+		if err := ds.l2.Invalidate(ctx, ds.bus, nil, st.prefix, l2redis.OpFlush, st.Name); err != nil {
+			ds.stale.addGen(st) // SearchCached bypasses its cache until the repair
+			ds.startRepairer()
+			derr = errors.Join(derr, err)
+		} else if ds.bus != nil {
+			ds.invalidationSent(st.Name, l2redis.OpFlush, 0)
+		}
+		if derr != nil {
+			return fmt.Errorf("%w: %w", ErrL2Unavailable, derr)
+		}
+		return nil
 	}
 	ds.publish(ctx, st, l2redis.OpFlush)
 	return nil

@@ -92,19 +92,6 @@ func (ds *DataStore) startRepairerIfStale() {
 	}
 }
 
-// bumpGeneration makes the schema's cached search results unreachable. If
-// Redis cannot be told now, the schema is remembered and bumped when it
-// answers; meanwhile SearchCached bypasses its cache for that schema.
-func (ds *DataStore) bumpGeneration(ctx context.Context, st *schemaState) {
-	if ds.l2 == nil {
-		return
-	}
-	if _, err := ds.l2.BumpGeneration(ctx, st.prefix); err != nil {
-		ds.stale.addGen(st)
-		logWarn(ctx, ds.cfg.Logger, "strata: could not invalidate cached searches; retried when redis answers", "schema", st.Name, "err", err)
-	}
-}
-
 // repairInterval is how often the repairer retries while anything is stale.
 const repairInterval = time.Second
 
@@ -156,8 +143,9 @@ func (ds *DataStore) kickRepairer() {
 }
 
 // retryStaleL2 deletes the remembered keys, advances the remembered
-// generations and tells the other instances, which may have cached the old
-// values, to drop them. What fails stays remembered.
+// generations (those whose counter exists) and tells the other instances,
+// which may have cached the old values, to drop them: one round trip per
+// schema. What fails stays remembered.
 func (ds *DataStore) retryStaleL2(ctx context.Context) {
 	keys, gens := ds.stale.snapshot()
 	if (len(keys) == 0 && len(gens) == 0) || ds.l2 == nil {
@@ -165,33 +153,30 @@ func (ds *DataStore) retryStaleL2(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postCommitTimeout)
 	defer cancel()
-	if len(keys) > 0 {
-		list := make([]string, 0, len(keys))
-		for k := range keys {
-			list = append(list, k)
-		}
-		if _, err := ds.l2.DeleteMany(ctx, list); err != nil {
-			return
-		}
-	}
-	bumped := map[*schemaState]uint64{}
-	for st, v := range gens {
-		if _, err := ds.l2.BumpGeneration(ctx, st.prefix); err == nil {
-			bumped[st] = v
-		}
-	}
 	bySchema := map[*schemaState][]string{}
 	for _, k := range keys {
 		bySchema[k.st] = append(bySchema[k.st], k.id)
 	}
+	bumped := map[*schemaState]uint64{}
+	for st, v := range gens {
+		if _, also := bySchema[st]; also {
+			bumped[st] = v // (advanced below, with the keys)
+			continue
+		}
+		if err := ds.l2.Invalidate(ctx, nil, nil, st.prefix, l2redis.OpSet, st.Name); err == nil {
+			bumped[st] = v
+		}
+	}
 	for st, ids := range bySchema {
-		if _, err := ds.l2.BumpGeneration(ctx, st.prefix); err != nil { // searches that read the old values
-			return
+		list := make([]string, len(ids))
+		for i, id := range ids {
+			list[i] = st.key(id)
+		}
+		// The searches that read the old values go with the keys.
+		if err := ds.l2.Invalidate(ctx, ds.bus, list, st.prefix, l2redis.OpSet, st.Name, ids...); err != nil {
+			return // retried: the entries stay
 		}
 		if ds.bus != nil {
-			if err := ds.bus.Publish(ctx, l2redis.OpSet, st.Name, ids...); err != nil {
-				return // retried: the entries stay
-			}
 			ds.invalidationSent(st.Name, l2redis.OpSet, len(ids))
 		}
 	}

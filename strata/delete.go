@@ -60,13 +60,17 @@ func (ds *DataStore) delete(ctx context.Context, schema, id string) error {
 		return nil
 	}
 	if ds.l2 != nil {
-		if err := ds.l2.Delete(ctx, st.key(id)); err != nil {
+		// One round trip: the DEL, the search generation (if a cached
+		// search could depend on it) and the message.
+		err := ds.l2.Invalidate(ctx, ds.bus, []string{st.key(id)}, st.prefix, l2redis.OpDelete, st.Name, id)
+		st.l1.Delete(id)
+		if err != nil {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "delete")
 			return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
 		}
-		ds.bumpGeneration(ctx, st)
-		st.l1.Delete(id)
-		ds.publish(ctx, st, l2redis.OpDelete, id)
+		if ds.bus != nil {
+			ds.invalidationSent(st.Name, l2redis.OpDelete, 1)
+		}
 		return nil
 	}
 	st.l1.Delete(id)

@@ -136,23 +136,26 @@ func (ds *DataStore) writeManyTiers(ctx context.Context, st *schemaState, ids []
 		return nil
 	}
 	if ds.l2 != nil {
-		items := make([]l2redis.Item, len(recs))
+		changes := make([]l2redis.Change, len(recs))
 		for i, rec := range recs {
 			data, err := ds.encodeL2(st, rec)
 			if err != nil {
 				return err
 			}
-			items[i] = l2redis.Item{Key: st.key(ids[i]), Value: data, TTL: l2redis.NoExpiry}
+			changes[i] = l2redis.Change{Key: st.key(ids[i]), Value: data, TTL: l2redis.NoExpiry}
 		}
-		if err := ds.l2.SetMany(ctx, items); err != nil {
-			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "setmany")
-			return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
-		}
-		ds.bumpGeneration(ctx, st)
+		// One round trip: the SETs, the search generation and the message.
+		err := ds.l2.Apply(ctx, ds.bus, changes, st.prefix, l2redis.OpSet, st.Name, ids...)
 		for _, id := range ids {
 			st.l1.Delete(id)
 		}
-		ds.publish(ctx, st, l2redis.OpSet, ids...)
+		if err != nil {
+			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "setmany")
+			return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
+		}
+		if ds.bus != nil {
+			ds.invalidationSent(st.Name, l2redis.OpSet, len(ids))
+		}
 		return nil
 	}
 	for i, rec := range recs {

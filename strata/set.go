@@ -227,16 +227,21 @@ func (ds *DataStore) writeTiers(ctx context.Context, st *schemaState, id string,
 		if err != nil {
 			return err
 		}
+		// One round trip: the SET of the only durable copy, the search
+		// generation (if a cached search could depend on it) and the
+		// message to the other instances.
 		start := time.Now()
-		err = ds.l2.Set(ctx, st.key(id), data, l2redis.NoExpiry) // the only durable copy
+		err = ds.l2.Apply(ctx, ds.bus, []l2redis.Change{{Key: st.key(id), Value: data, TTL: l2redis.NoExpiry}},
+			st.prefix, l2redis.OpSet, st.Name, id)
 		ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "set", time.Since(start))
+		st.l1.Delete(id) // the next read fills it from Redis, guarded
 		if err != nil {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "set")
 			return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
 		}
-		ds.bumpGeneration(ctx, st)
-		st.l1.Delete(id) // the next read fills it from Redis, guarded
-		ds.publish(ctx, st, l2redis.OpSet, id)
+		if ds.bus != nil {
+			ds.invalidationSent(st.Name, l2redis.OpSet, 1)
+		}
 		return nil
 	}
 	st.l1.Set(id, st.snapshot(rec)) // L1 is the only copy
