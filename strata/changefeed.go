@@ -65,6 +65,9 @@ func (c *Config) checkFeedConfig() error {
 	if !changefeed.ValidSlotName(c.ChangeFeedSlot) {
 		return fmt.Errorf("%w: ChangeFeedSlot %q: a replication slot name is 1-63 characters of [a-z0-9_]", ErrInvalidConfig, c.ChangeFeedSlot)
 	}
+	if c.ChangeFeedReleaseAfter < 0 {
+		return fmt.Errorf("%w: ChangeFeedReleaseAfter %v is negative", ErrInvalidConfig, c.ChangeFeedReleaseAfter)
+	}
 	if c.ChangeFeed && !c.hasPostgres() {
 		return fmt.Errorf("%w: ChangeFeed: it streams PostgreSQL's commit log and needs PostgresDSN or PostgresPool", ErrInvalidConfig)
 	}
@@ -86,14 +89,29 @@ func (ds *DataStore) startFeed() error {
 		Handler:       ds.applyFeed,
 		// Retry soon after Redis answers again (the L2 breaker adds up to
 		// its one-second cooldown).
-		MinRetry: 20 * time.Millisecond,
-		MaxRetry: 250 * time.Millisecond,
-		Logger:   slogFor(ds.cfg.Logger),
+		MinRetry:     20 * time.Millisecond,
+		MaxRetry:     250 * time.Millisecond,
+		ReleaseAfter: ds.cfg.ChangeFeedReleaseAfter,
+		Ready:        ds.feedReady,
+		Logger:       slogFor(ds.cfg.Logger),
 	})
 	if err != nil {
 		return fmt.Errorf("%w: ChangeFeed: %w", ErrInvalidConfig, err)
 	}
 	ds.cf.feed, ds.cf.started = f, time.Now()
+	return nil
+}
+
+// feedReady tells the feed whether this instance can apply changes: its
+// Redis must answer. An instance that cannot reach Redis leaves the slot
+// to one that can.
+func (ds *DataStore) feedReady(ctx context.Context) error {
+	if ds.l2 == nil {
+		return nil
+	}
+	if err := ds.l2.Ping(ctx); err != nil {
+		return fmt.Errorf("redis does not answer: %w", err)
+	}
 	return nil
 }
 
@@ -304,8 +322,10 @@ type ChangeFeedStats struct {
 	LastApplyLatency time.Duration
 	// Changes counts the changes applied; Retries the batches that failed
 	// and were offered again; Takeovers the times this instance took the
-	// slot from a consumer that had stopped reporting.
-	Changes, Retries, Takeovers int64
+	// slot from a consumer that had stopped reporting; Releases the times
+	// it gave the slot up after failing to apply for
+	// Config.ChangeFeedReleaseAfter.
+	Changes, Retries, Takeovers, Releases int64
 }
 
 // ChangeFeedStats returns a snapshot of the change feed's figures.
@@ -324,5 +344,6 @@ func (ds *DataStore) ChangeFeedStats() ChangeFeedStats {
 		Changes:          s.Changes,
 		Retries:          s.HandlerErrors,
 		Takeovers:        s.Takeovers,
+		Releases:         s.Releases,
 	}
 }

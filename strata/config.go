@@ -205,6 +205,13 @@ type Config struct {
 	// Default: "strata_" and a hash of InvalidationChannel, so services
 	// that share a database but not a channel do not share a slot.
 	ChangeFeedSlot string
+	// ChangeFeedReleaseAfter is how long the instance streaming the slot
+	// may fail to apply changes (its Redis refuses or cannot be reached)
+	// before it gives the slot up so that another instance takes over; an
+	// instance takes the slot only while its Redis answers a PING. Nothing
+	// is lost meanwhile: the slot's position waits for the changes to be
+	// applied. Default: 10s.
+	ChangeFeedReleaseAfter time.Duration
 }
 
 // L1PoolConfig sizes the in-memory tier.

@@ -42,6 +42,7 @@ type state struct {
 	errors       atomic.Int64
 	acquisitions atomic.Int64
 	terminated   atomic.Int64
+	released     atomic.Int64
 
 	// lagMu orders received and applied transactions for pendingSince, the
 	// commit time of the oldest transaction not yet applied (zero when all
@@ -133,8 +134,10 @@ type Stats struct {
 	// Handler calls that failed.
 	Txns, Changes, Batches, HandlerErrors int64
 	// Acquisitions counts the times this Feed took the slot; Takeovers the
-	// times it ended a silent holder's session to do so.
-	Acquisitions, Takeovers int64
+	// times it ended a silent holder's session to do so; Releases the
+	// times it gave the slot up because its Handler kept failing for
+	// ReleaseAfter.
+	Acquisitions, Takeovers, Releases int64
 }
 
 // Stats returns a snapshot of the Feed's figures.
@@ -151,6 +154,7 @@ func (f *Feed) Stats() Stats {
 		HandlerErrors:    s.errors.Load(),
 		Acquisitions:     s.acquisitions.Load(),
 		Takeovers:        s.terminated.Load(),
+		Releases:         s.released.Load(),
 	}
 	if out.Active {
 		if out.ServerLSN > out.AppliedLSN {
@@ -177,9 +181,17 @@ func (f *Feed) run() {
 		if f.ctx.Err() != nil {
 			break
 		}
+		wait := f.cfg.AcquireInterval
 		switch {
 		case err == nil || errors.Is(err, errHeld):
 			last = ""
+		case errors.Is(err, errReleased):
+			last = ""
+			f.cfg.Logger.Warn("changefeed: gave up the slot: the handler could not apply for ReleaseAfter; another consumer may take it", "slot", f.cfg.Slot, "release_after", f.cfg.ReleaseAfter, "err", err)
+			wait = 2 * f.cfg.AcquireInterval // a waiting Feed goes first
+		case errors.Is(err, errNotReady) && err.Error() != last:
+			last = err.Error()
+			f.cfg.Logger.Info("changefeed: not taking the slot while not ready", "slot", f.cfg.Slot, "err", err)
 		case err.Error() != last:
 			last = err.Error()
 			level := slog.LevelWarn
@@ -190,15 +202,21 @@ func (f *Feed) run() {
 		default:
 			f.cfg.Logger.Debug("changefeed: no replication session; retrying", "slot", f.cfg.Slot, "err", err)
 		}
-		if !sleepCtx(f.ctx, f.cfg.AcquireInterval) {
+		if !sleepCtx(f.ctx, wait) {
 			break
 		}
 	}
 	w.close()
 }
 
-// errHeld means another consumer holds the slot.
-var errHeld = errors.New("changefeed: slot held by another consumer")
+var (
+	// errHeld means another consumer holds the slot.
+	errHeld = errors.New("changefeed: slot held by another consumer")
+	// errReleased ends a session whose Handler failed for ReleaseAfter.
+	errReleased = errors.New("changefeed: released the slot")
+	// errNotReady means Config.Ready refused.
+	errNotReady = errors.New("changefeed: not ready")
+)
 
 // watcher is the ordinary connection that reads the catalog and watches the
 // slot's holder.
@@ -252,6 +270,14 @@ func (f *Feed) attempt(w *watcher) error {
 			return fmt.Errorf("connect: %w", err)
 		}
 		w.conn = conn
+	}
+	if f.cfg.Ready != nil {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := f.cfg.Ready(rctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%w: %w", errNotReady, err)
+		}
 	}
 	free, confirmed, err := f.checkHolder(ctx, w)
 	if err != nil {
@@ -363,13 +389,18 @@ func (f *Feed) stream(ctx context.Context, repl *pgconn.PgConn, w *watcher) erro
 	sctx, stop := context.WithCancel(ctx)
 	queue := make(chan *chunk, 64)
 	applierDone := make(chan struct{})
+	var applyErr error
 	go func() {
 		defer close(applierDone)
-		f.apply(sctx, queue)
+		applyErr = f.apply(sctx, queue)
+		stop() // a release ends the session
 	}()
 	err := f.read(sctx, repl, w, queue)
 	stop()
 	<-applierDone
+	if err == nil {
+		err = applyErr
+	}
 	// A last report of what was applied, so a successor does not redo it.
 	if serr := f.sendStatus(repl, false); serr != nil && err == nil && ctx.Err() == nil {
 		err = serr
@@ -503,14 +534,16 @@ const (
 
 // apply takes queued chunks, joins those already waiting into one batch
 // and hands it to the Handler until it succeeds, then records the position.
-func (f *Feed) apply(ctx context.Context, queue <-chan *chunk) {
+// It returns nil when ctx ends, and errReleased when the Handler failed
+// for ReleaseAfter.
+func (f *Feed) apply(ctx context.Context, queue <-chan *chunk) error {
 	var b Batch
 	for {
 		var c *chunk
 		select {
 		case c = <-queue:
 		case <-ctx.Done():
-			return
+			return nil
 		}
 		b = Batch{Changes: c.changes, Txns: c.txns, EndLSN: c.end, CommitTime: c.commitTime, Received: c.received}
 	join:
@@ -543,24 +576,33 @@ func (f *Feed) apply(ctx context.Context, queue <-chan *chunk) {
 					break more
 				case <-ctx.Done():
 					linger.Stop()
-					return
+					return nil
 				}
 			}
 			linger.Stop()
 		}
 		backoff := f.cfg.MinRetry
+		var failingSince time.Time
 		for {
+			began := time.Now()
 			err := f.call(ctx, &b)
 			if err == nil {
 				break
 			}
 			if ctx.Err() != nil {
-				return
+				return nil
 			}
 			f.st.errors.Add(1)
+			if failingSince.IsZero() {
+				failingSince = began
+			}
+			if failed := time.Since(failingSince); failed >= f.cfg.ReleaseAfter {
+				f.st.released.Add(1)
+				return fmt.Errorf("%w after the handler failed for %v: %w", errReleased, failed.Round(time.Millisecond), err)
+			}
 			f.cfg.Logger.Warn("changefeed: handler failed; retrying the batch", "slot", f.cfg.Slot, "changes", len(b.Changes), "retry_in", backoff, "err", err)
 			if !sleepCtx(ctx, backoff) {
-				return
+				return nil
 			}
 			backoff = min(2*backoff, f.cfg.MaxRetry)
 		}
@@ -576,8 +618,11 @@ func (f *Feed) apply(ctx context.Context, queue <-chan *chunk) {
 }
 
 // call runs the Handler, turning a panic into an error so that the batch
-// is retried rather than the process lost.
+// is retried rather than the process lost. A call may run for ReleaseAfter
+// at most: one that hangs counts as failing.
 func (f *Feed) call(ctx context.Context, b *Batch) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.ReleaseAfter)
+	defer cancel()
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("changefeed: handler panicked: %v", r)

@@ -14,6 +14,7 @@ const (
 	DefaultStatusInterval  = time.Second
 	DefaultAcquireInterval = time.Second
 	DefaultTakeoverAfter   = 10 * time.Second
+	DefaultReleaseAfter    = 10 * time.Second
 	DefaultMinRetry        = 50 * time.Millisecond
 	DefaultMaxRetry        = 2 * time.Second
 	DefaultMaxBatch        = 1024
@@ -61,6 +62,21 @@ type Config struct {
 	// process died frees the slot at once; this bounds the case where it
 	// hangs or its host vanished. Default: 10s.
 	TakeoverAfter time.Duration
+	// ReleaseAfter is how long the Handler may keep failing (every retry
+	// of a batch, no success in between) before the Feed ends its session
+	// and lets another Feed take the slot: a consumer that cannot apply
+	// (its cache server refuses or cannot be reached) must not pin the
+	// slot while a consumer elsewhere could make progress. The Feed then
+	// stays away from the slot for twice AcquireInterval, so that a
+	// waiting Feed gets it first; if none does, it takes the slot again
+	// and retries. Nothing is lost either way: the slot's position has
+	// not passed the failing batch. Default: 10s.
+	ReleaseAfter time.Duration
+	// Ready, when set, is asked before the Feed takes the slot (or ends a
+	// silent holder's session); while it returns an error the Feed leaves
+	// the slot to others, e.g. while its cache server does not answer.
+	// Default: always ready.
+	Ready func(ctx context.Context) error
 	// MinRetry and MaxRetry bound the backoff between Handler retries.
 	// Defaults: 50ms and 2s.
 	MinRetry, MaxRetry time.Duration
@@ -87,7 +103,7 @@ func (c Config) withDefaults() (Config, error) {
 		return bad("Slot %q must be 1-63 characters of [a-z0-9_]", c.Slot)
 	case !validIdent(c.Publication):
 		return bad("Publication %q must be 1-63 letters, digits or underscores", c.Publication)
-	case c.StatusInterval < 0 || c.AcquireInterval < 0 || c.TakeoverAfter < 0 || c.MinRetry < 0 || c.MaxRetry < 0 || c.MaxBatch < 0:
+	case c.StatusInterval < 0 || c.AcquireInterval < 0 || c.TakeoverAfter < 0 || c.ReleaseAfter < 0 || c.MinRetry < 0 || c.MaxRetry < 0 || c.MaxBatch < 0:
 		return bad("durations and MaxBatch must not be negative")
 	}
 	if c.StatusInterval == 0 {
@@ -98,6 +114,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.TakeoverAfter == 0 {
 		c.TakeoverAfter = DefaultTakeoverAfter
+	}
+	if c.ReleaseAfter == 0 {
+		c.ReleaseAfter = DefaultReleaseAfter
 	}
 	if c.TakeoverAfter < 2*c.StatusInterval {
 		return bad("TakeoverAfter %v must be at least twice StatusInterval %v, or live consumers would be taken over", c.TakeoverAfter, c.StatusInterval)
