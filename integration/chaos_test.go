@@ -2,7 +2,6 @@ package integration_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,34 +34,6 @@ func faultKinds(t *testing.T) []string {
 	return kinds
 }
 
-// startServers starts the PostgreSQL and Redis the suite owns.
-func startServers(t *testing.T, ctx context.Context) (*chaos.Postgres, *chaos.Redis) {
-	t.Helper()
-	type pgRes struct {
-		pg  *chaos.Postgres
-		err error
-	}
-	ch := make(chan pgRes, 1)
-	go func() { pg, err := chaos.StartPostgres(ctx); ch <- pgRes{pg, err} }()
-	rd, rerr := chaos.StartRedis(ctx)
-	res := <-ch
-	if res.pg != nil {
-		t.Cleanup(res.pg.Cleanup)
-	}
-	if rd != nil {
-		t.Cleanup(rd.Cleanup)
-	}
-	for _, err := range []error{res.err, rerr} {
-		if errors.Is(err, chaos.ErrNoServerBinaries) {
-			chaos.SkipOrFail(t, err)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return res.pg, rd
-}
-
 // TestChaosShort is the fault suite's short form, part of `make test` (10 s
 // of workload per mode, about 40 s in all): four
 // instances (one a child process that is SIGKILLed and restarted) under a
@@ -74,12 +45,12 @@ func TestChaosShort(t *testing.T) {
 	chaos.SkipUnlessServersWanted(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	pg, rd := startServers(t, ctx)
+	srv := chaos.StartServersFor(t, ctx)
 	seed := chaosSeed(t)
 	for _, feed := range []bool{false, true} {
 		t.Run(fmt.Sprintf("feed=%v", feed), func(t *testing.T) {
 			dir := t.TempDir()
-			cfg := chaos.DefaultConfig(seed, feed, 10*time.Second, pg, rd, dir)
+			cfg := chaos.DefaultConfig(seed, feed, 10*time.Second, srv, dir)
 			if feed { // a second fault schedule: the short form sees more kinds
 				cfg.FaultSeed = seed + 1
 			}
@@ -138,14 +109,14 @@ func TestChaosLong(t *testing.T) {
 	per := total / time.Duration(2*len(seeds))
 	ctx, cancel := context.WithTimeout(context.Background(), total*3+10*time.Minute)
 	defer cancel()
-	pg, rd := startServers(t, ctx)
+	srv := chaos.StartServersFor(t, ctx)
 	long := chaos.NewLongReport(total, seeds)
 	for _, seed := range seeds {
 		for _, feed := range []bool{false, true} {
 			name := fmt.Sprintf("seed=%d/feed=%v", seed, feed)
 			t.Run(name, func(t *testing.T) {
 				dir := t.TempDir()
-				cfg := chaos.DefaultConfig(seed, feed, per, pg, rd, dir)
+				cfg := chaos.DefaultConfig(seed, feed, per, srv, dir)
 				cfg.FaultKinds = faultKinds(t)
 				rep, err := chaos.Run(ctx, cfg)
 				if err != nil {

@@ -5,9 +5,9 @@
 //
 // # A run
 //
-// [Run] starts a PostgreSQL and a Redis of its own ([StartPostgres],
-// [StartRedis]: never the shared devstack, since it freezes, kills and
-// restarts them) and four instances: a and b in this process, l in this
+// [Run] uses a PostgreSQL and a Redis of its own ([StartServers], on the
+// test kit's launchers: never the shared devstack, since it freezes, kills
+// and restarts them) and starts four instances: a, b and l in this
 // process, and c1 in a child process — the test binary executed again with
 // [EnvChild] set, which [ChildMain] runs — that the injector SIGKILLs in the
 // middle of its writes and restarts. Every instance reaches each server

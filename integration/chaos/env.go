@@ -1,10 +1,15 @@
 package chaos
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/AndrewDonelson/strata/testkit"
+	"github.com/AndrewDonelson/strata/testkit/rediskit"
 )
 
 // The suite starts servers of its own, so it does not need the devstack's
@@ -14,11 +19,9 @@ import (
 // `make chaos` (CHAOS_DURATION set) — and skips in the unit phase, which
 // must need nothing but Go.
 const (
-	EnvRequireServers = "STRATA_REQUIRE_SERVERS"
-	EnvPostgresDSN    = "STRATA_POSTGRES_DSN"
-	EnvDuration       = "CHAOS_DURATION"
-	EnvSeeds          = "CHAOS_SEEDS"
-	EnvOut            = "CHAOS_OUT"
+	EnvDuration = "CHAOS_DURATION"
+	EnvSeeds    = "CHAOS_SEEDS"
+	EnvOut      = "CHAOS_OUT"
 	// EnvFaults restricts the fault kinds, e.g. CHAOS_FAULTS=redis-blackhole,pg-pause
 	// (see FaultKinds), to replay or study one kind of failure.
 	EnvFaults = "CHAOS_FAULTS"
@@ -47,18 +50,25 @@ func FaultKindsFromEnv() ([]string, error) {
 // SkipUnlessServersWanted skips t in a run that wants no servers.
 func SkipUnlessServersWanted(t testing.TB) {
 	t.Helper()
-	if os.Getenv(EnvRequireServers) == "1" || os.Getenv(EnvPostgresDSN) != "" || os.Getenv(EnvDuration) != "" {
+	if testkit.Required() || os.Getenv(testkit.EnvPostgresDSN) != "" || os.Getenv(EnvDuration) != "" {
 		return
 	}
 	t.Skip("the fault suite starts its own PostgreSQL and Redis: it runs in `make test`'s integration phase, " +
-		"with " + EnvRequireServers + "=1, or under `make chaos`")
+		"with " + testkit.EnvRequireServers + "=1, or under `make chaos`")
 }
 
-// SkipOrFail skips t because of err, or fails it when servers are required.
-func SkipOrFail(t testing.TB, err error) {
+// StartServersFor starts the servers for t (see StartServers), stopped
+// when t ends. A server program that is not installed skips t, or fails it
+// under STRATA_REQUIRE_SERVERS=1, as every server test of the kit does.
+func StartServersFor(t testing.TB, ctx context.Context) *Servers {
 	t.Helper()
-	if os.Getenv(EnvRequireServers) == "1" {
-		t.Fatalf("%v (%s=1 makes this a failure)", err, EnvRequireServers)
+	s, err := StartServers(ctx)
+	if errors.Is(err, testkit.ErrNoPostgresBinaries) || errors.Is(err, rediskit.ErrNoRedisServer) {
+		testkit.Unavailable(t, err.Error())
 	}
-	t.Skip(err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
 }

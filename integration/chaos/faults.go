@@ -44,8 +44,7 @@ type Links struct {
 // records each one's window. Kinds are drawn from a shuffled deck holding
 // each kind as many times as its weight, so a short run still sees many.
 type Injector struct {
-	PG       *Postgres
-	Redis    *Redis
+	Servers  *Servers
 	Links    map[string]Links // by instance slot
 	Children []string         // child slots
 	// KillChild SIGKILLs a child slot's process and starts its next
@@ -179,37 +178,27 @@ func (in *Injector) inject(ctx context.Context, rng *rand.Rand, kind, target str
 		apply = func() error { l.PG.Reset(); return nil }
 	case "redis-pause":
 		target = "*"
-		apply, heal = in.Redis.Pause, in.Redis.Resume
+		apply, heal = in.Servers.Redis.Freeze, in.Servers.Redis.Thaw
 	case "pg-pause":
 		target = "*"
-		apply, heal = in.PG.Pause, in.PG.Resume
+		apply, heal = in.Servers.PG.Freeze, in.Servers.PG.Thaw
 	case "redis-restart":
 		target = "*"
-		apply = func() error {
-			if err := in.Redis.Kill(); err != nil {
-				return err
-			}
-			return in.Redis.Start(context.Background())
-		}
+		apply = in.Servers.RestartRedis
 	case "pg-restart":
 		target = "*"
-		apply = func() error {
-			if err := in.PG.Kill(); err != nil {
-				return err
-			}
-			return in.PG.Start(context.Background())
-		}
+		apply = func() error { return in.Servers.RestartPG(context.Background()) }
 	case "redis-flushall":
 		target = "*"
 		apply = func() error {
-			c := in.Redis.Client()
+			c := in.Servers.RedisClient()
 			defer c.Close()
 			return c.FlushAll(context.Background()).Err()
 		}
 	case "subscriber-kill":
 		target = "*"
 		apply = func() error {
-			c := in.Redis.Client()
+			c := in.Servers.RedisClient()
 			defer c.Close()
 			return c.Do(context.Background(), "CLIENT", "KILL", "TYPE", "pubsub").Err()
 		}

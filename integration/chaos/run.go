@@ -40,8 +40,8 @@ type RunConfig struct {
 	// PostgreSQL within Settle.
 	Settle time.Duration
 	Bounds Bounds
-	PG     *Postgres
-	Redis  *Redis
+	// Servers are the run's PostgreSQL and Redis (StartServers).
+	Servers *Servers
 	// Exe is executed again for the child instances (default: this
 	// program, whose TestMain or main must call ChildMain when IsChild).
 	Exe           string
@@ -156,7 +156,7 @@ func Run(ctx context.Context, cfg RunConfig) (*RunReport, error) {
 		work.Add(1)
 		go func() { defer work.Done(); RunWorkload(wctx, r.stores[slot], r.h, r.specs[slot]) }()
 	}
-	inj := &Injector{PG: cfg.PG, Redis: cfg.Redis, Links: r.links, Children: []string{slotC},
+	inj := &Injector{Servers: cfg.Servers, Links: r.links, Children: []string{slotC},
 		KillChild: r.killChild, Hold: cfg.Hold, Gap: cfg.Gap, Kinds: cfg.FaultKinds, Clock: r.h.Now, Log: r.logf}
 	fctx, stopFaults := context.WithCancel(ctx)
 	var faults sync.WaitGroup
@@ -250,11 +250,11 @@ func (r *runner) setup(ctx context.Context) error {
 	cfg := r.cfg
 	r.h = NewHistory(time.Now())
 	for _, slot := range []string{slotA, slotB, slotL, slotC} {
-		pg, err := NewProxy(slot+"/pg", cfg.PG.Addr())
+		pg, err := NewProxy(slot+"/pg", cfg.Servers.PGAddr())
 		if err != nil {
 			return err
 		}
-		rd, err := NewProxy(slot+"/redis", cfg.Redis.Addr())
+		rd, err := NewProxy(slot+"/redis", cfg.Servers.Redis.Addr)
 		if err != nil {
 			pg.Close()
 			return err
@@ -350,7 +350,7 @@ func (r *runner) killChild(string) error {
 }
 
 func (r *runner) waitFeed(ctx context.Context) error {
-	conn, err := pgx.Connect(ctx, r.cfg.PG.DSN())
+	conn, err := pgx.Connect(ctx, r.cfg.Servers.PGDSN())
 	if err != nil {
 		return err
 	}
@@ -370,7 +370,7 @@ func (r *runner) waitFeed(ctx context.Context) error {
 }
 
 func (r *runner) waitBus(ctx context.Context) error {
-	c := r.cfg.Redis.Client()
+	c := r.cfg.Servers.RedisClient()
 	defer c.Close()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -391,8 +391,7 @@ func (r *runner) healAll() {
 		l.PG.Heal()
 		l.Redis.Heal()
 	}
-	_ = r.cfg.PG.Resume()
-	_ = r.cfg.Redis.Resume()
+	r.cfg.Servers.Thaw()
 }
 
 func (r *runner) cleanup() {
@@ -415,7 +414,7 @@ func (r *runner) cleanup() {
 	if r.cfg.Feed { // a slot nobody reads would pin WAL
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if conn, err := pgx.Connect(ctx, r.cfg.PG.DSN()); err == nil {
+		if conn, err := pgx.Connect(ctx, r.cfg.Servers.PGDSN()); err == nil {
 			_, _ = conn.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", r.names.slot())
 			_, _ = conn.Exec(ctx, "DROP PUBLICATION IF EXISTS "+pgx.Identifier{r.names.slot()}.Sanitize())
 			conn.Close(ctx)
@@ -427,7 +426,7 @@ func (r *runner) cleanup() {
 func (r *runner) truth(ctx context.Context) (map[string]int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, r.cfg.PG.DSN())
+	conn, err := pgx.Connect(ctx, r.cfg.Servers.PGDSN())
 	if err != nil {
 		return nil, fmt.Errorf("chaos: read PostgreSQL: %w", err)
 	}
@@ -468,7 +467,7 @@ func (r *runner) compare(ctx context.Context) ([]string, error) {
 	}
 	ks := r.cfg.Keys
 	var bad []string
-	rdb := r.cfg.Redis.Client()
+	rdb := r.cfg.Servers.RedisClient()
 	defer rdb.Close()
 	mp := codec.MsgPack{}
 	for _, schema := range []string{SchemaWT, SchemaWB} {
@@ -636,7 +635,7 @@ func first(xs []string, n int) []string {
 // used a moment ago can be dead when Close takes them — and Close must retry.
 func (r *runner) restartWithPending(ctx context.Context, rep *RunReport) error {
 	f := Fault{Kind: "pg-restart", Target: "*", Start: r.h.Now()}
-	if err := r.cfg.PG.Kill(); err != nil {
+	if err := r.cfg.Servers.PG.Kill(); err != nil {
 		return err
 	}
 	writers := map[string]*worker{}
@@ -654,7 +653,7 @@ func (r *runner) restartWithPending(ctx context.Context, rep *RunReport) error {
 		}
 	}
 	round()
-	err := r.cfg.PG.Start(context.Background())
+	err := r.cfg.Servers.PG.Start(context.Background())
 	f.End = r.h.Now()
 	rep.Faults = append(rep.Faults, f)
 	if err != nil {

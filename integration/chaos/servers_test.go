@@ -1,45 +1,28 @@
 package chaos_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"os"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/AndrewDonelson/strata/integration/chaos"
+	"github.com/AndrewDonelson/strata/testkit"
 )
 
-// TestServersFreezeKillRestart proves the launchers' process faults: a
-// frozen server answers nothing until thawed; a killed PostgreSQL restarts
-// on its data with every acknowledged commit; a killed Redis restarts empty.
+// TestServersFreezeKillRestart proves the suite's process faults on the
+// kit's servers: a frozen server answers nothing until thawed; a killed
+// PostgreSQL restarts on its data and port with every acknowledged commit;
+// a killed Redis restarts empty on its port.
 func TestServersFreezeKillRestart(t *testing.T) {
 	chaos.SkipUnlessServersWanted(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	srv := chaos.StartServersFor(t, ctx)
 
-	pg, err := chaos.StartPostgres(ctx)
-	if errors.Is(err, chaos.ErrNoServerBinaries) {
-		chaos.SkipOrFail(t, err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Cleanup()
-	rd, err := chaos.StartRedis(ctx)
-	if errors.Is(err, chaos.ErrNoServerBinaries) {
-		chaos.SkipOrFail(t, err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Cleanup()
-
-	conn, err := pgx.Connect(ctx, pg.DSN())
+	conn, err := pgx.Connect(ctx, srv.PGDSN())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,28 +31,29 @@ func TestServersFreezeKillRestart(t *testing.T) {
 	}
 	conn.Close(ctx)
 
-	// Freeze PostgreSQL: a query waits until the thaw.
-	if err := pg.Pause(); err != nil {
+	// Freeze PostgreSQL: a new connection waits until the thaw.
+	if err := srv.PG.Freeze(); err != nil {
 		t.Fatal(err)
 	}
 	qctx, qcancel := context.WithTimeout(ctx, 500*time.Millisecond)
-	if c, err := pgx.Connect(qctx, pg.DSN()); err == nil {
+	if c, err := pgx.Connect(qctx, srv.PGDSN()); err == nil {
 		c.Close(ctx)
 		t.Error("connected to a frozen PostgreSQL")
 	}
 	qcancel()
-	if err := pg.Resume(); err != nil {
+	if err := srv.PG.Thaw(); err != nil {
 		t.Fatal(err)
 	}
 
 	// Kill it mid-life and restart it on the same data and port.
-	if err := pg.Kill(); err != nil {
+	addr := srv.PGAddr()
+	if err := srv.RestartPG(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := pg.Start(ctx); err != nil {
-		t.Fatal(err)
+	if srv.PGAddr() != addr {
+		t.Fatalf("PostgreSQL restarted at %s, want %s", srv.PGAddr(), addr)
 	}
-	conn, err = pgx.Connect(ctx, pg.DSN())
+	conn, err = pgx.Connect(ctx, srv.PGDSN())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,13 +63,13 @@ func TestServersFreezeKillRestart(t *testing.T) {
 	}
 	conn.Close(ctx)
 
-	// Redis: frozen, then killed and restarted empty.
-	c := rd.Client()
+	// Redis: frozen, then killed and restarted empty on its port.
+	c := srv.RedisClient()
 	defer c.Close()
 	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := rd.Pause(); err != nil {
+	if err := srv.Redis.Freeze(); err != nil {
 		t.Fatal(err)
 	}
 	pctx, pcancel := context.WithTimeout(ctx, 300*time.Millisecond)
@@ -93,13 +77,10 @@ func TestServersFreezeKillRestart(t *testing.T) {
 		t.Error("a frozen Redis answered")
 	}
 	pcancel()
-	if err := rd.Resume(); err != nil {
+	if err := srv.Redis.Thaw(); err != nil {
 		t.Fatal(err)
 	}
-	if err := rd.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	if err := rd.Start(ctx); err != nil {
+	if err := srv.RestartRedis(); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := c.Exists(ctx, "k").Result(); err != nil || n != 0 {
@@ -108,25 +89,19 @@ func TestServersFreezeKillRestart(t *testing.T) {
 }
 
 // TestPostgresPauseAndKillReachTheBackends: PostgreSQL's backends leave the
-// postmaster's process group (setsid), so Pause and Kill must reach them
-// one by one. A connection opened before Pause gets no answer until Resume;
-// after Kill its backend is gone, and Start succeeds at once (a surviving
-// backend holds the shared memory, and the next postmaster refuses to
-// start: "pre-existing shared memory block is still in use").
+// postmaster's process group (setsid), so the pg-pause and pg-restart
+// faults must reach them one by one — which the kit's PGCluster does. A
+// connection opened before the freeze gets no answer until the thaw; after
+// the kill its backend is gone, and the restart succeeds at once (a
+// surviving backend holds the shared memory, and the next postmaster
+// refuses to start: "pre-existing shared memory block is still in use").
 func TestPostgresPauseAndKillReachTheBackends(t *testing.T) {
 	chaos.SkipUnlessServersWanted(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	pg, err := chaos.StartPostgres(ctx)
-	if errors.Is(err, chaos.ErrNoServerBinaries) {
-		chaos.SkipOrFail(t, err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Cleanup()
+	srv := chaos.StartServersFor(t, ctx)
 
-	conn, err := pgx.Connect(ctx, pg.DSN())
+	conn, err := pgx.Connect(ctx, srv.PGDSN())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,37 +110,31 @@ func TestPostgresPauseAndKillReachTheBackends(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&backend); err != nil {
 		t.Fatal(err)
 	}
+	postmaster := srv.PG.Running()
+	if !slices.Contains(testkit.Descendants(postmaster), backend) {
+		t.Fatalf("backend %d is not below postmaster %d", backend, postmaster)
+	}
 
-	if err := pg.Pause(); err != nil {
+	if err := srv.PG.Freeze(); err != nil {
 		t.Fatal(err)
 	}
 	qctx, qcancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	_, qerr := conn.Exec(qctx, "SELECT 1")
 	qcancel()
-	if err := pg.Resume(); err != nil {
+	if err := srv.PG.Thaw(); err != nil {
 		t.Fatal(err)
 	}
 	if qerr == nil {
-		t.Error("the backend of a connection opened before Pause answered while PostgreSQL was paused")
+		t.Error("the backend of a connection opened before the freeze answered while PostgreSQL was frozen")
 	}
 
-	if err := pg.Kill(); err != nil {
+	if err := srv.PG.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	if processAlive(backend) {
-		t.Errorf("backend %d outlived Kill", backend)
+	if testkit.Alive(backend) {
+		t.Errorf("backend %d outlived the kill", backend)
 	}
-	if err := pg.Start(ctx); err != nil {
-		t.Fatalf("restart after Kill: %v", err)
+	if err := srv.PG.Start(ctx); err != nil {
+		t.Fatalf("restart after the kill: %v", err)
 	}
-}
-
-// processAlive reports whether pid runs (a zombie does not).
-func processAlive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	return i >= 0 && i+2 < len(b) && b[i+2] != 'Z'
 }

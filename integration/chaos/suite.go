@@ -49,15 +49,14 @@ func DefaultBounds() Bounds {
 
 // DefaultConfig is a run of duration with faults, for seed and the change
 // feed on or off, on the given servers; logs go to dir.
-func DefaultConfig(seed uint64, feed bool, duration time.Duration, pg *Postgres, rd *Redis, dir string) RunConfig {
+func DefaultConfig(seed uint64, feed bool, duration time.Duration, srv *Servers, dir string) RunConfig {
 	return RunConfig{
 		Seed: seed, Feed: feed, Duration: duration, Faults: true, CalmFirst: duration / 5,
 		Hold:          [2]time.Duration{300 * time.Millisecond, 5 * time.Second},
 		Gap:           [2]time.Duration{200 * time.Millisecond, time.Second},
 		Settle:        Settle,
 		Bounds:        DefaultBounds(),
-		PG:            pg,
-		Redis:         rd,
+		Servers:       srv,
 		Dir:           dir,
 		Keys:          NewKeyspace(40, 10, 20),
 		Think:         4 * time.Millisecond,
