@@ -29,7 +29,8 @@ func (t *Table) UpsertMany(ctx context.Context, rows [][]any) (int64, error) {
 // written holds afterwards in its key and InsertOnly columns: each is called
 // once per row with a scan function that fills dest with the key, then the
 // InsertOnly columns in TableDef order (the first insert's values for a row
-// that existed). An error from each rolls the whole call back.
+// that existed), then the Version column if the table has one. An error
+// from each rolls the whole call back.
 func (t *Table) UpsertManyReturning(ctx context.Context, rows [][]any, each func(scan func(dest ...any) error) error) (int64, error) {
 	if each == nil {
 		return 0, fmt.Errorf("%w: UpsertManyReturning on %s needs a function for the rows", ErrInvalidQuery, t.qname)

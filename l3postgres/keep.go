@@ -118,8 +118,8 @@ func (s *tableSQL) onConflict(kept []bool, returning string) string {
 }
 
 // returning is the RETURNING list of the InsertOnly columns, preceded by the
-// key when withKey; "" when the table has no InsertOnly column and the key
-// is not asked for.
+// key when withKey and followed by the version column when there is one;
+// "" when that list is empty.
 func (s *tableSQL) returning(withKey bool) string {
 	var cols []string
 	if withKey {
@@ -127,6 +127,9 @@ func (s *tableSQL) returning(withKey bool) string {
 	}
 	for _, i := range s.insertOnly {
 		cols = append(cols, s.qcols[i])
+	}
+	if s.version != "" {
+		cols = append(cols, s.version)
 	}
 	if len(cols) == 0 {
 		return ""

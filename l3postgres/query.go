@@ -82,11 +82,12 @@ func (r *Rows) Close() { r.rows.Close() }
 func (r *Rows) Raw() pgx.Rows { return r.rows }
 
 // GetByID scans the row with the given key into dest, one pointer per
-// column in TableDef order. It returns [ErrNotFound] when there is no such
+// column in TableDef order, then one for the Version column if there is
+// one. It returns [ErrNotFound] when there is no such
 // row. It reads from the primary (or the bound transaction).
 func (t *Table) GetByID(ctx context.Context, id any, dest ...any) error {
-	if len(dest) != len(t.qcols) {
-		return fmt.Errorf("%w: %s has %d columns, got %d destinations", ErrInvalidQuery, t.qname, len(t.qcols), len(dest))
+	if len(dest) != t.nread {
+		return fmt.Errorf("%w: %s reads %d columns, got %d destinations", ErrInvalidQuery, t.qname, t.nread, len(dest))
 	}
 	q, err := t.writer()
 	if err != nil {
@@ -96,7 +97,8 @@ func (t *Table) GetByID(ctx context.Context, id any, dest ...any) error {
 }
 
 // GetMany returns the rows whose keys are in ids (a slice of key values,
-// e.g. []string), all columns in TableDef order, in no particular order.
+// e.g. []string), all columns in TableDef order (then the Version column
+// if there is one), in no particular order.
 // Missing keys are simply absent. It reads from the primary.
 func (t *Table) GetMany(ctx context.Context, ids any) (*Rows, error) {
 	q, err := t.writer()
@@ -107,7 +109,11 @@ func (t *Table) GetMany(ctx context.Context, ids any) (*Rows, error) {
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	return &Rows{rows: rows, columns: t.colNames}, nil
+	cols := t.colNames
+	if t.version != "" {
+		cols = append(cols[:len(cols):len(cols)], t.def.Version)
+	}
+	return &Rows{rows: rows, columns: cols}, nil
 }
 
 // Exists reports whether a row has the given key. It reads from the

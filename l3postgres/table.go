@@ -41,6 +41,14 @@ type TableDef struct {
 	// cannot each insert one. Rows written around this package can still
 	// duplicate a key; GetByID then returns one of them.
 	PartitionBy string
+
+	// Version names a row version column the table has besides Columns
+	// (see migrate's Table.RowVersion), or "". When set, GetByID and
+	// GetMany read it after the columns (one more destination), and the
+	// RETURNING upserts return it after the InsertOnly columns, so a write
+	// learns the version it committed in the same round trip. Upserts never
+	// write it (the trigger does) and Query does not read it.
+	Version string
 }
 
 // Column describes one column of a [TableDef].
@@ -101,6 +109,8 @@ type tableSQL struct {
 	selectList  string         // all quoted columns, comma-separated
 	updatable   []bool         // per position: an upsert of an existing row sets it
 	insertOnly  []int          // positions of the InsertOnly columns
+	version     string         // the quoted Version column, or ""
+	nread       int            // columns GetByID scans: the columns, and the version
 
 	upsert  string
 	getByID string
@@ -200,6 +210,19 @@ func compileTable(def TableDef) (*tableSQL, error) {
 	s.qname = s.ident.Sanitize()
 	s.selectList = strings.Join(s.qcols, ", ")
 	qpk := s.qcols[pk]
+	readList := s.selectList
+	s.nread = len(s.qcols)
+	if def.Version != "" {
+		if err := checkIdent("version column", def.Version); err != nil {
+			return nil, err
+		}
+		if _, dup := s.colIndex[def.Version]; dup {
+			return nil, fmt.Errorf("%w: table %q: version column %q is also one of its columns", ErrInvalidTable, def.Name, def.Version)
+		}
+		s.version = pgx.Identifier{def.Version}.Sanitize()
+		readList += ", " + s.version
+		s.nread++
+	}
 
 	s.conflict = strings.Join(conflict, ", ")
 	s.updatable = make([]bool, len(def.Columns))
@@ -218,8 +241,8 @@ func compileTable(def TableDef) (*tableSQL, error) {
 		params[i] = "$" + strconv.Itoa(i+1)
 	}
 	s.upsert = "INSERT INTO " + s.qname + " (" + s.selectList + ") VALUES (" + strings.Join(params, ", ") + ")" + s.onConflict(nil, "")
-	s.getByID = "SELECT " + s.selectList + " FROM " + s.qname + " WHERE " + qpk + " = $1"
-	s.getMany = "SELECT " + s.selectList + " FROM " + s.qname + " WHERE " + qpk + " = ANY($1)"
+	s.getByID = "SELECT " + readList + " FROM " + s.qname + " WHERE " + qpk + " = $1"
+	s.getMany = "SELECT " + readList + " FROM " + s.qname + " WHERE " + qpk + " = ANY($1)"
 	s.exists = "SELECT EXISTS (SELECT 1 FROM " + s.qname + " WHERE " + qpk + " = $1)"
 	s.delete = "DELETE FROM " + s.qname + " WHERE " + qpk + " = $1"
 	s.count = "SELECT count(*) FROM " + s.qname

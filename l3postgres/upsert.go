@@ -32,11 +32,12 @@ func (t *Table) Upsert(ctx context.Context, values ...any) error {
 // UpsertReturning is Upsert that then scans what the row holds in its
 // InsertOnly columns into dest, one pointer per InsertOnly column in
 // TableDef order: the values given here for a new row, the first insert's
-// for an existing one. It is one statement (INSERT … ON CONFLICT …
-// RETURNING). Its errors are Upsert's.
+// for an existing one; then, when the table has a Version column, the
+// version the write committed. It is one statement (INSERT … ON CONFLICT
+// … RETURNING). Its errors are Upsert's.
 func (t *Table) UpsertReturning(ctx context.Context, values []any, dest ...any) error {
-	if len(dest) != len(t.insertOnly) {
-		return fmt.Errorf("%w: %s has %d InsertOnly columns, got %d destinations", ErrInvalidQuery, t.qname, len(t.insertOnly), len(dest))
+	if want := t.nreturn(); len(dest) != want {
+		return fmt.Errorf("%w: %s returns %d columns (InsertOnly, then the version), got %d destinations", ErrInvalidQuery, t.qname, want, len(dest))
 	}
 	if len(dest) == 0 {
 		return t.Upsert(ctx, values...)
@@ -98,4 +99,13 @@ func (t *Table) DeleteByID(ctx context.Context, id any) (bool, error) {
 		return false, err
 	}
 	return tag.RowsAffected() > 0, nil
+}
+
+// nreturn is how many columns the RETURNING upserts return per row after
+// the key: the InsertOnly columns and the version.
+func (t *Table) nreturn() int {
+	if t.version != "" {
+		return len(t.insertOnly) + 1
+	}
+	return len(t.insertOnly)
 }

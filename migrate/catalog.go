@@ -17,6 +17,8 @@ type tableState struct {
 	columns       map[string]columnState
 	indexes       map[string]bool // index names on the table
 	partitions    map[string]bool // partition (child) table names
+	rowVersion    bool            // the Table.RowVersion trigger exists
+	schemaName    string          // the table's schema, resolved (only with Table.RowVersion)
 }
 
 type columnState struct {

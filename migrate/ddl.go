@@ -32,7 +32,11 @@ func planTable(ctx context.Context, t Table, st tableState, types resolver) ([]s
 		}
 		stmts = append(stmts, createTable(t))
 		stmts = append(stmts, createPartitions(t, nil)...)
-		return append(stmts, createIndexes(t, nil)...), nil, nil
+		stmts = append(stmts, createIndexes(t, nil)...)
+		if t.RowVersion != "" {
+			stmts = append(stmts, rowVersionDDL(t, st.schemaName)...)
+		}
+		return stmts, nil, nil
 	}
 
 	display := strings.Join(t.ident(), ".")
@@ -84,7 +88,11 @@ func planTable(ctx context.Context, t Table, st tableState, types resolver) ([]s
 	if st.partitioned {
 		stmts = append(stmts, createPartitions(t, st.partitions)...)
 	}
-	return append(stmts, createIndexes(t, st.indexes)...), notes, nil
+	stmts = append(stmts, createIndexes(t, st.indexes)...)
+	if t.RowVersion != "" && !st.rowVersion {
+		stmts = append(stmts, rowVersionDDL(t, st.schemaName)...)
+	}
+	return stmts, notes, nil
 }
 
 // addColumn returns the statements that add the missing column c to the

@@ -41,6 +41,16 @@
 // column with a SQL migration once nothing needs it. Such a column that is
 // part of the primary key cannot be relaxed and is reported as an error.
 //
+// # Row versions
+//
+// A Table with RowVersion gets that column (bigint NOT NULL DEFAULT 0, so
+// existing rows hold 0) and a BEFORE INSERT OR UPDATE row trigger that
+// sets it to the next value of the schema's sequence <column>_seq on every
+// write, whoever makes it: psql, another service, a cascade. The trigger
+// runs once the row is locked, so of two writes of one row the later
+// commit has the higher version; a cache can then keep the newer of two
+// copies whatever order they reach it in.
+//
 // # Partitioning
 //
 // A Table with PartitionBy is created PARTITION BY HASH (column) with

@@ -48,6 +48,9 @@ func (m *Migrator) migrate(ctx context.Context, tables []Table, execute bool) ([
 			var errs []error
 			for _, t := range valid {
 				st, err := readTable(ctx, tx, t)
+				if err == nil && t.RowVersion != "" {
+					st.rowVersion, st.schemaName, err = readRowVersion(ctx, tx, t, st.exists)
+				}
 				if err != nil {
 					return unavailable(err)
 				}

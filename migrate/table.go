@@ -42,6 +42,16 @@ type Table struct {
 	// Partitions is the number of hash partitions when PartitionBy is set.
 	// Default: 4. Changing it later does not repartition an existing table.
 	Partitions int
+
+	// RowVersion names a version column that Migrate adds (bigint NOT NULL
+	// DEFAULT 0: rows already there get 0), with a trigger that sets it,
+	// on every INSERT and UPDATE — made by anyone, not only this program —
+	// to the next value of the sequence <RowVersion>_seq in the table's
+	// schema, whatever the statement wrote there. Two writes of one row
+	// take the row's lock before the trigger runs, so the later commit
+	// always carries the higher version. "" adds none. It must not be one
+	// of Columns. See the package documentation.
+	RowVersion string
 }
 
 // Column describes one column of a [Table].
@@ -150,6 +160,19 @@ func (t Table) validate() (Table, error) {
 	}
 	if pks == 0 {
 		return t, fmt.Errorf("%w: table %q has no primary-key column", ErrInvalidTable, t.Name)
+	}
+	if t.RowVersion != "" {
+		if err := checkIdent(t.Name, "row version", t.RowVersion); err != nil {
+			return t, err
+		}
+		if seen[t.RowVersion] {
+			return t, fmt.Errorf("%w: table %q: row version column %q is also one of its columns", ErrInvalidTable, t.Name, t.RowVersion)
+		}
+		if err := checkIdent(t.Name, "row version sequence", t.RowVersion+"_seq"); err != nil {
+			return t, err
+		}
+		// The column is described like any other from here on.
+		t.Columns = append(slices.Clip(t.Columns), Column{Name: t.RowVersion, Type: "bigint", Default: "0"})
 	}
 	if t.PartitionBy != "" {
 		if !seen[t.PartitionBy] {
