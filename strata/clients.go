@@ -190,54 +190,20 @@ func redactSecret(msg string, u *url.URL) string {
 // what the URL says. ContextTimeoutEnabled is always on.
 func (c *Config) redisClient() (redis.UniversalClient, error) {
 	if c.RedisURL == "" {
-		addrs := strings.Split(c.RedisAddr, ",")
-		for i := range addrs {
-			addrs[i] = strings.TrimSpace(addrs[i])
-		}
-		return redis.NewUniversalClient(&redis.UniversalOptions{
-			Addrs:            addrs,
-			MasterName:       c.RedisMasterName,
-			Username:         c.RedisUsername,
-			Password:         c.RedisPassword,
-			SentinelUsername: c.RedisSentinelUsername,
-			SentinelPassword: c.RedisSentinelPassword,
-			DB:               c.RedisDB,
-			TLSConfig:        c.RedisTLS,
-			PoolSize:         c.L2Pool.PoolSize,
-			MinIdleConns:     c.L2Pool.MinIdleConns,
-			DialTimeout:      c.L2Pool.DialTimeout,
-			ReadTimeout:      c.L2Pool.ReadTimeout,
-			WriteTimeout:     c.L2Pool.WriteTimeout,
-			PoolTimeout:      c.L2Pool.PoolTimeout,
-			MaxRetries:       c.L2Pool.MaxRetries,
-
-			ContextTimeoutEnabled: true,
-		}), nil
+		return c.redisClientFromAddr(), nil
 	}
 	p, err := parseRedisURL(c.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("%w: RedisURL: %w", ErrInvalidConfig, err)
 	}
-	set := func(dst *string, v string) {
-		if v != "" {
-			*dst = v
-		}
-	}
-	setD := func(dst *int, v int) {
-		if v != 0 {
-			*dst = v
-		}
-	}
 	pool := c.L2Pool
 	switch p.kind {
 	case redisSingle:
 		o := p.single
-		set(&o.Username, c.RedisUsername)
-		set(&o.Password, c.RedisPassword)
-		setD(&o.DB, c.RedisDB)
-		if c.RedisTLS != nil {
-			o.TLSConfig = c.RedisTLS
-		}
+		setIfGiven(&o.Username, c.RedisUsername)
+		setIfGiven(&o.Password, c.RedisPassword)
+		setIfGiven(&o.DB, c.RedisDB)
+		setIfGiven(&o.TLSConfig, c.RedisTLS)
 		pool.apply(&o.PoolSize, &o.MinIdleConns, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries)
 		o.ContextTimeoutEnabled = true
 		return redis.NewClient(o), nil
@@ -246,27 +212,60 @@ func (c *Config) redisClient() (redis.UniversalClient, error) {
 		if c.RedisDB != 0 {
 			return nil, fmt.Errorf("%w: RedisDB: a Redis Cluster has only database 0", ErrInvalidConfig)
 		}
-		set(&o.Username, c.RedisUsername)
-		set(&o.Password, c.RedisPassword)
-		if c.RedisTLS != nil {
-			o.TLSConfig = c.RedisTLS
-		}
+		setIfGiven(&o.Username, c.RedisUsername)
+		setIfGiven(&o.Password, c.RedisPassword)
+		setIfGiven(&o.TLSConfig, c.RedisTLS)
 		pool.apply(&o.PoolSize, &o.MinIdleConns, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries)
 		o.ContextTimeoutEnabled = true
 		return redis.NewClusterClient(o), nil
 	default:
 		o := p.failover
-		set(&o.Username, c.RedisUsername)
-		set(&o.Password, c.RedisPassword)
-		set(&o.SentinelUsername, c.RedisSentinelUsername)
-		set(&o.SentinelPassword, c.RedisSentinelPassword)
-		setD(&o.DB, c.RedisDB)
-		if c.RedisTLS != nil {
-			o.TLSConfig = c.RedisTLS
-		}
+		setIfGiven(&o.Username, c.RedisUsername)
+		setIfGiven(&o.Password, c.RedisPassword)
+		setIfGiven(&o.SentinelUsername, c.RedisSentinelUsername)
+		setIfGiven(&o.SentinelPassword, c.RedisSentinelPassword)
+		setIfGiven(&o.DB, c.RedisDB)
+		setIfGiven(&o.TLSConfig, c.RedisTLS)
 		pool.apply(&o.PoolSize, &o.MinIdleConns, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries)
 		o.ContextTimeoutEnabled = true
 		return redis.NewFailoverClient(o), nil
+	}
+}
+
+// redisClientFromAddr builds the client of RedisAddr: one server, a
+// Cluster (several addresses) or Sentinels (with RedisMasterName).
+func (c *Config) redisClientFromAddr() redis.UniversalClient {
+	addrs := strings.Split(c.RedisAddr, ",")
+	for i := range addrs {
+		addrs[i] = strings.TrimSpace(addrs[i])
+	}
+	return redis.NewUniversalClient(&redis.UniversalOptions{
+		Addrs:            addrs,
+		MasterName:       c.RedisMasterName,
+		Username:         c.RedisUsername,
+		Password:         c.RedisPassword,
+		SentinelUsername: c.RedisSentinelUsername,
+		SentinelPassword: c.RedisSentinelPassword,
+		DB:               c.RedisDB,
+		TLSConfig:        c.RedisTLS,
+		PoolSize:         c.L2Pool.PoolSize,
+		MinIdleConns:     c.L2Pool.MinIdleConns,
+		DialTimeout:      c.L2Pool.DialTimeout,
+		ReadTimeout:      c.L2Pool.ReadTimeout,
+		WriteTimeout:     c.L2Pool.WriteTimeout,
+		PoolTimeout:      c.L2Pool.PoolTimeout,
+		MaxRetries:       c.L2Pool.MaxRetries,
+
+		ContextTimeoutEnabled: true,
+	})
+}
+
+// setIfGiven sets *dst to v unless v is the zero value: a Config field
+// given beside RedisURL overrides what the URL says.
+func setIfGiven[T comparable](dst *T, v T) {
+	var zero T
+	if v != zero {
+		*dst = v
 	}
 }
 

@@ -263,15 +263,61 @@ type L3PoolConfig struct {
 
 // withDefaults validates c and returns it with every zero field defaulted.
 func (c Config) withDefaults() (Config, error) {
-	bad := func(field, why string, args ...any) (Config, error) {
-		return Config{}, fmt.Errorf("%w: %s: %s", ErrInvalidConfig, field, fmt.Sprintf(why, args...))
+	if err := c.checkGiven(); err != nil {
+		return Config{}, err
 	}
+	c.fillPoolDefaults()
+	if c.L3Pool.MinConns > c.L3Pool.MaxConns {
+		return Config{}, badConfig("L3Pool.MinConns", "%d exceeds L3Pool.MaxConns %d", c.L3Pool.MinConns, c.L3Pool.MaxConns)
+	}
+	c.fillModeDefaults()
+	if c.WriteBehindJournal && (c.RedisAddr == "" && c.RedisURL == "" && c.RedisClient == nil || c.PostgresDSN == "" && c.PostgresPool == nil) {
+		return Config{}, badConfig("WriteBehindJournal", "needs Redis (the journal) and PostgreSQL (where it is flushed)")
+	}
+	c.fillCoherenceDefaults()
+	if c.InvalidationHealthCheck < 10*time.Millisecond {
+		return Config{}, badConfig("InvalidationHealthCheck", "must be at least 10ms, got %v", c.InvalidationHealthCheck)
+	}
+	if err := c.checkFeedConfig(); err != nil {
+		return Config{}, err
+	}
+	c.fillPluginDefaults()
+	return c, nil
+}
+
+// badConfig is the error of a Config field that cannot be used.
+func badConfig(field, why string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalidConfig, field, fmt.Sprintf(why, args...))
+}
+
+// checkGiven checks the fields as the caller gave them, before defaults.
+func (c *Config) checkGiven() error {
 	if c.EncryptionKey != nil && len(c.EncryptionKey) != 32 {
-		return bad("EncryptionKey", "must be exactly 32 bytes for AES-256, got %d", len(c.EncryptionKey))
+		return badConfig("EncryptionKey", "must be exactly 32 bytes for AES-256, got %d", len(c.EncryptionKey))
 	}
 	if len(c.PreviousEncryptionKeys) > 0 && c.EncryptionKey == nil {
-		return bad("PreviousEncryptionKeys", "need EncryptionKey, the key that seals new values")
+		return badConfig("PreviousEncryptionKeys", "need EncryptionKey, the key that seals new values")
 	}
+	if err := c.checkNotNegative(); err != nil {
+		return err
+	}
+	if err := checkHostPorts(c.RedisAddr); err != nil {
+		return badConfig("RedisAddr", "%v", err)
+	}
+	if err := c.checkClients(); err != nil { // see clients.go
+		return err
+	}
+	if c.DefaultWriteMode < 0 || c.DefaultWriteMode > WriteBehind {
+		return badConfig("DefaultWriteMode", "unknown mode %d", int(c.DefaultWriteMode))
+	}
+	if c.L1Pool.Eviction < 0 || c.L1Pool.Eviction > EvictTinyLFU {
+		return badConfig("L1Pool.Eviction", "unknown policy %d", int(c.L1Pool.Eviction))
+	}
+	return nil
+}
+
+// checkNotNegative refuses a negative duration, size or count.
+func (c *Config) checkNotNegative() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
@@ -285,7 +331,7 @@ func (c Config) withDefaults() (Config, error) {
 		{"WriteBehindJournalClaimIdle", c.WriteBehindJournalClaimIdle},
 	} {
 		if d.v < 0 {
-			return bad(d.name, "must not be negative, got %v", d.v)
+			return badConfig(d.name, "must not be negative, got %v", d.v)
 		}
 	}
 	for _, n := range []struct {
@@ -299,85 +345,53 @@ func (c Config) withDefaults() (Config, error) {
 		{"L3Pool.MaxConns", int(c.L3Pool.MaxConns)}, {"L3Pool.MinConns", int(c.L3Pool.MinConns)},
 	} {
 		if n.v < 0 {
-			return bad(n.name, "must not be negative, got %d", n.v)
+			return badConfig(n.name, "must not be negative, got %d", n.v)
 		}
 	}
-	if err := checkHostPorts(c.RedisAddr); err != nil {
-		return bad("RedisAddr", "%v", err)
-	}
-	if err := c.checkClients(); err != nil { // see clients.go
-		return Config{}, err
-	}
-	if c.DefaultWriteMode < 0 || c.DefaultWriteMode > WriteBehind {
-		return bad("DefaultWriteMode", "unknown mode %d", int(c.DefaultWriteMode))
-	}
-	if c.L1Pool.Eviction < 0 || c.L1Pool.Eviction > EvictTinyLFU {
-		return bad("L1Pool.Eviction", "unknown policy %d", int(c.L1Pool.Eviction))
-	}
+	return nil
+}
 
-	if c.L1Pool.MaxEntries == 0 {
-		c.L1Pool.MaxEntries = DefaultL1MaxEntries
+// setDefault sets *v to def when it is the zero value.
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
 	}
-	if c.L1Pool.Eviction == 0 {
-		c.L1Pool.Eviction = EvictLRU
-	}
-	if c.L3Pool.MaxConns == 0 {
-		c.L3Pool.MaxConns = DefaultL3MaxConns
-	}
-	if c.L3Pool.MinConns == 0 {
-		c.L3Pool.MinConns = DefaultL3MinConns
-	}
-	if c.L3Pool.MinConns > c.L3Pool.MaxConns {
-		return bad("L3Pool.MinConns", "%d exceeds L3Pool.MaxConns %d", c.L3Pool.MinConns, c.L3Pool.MaxConns)
-	}
-	if c.L3Pool.MaxConnLifetime == 0 {
-		c.L3Pool.MaxConnLifetime = DefaultL3MaxConnLifetime
-	}
-	if c.L3Pool.MaxConnIdleTime == 0 {
-		c.L3Pool.MaxConnIdleTime = DefaultL3MaxConnIdleTime
-	}
-	if c.DefaultL1TTL == 0 {
-		c.DefaultL1TTL = DefaultL1TTL
-	}
-	if c.DefaultL2TTL == 0 {
-		c.DefaultL2TTL = DefaultL2TTL
-	}
-	if c.DefaultWriteMode == 0 {
-		c.DefaultWriteMode = WriteThrough
-	}
-	if c.WriteBehindFlushInterval == 0 {
-		c.WriteBehindFlushInterval = DefaultWriteBehindFlushInterval
-	}
-	if c.WriteBehindFlushThreshold == 0 {
-		c.WriteBehindFlushThreshold = DefaultWriteBehindFlushThreshold
-	}
-	if c.WriteBehindMaxRetry == 0 {
-		c.WriteBehindMaxRetry = DefaultWriteBehindMaxRetry
-	}
-	if c.NegativeCacheTTL == 0 {
-		c.NegativeCacheTTL = DefaultNegativeCacheTTL
-	}
-	if c.WriteBehindMaxPending == 0 {
-		c.WriteBehindMaxPending = DefaultWriteBehindMaxPending
-	}
-	if c.WriteBehindJournal && (c.RedisAddr == "" && c.RedisURL == "" && c.RedisClient == nil || c.PostgresDSN == "" && c.PostgresPool == nil) {
-		return bad("WriteBehindJournal", "needs Redis (the journal) and PostgreSQL (where it is flushed)")
-	}
-	if c.WriteBehindJournalClaimIdle == 0 {
-		c.WriteBehindJournalClaimIdle = DefaultWriteBehindJournalClaimIdle
-	}
-	if c.InvalidationChannel == "" {
-		c.InvalidationChannel = DefaultInvalidationChannel
-	}
-	if c.InvalidationHealthCheck == 0 {
-		c.InvalidationHealthCheck = DefaultInvalidationHealthCheck
-	}
-	if c.InvalidationHealthCheck < 10*time.Millisecond {
-		return bad("InvalidationHealthCheck", "must be at least 10ms, got %v", c.InvalidationHealthCheck)
-	}
-	if err := c.checkFeedConfig(); err != nil {
-		return Config{}, err
-	}
+}
+
+// fillPoolDefaults defaults the L1 and PostgreSQL pool sizes and lifetimes.
+func (c *Config) fillPoolDefaults() {
+	setDefault(&c.L1Pool.MaxEntries, DefaultL1MaxEntries)
+	setDefault(&c.L1Pool.Eviction, EvictLRU)
+	setDefault(&c.L3Pool.MaxConns, DefaultL3MaxConns)
+	setDefault(&c.L3Pool.MinConns, DefaultL3MinConns)
+	setDefault(&c.L3Pool.MaxConnLifetime, DefaultL3MaxConnLifetime)
+	setDefault(&c.L3Pool.MaxConnIdleTime, DefaultL3MaxConnIdleTime)
+}
+
+// fillModeDefaults defaults the TTLs, the write mode and write-behind's
+// knobs.
+func (c *Config) fillModeDefaults() {
+	setDefault(&c.DefaultL1TTL, DefaultL1TTL)
+	setDefault(&c.DefaultL2TTL, DefaultL2TTL)
+	setDefault(&c.DefaultWriteMode, WriteThrough)
+	setDefault(&c.WriteBehindFlushInterval, DefaultWriteBehindFlushInterval)
+	setDefault(&c.WriteBehindFlushThreshold, DefaultWriteBehindFlushThreshold)
+	setDefault(&c.WriteBehindMaxRetry, DefaultWriteBehindMaxRetry)
+	setDefault(&c.NegativeCacheTTL, DefaultNegativeCacheTTL)
+	setDefault(&c.WriteBehindMaxPending, DefaultWriteBehindMaxPending)
+}
+
+// fillCoherenceDefaults defaults the journal's claim time and the
+// invalidation channel and its health check.
+func (c *Config) fillCoherenceDefaults() {
+	setDefault(&c.WriteBehindJournalClaimIdle, DefaultWriteBehindJournalClaimIdle)
+	setDefault(&c.InvalidationChannel, DefaultInvalidationChannel)
+	setDefault(&c.InvalidationHealthCheck, DefaultInvalidationHealthCheck)
+}
+
+// fillPluginDefaults defaults the codec, clock, metrics recorder and logger.
+func (c *Config) fillPluginDefaults() {
 	if c.Codec == nil {
 		c.Codec = codec.MsgPack{}
 	}
@@ -390,7 +404,6 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Logger == nil {
 		c.Logger = nopLogger{}
 	}
-	return c, nil
 }
 
 // checkHostPorts checks a comma-separated list of host:port addresses (or

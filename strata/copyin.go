@@ -163,65 +163,21 @@ func (w *refWalker) walk(v reflect.Value) error {
 		if v.IsNil() {
 			return nil
 		}
-		k := refKey{p: v.UnsafePointer(), t: v.Type().Elem()}
-		if err := w.enter(k); err != nil {
-			return err
-		}
-		if err := w.walk(v.Elem()); err != nil {
-			return err
-		}
-		w.leave(k)
+		return w.within(refKey{p: v.UnsafePointer(), t: v.Type().Elem()}, func() error { return w.walk(v.Elem()) })
 	case reflect.Slice:
 		if v.IsNil() {
 			return nil
 		}
-		k := refKey{p: v.UnsafePointer(), t: v.Type(), n: v.Len()}
-		if err := w.enter(k); err != nil {
-			return err
-		}
-		for i := range v.Len() {
-			if err := w.elem(fmt.Sprintf("[%d]", i), v.Index(i)); err != nil {
-				return err
-			}
-		}
-		w.leave(k)
+		return w.within(refKey{p: v.UnsafePointer(), t: v.Type(), n: v.Len()}, func() error { return w.walkIndexed(v) })
 	case reflect.Map:
 		if v.IsNil() {
 			return nil
 		}
-		k := refKey{p: v.UnsafePointer(), t: v.Type()}
-		if err := w.enter(k); err != nil {
-			return err
-		}
-		it := v.MapRange()
-		for it.Next() {
-			if err := w.elem(fmt.Sprintf("[%#v]", it.Key().Interface()), it.Value()); err != nil {
-				return err
-			}
-		}
-		w.leave(k)
+		return w.within(refKey{p: v.UnsafePointer(), t: v.Type()}, func() error { return w.walkMap(v) })
 	case reflect.Array:
-		for i := range v.Len() {
-			if err := w.elem(fmt.Sprintf("[%d]", i), v.Index(i)); err != nil {
-				return err
-			}
-		}
+		return w.walkIndexed(v)
 	case reflect.Struct:
-		if v.CanAddr() { // a pointer back to this struct closes a cycle here
-			k := refKey{p: v.Addr().UnsafePointer(), t: v.Type()}
-			if _, ok := w.onPath[k]; !ok {
-				w.onPath[k] = len(w.path)
-				defer delete(w.onPath, k)
-			}
-		}
-		t := v.Type()
-		for i := range t.NumField() {
-			if t.Field(i).IsExported() {
-				if err := w.elem("."+t.Field(i).Name, v.Field(i)); err != nil {
-					return err
-				}
-			}
-		}
+		return w.walkStruct(v)
 	case reflect.Interface:
 		if v.IsNil() {
 			return nil
@@ -233,6 +189,59 @@ func (w *refWalker) walk(v reflect.Value) error {
 			return err
 		}
 		w.refs--
+	}
+	return nil
+}
+
+// within walks what the reference k points at with body, k on the path.
+func (w *refWalker) within(k refKey, body func() error) error {
+	if err := w.enter(k); err != nil {
+		return err
+	}
+	if err := body(); err != nil {
+		return err
+	}
+	w.leave(k)
+	return nil
+}
+
+// walkIndexed walks the elements of a slice or an array.
+func (w *refWalker) walkIndexed(v reflect.Value) error {
+	for i := range v.Len() {
+		if err := w.elem(fmt.Sprintf("[%d]", i), v.Index(i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// walkMap walks the values of a map.
+func (w *refWalker) walkMap(v reflect.Value) error {
+	it := v.MapRange()
+	for it.Next() {
+		if err := w.elem(fmt.Sprintf("[%#v]", it.Key().Interface()), it.Value()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// walkStruct walks the exported fields of a struct.
+func (w *refWalker) walkStruct(v reflect.Value) error {
+	if v.CanAddr() { // a pointer back to this struct closes a cycle here
+		k := refKey{p: v.Addr().UnsafePointer(), t: v.Type()}
+		if _, ok := w.onPath[k]; !ok {
+			w.onPath[k] = len(w.path)
+			defer delete(w.onPath, k)
+		}
+	}
+	t := v.Type()
+	for i := range t.NumField() {
+		if t.Field(i).IsExported() {
+			if err := w.elem("."+t.Field(i).Name, v.Field(i)); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -274,6 +274,9 @@ type journalBatch struct {
 	seqs   []uint64
 	jids   [][]string // every stream id the entry stands for
 	newest []string   // the stream id of the value held
+
+	done  []bool   // written or superseded: acknowledge (set by the flush)
+	wrote []string // the stream id of the value written, "" if superseded
 }
 
 func (b *journalBatch) add(id string, e *dirtyEntry) {
@@ -317,29 +320,40 @@ func (ds *DataStore) flushJournaled(ctx context.Context, st *schemaState, force 
 // flushJournalBatch writes one batch under the journal lock. stop reports a
 // failure that ends this flush (PostgreSQL or Redis unreachable).
 func (ds *DataStore) flushJournalBatch(ctx context.Context, st *schemaState, b *journalBatch, tried map[string]bool) (stop bool, err error) {
-	wb, j := st.wb, st.wb.j
 	unlock, err := ds.journalLock(ctx, st)
 	if err != nil {
 		ds.flushFailed(st, b.ids, err)
 		return true, err
 	}
 	defer unlock()
-	latest, err := j.latestOf(ctx, b.ids)
+	latest, err := st.wb.j.latestOf(ctx, b.ids)
 	if err != nil {
 		err = fmt.Errorf("%w: write-behind journal: %w", ErrL2Unavailable, err)
 		ds.flushFailed(st, b.ids, err)
 		return true, err
 	}
-	done := make([]bool, len(b.ids))    // written or superseded: acknowledge
-	wrote := make([]string, len(b.ids)) // stream id of the value written
+	b.done = make([]bool, len(b.ids))    // written or superseded: acknowledge
+	b.wrote = make([]string, len(b.ids)) // stream id of the value written
 	var w []int
 	for i := range b.ids {
 		if latest[i] == b.newest[i] {
 			w = append(w, i)
 		} else {
-			done[i] = true // a newer write exists: its owner writes it
+			b.done[i] = true // a newer write exists: its owner writes it
 		}
 	}
+	if len(w) > 0 {
+		stop, err = ds.writeJournalBatch(ctx, st, b, w, tried)
+	}
+	ds.settleJournalBatch(ctx, st, b)
+	return stop, err
+}
+
+// writeJournalBatch writes the entries w of b to PostgreSQL in one
+// statement, or one by one when that fails on a record (so that one bad
+// record does not hold the others back; it is marked tried), and marks in
+// b what was written.
+func (ds *DataStore) writeJournalBatch(ctx context.Context, st *schemaState, b *journalBatch, w []int, tried map[string]bool) (stop bool, err error) {
 	write := func(idx []int) error {
 		ids, recs, clears := make([]string, len(idx)), make([]reflect.Value, len(idx)), make([][]bool, len(idx))
 		for n, i := range idx {
@@ -347,39 +361,44 @@ func (ds *DataStore) flushJournalBatch(ctx context.Context, st *schemaState, b *
 		}
 		return ds.flushRecords(ctx, st, ids, recs, clears)
 	}
-	if len(w) > 0 {
-		if err = write(w); err == nil {
-			for _, i := range w {
-				done[i], wrote[i] = true, b.newest[i]
-			}
-		} else if retryableL3(err) || len(w) == 1 || ctx.Err() != nil {
-			ds.flushFailed(st, pick(b.ids, w), err)
-			stop = true
-		} else {
-			for n, i := range w {
-				if ctx.Err() != nil {
-					ds.flushFailed(st, pick(b.ids, w[n:]), ctx.Err())
-					stop, err = true, ctx.Err()
-					break
-				}
-				if e := write([]int{i}); e != nil {
-					if retryableL3(e) {
-						ds.flushFailed(st, pick(b.ids, w[n:]), e)
-						stop, err = true, e
-						break
-					}
-					ds.flushFailed(st, []string{b.ids[i]}, e)
-					tried[b.ids[i]] = true
-					continue
-				}
-				done[i], wrote[i] = true, b.newest[i]
-			}
+	if err = write(w); err == nil {
+		for _, i := range w {
+			b.done[i], b.wrote[i] = true, b.newest[i]
 		}
+		return false, nil
 	}
+	if retryableL3(err) || len(w) == 1 || ctx.Err() != nil {
+		ds.flushFailed(st, pick(b.ids, w), err)
+		return true, err
+	}
+	for n, i := range w {
+		if ctx.Err() != nil {
+			ds.flushFailed(st, pick(b.ids, w[n:]), ctx.Err())
+			return true, ctx.Err()
+		}
+		if e := write([]int{i}); e != nil {
+			if retryableL3(e) {
+				ds.flushFailed(st, pick(b.ids, w[n:]), e)
+				return true, e
+			}
+			ds.flushFailed(st, []string{b.ids[i]}, e)
+			tried[b.ids[i]] = true
+			continue
+		}
+		b.done[i], b.wrote[i] = true, b.newest[i]
+	}
+	return false, err
+}
+
+// settleJournalBatch acknowledges the journal entries of b that are done
+// (written or superseded) and drops them from the dirty set, unless a
+// newer Set arrived during the flush.
+func (ds *DataStore) settleJournalBatch(ctx context.Context, st *schemaState, b *journalBatch) {
+	wb, j := st.wb, st.wb.j
 	var ackIDs, ackWrote, ackJids []string
 	for i := range b.ids {
-		if done[i] {
-			ackIDs, ackWrote = append(ackIDs, b.ids[i]), append(ackWrote, wrote[i])
+		if b.done[i] {
+			ackIDs, ackWrote = append(ackIDs, b.ids[i]), append(ackWrote, b.wrote[i])
 			ackJids = append(ackJids, b.jids[i]...)
 		}
 	}
@@ -391,7 +410,7 @@ func (ds *DataStore) flushJournalBatch(ctx context.Context, st *schemaState, b *
 	var extra []string // older entries that joined an unchanged value meanwhile
 	wb.mu.Lock()
 	for i, id := range b.ids {
-		if !done[i] {
+		if !b.done[i] {
 			continue
 		}
 		e, ok := wb.dirty[id]
@@ -401,7 +420,7 @@ func (ds *DataStore) flushJournalBatch(ctx context.Context, st *schemaState, b *
 		if e.seq == b.seqs[i] {
 			extra = append(extra, e.jids[min(len(b.jids[i]), len(e.jids)):]...)
 			delete(wb.dirty, id)
-			if wrote[i] == "" && st.useL1 { // superseded: L1 must not keep it
+			if b.wrote[i] == "" && st.useL1 { // superseded: L1 must not keep it
 				st.l1.Delete(id)
 			}
 		} else if len(e.jids) >= len(b.jids[i]) {
@@ -412,7 +431,6 @@ func (ds *DataStore) flushJournalBatch(ctx context.Context, st *schemaState, b *
 	if len(extra) > 0 {
 		_ = j.ack(ctx, nil, nil, extra) // if this fails they are claimed and skipped later
 	}
-	return stop, err
 }
 
 func pick(ids []string, idx []int) []string {

@@ -57,22 +57,42 @@ func (ds *DataStore) search(ctx context.Context, schema string, q *Query, destSl
 		return l3Error(err)
 	}
 	defer rows.Close()
-	out := reflect.MakeSlice(sv.Elem().Type(), 0, 8)
-	byPtr := sv.Elem().Type().Elem() == st.ptrType
-	type pending struct {
-		id    string
-		snap  any
-		epoch uint64
+	out, fills, err := ds.scanSearch(st, rows, cols, sv.Elem().Type(), fill)
+	if err != nil {
+		return err
 	}
-	var fills []pending
+	if st.writes.quiet(guard) { // see writeGuard
+		for _, f := range fills {
+			st.l1.SetIfEpoch(f.id, f.snap, f.epoch)
+		}
+	}
+	sv.Elem().Set(out)
+	return nil
+}
+
+// searchFill is a row Search read that may fill L1, if the key's epoch has
+// not moved since.
+type searchFill struct {
+	id    string
+	snap  any
+	epoch uint64
+}
+
+// scanSearch reads Search's rows into a slice of type sliceType (of the
+// model or of pointers to it) and, when fill is set, the snapshots to put
+// in L1.
+func (ds *DataStore) scanSearch(st *schemaState, rows *l3postgres.Rows, cols []int, sliceType reflect.Type, fill bool) (reflect.Value, []searchFill, error) {
+	out := reflect.MakeSlice(sliceType, 0, 8)
+	byPtr := sliceType.Elem() == st.ptrType
+	var fills []searchFill
 	for rows.Next() {
 		rec := reflect.New(st.model.Type)
 		targets, finish := ds.scanTargets(st, rec.Elem(), cols)
 		if err := rows.Scan(targets...); err != nil {
-			return fmt.Errorf("%w: %s: %w", ErrDecodeFailed, st.Name, err)
+			return out, nil, fmt.Errorf("%w: %s: %w", ErrDecodeFailed, st.Name, err)
 		}
 		if err := finish(); err != nil {
-			return err
+			return out, nil, err
 		}
 		st.normalizeTimes(rec.Elem())
 		if byPtr {
@@ -83,20 +103,14 @@ func (ds *DataStore) search(ctx context.Context, schema string, q *Query, destSl
 		if fill {
 			id := st.pkOf(rec.Elem())
 			if _, waiting := st.pendingSnapshot(id); !waiting { // L1 holds a newer value
-				fills = append(fills, pending{id: id, snap: st.snapshot(rec.Elem()), epoch: st.l1.Epoch(id)})
+				fills = append(fills, searchFill{id: id, snap: st.snapshot(rec.Elem()), epoch: st.l1.Epoch(id)})
 			}
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return l3Error(err)
+		return out, nil, l3Error(err)
 	}
-	if st.writes.quiet(guard) { // see writeGuard
-		for _, f := range fills {
-			st.l1.SetIfEpoch(f.id, f.snap, f.epoch)
-		}
-	}
-	sv.Elem().Set(out)
-	return nil
+	return out, fills, nil
 }
 
 // sliceOf checks that destSlice is a *[]Model or *[]*Model.

@@ -215,60 +215,82 @@ func (ds *DataStore) flushSchema(ctx context.Context, st *schemaState, force boo
 	var lastErr error
 	tried := map[string]bool{} // refused during this call: not picked again
 	for {
-		now := time.Now()
-		wb.mu.Lock()
-		ids := make([]string, 0, min(len(wb.dirty), flushBatch))
-		recs := make([]reflect.Value, 0, cap(ids))
-		clears := make([][]bool, 0, cap(ids))
-		seqs := make([]uint64, 0, cap(ids))
-		for id, e := range wb.dirty {
-			if len(ids) == flushBatch {
-				break
-			}
-			if !tried[id] && (force || !e.due.After(now)) {
-				ids, recs, seqs = append(ids, id), append(recs, e.rec), append(seqs, e.seq)
-				clears = append(clears, e.clear)
-			}
-		}
-		wb.mu.Unlock()
-		if len(ids) == 0 {
+		b := wb.pickDue(tried, force)
+		if len(b.ids) == 0 {
 			return wb.len(), lastErr
 		}
-		if err := ds.flushRecords(ctx, st, ids, recs, clears); err != nil {
+		if err := ds.flushRecords(ctx, st, b.ids, b.recs, b.clears); err != nil {
 			lastErr = err
-			if retryableL3(err) || len(ids) == 1 || ctx.Err() != nil {
-				ds.flushFailed(st, ids, err)
+			if retryableL3(err) || len(b.ids) == 1 || ctx.Err() != nil {
+				ds.flushFailed(st, b.ids, err)
 				return wb.len(), err
 			}
-			// The server answered but refused the batch: find the rows it
-			// refuses (a constraint, a bad value) so they alone wait.
-			for i := range ids {
-				if ctx.Err() != nil {
-					ds.flushFailed(st, ids[i:], ctx.Err())
-					return wb.len(), ctx.Err()
-				}
-				if err := ds.flushRecords(ctx, st, ids[i:i+1], recs[i:i+1], clears[i:i+1]); err != nil {
-					if retryableL3(err) { // the server went away: stop here
-						ds.flushFailed(st, ids[i:], err)
-						return wb.len(), err
-					}
-					ds.flushFailed(st, ids[i:i+1], err)
-					tried[ids[i]] = true
-					seqs[i] = 0 // keep it
-				}
+			if err := ds.flushOneByOne(ctx, st, &b, tried); err != nil {
+				return wb.len(), err
 			}
 		}
 		wb.mu.Lock()
-		for i, id := range ids {
-			if e, ok := wb.dirty[id]; ok && seqs[i] != 0 && e.seq == seqs[i] {
+		for i, id := range b.ids {
+			if e, ok := wb.dirty[id]; ok && b.seqs[i] != 0 && e.seq == b.seqs[i] {
 				delete(wb.dirty, id) // a newer Set during the flush stays dirty
 			}
 		}
 		wb.mu.Unlock()
-		if len(ids) < flushBatch {
+		if len(b.ids) < flushBatch {
 			return wb.len(), lastErr
 		}
 	}
+}
+
+// dueBatch is up to flushBatch dirty records picked for one flush.
+type dueBatch struct {
+	ids    []string
+	recs   []reflect.Value
+	clears [][]bool
+	seqs   []uint64 // 0: refused, keep the entry
+}
+
+// pickDue picks up to flushBatch dirty records that are due (all of them
+// if force) and were not refused during this flush.
+func (wb *writeBehind) pickDue(tried map[string]bool, force bool) dueBatch {
+	now := time.Now()
+	wb.mu.Lock()
+	defer wb.mu.Unlock()
+	n := min(len(wb.dirty), flushBatch)
+	b := dueBatch{ids: make([]string, 0, n), recs: make([]reflect.Value, 0, n), clears: make([][]bool, 0, n), seqs: make([]uint64, 0, n)}
+	for id, e := range wb.dirty {
+		if len(b.ids) == flushBatch {
+			break
+		}
+		if !tried[id] && (force || !e.due.After(now)) {
+			b.ids, b.recs, b.seqs = append(b.ids, id), append(b.recs, e.rec), append(b.seqs, e.seq)
+			b.clears = append(b.clears, e.clear)
+		}
+	}
+	return b
+}
+
+// flushOneByOne writes b's records one at a time after the server answered
+// but refused the batch, to find the rows it refuses (a constraint, a bad
+// value) so that they alone wait: each is marked tried and its seq zeroed.
+// An error means the flush stops (the server went away, or ctx ended).
+func (ds *DataStore) flushOneByOne(ctx context.Context, st *schemaState, b *dueBatch, tried map[string]bool) error {
+	for i := range b.ids {
+		if ctx.Err() != nil {
+			ds.flushFailed(st, b.ids[i:], ctx.Err())
+			return ctx.Err()
+		}
+		if err := ds.flushRecords(ctx, st, b.ids[i:i+1], b.recs[i:i+1], b.clears[i:i+1]); err != nil {
+			if retryableL3(err) { // the server went away: stop here
+				ds.flushFailed(st, b.ids[i:], err)
+				return err
+			}
+			ds.flushFailed(st, b.ids[i:i+1], err)
+			tried[b.ids[i]] = true
+			b.seqs[i] = 0 // keep it
+		}
+	}
+	return nil
 }
 
 // flushRecords writes one batch: L3 upsert, then L2, then one message.

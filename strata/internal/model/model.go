@@ -149,21 +149,11 @@ func parseField(owner reflect.Type, sf reflect.StructField, tag string, index []
 	fail := func(format string, args ...any) (Field, error) {
 		return Field{}, fmt.Errorf("%w: %s.%s: %s", ErrInvalidModel, owner, sf.Name, fmt.Sprintf(format, args...))
 	}
-	var defaultText string
-	hasDefault := false
-	if tag != "" {
-		for _, opt := range strings.Split(tag, ",") {
-			if d, ok := strings.CutPrefix(opt, "default:"); ok {
-				defaultText, hasDefault = d, true
-				continue
-			}
-			flag, ok := tagFlags[opt]
-			if !ok {
-				return fail("unknown strata tag option %q (options: primary_key, unique, index, nullable, omit_cache, omit_l1, default:X, auto_now_add, auto_now, encrypted, -)", opt)
-			}
-			f.Flags |= flag
-		}
+	flags, defaultText, hasDefault, err := parseTag(tag)
+	if err != nil {
+		return fail("%v", err)
 	}
+	f.Flags = flags
 	if !ValidName(f.Column) {
 		return fail("column name %q is not a valid identifier", f.Column)
 	}
@@ -177,23 +167,8 @@ func parseField(owner reflect.Type, sf reflect.StructField, tag string, index []
 	// nil slice apart from an empty one in every tier.
 	k := sf.Type.Kind()
 	f.Nullable = f.Has(FlagNullable) || k == reflect.Pointer || k == reflect.Slice || k == reflect.Map
-	base := sf.Type
-	if base.Kind() == reflect.Pointer {
-		base = base.Elem()
-	}
-	switch {
-	case f.Has(FlagPrimaryKey) && sf.Type.Kind() != reflect.String:
-		return fail("primary_key must be a string field, got %s", sf.Type)
-	case f.Has(FlagPrimaryKey) && f.Flags&(FlagNullable|FlagOmitCache|FlagOmitL1|FlagEncrypted|FlagAutoNow|FlagAutoNowAdd) != 0:
-		return fail("primary_key cannot be combined with nullable, omit_cache, omit_l1, encrypted or auto_now(_add)")
-	case f.Has(FlagPrimaryKey) && hasDefault:
-		return fail("primary_key cannot have a default")
-	case f.Has(FlagEncrypted) && sf.Type.Kind() != reflect.String:
-		return fail("encrypted is for string fields only, got %s", sf.Type)
-	case f.Flags&(FlagAutoNow|FlagAutoNowAdd) != 0 && base != TimeType:
-		return fail("auto_now and auto_now_add are for time.Time fields, got %s", sf.Type)
-	case f.Has(FlagAutoNow) && f.Has(FlagAutoNowAdd):
-		return fail("auto_now and auto_now_add exclude each other")
+	if why := f.flagConflict(hasDefault); why != "" {
+		return fail("%s", why)
 	}
 	if hasDefault {
 		if f.Has(FlagEncrypted) {
@@ -206,6 +181,49 @@ func parseField(owner reflect.Type, sf reflect.StructField, tag string, index []
 		f.DefaultSQL, f.DefaultVal = sqlDefault, goDefault
 	}
 	return f, nil
+}
+
+// parseTag reads a strata tag's options: flags and an optional default:X.
+func parseTag(tag string) (flags Flags, defaultText string, hasDefault bool, err error) {
+	if tag == "" {
+		return 0, "", false, nil
+	}
+	for _, opt := range strings.Split(tag, ",") {
+		if d, ok := strings.CutPrefix(opt, "default:"); ok {
+			defaultText, hasDefault = d, true
+			continue
+		}
+		flag, ok := tagFlags[opt]
+		if !ok {
+			return 0, "", false, fmt.Errorf("unknown strata tag option %q (options: primary_key, unique, index, nullable, omit_cache, omit_l1, default:X, auto_now_add, auto_now, encrypted, -)", opt)
+		}
+		flags |= flag
+	}
+	return flags, defaultText, hasDefault, nil
+}
+
+// flagConflict says why f's flags do not fit its type or each other, or
+// returns "".
+func (f *Field) flagConflict(hasDefault bool) string {
+	base := f.Type
+	if base.Kind() == reflect.Pointer {
+		base = base.Elem()
+	}
+	switch {
+	case f.Has(FlagPrimaryKey) && f.Type.Kind() != reflect.String:
+		return fmt.Sprintf("primary_key must be a string field, got %s", f.Type)
+	case f.Has(FlagPrimaryKey) && f.Flags&(FlagNullable|FlagOmitCache|FlagOmitL1|FlagEncrypted|FlagAutoNow|FlagAutoNowAdd) != 0:
+		return "primary_key cannot be combined with nullable, omit_cache, omit_l1, encrypted or auto_now(_add)"
+	case f.Has(FlagPrimaryKey) && hasDefault:
+		return "primary_key cannot have a default"
+	case f.Has(FlagEncrypted) && f.Type.Kind() != reflect.String:
+		return fmt.Sprintf("encrypted is for string fields only, got %s", f.Type)
+	case f.Flags&(FlagAutoNow|FlagAutoNowAdd) != 0 && base != TimeType:
+		return fmt.Sprintf("auto_now and auto_now_add are for time.Time fields, got %s", f.Type)
+	case f.Has(FlagAutoNow) && f.Has(FlagAutoNowAdd):
+		return "auto_now and auto_now_add exclude each other"
+	}
+	return ""
 }
 
 // sqlTypeOf maps a Go type to its PostgreSQL column type.
@@ -273,28 +291,8 @@ func parseDefault(text, sqlType string, t reflect.Type) (string, reflect.Value, 
 		}
 		v.SetString(s)
 		return quoteLiteral(s), v, nil
-	case SQLBigint:
-		if base.Kind() >= reflect.Uint && base.Kind() <= reflect.Uint64 {
-			n, err := strconv.ParseUint(text, 10, base.Bits())
-			if err != nil {
-				return "", reflect.Value{}, fmt.Errorf("not a %s: %w", base, err)
-			}
-			v.SetUint(n)
-			return strconv.FormatUint(n, 10), v, nil
-		}
-		n, err := strconv.ParseInt(text, 10, base.Bits())
-		if err != nil {
-			return "", reflect.Value{}, fmt.Errorf("not a %s: %w", base, err)
-		}
-		v.SetInt(n)
-		return strconv.FormatInt(n, 10), v, nil
-	case SQLDouble:
-		x, err := strconv.ParseFloat(text, base.Bits())
-		if err != nil {
-			return "", reflect.Value{}, fmt.Errorf("not a %s: %w", base, err)
-		}
-		v.SetFloat(x)
-		return strconv.FormatFloat(x, 'g', -1, 64), v, nil
+	case SQLBigint, SQLDouble:
+		return parseNumberDefault(text, v)
 	case SQLBoolean:
 		b, err := strconv.ParseBool(text)
 		if err != nil {
@@ -303,16 +301,7 @@ func parseDefault(text, sqlType string, t reflect.Type) (string, reflect.Value, 
 		v.SetBool(b)
 		return strings.ToUpper(strconv.FormatBool(b)), v, nil
 	case SQLTimestamptz:
-		switch strings.ToLower(text) {
-		case "now", "now()", "current_timestamp":
-			return "now()", reflect.Value{}, nil // filled at write time, like auto_now_add
-		}
-		at, err := time.Parse(time.RFC3339Nano, text)
-		if err != nil {
-			return "", reflect.Value{}, fmt.Errorf("want now() or an RFC 3339 time: %w", err)
-		}
-		v.Set(reflect.ValueOf(at))
-		return quoteLiteral(at.Format(time.RFC3339Nano)), v, nil
+		return parseTimeDefault(text, v)
 	case SQLJSONB:
 		if err := json.Unmarshal([]byte(text), v.Addr().Interface()); err != nil {
 			return "", reflect.Value{}, fmt.Errorf("not JSON for %s: %w", base, err)
@@ -320,6 +309,50 @@ func parseDefault(text, sqlType string, t reflect.Type) (string, reflect.Value, 
 		return quoteLiteral(text) + "::jsonb", v, nil
 	}
 	return "", reflect.Value{}, fmt.Errorf("%s columns take no default", sqlType)
+}
+
+// parseNumberDefault parses the default of an integer or float field into
+// v, a settable value of the field's (pointed-to) type.
+func parseNumberDefault(text string, v reflect.Value) (string, reflect.Value, error) {
+	base := v.Type()
+	switch k := base.Kind(); {
+	case k >= reflect.Uint && k <= reflect.Uint64:
+		n, err := strconv.ParseUint(text, 10, base.Bits())
+		if err != nil {
+			return "", reflect.Value{}, fmt.Errorf("not a %s: %w", base, err)
+		}
+		v.SetUint(n)
+		return strconv.FormatUint(n, 10), v, nil
+	case k == reflect.Float32 || k == reflect.Float64:
+		x, err := strconv.ParseFloat(text, base.Bits())
+		if err != nil {
+			return "", reflect.Value{}, fmt.Errorf("not a %s: %w", base, err)
+		}
+		v.SetFloat(x)
+		return strconv.FormatFloat(x, 'g', -1, 64), v, nil
+	default:
+		n, err := strconv.ParseInt(text, 10, base.Bits())
+		if err != nil {
+			return "", reflect.Value{}, fmt.Errorf("not a %s: %w", base, err)
+		}
+		v.SetInt(n)
+		return strconv.FormatInt(n, 10), v, nil
+	}
+}
+
+// parseTimeDefault parses the default of a time.Time field: now() (filled
+// at write time, like auto_now_add) or an RFC 3339 time.
+func parseTimeDefault(text string, v reflect.Value) (string, reflect.Value, error) {
+	switch strings.ToLower(text) {
+	case "now", "now()", "current_timestamp":
+		return "now()", reflect.Value{}, nil
+	}
+	at, err := time.Parse(time.RFC3339Nano, text)
+	if err != nil {
+		return "", reflect.Value{}, fmt.Errorf("want now() or an RFC 3339 time: %w", err)
+	}
+	v.Set(reflect.ValueOf(at))
+	return quoteLiteral(at.Format(time.RFC3339Nano)), v, nil
 }
 
 // quoteLiteral renders s as a SQL string literal.

@@ -61,57 +61,21 @@ func CopyLimited(dst, src reflect.Value, refs int) bool {
 		return true
 	}
 	switch src.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
+		if src.IsNil() {
+			dst.SetZero()
+			return true
+		}
+	}
+	switch src.Kind() {
 	case reflect.Pointer:
-		if src.IsNil() {
-			dst.SetZero()
-			return true
-		}
-		if refs == 0 {
-			return false
-		}
-		p := reflect.New(src.Type().Elem())
-		if !CopyLimited(p.Elem(), src.Elem(), refs-1) {
-			return false
-		}
-		dst.Set(p)
+		return copyReferent(dst, src, src.Type().Elem(), refs)
+	case reflect.Interface:
+		return copyReferent(dst, src, src.Elem().Type(), refs)
 	case reflect.Slice:
-		if src.IsNil() {
-			dst.SetZero()
-			return true
-		}
-		s := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
-		if IsFlat(src.Type().Elem()) {
-			reflect.Copy(s, src)
-		} else {
-			if refs == 0 {
-				return false
-			}
-			for i := range src.Len() {
-				if !CopyLimited(s.Index(i), src.Index(i), refs-1) {
-					return false
-				}
-			}
-		}
-		dst.Set(s)
+		return copySlice(dst, src, refs)
 	case reflect.Map:
-		if src.IsNil() {
-			dst.SetZero()
-			return true
-		}
-		if refs == 0 {
-			return false
-		}
-		m := reflect.MakeMapWithSize(src.Type(), src.Len())
-		et := src.Type().Elem()
-		it := src.MapRange()
-		for it.Next() {
-			v := reflect.New(et).Elem()
-			if !CopyLimited(v, it.Value(), refs-1) {
-				return false
-			}
-			m.SetMapIndex(it.Key(), v) // keys are comparable values: copied by assignment
-		}
-		dst.Set(m)
+		return copyMap(dst, src, refs)
 	case reflect.Array:
 		for i := range src.Len() {
 			if !CopyLimited(dst.Index(i), src.Index(i), refs) {
@@ -124,21 +88,65 @@ func CopyLimited(dst, src reflect.Value, refs int) bool {
 				return false
 			}
 		}
-	case reflect.Interface:
-		if src.IsNil() {
-			dst.SetZero()
-			return true
-		}
-		if refs == 0 {
-			return false
-		}
-		v := reflect.New(src.Elem().Type()).Elem()
-		if !CopyLimited(v, src.Elem(), refs-1) {
-			return false
-		}
-		dst.Set(v)
 	default:
 		dst.Set(src)
 	}
+	return true
+}
+
+// copyReferent copies what the non-nil pointer or interface src refers to,
+// a t, into a new value and sets dst to it (a pointer to it, for a
+// pointer).
+func copyReferent(dst, src reflect.Value, t reflect.Type, refs int) bool {
+	if refs == 0 {
+		return false
+	}
+	p := reflect.New(t)
+	if !CopyLimited(p.Elem(), src.Elem(), refs-1) {
+		return false
+	}
+	if src.Kind() == reflect.Pointer {
+		dst.Set(p)
+	} else {
+		dst.Set(p.Elem())
+	}
+	return true
+}
+
+// copySlice sets dst to a copy of the non-nil slice src.
+func copySlice(dst, src reflect.Value, refs int) bool {
+	s := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
+	if IsFlat(src.Type().Elem()) {
+		reflect.Copy(s, src)
+	} else {
+		if refs == 0 {
+			return false
+		}
+		for i := range src.Len() {
+			if !CopyLimited(s.Index(i), src.Index(i), refs-1) {
+				return false
+			}
+		}
+	}
+	dst.Set(s)
+	return true
+}
+
+// copyMap sets dst to a copy of the non-nil map src.
+func copyMap(dst, src reflect.Value, refs int) bool {
+	if refs == 0 {
+		return false
+	}
+	m := reflect.MakeMapWithSize(src.Type(), src.Len())
+	et := src.Type().Elem()
+	it := src.MapRange()
+	for it.Next() {
+		v := reflect.New(et).Elem()
+		if !CopyLimited(v, it.Value(), refs-1) {
+			return false
+		}
+		m.SetMapIndex(it.Key(), v) // keys are comparable values: copied by assignment
+	}
+	dst.Set(m)
 	return true
 }
