@@ -3,7 +3,10 @@ package strata_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -190,54 +193,138 @@ func bareDrainStrata(e *feedEnv, slot string, n int) (time.Duration, error) {
 }
 
 // BenchmarkSetChangeFeed measures Set (WriteThrough, commits flushed at
-// once) with the change feed off and on: one writer, then as many as
-// RunParallel starts. With the feed on, this instance also streams the
-// slot and invalidates every write a second time. Reported, not gated:
-// the walsender shares the machine's cores.
+// once) with the change feed off and on, in alternating rounds of the same
+// run so that both see the same load on the machine: one writer (latency,
+// p50/p99) and 16 writers (saturated throughput).
+// In a "feed on" round this instance also streams the slot and invalidates
+// every write a second time; in a "feed off" round the slot exists but
+// nobody streams it (no walsender), and it is advanced past that round's
+// WAL before the next "on" round, so no round drains another's backlog.
+// Each mode gets b.N Sets over 6 rounds; on/off_rate compares the sums,
+// on/off_median_pair the median of adjacent rounds' ratios (robust to
+// bursts of load from elsewhere). Reported, not gated: the
+// walsender shares the machine's cores. E.g. -benchtime=4000x.
 func BenchmarkSetChangeFeed(b *testing.B) {
-	for _, feed := range []bool{false, true} {
-		for _, parallel := range []bool{false, true} {
-			name := fmt.Sprintf("feed=%v/parallel=%v", feed, parallel)
-			b.Run(name, func(b *testing.B) {
-				e := newFeedEnv(b, testenv.RedisAddr(b))
-				e.DSN = syncCommit(e.DSN)
-				cfg := e.config(feed)
-				cfg.L3Pool = strata.L3PoolConfig{}
-				ds := openStore(b, cfg, strata.Schema{Name: e.Schema, Model: &feedRec{}})
-				ctx := context.Background()
+	for _, writers := range []int{1, 16} {
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
+			b.StopTimer()
+			e := newFeedEnv(b, testenv.RedisAddr(b))
+			e.DSN = syncCommit(e.DSN)
+			schema := strata.Schema{Name: e.Schema, Model: &feedRec{}}
+			ctx := context.Background()
+			{ // Migrate with the feed on creates the slot
+				ds := openStore(b, e.config(true), schema)
 				if err := ds.Migrate(ctx); err != nil {
 					b.Fatal(err)
 				}
-				if feed {
-					waitConsumer(b, ds)
+				ds.Close()
+			}
+			conn := e.pgx(b)
+			const rounds = 12
+			var (
+				wall   [2]time.Duration   // per mode
+				pair   [2]time.Duration   // the current pair of rounds
+				ratios []float64          // on/off rate of each pair of rounds
+				lats   [2][]time.Duration // per mode, one writer
+				seq    atomic.Int64
+			)
+			perRound := max(b.N/(rounds/2), writers)
+			for r := 0; r < rounds; r++ {
+				on := r%2 == 1
+				if r%4 >= 2 { // off,on then on,off: neither always goes first
+					on = !on
 				}
-				b.ReportAllocs()
-				b.ResetTimer()
-				if !parallel {
-					i := 0
-					for b.Loop() {
-						i++
-						id := fmt.Sprint("k", i%1000)
-						if err := ds.Set(ctx, e.Schema, id, &feedRec{ID: id, V: i}); err != nil {
+				mode := 0
+				if on {
+					mode = 1
+					// Skip the WAL of the "off" rounds: not this round's
+					// work. (The last consumer's session may still be ending.)
+					for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+						_, err := conn.Exec(ctx, `SELECT pg_replication_slot_advance($1, pg_current_wal_lsn())`, e.Slot)
+						if err == nil {
+							break
+						}
+						if time.Now().After(deadline) {
 							b.Fatal(err)
 						}
 					}
+				}
+				cfg := e.config(on)
+				cfg.L3Pool = strata.L3PoolConfig{}
+				ds, err := strata.NewDataStore(cfg)
+				if err == nil {
+					err = ds.Register(schema)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				if on {
+					waitConsumer(b, ds)
+				}
+				// Warm the pools (connections, prepared statements, scripts)
+				// before the timed part.
+				if _, err := setRound(ctx, ds, e.Schema, writers, 4*writers, &seq); err != nil {
+					b.Fatal(err)
+				}
+				start := time.Now()
+				l, err := setRound(ctx, ds, e.Schema, writers, perRound, &seq)
+				if err != nil {
+					b.Fatal(err)
+				}
+				lats[mode] = append(lats[mode], l...)
+				wall[mode] += time.Since(start)
+				pair[mode] = time.Since(start)
+				if r%2 == 1 {
+					ratios = append(ratios, pair[0].Seconds()/pair[1].Seconds())
+				}
+				ds.Close()
+			}
+			ops := float64(perRound * rounds / 2)
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(ops/wall[0].Seconds(), "off_sets/s")
+			b.ReportMetric(ops/wall[1].Seconds(), "on_sets/s")
+			b.ReportMetric(wall[0].Seconds()/wall[1].Seconds(), "on/off_rate")
+			slices.Sort(ratios)
+			b.ReportMetric(ratios[len(ratios)/2], "on/off_median_pair")
+			if writers == 1 {
+				for mode, name := range []string{"off", "on"} {
+					l := lats[mode]
+					slices.Sort(l)
+					b.ReportMetric(float64(l[len(l)/2].Microseconds()), name+"_p50_us")
+					b.ReportMetric(float64(l[len(l)*99/100].Microseconds()), name+"_p99_us")
+				}
+			}
+		})
+	}
+}
+
+// setRound makes n Sets on writers goroutines and returns their latencies
+// when there is one writer.
+func setRound(ctx context.Context, ds *strata.DataStore, schema string, writers, n int, seq *atomic.Int64) ([]time.Duration, error) {
+	var (
+		wg     sync.WaitGroup
+		failed atomic.Value
+		lats   []time.Duration
+	)
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += writers {
+				v := seq.Add(1)
+				id := fmt.Sprint("k", v%1000)
+				t0 := time.Now()
+				if err := ds.Set(ctx, schema, id, &feedRec{ID: id, V: int(v)}); err != nil {
+					failed.Store(err)
 					return
 				}
-				b.SetParallelism(8) // 16 writers on 2 cores: saturated
-				b.RunParallel(func(pb *testing.PB) {
-					i := 0
-					w := testenv.Suffix()
-					for pb.Next() {
-						i++
-						id := w + fmt.Sprint(i%1000)
-						if err := ds.Set(ctx, e.Schema, id, &feedRec{ID: id, V: i}); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			})
-		}
+				if writers == 1 {
+					lats = append(lats, time.Since(t0))
+				}
+			}
+		}()
 	}
+	wg.Wait()
+	err, _ := failed.Load().(error)
+	return lats, err
 }
