@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +16,8 @@ import (
 
 	"github.com/AndrewDonelson/strata/strata"
 	"github.com/AndrewDonelson/strata/strata/internal/testenv"
+	"github.com/AndrewDonelson/strata/testkit"
+	"github.com/AndrewDonelson/strata/testkit/rediskit"
 )
 
 // TestClientConfigRefusesWhatItWouldIgnore: a Config that names a server
@@ -194,58 +194,19 @@ func TestRedisURLForms(t *testing.T) {
 func startRedisUnix(t *testing.T) string {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "redis.sock")
-	startRedisArgs(t, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	waitRedis(t, redis.NewClient(&redis.Options{Network: "unix", Addr: sock}))
+	rediskit.StartWith(t, &redis.Options{Network: "unix", Addr: sock},
+		"--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
 	return sock
 }
 
-// startRedisArgs runs redis-server with args until the test ends (gated
-// like the shared server).
-func startRedisArgs(t *testing.T, args ...string) {
-	t.Helper()
-	testenv.RedisAddr(t)
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redis-server not found (make stack-up installs it): %v", err)
-	}
-	cmd := exec.Command(bin, args...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-}
-
-// waitRedis waits until c's server answers PING, then closes c.
-func waitRedis(t *testing.T, c *redis.Client) {
-	t.Helper()
-	defer c.Close()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server at %s did not answer: %v", c.Options().Addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// freeLoopbackPort returns a port free on 127.0.0.1.
+// freeLoopbackPort returns a port free on 127.0.0.1 (the kit's).
 func freeLoopbackPort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := testkit.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	return strconv.Itoa(p)
 }
 
 // TestRedisSettingsReachTheClient: the Config's Redis fields reach the
@@ -306,17 +267,16 @@ func TestRedisSentinelCredentials(t *testing.T) {
 	t.Parallel()
 	ctx := ctxT(t)
 	mport, sport := freeLoopbackPort(t), freeLoopbackPort(t)
-	startRedisArgs(t, "--port", mport, "--bind", "127.0.0.1", "--requirepass", "master-pw", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	waitRedis(t, redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + mport, Password: "master-pw"}))
+	rediskit.StartWith(t, &redis.Options{Addr: "127.0.0.1:" + mport, Password: "master-pw"},
+		"--port", mport, "--bind", "127.0.0.1", "--requirepass", "master-pw", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "sentinel.conf")
 	text := "port " + sport + "\nbind 127.0.0.1\ndir " + dir + "\nsentinel monitor m 127.0.0.1 " + mport + " 1\nsentinel auth-pass m master-pw\nrequirepass sentinel-pw\n"
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	startRedisArgs(t, conf, "--sentinel")
 	sentinel := "127.0.0.1:" + sport
-	waitRedis(t, redis.NewClient(&redis.Options{Addr: sentinel, Password: "sentinel-pw"}))
+	rediskit.StartWith(t, &redis.Options{Addr: sentinel, Password: "sentinel-pw"}, conf, "--sentinel")
 
 	for _, tt := range []struct {
 		name string

@@ -23,6 +23,7 @@ import (
 
 	"github.com/AndrewDonelson/strata/strata"
 	"github.com/AndrewDonelson/strata/strata/internal/testenv"
+	"github.com/AndrewDonelson/strata/testkit/rediskit"
 )
 
 // strataACL is the ACL rule the README documents for Strata's Redis user
@@ -255,12 +256,11 @@ func startRedisTLS(t *testing.T, acl string) *tlsRedis {
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	startRedisArgs(t, confPath)
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
 	r := &tlsRedis{addr: net.JoinHostPort("127.0.0.1", port), pool: pool,
 		client: tls.Certificate{Certificate: [][]byte{cliDER}, PrivateKey: cliKey}}
-	waitRedis(t, redis.NewClient(&redis.Options{Addr: r.addr, TLSConfig: r.clientTLS()}))
+	rediskit.StartWith(t, &redis.Options{Addr: r.addr, TLSConfig: r.clientTLS()}, confPath)
 	return r
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -155,5 +156,38 @@ func TestServerFreezeAndKillReachTheSaveChild(t *testing.T) {
 	}
 	if n, err := c.DBSize(ctx).Result(); err != nil || n != 0 {
 		t.Errorf("after Kill and Start: DBSIZE = %d, %v; want an empty server on the same port", n, err)
+	}
+}
+
+// TestStartWithCustomArguments: a server the caller configures itself —
+// here a unix socket and a password, no TCP port — is waited for with the
+// caller's client options, and can be frozen and restarted like any other.
+func TestStartWithCustomArguments(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "redis.sock")
+	opts := &redis.Options{Network: "unix", Addr: sock, Password: "pw"}
+	s := rediskit.StartWith(t, opts, "--port", "0", "--unixsocket", sock, "--requirepass", "pw",
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	c := redis.NewClient(&redis.Options{Network: "unix", Addr: sock, Password: "pw", MaxRetries: -1})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	fctx, fcancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	if err := c.Get(fctx, "k").Err(); err == nil {
+		t.Error("a frozen server answered")
+	}
+	fcancel()
+	s.Kill()
+	if err := s.Start(); err != nil {
+		t.Fatalf("restart with the caller's arguments: %v", err)
+	}
+	if n, err := c.Exists(ctx, "k").Result(); err != nil || n != 0 {
+		t.Fatalf("after Kill and Start: EXISTS k = %d, %v; want an empty server on the same socket", n, err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -28,6 +29,9 @@ type Server struct {
 	Port int
 	dir  string
 	args []string
+	// ready makes the client whose PING says the server is up (nil: a
+	// plain client of Addr).
+	ready *redis.Options
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -42,6 +46,30 @@ func StartServer(tb testing.TB) *Server {
 	testkit.RedisAddr(tb)
 	s, err := Launch(tb.TempDir(), "", nil)
 	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Kill)
+	return s
+}
+
+// StartWith starts redis-server with args alone — none of BaseArgs, so the
+// caller says where it listens (a unix socket, a TLS port), what it asks of
+// clients and where it keeps files — and waits until a client made from
+// ready (its address, TLS, password) gets PONG. Like StartServer it is
+// gated by testkit.RedisAddr, stopped when tb ends, and may be frozen,
+// killed and started again.
+func StartWith(tb testing.TB, ready *redis.Options, args ...string) *Server {
+	tb.Helper()
+	testkit.RedisAddr(tb)
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		tb.Fatalf("%v (apt package redis-server; make stack-up installs it): %v", ErrNoRedisServer, err)
+	}
+	s := &Server{Addr: ready.Addr, args: append([]string{bin, "--daemonize", "no"}, args...), ready: ready}
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") { // a config file must come first
+		s.args = append([]string{bin, args[0], "--daemonize", "no"}, args[1:]...)
+	}
+	if err := s.Start(); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(s.Kill)
@@ -110,10 +138,17 @@ func (s *Server) Start() error {
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	if err := waitPing(s.Addr, exited); err != nil {
+	ready := s.ready
+	if ready == nil {
+		ready = &redis.Options{Addr: s.Addr}
+	}
+	if err := waitReady(ready, exited); err != nil {
 		_ = cmd.Process.Kill()
 		<-exited
-		log, _ := os.ReadFile(filepath.Join(s.dir, "redis-"+strconv.Itoa(s.Port)+".log"))
+		var log []byte
+		if s.dir != "" {
+			log, _ = os.ReadFile(filepath.Join(s.dir, "redis-"+strconv.Itoa(s.Port)+".log"))
+		}
 		return fmt.Errorf("rediskit: redis-server on %s: %w\n%s", s.Addr, err, log)
 	}
 	s.cmd = cmd
@@ -187,10 +222,14 @@ func (s *Server) Running() int {
 const pingWait = 30 * time.Second
 
 // WaitPing waits up to 30 s until the redis-server at addr answers PING.
-func WaitPing(addr string) error { return waitPing(addr, nil) }
+func WaitPing(addr string) error { return waitReady(&redis.Options{Addr: addr}, nil) }
 
-func waitPing(addr string, exited <-chan struct{}) error {
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
+// waitReady waits until a client made from opts (without retries) gets
+// PONG, or the server exits.
+func waitReady(opts *redis.Options, exited <-chan struct{}) error {
+	o := *opts
+	o.MaxRetries, o.DialTimeout = -1, time.Second
+	c := redis.NewClient(&o)
 	defer c.Close()
 	deadline := time.Now().Add(pingWait)
 	for {
