@@ -35,6 +35,11 @@
 //     judged by the holder's status reports (pg_stat_replication.reply_time)
 //     not changing, by the waiting Feed's own clock, so clock skew between
 //     hosts does not matter.
+//   - Progress: a holder whose Handler keeps failing (its cache server
+//     down or refusing) gives the slot up after ReleaseAfter (10s) and
+//     stays away for twice AcquireInterval, so that a Feed that can apply
+//     takes over; with Config.Ready, a Feed takes the slot only while it
+//     is ready (strata: while its Redis answers).
 //   - Keys: a Change carries the primary-key columns from the catalog (with
 //     REPLICA IDENTITY FULL, pgoutput would mark every column as key), the
 //     new key of an insert or update, the old key of a delete, and both for

@@ -455,3 +455,35 @@ func TestEnsurePublicationAndSlotConcurrentSafe(t *testing.T) {
 		t.Errorf("publication has %d tables (%v), want 2", n, err)
 	}
 }
+
+// A holder whose Handler keeps failing gives the slot up after
+// ReleaseAfter, a Feed that can apply takes it, and what the first could
+// not apply is delivered; a Feed that is not Ready never takes the slot.
+func TestFeedReleasesTheSlotWhileItsHandlerFails(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, map[string]string{"t": `CREATE TABLE %s.t (id text PRIMARY KEY, v int)`})
+	failing := func(context.Context, *changefeed.Batch) error { return errors.New("cache down") }
+	release := func(c *changefeed.Config) { c.ReleaseAfter = time.Second }
+	a := e.start(t, failing, release)
+	waitFor(t, 10*time.Second, "feed a to hold the slot", func() bool { return a.Stats().Active })
+	var cb, cc collector
+	b := e.start(t, cb.handle, func(c *changefeed.Config) {
+		release(c)
+		c.Ready = func(context.Context) error { return errors.New("cache unreachable") }
+	})
+	e.exec(t, `INSERT INTO %s.t VALUES ('k', 1)`)
+	waitFor(t, 15*time.Second, "feed a to give the slot up", func() bool { return a.Stats().Releases >= 1 })
+	released := time.Now()
+	c := e.start(t, cc.handle, release)
+	waitFor(t, 15*time.Second, "feed c to apply the change", func() bool { return len(cc.snapshot()) == 1 })
+	t.Logf("feed c applied the change %v after feed a released the slot", time.Since(released).Round(time.Millisecond))
+	if !c.Stats().Active {
+		t.Errorf("feed c does not hold the slot: %+v", c.Stats())
+	}
+	if s := b.Stats(); s.Acquisitions != 0 || len(cb.snapshot()) != 0 {
+		t.Errorf("feed b, never ready, took the slot: %+v", s)
+	}
+	if s := a.Stats(); s.HandlerErrors == 0 || s.Changes != 0 {
+		t.Errorf("feed a: %+v, want failures and nothing applied", s)
+	}
+}
