@@ -9,21 +9,20 @@ import (
 	"github.com/AndrewDonelson/strata/strata/metrics"
 )
 
-// After a write reaches the source of truth, the caches are invalidated,
-// not filled: the L2 key is deleted (which also voids every fill lease on
-// it), the schema's search generation advances (if SearchCached has created
-// it: without it no cached search exists), the local L1 entry is deleted
-// (which advances its fill epoch) and one message tells the other instances
-// to do the same. The Redis part is one script, one round trip
-// (l2redis.Store.Invalidate). The next read fills the caches under the lease
+// After a write reaches the source of truth, the caches are invalidated:
+// the L2 key is deleted (which also voids every fill lease on it), the
+// schema's search generation advances (if SearchCached has created it:
+// without it no cached search exists), the local L1 entry is deleted
+// (which advances its fill epoch) and one message tells the other
+// instances to do the same. The Redis part is one script, one round trip
+// (l2redis.Store.Apply). The next read fills the caches under the lease
 // and epoch guards.
 //
-// Filling them from the writer instead looks cheaper but cannot be made
-// safe without versions ordered by the database: two writers of one key
-// commit in one order and may update Redis (or L1) in the other, leaving the
-// older value cached after both returned — and a Set racing a Delete would
-// resurrect the deleted record. Deletion commutes; a cache filled only by
-// guarded reads never goes back in time.
+// A Set of a versioned schema refreshes the L2 key instead (see
+// versioned.go): the row version, ordered by PostgreSQL, lets Redis keep
+// the newer of two writers' values whatever order they arrive in, and a
+// refresh never creates a key, so it cannot resurrect a deleted row. Every
+// other write path deletes, which commutes and is always safe.
 
 // postCommitTimeout bounds the cache upkeep after a commit, within the
 // caller's own deadline: a call returns by its context's deadline, and
@@ -69,13 +68,7 @@ func (ds *DataStore) invalidateAfterWrite(ctx context.Context, st *schemaState, 
 	}
 	ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "invalidate", time.Since(start))
 	if err != nil {
-		ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "invalidate")
-		ds.stale.add(st, ids...) // the repairer deletes, bumps and publishes
-		ds.stale.addGen(st)
-		dropLocal()
-		ds.startRepairer()
-		ds.kickRepairer()
-		logWarn(ctx, ds.cfg.Logger, "strata: redis invalidation failed; retried in the background", "schema", st.Name, "ids", len(ids), "err", err)
+		ds.afterUpkeepFailed(ctx, st, dropL1, err, ids...)
 		return
 	}
 	if ds.bus != nil {
@@ -83,6 +76,23 @@ func (ds *DataStore) invalidateAfterWrite(ctx context.Context, st *schemaState, 
 	}
 	dropLocal()
 	ds.startRepairerIfStale()
+}
+
+// afterUpkeepFailed remembers ids of st, whose after-write upkeep in Redis
+// failed, for the repairer (which deletes, bumps and publishes), then
+// drops the local L1 entries (when dropL1).
+func (ds *DataStore) afterUpkeepFailed(ctx context.Context, st *schemaState, dropL1 bool, err error, ids ...string) {
+	ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "invalidate")
+	ds.stale.add(st, ids...)
+	ds.stale.addGen(st)
+	if dropL1 {
+		for _, id := range ids {
+			st.l1.Delete(id)
+		}
+	}
+	ds.startRepairer()
+	ds.kickRepairer()
+	logWarn(ctx, ds.cfg.Logger, "strata: redis invalidation failed; retried in the background", "schema", st.Name, "ids", len(ids), "err", err)
 }
 
 // startRepairerIfStale starts the repairer when something became stale.

@@ -67,17 +67,32 @@
 //
 // # Consistency
 //
-// Reads fill the caches; writes invalidate them. A write reaches the source
-// of truth first (PostgreSQL, or Redis for a schema without L3), then deletes
-// the L2 key, advances the schema's search generation, deletes the local L1
-// entry and publishes one invalidation message; the next read anywhere fills
-// the caches again. Filling the caches from the writer would be faster for a
-// read that follows, but two writers of one key can commit in one order and
-// reach Redis in the other, and nothing short of database-ordered versions
-// can then tell which value is newer; deletes commute, so invalidation
-// cannot leave an older value behind. (WriteThrough and WriteThroughL1Async
-// therefore behave alike; WriteBehind keeps the pending value in the
-// writer's L1.)
+// Reads fill the caches. A write reaches the source of truth first
+// (PostgreSQL, or Redis for a schema without L3); then, in one Redis round
+// trip, its L2 key is refreshed or deleted, the schema's search generation
+// advances (if a cached search exists) and one message tells the other
+// instances to drop their L1 entry; the local L1 entry is dropped too.
+//
+// A Set of a schema that this process has migrated refreshes the L2 key
+// with the new record instead of deleting it, so the next read anywhere is
+// an L2 hit. That is safe because Migrate gives every table a row version
+// (the column strata_ver, in no model and read by no Search) which a
+// trigger sets from a sequence on every INSERT and UPDATE — writes made
+// outside Strata included — once the row is locked: of two writes of a
+// row, the later commit has the higher version. The upsert returns it in
+// the same statement, Get's read of PostgreSQL selects it, and every value
+// in Redis carries the version it was read or written at. A refresh
+// replaces only a value of a lower version, deletes an unversioned value or
+// a fill lease, and never creates an absent key. So two writers that commit
+// in one order and reach Redis in the other leave the newer value; a Set
+// whose refresh arrives after a Delete finds no key and cannot resurrect
+// the row; and a reader's fill, which carries the version it read, is not
+// overwritten by an older write. Deletes, SetMany, Tx, write-behind
+// flushes and writes by a process that did not call Migrate still delete
+// the key, which is always safe. L1 is never filled by a writer: the
+// version guards Redis, and L1 is refilled from Redis by the next read.
+// (WriteThrough and WriteThroughL1Async therefore behave alike;
+// WriteBehind keeps the pending value in the writer's L1.)
 //
 // Reads collapse concurrent misses of one key into one load. An L2 miss
 // takes a lease before reading L3, and the L2 fill is a compare-and-set that

@@ -183,7 +183,14 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, 
 	rec := reflect.New(st.model.Type)
 	targets, finish := ds.scanTargets(st, rec.Elem(), nil)
 	start := time.Now()
-	err := st.l3.GetByID(ctx, id, targets...)
+	var ver int64
+	vt := st.versionedTable()
+	var err error
+	if vt != nil { // the row's version goes with it into Redis (see versioned.go)
+		err = vt.GetByID(ctx, id, append(targets, &ver)...)
+	} else {
+		err = st.l3.GetByID(ctx, id, targets...)
+	}
 	ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, "get", time.Since(start))
 	if err != nil {
 		if errors.Is(err, l3postgres.ErrNotFound) {
@@ -210,11 +217,11 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, 
 	noLease := ds.test.noL2Lease.Load()
 	if lease.Valid() && !noLease {
 		if data, err := ds.encodeL2(st, rec.Elem()); err == nil {
-			ds.fillL2(st, lease, data)
+			ds.fillL2(st, lease, versionedFill(data, ver, vt != nil))
 		}
 	} else if noLease && ds.l2 != nil {
 		if data, err := ds.encodeL2(st, rec.Elem()); err == nil {
-			_ = ds.l2.Set(ctx, st.key(id), data, st.l2TTL)
+			_ = ds.l2.Set(ctx, st.key(id), versionedFill(data, ver, vt != nil), st.l2TTL)
 		}
 	}
 	return st.readView(rec.Elem()), nil

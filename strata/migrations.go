@@ -45,6 +45,7 @@ func (ds *DataStore) Migrate(ctx context.Context) error {
 	if _, err := ds.mig.Migrate(ctx, tables...); err != nil {
 		return migrateError(err)
 	}
+	ds.markVersioned()
 	return ds.ensureFeed(ctx, names) // after the DDL committed: see changefeed.go
 }
 

@@ -32,7 +32,7 @@ import (
 // holding exactly this, and TestREADMEDocumentsTheRedisACL checks that the
 // README shows it verbatim.
 const strataACL = "resetkeys ~strata:* resetchannels &strata:invalidate -@all " +
-	"+ping +get +mget +set +exists +incr +incrby +expire +del +unlink +scan " +
+	"+ping +get +getrange +mget +set +exists +incr +incrby +expire +del +unlink +scan " +
 	"+eval +evalsha +publish +subscribe " +
 	"+xadd +xreadgroup +xgroup|create +xack +xdel +xautoclaim +hset +hget +hmget +hdel"
 

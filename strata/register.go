@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"github.com/AndrewDonelson/strata/l1mem"
@@ -37,6 +38,11 @@ type schemaState struct {
 	useL1 bool
 	// l3 is the table handle; nil when the schema has no L3.
 	l3 l3Table
+	// l3v is l3 reading and returning the row version (see versioned.go);
+	// nil without PostgreSQL, on a read replica, or for the test seam's
+	// tables. versioned is set once Migrate has installed the version.
+	l3v       l3Table
+	versioned atomic.Bool
 	// key returns the Redis key of a record.
 	key func(id string) string
 	// writes lets Search fill L1 safely (see writeGuard).
@@ -215,6 +221,14 @@ func (ds *DataStore) attachL3(st *schemaState) error {
 		return badSchema(st.Name, "L3: %v", err)
 	}
 	st.l3 = pgTable{Table: tbl, primary: ds.l3}
+	if def := st.tableDef(); !st.replica && rowVersion(st.model) != "" {
+		def.Version = rowVersion(st.model)
+		vtbl, err := db.Table(def)
+		if err != nil {
+			return badSchema(st.Name, "L3: %v", err)
+		}
+		st.l3v = pgTable{Table: vtbl, primary: ds.l3}
+	}
 	return nil
 }
 

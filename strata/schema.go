@@ -13,13 +13,14 @@ import (
 type WriteMode int
 
 const (
-	// WriteThrough writes the source of truth (L3), then invalidates L2,
-	// L1 and the other instances' L1, before Set returns; the next read
-	// fills the caches. It is the default.
+	// WriteThrough writes the source of truth (L3), then refreshes L2 (on
+	// a migrated schema, guarded by the row version) or invalidates it,
+	// and invalidates L1 and the other instances' L1, before Set returns;
+	// the next read fills L1. It is the default.
 	WriteThrough WriteMode = iota + 1
 	// WriteThroughL1Async behaves as WriteThrough: L1 is filled by the next
-	// read. (Filling caches from the writer cannot be made safe against
-	// concurrent writers; see the package documentation.)
+	// read. (A writer refreshes only Redis, where the row version orders
+	// concurrent writers; see Consistency in the package documentation.)
 	WriteThroughL1Async
 	// WriteBehind writes L1 at once and L3 later, in batches, from a
 	// background flusher.

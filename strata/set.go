@@ -212,12 +212,22 @@ func (ds *DataStore) writeTiers(ctx context.Context, st *schemaState, id string,
 			return err
 		}
 		start := time.Now()
-		err = st.l3.UpsertReturning(ctx, vals, st.insertOnlyTargets(rec)...) // what PostgreSQL kept
+		var ver uint64
+		vt := st.versionedTable()
+		if vt != nil {
+			ver, err = ds.upsertVersioned(ctx, st, vt, vals, rec)
+		} else {
+			err = st.l3.UpsertReturning(ctx, vals, st.insertOnlyTargets(rec)...) // what PostgreSQL kept
+		}
 		st.normalizeTimes(rec)
 		ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, "set", time.Since(start))
 		if err != nil {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "set")
 			return ds.afterFailedWrite(ctx, st, l2redis.OpSet, true, err, id)
+		}
+		if vt != nil {
+			ds.refreshAfterWrite(ctx, st, id, rec, ver) // see versioned.go
+			return nil
 		}
 		ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, true, id)
 		return nil

@@ -21,6 +21,13 @@ type testHooks struct {
 	// noL2Lease makes fills use a plain SET, as a cache without stale-set
 	// protection would, to prove that the lease is what prevents them.
 	noL2Lease atomic.Bool
+	// beforeRefresh runs in a versioned Set after its commit, before
+	// its Redis upkeep: tests hold a writer there to reorder writers.
+	beforeRefresh atomic.Pointer[func(schema, id string)]
+	// noVersionGuard makes a versioned Set's refresh a plain SET, as a
+	// writer-fills cache without versions would, to prove that the
+	// version guard is what keeps the newer value.
+	noVersionGuard atomic.Bool
 	// l3, when set before Register, gives every schema that has no
 	// L3.Disabled this table as its PostgreSQL truth (see l3Table): the
 	// white-box tests' failing L3.
@@ -42,5 +49,11 @@ func (h *testHooks) runWarmBeforeFill(schema string, ids []string) {
 func (h *testHooks) runL1Dropped(schema string, ids []string) {
 	if f := h.l1Dropped.Load(); f != nil {
 		(*f)(schema, ids)
+	}
+}
+
+func (h *testHooks) runBeforeRefresh(schema, id string) {
+	if f := h.beforeRefresh.Load(); f != nil {
+		(*f)(schema, id)
 	}
 }

@@ -23,10 +23,19 @@ func (m *Model) TableDef(table, partitionBy string) l3postgres.TableDef {
 	}
 }
 
+// VersionColumn is the row version column Migrate adds to every table
+// whose model has no column of that name (see migrate.Table.RowVersion):
+// it is in no model, and Search never reads it.
+const VersionColumn = "strata_ver"
+
 // MigrateTable describes the model's table for the migrate module: its
-// columns, an index per index-tagged field, then the schema's own indexes.
+// columns, an index per index-tagged field, then the schema's own indexes,
+// and the row version.
 func (m *Model) MigrateTable(table, partitionBy string, indexes []migrate.Index) migrate.Table {
 	t := migrate.Table{Name: table, PartitionBy: partitionBy}
+	if _, taken := m.ByColumn[VersionColumn]; !taken {
+		t.RowVersion = VersionColumn
+	}
 	for _, f := range m.Fields {
 		t.Columns = append(t.Columns, migrate.Column{
 			Name:       f.Column,

@@ -1,0 +1,124 @@
+package strata
+
+import (
+	"context"
+	"reflect"
+	"time"
+
+	"github.com/AndrewDonelson/strata/l2redis"
+	"github.com/AndrewDonelson/strata/strata/internal/model"
+	"github.com/AndrewDonelson/strata/strata/metrics"
+)
+
+// Versioned writes: how a Set refreshes the caches instead of clearing them.
+//
+// Migrate gives every table a row version (model.VersionColumn) that a
+// trigger sets from a sequence on every INSERT and UPDATE, whoever makes
+// it, once the row is locked: of two writes of a row, the later commit has
+// the higher version. The upsert returns it (RETURNING, same round trip),
+// and Get's L3 read selects it. Every value a versioned schema puts in
+// Redis carries its version (l2redis.Versioned).
+//
+// After its commit, a Set refreshes its L2 key instead of deleting it, in
+// the same one-script round trip as the generation and the message: the
+// script replaces only a versioned value of a lower version; it leaves a
+// value of the same or a higher version; it deletes an unversioned value or
+// a fill lease (voiding the lease, as a delete does); and it never creates
+// a key that is absent. Hence:
+//   - two writers that commit in one order and reach Redis in the other
+//     leave the newer value: the older refresh finds a higher version;
+//   - a Set racing a Delete cannot resurrect the row: the Delete removed
+//     the key, and a refresh never creates one — no tombstone, and no
+//     assumption about how long a refresh may be delayed;
+//   - a lease-guarded reader fill writes only over its own lease marker,
+//     which any refresh or delete voids, and what it writes carries the
+//     version it read, so a later refresh of an older write loses to it;
+//   - the same holds when Redis evicts or loses keys: absent keys are only
+//     filled under a lease, by a read that began after the lease.
+//
+// L1 is not refreshed: the writer drops its own entry and the message drops
+// the others', as before, so the next read on any instance is an L2 hit
+// (one GET) instead of GET, lease, SELECT and fill.
+//
+// A schema is versioned once this process's Migrate has installed the
+// column and trigger (schemaState.versioned); a process that did not
+// migrate writes and fills unversioned values, which versioned writers
+// delete rather than refresh — the two mix safely.
+
+// versionedTable returns the schema's table handle that reads and returns
+// row versions, when the schema is versioned.
+func (st *schemaState) versionedTable() l3Table {
+	if st.l3v == nil || !st.versioned.Load() {
+		return nil
+	}
+	return st.l3v
+}
+
+// upsertVersioned is writeTiers' upsert on a versioned table: rec's
+// insert-only fields and the committed version are read back in the same
+// statement.
+func (ds *DataStore) upsertVersioned(ctx context.Context, st *schemaState, tbl l3Table, vals []any, rec reflect.Value) (uint64, error) {
+	var ver int64
+	err := tbl.UpsertReturning(ctx, vals, append(st.insertOnlyTargets(rec), &ver)...)
+	return uint64(ver), err
+}
+
+// refreshAfterWrite is invalidateAfterWrite for a Set of a versioned
+// schema: the L2 key is refreshed with rec at version ver (see above)
+// rather than deleted. Should Redis fail, it falls back to the unversioned
+// upkeep's repair, which deletes: always safe.
+func (ds *DataStore) refreshAfterWrite(ctx context.Context, st *schemaState, id string, rec reflect.Value, ver uint64) {
+	data, err := ds.encodeL2(st, rec)
+	if err != nil || ds.l2 == nil {
+		ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, true, id)
+		return
+	}
+	ds.test.runBeforeRefresh(st.Name, id)
+	ctx, cancel := context.WithTimeout(ctx, postCommitTimeout)
+	defer cancel()
+	change := l2redis.Change{Key: st.key(id), Value: l2redis.Versioned(ver, data), TTL: st.l2TTL, Refresh: !ds.test.noVersionGuard.Load()}
+	start := time.Now()
+	err = ctx.Err()
+	if err == nil {
+		err = ds.l2.Apply(ctx, ds.bus, []l2redis.Change{change}, st.prefix, l2redis.OpSet, st.Name, id)
+	}
+	ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "invalidate", time.Since(start))
+	if err != nil {
+		ds.afterUpkeepFailed(ctx, st, true, err, id)
+		return
+	}
+	if ds.bus != nil {
+		ds.invalidationSent(st.Name, l2redis.OpSet, 1)
+	}
+	st.l1.Delete(id)
+	ds.startRepairerIfStale()
+}
+
+// versionedFill returns data as L2 should hold a row read at version ver:
+// versioned when the read was.
+func versionedFill(data []byte, ver int64, versioned bool) []byte {
+	if !versioned {
+		return data
+	}
+	return l2redis.Versioned(uint64(ver), data)
+}
+
+// markVersioned makes the schemas Migrate gave a row version refresh the
+// caches on write from now on.
+func (ds *DataStore) markVersioned() {
+	for _, st := range *ds.schemas.Load() {
+		if st.l3v != nil {
+			st.versioned.Store(true)
+		}
+	}
+}
+
+// rowVersion is the row version column Migrate adds to a schema's table,
+// or "" when the model has a column of that name (the schema then stays
+// unversioned).
+func rowVersion(m *model.Model) string {
+	if _, taken := m.ByColumn[model.VersionColumn]; taken {
+		return ""
+	}
+	return model.VersionColumn
+}
