@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -92,7 +93,8 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 		var zero V
 		return zero, false
 	}
-	if e.absent {
+	m := atomic.LoadUint32(&e.mark)
+	if m&markAbsent != 0 {
 		s.lk.runlock(st, outcomeMiss)
 		var zero V
 		return zero, false
@@ -100,7 +102,7 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 	v := e.val
 	drain := false
 	if s.clock {
-		touch(&e.ref)
+		touch(&e.mark, m)
 	} else if s.track {
 		drain = s.lk.bufOf(st).note(i, e.gen, s.filter, s.shift, s.lk.inserts.Load())
 	}
@@ -138,14 +140,15 @@ func (c *Cache[K, V]) lookup(key K, h uint64) (V, lookupResult) {
 		c.expire(s, i, gen)
 		return zero, lookupMiss
 	}
-	if e.absent {
+	m := atomic.LoadUint32(&e.mark)
+	if m&markAbsent != 0 {
 		s.lk.runlock(st, outcomeMiss)
 		return zero, lookupAbsent
 	}
 	v := e.val
 	drain := false
 	if s.clock {
-		touch(&e.ref)
+		touch(&e.mark, m)
 	} else if s.track {
 		drain = s.lk.bufOf(st).note(i, e.gen, s.filter, s.shift, s.lk.inserts.Load())
 	}
@@ -167,7 +170,7 @@ func (c *Cache[K, V]) Has(key K) bool {
 	ok := i >= 0
 	if ok {
 		e := &s.entries[i]
-		ok = !e.absent && (e.expires == 0 || e.expires > c.now())
+		ok = !e.absent() && (e.expires == 0 || e.expires > c.now())
 	}
 	s.lk.runlock(st, outcomeNone)
 	return ok
@@ -238,7 +241,7 @@ func (c *Cache[K, V]) SetIfAbsent(key K, value V) (actual V, stored bool) {
 	collect := c.onEvict != nil
 	s.lock()
 	if i := s.find(key, h); i >= 0 {
-		if e := &s.entries[i]; !e.absent && (e.expires == 0 || e.expires > c.now()) {
+		if e := &s.entries[i]; !e.absent() && (e.expires == 0 || e.expires > c.now()) {
 			v := e.val
 			s.unlock()
 			return v, false
@@ -260,20 +263,21 @@ func (s *shard[K, V]) put(key K, h uint64, value V, exp int64, ev *evictList[K, 
 	}
 	if i := s.find(key, h); i >= 0 {
 		e := &s.entries[i]
-		if collect && !e.absent {
+		if collect && !e.absent() {
 			ev.add(key, e.val, ReasonReplaced)
 		}
-		e.val, e.expires, e.absent = value, exp, false
+		e.val, e.expires = value, exp
+		e.setAbsent(false)
 		switch {
 		case !s.track && !s.clock:
-		case uint32(uint16(s.tick)-e.stamp) >= s.skip:
+		case uint32(uint16(s.tick)-e.stamp()) >= s.skip:
 			s.hit(i)
-			e.stamp = uint16(s.tick)
-			e.ref = 0 // clock mode: at the head, a new round
+			e.setStamp(uint16(s.tick))
+			e.setRef(false) // clock mode: at the head, a new round
 		case s.clock:
 			// Overwritten lately, so near the head: the mark keeps it
 			// from being evicted before an entry nobody used.
-			e.ref = 1
+			e.setRef(true)
 		}
 		return
 	}
@@ -289,7 +293,7 @@ func (s *shard[K, V]) putAbsent(key K, h uint64, now, exp int64, ev *evictList[K
 	}
 	if i := s.find(key, h); i >= 0 {
 		e := &s.entries[i]
-		if !e.absent {
+		if !e.absent() {
 			if e.expires == 0 || e.expires > now {
 				return
 			}
@@ -314,7 +318,7 @@ func (c *Cache[K, V]) Delete(key K) bool {
 	s.lock()
 	s.bump(h)
 	i := s.find(key, h)
-	ok := i >= 0 && !s.entries[i].absent
+	ok := i >= 0 && !s.entries[i].absent()
 	if i >= 0 {
 		if s.track {
 			s.drain()
@@ -351,7 +355,7 @@ func (c *Cache[K, V]) Clear() {
 		s.floor = s.seq
 		if collect {
 			for i := range s.entries {
-				if e := &s.entries[i]; e.live() && !e.absent {
+				if e := &s.entries[i]; e.live() && !e.absent() {
 					out = append(out, evicted[K, V]{e.key, e.val, ReasonCleared})
 				}
 			}
@@ -397,7 +401,7 @@ func (c *Cache[K, V]) Range(fn func(key K, value V) bool) {
 		now := c.now()
 		for i := range s.entries {
 			e := &s.entries[i]
-			if e.live() && !e.absent && (e.expires == 0 || e.expires > now) {
+			if e.live() && !e.absent() && (e.expires == 0 || e.expires > now) {
 				buf = append(buf, kv{e.key, e.val})
 			}
 		}

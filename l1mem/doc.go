@@ -48,7 +48,7 @@
 // entry that the reader's processor recorded for the policy a moment ago
 // (fewer than MaxEntries/64 to MaxEntries/16 recorded reads of that shard
 // ago, depending on where in its window the mark fell; for TinyLFU
-// MaxEntries/8 to MaxEntries/2) is not recorded again, and for all three
+// MaxEntries/2 to 2*MaxEntries) is not recorded again, and for all three
 // an overwrite of an entry whose last overwrite was about as recent does
 // not move it either (LRU marks it instead). Measured on a Zipf(1.01)
 // stream over 1M keys with 256 shards, TinyLFU hits 67.25% and 79.56%.
@@ -68,8 +68,9 @@
 // read does not reorder the policy's lists itself: it appends the entry's slab index to one of the shard's four
 // small lossy rings (chosen by the same hash), which is replayed in order
 // by the next writer (before it evicts anything) or by the reader that
-// fills the ring. That replay holds only the shard's policy mutex, not its
-// lock, so other readers go on meanwhile, and it writes nothing that
+// fills the ring. That replay holds only the mutex writers queue on,
+// without raising the flag that stops readers, so other readers go on
+// meanwhile, and it writes nothing that
 // readers read: the policy keeps its lists apart from the entries, and
 // whether a read is worth recording is decided from marks each ring keeps
 // for itself. A reader that finds the ring full while another replay is

@@ -77,7 +77,7 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load func(context.Co
 	// filled the entry: use it rather than loading again.
 	if i := s.find(key, h); i >= 0 {
 		if e := &s.entries[i]; e.expires == 0 || e.expires > c.now() {
-			v, absent := e.val, e.absent
+			v, absent := e.val, e.absent()
 			s.unlock()
 			if absent {
 				return zero, ErrNotFound

@@ -86,7 +86,7 @@ func (c *Cache[K, V]) GetOrLoadMany(ctx context.Context, keys []K, load func(ctx
 		s.lock()
 		if i := s.find(m.key, m.h); i >= 0 {
 			if e := &s.entries[i]; e.expires == 0 || e.expires > c.now() {
-				if !e.absent {
+				if !e.absent() {
 					out[m.key] = e.val
 				}
 				s.unlock()

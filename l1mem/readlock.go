@@ -40,8 +40,9 @@ type readerSlot struct {
 }
 
 // stripe is one read ring of a shard: a lossy buffer of reads for the
-// eviction policy. The ring is drained under the shard's policy mutex,
-// not its lock, so readers never wait for a drain: the first line is
+// eviction policy. The ring is drained under the lock's writer mutex
+// (wq) alone, with the writing flag down, so readers never wait for a
+// drain: the first line is
 // written only by the ring's readers, the second only by the drain, and
 // the ring's slots by both once per drain.
 type stripe struct {

@@ -29,10 +29,30 @@ func TestShardLayout(t *testing.T) {
 		t.Fatalf("sizeof(shard) = %d, not a multiple of 64", n)
 	}
 	var s shard[string, int]
-	if off := unsafe.Offsetof(s.index); off%64 != 0 || unsafe.Offsetof(s.polMu)-off != 64 {
-		t.Fatalf("the readers' line starts at %d and ends at %d", off, unsafe.Offsetof(s.polMu))
+	if off := unsafe.Offsetof(s.index); off%64 != 0 || unsafe.Offsetof(s.shardState)-off != 64 {
+		t.Fatalf("the readers' line starts at %d and ends at %d", off, unsafe.Offsetof(s.shardState))
 	}
 	if n, m := unsafe.Sizeof(shard[string, int]{}), unsafe.Sizeof(shard[[3]int, struct{}]{}); n != m {
 		t.Fatalf("shard size depends on K, V: %d vs %d", n, m)
+	}
+}
+
+// TestEntryKeepsItsSize: the LRU read mark shares a word with the
+// remembered-miss flag and the overwrite stamp, so an entry of a string
+// key and a 16-byte value stays 48 bytes on 64-bit platforms (a separate
+// mark made it 56: more of the slab's entries straddled two cache lines,
+// and a Get then touched both).
+func TestEntryKeepsItsSize(t *testing.T) {
+	type value struct {
+		ID      int64
+		Version int32
+		Flags   uint32
+	}
+	want := uintptr(48)
+	if unsafe.Sizeof(uintptr(0)) == 4 {
+		want = 40 // 8-byte string header, 16-byte value, expires, gen, mark
+	}
+	if n := unsafe.Sizeof(entry[string, value]{}); n != want {
+		t.Fatalf("sizeof(entry[string, value]) = %d, want %d", n, want)
 	}
 }
