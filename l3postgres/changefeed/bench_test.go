@@ -15,10 +15,11 @@ import (
 	"github.com/AndrewDonelson/strata/l3postgres/internal/pgtest"
 )
 
-// BenchmarkFeedDrain drains a backlog of b.N committed inserts twice, from
-// two slots created at the same point: once with a bare pglogrepl receive
-// loop (receive, parse, report status every second — the shape of
-// pglogrepl's example) and once with a Feed whose handler only counts. It
+// BenchmarkFeedDrain drains a backlog of b.N committed inserts from two
+// slots created at the same point, at the same time (so that both see the
+// same load): with a bare pglogrepl receive loop (receive, parse, report
+// status every second — the shape of pglogrepl's example) and with a Feed
+// whose handler only counts. It
 // reports both rates and their ratio (feed/bare; the target is ≥ 0.8).
 // Run it with a fixed count, e.g. -benchtime=20000x.
 func BenchmarkFeedDrain(b *testing.B) {
@@ -47,8 +48,18 @@ func BenchmarkFeedDrain(b *testing.B) {
 				}
 			}
 
-			bareTime := bareDrain(b, e, bare, n)
-
+			// The bare loop drains its slot while the Feed drains its own,
+			// so that both see the same load on the machine.
+			type result struct {
+				d   time.Duration
+				err error
+			}
+			bareDone := make(chan result, 1)
+			dsn := pgtest.DSN(b)
+			go func() {
+				d, err := bareDrain(dsn, e.pub, bare, n)
+				bareDone <- result{d, err}
+			}()
 			var got atomic.Int64
 			done := make(chan struct{})
 			b.StartTimer()
@@ -67,6 +78,11 @@ func BenchmarkFeedDrain(b *testing.B) {
 			feedTime := time.Since(start)
 			b.StopTimer()
 			f.Close()
+			r := <-bareDone
+			if r.err != nil {
+				b.Fatal(r.err)
+			}
+			bareTime := r.d
 			feedRate := float64(n) / feedTime.Seconds()
 			bareRate := float64(n) / bareTime.Seconds()
 			b.ReportMetric(feedRate, "feed_changes/s")
@@ -77,24 +93,24 @@ func BenchmarkFeedDrain(b *testing.B) {
 }
 
 // bareDrain streams slot with a bare pglogrepl loop until n inserts were
-// parsed, and returns how long that took from connecting.
-func bareDrain(b *testing.B, e *env, slot string, n int) time.Duration {
-	b.Helper()
-	cfg, err := pgconn.ParseConfig(pgtest.DSN(b))
+// parsed, and returns how long that took from connecting. It runs on a
+// goroutine of its own, so it returns its errors.
+func bareDrain(dsn, pub, slot string, n int) (time.Duration, error) {
+	cfg, err := pgconn.ParseConfig(dsn)
 	if err != nil {
-		b.Fatal(err)
+		return 0, err
 	}
 	cfg.RuntimeParams["replication"] = "database"
 	start := time.Now()
 	conn, err := pgconn.ConnectConfig(context.Background(), cfg)
 	if err != nil {
-		b.Fatal(err)
+		return 0, err
 	}
 	defer conn.Close(context.Background())
 	if err := pglogrepl.StartReplication(context.Background(), conn, slot, 0, pglogrepl.StartReplicationOptions{
-		PluginArgs: []string{"proto_version '1'", "publication_names '" + e.pub + "'"},
+		PluginArgs: []string{"proto_version '1'", "publication_names '" + pub + "'"},
 	}); err != nil {
-		b.Fatal(err)
+		return 0, err
 	}
 	var pos pglogrepl.LSN
 	next := time.Now().Add(time.Second)
@@ -102,12 +118,12 @@ func bareDrain(b *testing.B, e *env, slot string, n int) time.Duration {
 	for got := 0; got < n; {
 		if time.Now().After(next) {
 			if err := pglogrepl.SendStandbyStatusUpdate(context.Background(), conn, pglogrepl.StandbyStatusUpdate{WALWritePosition: pos}); err != nil {
-				b.Fatal(err)
+				return 0, err
 			}
 			next = time.Now().Add(time.Second)
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("bare loop parsed %d of %d changes", got, n)
+			return 0, fmt.Errorf("bare loop parsed %d of %d changes", got, n)
 		}
 		ctx, cancel := context.WithDeadline(context.Background(), next)
 		msg, err := conn.ReceiveMessage(ctx)
@@ -116,7 +132,7 @@ func bareDrain(b *testing.B, e *env, slot string, n int) time.Duration {
 			if pgconn.Timeout(err) {
 				continue
 			}
-			b.Fatal(err)
+			return 0, err
 		}
 		cd, ok := msg.(*pgproto3.CopyData)
 		if !ok || len(cd.Data) == 0 || cd.Data[0] != pglogrepl.XLogDataByteID {
@@ -124,11 +140,11 @@ func bareDrain(b *testing.B, e *env, slot string, n int) time.Duration {
 		}
 		xld, err := pglogrepl.ParseXLogData(cd.Data[1:])
 		if err != nil {
-			b.Fatal(err)
+			return 0, err
 		}
 		m, err := pglogrepl.Parse(xld.WALData)
 		if err != nil {
-			b.Fatal(err)
+			return 0, err
 		}
 		switch m := m.(type) {
 		case *pglogrepl.InsertMessage:
@@ -137,5 +153,5 @@ func bareDrain(b *testing.B, e *env, slot string, n int) time.Duration {
 			pos = m.TransactionEndLSN
 		}
 	}
-	return time.Since(start)
+	return time.Since(start), nil
 }
