@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -161,7 +160,7 @@ func (c *PGCluster) Stop(ctx context.Context, mode string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.pid != 0 {
-		_ = SignalTree(c.pid, syscall.SIGCONT)
+		_ = ThawTree(c.pid)
 	}
 	err := Run(Command(ctx, c.RunAs, filepath.Join(c.Bin, "pg_ctl"), "-D", c.Data(), "-m", mode, "-w", "stop"))
 	if err == nil {
@@ -177,18 +176,18 @@ var ErrNotRunning = errors.New("testkit: the server is not running")
 // Freeze stops the postmaster and every backend with SIGSTOP: connections
 // stay open but nothing answers, as with a hung server or a network that
 // drops packets. A connection opened before Freeze hangs too.
-func (c *PGCluster) Freeze() error { return c.signal(syscall.SIGSTOP) }
+func (c *PGCluster) Freeze() error { return c.signal(FreezeTree) }
 
 // Thaw resumes a frozen server (SIGCONT to every process of it).
-func (c *PGCluster) Thaw() error { return c.signal(syscall.SIGCONT) }
+func (c *PGCluster) Thaw() error { return c.signal(ThawTree) }
 
-func (c *PGCluster) signal(sig syscall.Signal) error {
+func (c *PGCluster) signal(send func(root int) error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.pid == 0 {
 		return ErrNotRunning
 	}
-	return SignalTree(c.pid, sig)
+	return send(c.pid)
 }
 
 // Kill kills the server at once — SIGKILL to the postmaster and every

@@ -14,6 +14,12 @@ var errNoSignals = fmt.Errorf("testkit: process signals need a Unix system: %w",
 // SignalTree needs a Unix system.
 func SignalTree(root int, sig syscall.Signal) error { return errNoSignals }
 
+// FreezeTree needs a Unix system.
+func FreezeTree(root int) error { return errNoSignals }
+
+// ThawTree needs a Unix system.
+func ThawTree(root int) error { return errNoSignals }
+
 // KillTree needs a Unix system.
 func KillTree(root int, timeout time.Duration) error { return errNoSignals }
 

@@ -33,6 +33,12 @@ func SignalTree(root int, sig syscall.Signal) error {
 	return nil
 }
 
+// FreezeTree stops root and every process below it (SIGSTOP).
+func FreezeTree(root int) error { return SignalTree(root, syscall.SIGSTOP) }
+
+// ThawTree resumes root and every process below it (SIGCONT).
+func ThawTree(root int) error { return SignalTree(root, syscall.SIGCONT) }
+
 // signalBelow signals every process below root, listing the tree again
 // until it holds nothing new (a child may have forked in the meantime),
 // and returns the processes it signalled.

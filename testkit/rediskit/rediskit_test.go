@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -189,5 +191,39 @@ func TestStartWithCustomArguments(t *testing.T) {
 	}
 	if n, err := c.Exists(ctx, "k").Result(); err != nil || n != 0 {
 		t.Fatalf("after Kill and Start: EXISTS k = %d, %v; want an empty server on the same socket", n, err)
+	}
+}
+
+// TestDaemonAnswersAndIsTheCallers: the devstack's launcher starts a
+// daemon (not a child of the test: it outlives the process that started
+// it) on a port below the ephemeral range, which answers and is stopped by
+// its pid.
+func TestDaemonAnswersAndIsTheCallers(t *testing.T) {
+	t.Parallel()
+	testkit.RedisAddr(t) // gated like every server test
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		testkit.Unavailable(t, err.Error())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	addr, pid, err := rediskit.Daemon(ctx, bin, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = testkit.KillTree(pid, 10*time.Second) })
+	if slices.Contains(testkit.Descendants(os.Getpid()), pid) {
+		t.Errorf("the daemon (pid %d) is a descendant of the test: it would not outlive it", pid)
+	}
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer c.Close()
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("daemon at %s: %v", addr, err)
+	}
+	if err := testkit.KillTree(pid, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if testkit.Alive(pid) {
+		t.Fatalf("daemon %d alive after KillTree", pid)
 	}
 }

@@ -2,7 +2,6 @@ package devstack
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -67,18 +66,3 @@ func stopProcess(pid int, comm string, sig syscall.Signal, grace time.Duration) 
 
 // run runs cmd and returns an error that includes its output when it fails.
 func run(cmd *exec.Cmd) error { return testkit.Run(cmd) }
-
-// waitUntil polls check until it succeeds or ctx ends, returning the last error.
-func waitUntil(ctx context.Context, what string, check func(context.Context) error) error {
-	var last error
-	for {
-		if last = check(ctx); last == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("devstack: %s did not become ready: %w (last error: %v)", what, ctx.Err(), last)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}

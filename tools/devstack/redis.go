@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/AndrewDonelson/strata/testkit"
 	"github.com/AndrewDonelson/strata/testkit/rediskit"
 )
 
@@ -32,42 +31,16 @@ func (s *Stack) startRedis(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devstack: create redis directory: %w", err)
 	}
-	pidFile := filepath.Join(root, "redis.pid")
-	for attempt := 0; ; attempt++ {
-		port, err := testkit.FreePort()
-		if err != nil {
-			os.RemoveAll(root)
-			return nil, err
-		}
-		// The kit's arguments (loopback, no persistence, log in root), as a
-		// daemon that outlives this process.
-		args := append(rediskit.BaseArgs(port, root), "--daemonize", "yes", "--pidfile", pidFile)
-		err = run(exec.CommandContext(ctx, bin, args...))
-		if err == nil {
-			srv := &Server{Port: port, Root: root, Addr: fmt.Sprintf("127.0.0.1:%d", port)}
-			wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-			err = waitUntil(wctx, "redis-server", func(ctx context.Context) error {
-				pid, err := readPIDFile(pidFile)
-				if err != nil {
-					return err
-				}
-				srv.PID = pid
-				return pingRedis(ctx, srv.Addr)
-			})
-			cancel()
-			if err == nil {
-				return srv, nil
-			}
-			if srv.PID > 0 {
-				_ = stopProcess(srv.PID, "redis-server", syscall.SIGTERM, 5*time.Second)
-			}
-		}
-		if attempt >= 2 {
-			log := testkit.Tail(filepath.Join(root, "redis-"+strconv.Itoa(port)+".log"))
-			os.RemoveAll(root)
-			return nil, fmt.Errorf("%w\n(log: %s)", err, log)
-		}
+	// The kit's launcher: its arguments (loopback, no persistence, log in
+	// root), as a daemon that outlives this process.
+	addr, pid, err := rediskit.Daemon(ctx, bin, root)
+	if err != nil {
+		os.RemoveAll(root)
+		return nil, err
 	}
+	_, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	return &Server{PID: pid, Port: p, Root: root, Addr: addr}, nil
 }
 
 // checkRedis verifies the recorded process is alive and answers PING.
@@ -106,16 +79,4 @@ func (s *Stack) stopRedis(srv *Server) error {
 		os.RemoveAll(srv.Root)
 	}
 	return err
-}
-
-func readPIDFile(path string) (int, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return 0, fmt.Errorf("devstack: parse %s: %w", path, err)
-	}
-	return pid, nil
 }
