@@ -14,9 +14,17 @@ type Change struct {
 	// Key is the record key.
 	Key string
 
-	// Value nil removes the key (UNLINK), voiding any fill lease on it.
-	// Otherwise the key is set to Value, with TTL as for Set.
+	// Value nil removes the key (UNLINK), voiding any fill lease on it —
+	// unless Below is set. Otherwise the key is set to Value, with TTL as
+	// for Set.
 	Value []byte
+
+	// Below, with a nil Value, keeps a versioned value of version Below or
+	// higher: the key is removed only if it holds anything else (an older
+	// version, an unversioned value, a lease). An invalidation that knows
+	// the version it stands for (a change feed's) thus never removes a
+	// newer refresh.
+	Below uint64
 
 	// TTL is the time to live of Value: 0 means Options.DefaultTTL,
 	// NoExpiry means none.
@@ -47,8 +55,9 @@ type Change struct {
 //	ARGV[7]    sequence counter TTL in seconds
 //	ARGV[8]    versionMagic
 //	ARGV[9]    the length of a version prefix
-//	ARGV[10..] three per change: 'u' (unlink), 'p' (put) or 'r' (refresh),
-//	           the value, its PX in ms ('0': none)
+//	ARGV[10..] three per change: 'u' (unlink), 'p' (put), 'r' (refresh) or
+//	           'b' (unlink unless versioned at or above), the value (for
+//	           'b' the version's twenty digits), its PX in ms ('0': none)
 //
 // A refresh reads only the first ARGV[9] bytes of the stored value
 // (GETRANGE), so its cost does not grow with the record. Versions are
@@ -74,7 +83,12 @@ for i = 3, #KEYS do
     put(k, v, ms)
   else
     local cur = redis.call('GETRANGE', k, 0, hl - 1)
-    if #cur == hl and string.sub(cur, 1, #mg) == mg then
+    local versioned = #cur == hl and string.sub(cur, 1, #mg) == mg
+    if mode == 'b' then
+      if not (versioned and string.sub(cur, #mg + 1) >= v) and (cur ~= '' or redis.call('EXISTS', k) == 1) then
+        redis.call('UNLINK', k)
+      end
+    elseif versioned then
       if string.sub(cur, #mg + 1) < string.sub(v, #mg + 1, hl) then put(k, v, ms) end
     elseif cur ~= '' or redis.call('EXISTS', k) == 1 then
       redis.call('UNLINK', k)
@@ -105,7 +119,12 @@ local function put() if ms == '0' then redis.call('SET', k, v) else redis.call('
 if mode == 'u' then return redis.call('UNLINK', k) end
 if mode == 'p' then put() return 1 end
 local cur = redis.call('GETRANGE', k, 0, hl - 1)
-if #cur == hl and string.sub(cur, 1, #mg) == mg then
+local versioned = #cur == hl and string.sub(cur, 1, #mg) == mg
+if mode == 'b' then
+  if not (versioned and string.sub(cur, #mg + 1) >= v) and (cur ~= '' or redis.call('EXISTS', k) == 1) then
+    redis.call('UNLINK', k)
+  end
+elseif versioned then
   if string.sub(cur, #mg + 1) < string.sub(v, #mg + 1, hl) then put() end
 elseif cur ~= '' or redis.call('EXISTS', k) == 1 then
   redis.call('UNLINK', k)
@@ -130,6 +149,10 @@ func (s *Store) Apply(ctx context.Context, bus *Bus, changes []Change, namespace
 			return ErrEmptyKey
 		}
 		keys[i] = c.Key
+		if c.Value == nil && c.Below > 0 {
+			args = append(args, "b", versionDigitsOf(c.Below), "0")
+			continue
+		}
 		if c.Value == nil {
 			args = append(args, "u", "", "0")
 			continue

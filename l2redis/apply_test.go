@@ -69,7 +69,31 @@ func TestApplyRefreshNeverGoesBackInVersion(t *testing.T) {
 				t.Fatalf("no message after Apply: %+v", ev.resub)
 			}
 		}
-		if ok, err := s.DeleteIfValue(ctx, prefix+"newer", []byte("v9")); err != nil || !ok {
+		// An invalidation that knows its version removes only older values.
+		for _, below := range []uint64{8, 9} {
+			if err := s.Apply(ctx, nil, []l2redis.Change{{Key: prefix + "newer", Below: below}}, "", l2redis.OpSet, "s"); err != nil {
+				t.Fatal(err)
+			}
+			if got := get("newer"); got != "v9" {
+				t.Fatalf("after an invalidation below version %d the key holds %q, want v9 kept", below, got)
+			}
+		}
+		if err := s.Apply(ctx, nil, []l2redis.Change{{Key: prefix + "put", Below: 1}}, "", l2redis.OpSet, "s"); err != nil {
+			t.Fatal(err)
+		}
+		if got := get("put"); got != "(absent)" {
+			t.Errorf("an unversioned value after an invalidation below version 1 = %q, want removed", got)
+		}
+		if err := s.Apply(ctx, nil, []l2redis.Change{{Key: prefix + "newer", Below: 10}}, "", l2redis.OpSet, "s"); err != nil {
+			t.Fatal(err)
+		}
+		if got := get("newer"); got != "(absent)" {
+			t.Errorf("v9 after an invalidation below version 10 = %q, want removed", got)
+		}
+		if ok, err := s.Fill(ctx, mustLease(t, s, prefix+"newer"), l2redis.Versioned(11, []byte("v11")), time.Minute); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		if ok, err := s.DeleteIfValue(ctx, prefix+"newer", []byte("v11")); err != nil || !ok {
 			t.Errorf("DeleteIfValue of a versioned value = %v, %v; want true", ok, err)
 		}
 		if err := s.Apply(ctx, nil, []l2redis.Change{{Key: prefix + "x", Value: []byte("unversioned"), Refresh: true}}, "", l2redis.OpSet, "s"); !errors.Is(err, l2redis.ErrUnversionedValue) {

@@ -33,6 +33,11 @@ func Versioned(version uint64, value []byte) []byte {
 	return append(b, value...)
 }
 
+// versionDigitsOf returns version as a versioned value's twenty digits.
+func versionDigitsOf(version uint64) string {
+	return string(Versioned(version, nil)[len(versionMagic):])
+}
+
 // SplitVersion returns the version and the value of a versioned value, or
 // 0, b, false when b carries no version.
 func SplitVersion(b []byte) (uint64, []byte, bool) {

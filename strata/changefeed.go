@@ -11,6 +11,7 @@ import (
 
 	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/l3postgres/changefeed"
+	"github.com/AndrewDonelson/strata/strata/internal/model"
 	"github.com/AndrewDonelson/strata/strata/metrics"
 )
 
@@ -87,6 +88,7 @@ func (ds *DataStore) startFeed() error {
 		Slot:          ds.cfg.ChangeFeedSlot,
 		Publication:   ds.cfg.ChangeFeedSlot,
 		Handler:       ds.applyFeed,
+		VersionColumn: model.VersionColumn, // invalidations keep newer refreshes (versioned.go)
 		// Retry soon after Redis answers again (the L2 breaker adds up to
 		// its one-second cooldown).
 		MinRetry:     20 * time.Millisecond,
@@ -173,8 +175,20 @@ func (ds *DataStore) pingFeed(ctx context.Context) error {
 
 // feedTarget is one schema's share of a batch.
 type feedTarget struct {
-	ids   map[string]struct{}
-	flush bool // TRUNCATE, or a change whose key the stream lacked
+	ids   map[string]int64 // id → the row version its last change wrote, 0 if unknown (a delete)
+	flush bool             // TRUNCATE, or a change whose key the stream lacked
+}
+
+// touch records a change of id at version ver (0: unknown). A key is kept
+// in Redis only if it holds a version at least as new as every change of
+// it in the batch, so an unknown version anywhere makes it go.
+func (t *feedTarget) touch(id string, ver int64) {
+	if old, seen := t.ids[id]; seen && (old == 0 || ver == 0) {
+		ver = 0
+	} else if seen && old > ver {
+		ver = old
+	}
+	t.ids[id] = ver
 }
 
 // applyFeed invalidates what a batch of committed changes touched. An
@@ -194,7 +208,7 @@ func (ds *DataStore) applyFeed(ctx context.Context, b *changefeed.Batch) error {
 			found = true
 			t := targets[st]
 			if t == nil {
-				t = &feedTarget{ids: map[string]struct{}{}}
+				t = &feedTarget{ids: map[string]int64{}}
 				targets[st] = t
 			}
 			pk := indexOfString(c.KeyColumns, st.model.PKField().Column)
@@ -202,9 +216,9 @@ func (ds *DataStore) applyFeed(ctx context.Context, b *changefeed.Batch) error {
 			case c.Op == changefeed.OpTruncate || c.Key == nil || pk < 0:
 				t.flush = true
 			default:
-				t.ids[c.Key[pk]] = struct{}{}
+				t.touch(c.Key[pk], c.Version)
 				if c.OldKey != nil {
-					t.ids[c.OldKey[pk]] = struct{}{}
+					t.touch(c.OldKey[pk], 0) // that row is gone
 				}
 			}
 		}
@@ -256,38 +270,29 @@ func (ds *DataStore) invalidateFromFeed(ctx context.Context, st *schemaState, t 
 		return nil
 	}
 	ids := make([]string, 0, len(t.ids))
-	for id := range t.ids {
+	changes := make([]l2redis.Change, 0, len(t.ids))
+	for id, ver := range t.ids {
 		ids = append(ids, id)
+		// A key that holds the change's version or a newer one (a writer's
+		// refresh, a fill) is kept: see versioned.go.
+		if ds.test.noVersionGuard.Load() {
+			ver = 0 // tests: delete whatever the key holds
+		}
+		changes = append(changes, l2redis.Change{Key: st.key(id), Below: uint64(max(ver, 0))})
 	}
 	if ds.l2 != nil {
-		keys := make([]string, len(ids))
-		for i, id := range ids {
-			keys[i] = st.key(id)
-		}
-		// The two are independent: one round trip of latency, not two.
-		// Only the message below must wait for the keys to be gone.
-		bumped := make(chan error, 1)
-		go func() {
-			_, err := ds.l2.BumpGeneration(ctx, st.prefix)
-			bumped <- err
-		}()
-		_, err := ds.l2.DeleteMany(ctx, keys)
-		if berr := <-bumped; berr != nil && err == nil {
-			return fmt.Errorf("strata: change feed: %s: bump search generation: %w", st.Name, berr)
-		}
-		if err != nil {
+		// One round trip: the keys, the search generation (if a cached
+		// search exists) and the message, which leaves after the keys.
+		if err := ds.l2.Apply(ctx, ds.bus, changes, st.prefix, l2redis.OpSet, st.Name, ids...); err != nil {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "changefeed")
-			return fmt.Errorf("strata: change feed: %s: delete keys: %w", st.Name, err)
+			return fmt.Errorf("strata: change feed: %s: invalidate: %w", st.Name, err)
 		}
 	}
 	for _, id := range ids {
 		st.l1.Delete(id)
 	}
 	ds.test.runL1Dropped(st.Name, ids)
-	if ds.bus != nil {
-		if err := ds.bus.Publish(ctx, l2redis.OpSet, st.Name, ids...); err != nil {
-			return fmt.Errorf("strata: change feed: %s: publish: %w", st.Name, err)
-		}
+	if ds.bus != nil && ds.l2 != nil {
 		ds.invalidationSent(st.Name, l2redis.OpSet, len(ids))
 	}
 	return nil

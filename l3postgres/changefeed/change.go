@@ -62,6 +62,10 @@ type Change struct {
 	// OldKey is set for an OpUpdate that changed the key: the row's key
 	// before the update. Both keys name a row that changed.
 	OldKey []string
+	// Version is the row version the change wrote (Config.VersionColumn,
+	// from the new row of an insert or update), or 0 when the stream did
+	// not carry one (a delete, a table without the column).
+	Version int64
 }
 
 // Batch is what one [Handler] call receives: the changes of one or more

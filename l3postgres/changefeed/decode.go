@@ -3,6 +3,7 @@ package changefeed
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pglogrepl"
@@ -14,6 +15,7 @@ type relation struct {
 	columns         []string
 	keyIdx          []int    // positions of the key columns in columns
 	keyNames        []string // their names, in key order
+	verIdx          int      // position of Config.VersionColumn in columns, or -1
 }
 
 // keyLookup returns the primary-key column names of a relation by OID, in
@@ -25,6 +27,8 @@ type decoder struct {
 	lookup    keyLookup
 	relations map[uint32]*relation
 	maxBatch  int
+	// versionCol is Config.VersionColumn.
+	versionCol string
 
 	inTxn      bool
 	commitTime time.Time
@@ -32,8 +36,8 @@ type decoder struct {
 	changes    []Change
 }
 
-func newDecoder(lookup keyLookup, maxBatch int) *decoder {
-	return &decoder{lookup: lookup, relations: map[uint32]*relation{}, maxBatch: maxBatch}
+func newDecoder(lookup keyLookup, maxBatch int, versionCol string) *decoder {
+	return &decoder{lookup: lookup, relations: map[uint32]*relation{}, maxBatch: maxBatch, versionCol: versionCol}
 }
 
 // chunk is a run of changes handed to the applier; end is the end of the
@@ -90,6 +94,10 @@ func (d *decoder) decode(ctx context.Context, data []byte, now time.Time) (*chun
 			r.keyIdx = append(r.keyIdx, i)
 		}
 		r.keyNames = keys
+		r.verIdx = -1
+		if d.versionCol != "" {
+			r.verIdx = indexOf(r.columns, d.versionCol)
+		}
 		d.relations[m.RelationID] = r
 	case *pglogrepl.InsertMessage:
 		return d.add(m.RelationID, OpInsert, m.Tuple, nil)
@@ -128,6 +136,9 @@ func (d *decoder) add(oid uint32, op Op, tuple, old *pglogrepl.TupleData) (*chun
 	}
 	if known {
 		c.Key = key
+	}
+	if op != OpDelete {
+		c.Version = r.version(tuple)
 	}
 	d.changes = append(d.changes, c)
 	return d.split(), nil
@@ -183,4 +194,16 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// version returns the row version column's value in tuple, or 0.
+func (r *relation) version(t *pglogrepl.TupleData) int64 {
+	if t == nil || r.verIdx < 0 || r.verIdx >= len(t.Columns) || t.Columns[r.verIdx].DataType != pglogrepl.TupleDataTypeText {
+		return 0
+	}
+	v, err := strconv.ParseInt(string(t.Columns[r.verIdx].Data), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return v
 }

@@ -426,7 +426,7 @@ func (f *Feed) sendStatus(repl *pgconn.PgConn, reply bool) error {
 
 // read is the session's receive loop.
 func (f *Feed) read(ctx context.Context, repl *pgconn.PgConn, w *watcher, queue chan<- *chunk) error {
-	dec := newDecoder(f.keyLookup(w), f.cfg.MaxBatch)
+	dec := newDecoder(f.keyLookup(w), f.cfg.MaxBatch, f.cfg.VersionColumn)
 	nextStatus := time.Now().Add(f.cfg.StatusInterval)
 	nc := repl.Conn()
 	defer nc.SetReadDeadline(time.Time{})

@@ -86,6 +86,11 @@ type Config struct {
 	// last). Default: 1024.
 	MaxBatch int
 
+	// VersionColumn names a row version column (see migrate's
+	// Table.RowVersion) whose value the Feed passes on as Change.Version
+	// for inserts and updates of tables that have it. Default: none.
+	VersionColumn string
+
 	// Logger receives the Feed's log lines. Default: discard.
 	Logger *slog.Logger
 }
