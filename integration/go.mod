@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/AndrewDonelson/strata/codec v0.1.0
+	github.com/AndrewDonelson/strata/l2redis v0.1.0
 	github.com/AndrewDonelson/strata/strata v0.1.0
 	github.com/AndrewDonelson/strata/testkit/rediskit v0.1.0
 	github.com/anishathalye/porcupine v1.3.1
@@ -36,7 +37,6 @@ require (
 	dario.cat/mergo v1.0.0 // indirect
 	git.sr.ht/~sbinet/gg v0.7.0 // indirect
 	github.com/AndrewDonelson/strata/l1mem v0.1.0 // indirect
-	github.com/AndrewDonelson/strata/l2redis v0.1.0 // indirect
 	github.com/AndrewDonelson/strata/l3postgres v0.1.0 // indirect
 	github.com/AndrewDonelson/strata/migrate v0.1.0 // indirect
 	github.com/AndrewDonelson/strata/testkit v0.1.0

@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/AndrewDonelson/strata/codec"
+	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/strata"
 )
 
@@ -479,6 +480,7 @@ func (r *runner) compare(ctx context.Context) ([]string, error) {
 			case err != nil:
 				bad = append(bad, fmt.Sprintf("redis: GET %s/%s: %v", schema, key, err))
 			default:
+				_, data, _ = l2redis.SplitVersion(data) // a refreshed value carries its row version
 				var rec Rec
 				if err := mp.Unmarshal(data, &rec); err != nil {
 					bad = append(bad, fmt.Sprintf("redis: %s/%s does not decode: %v", schema, key, err))
