@@ -618,11 +618,10 @@ func (f *Feed) apply(ctx context.Context, queue <-chan *chunk) error {
 }
 
 // call runs the Handler, turning a panic into an error so that the batch
-// is retried rather than the process lost. A call may run for ReleaseAfter
-// at most: one that hangs counts as failing.
+// is retried rather than the process lost. It sets no deadline: a long
+// call (a TRUNCATE's scan of a large key space) is legitimate, and the
+// Handler bounds its own calls.
 func (f *Feed) call(ctx context.Context, b *Batch) (err error) {
-	ctx, cancel := context.WithTimeout(ctx, f.cfg.ReleaseAfter)
-	defer cancel()
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("changefeed: handler panicked: %v", r)

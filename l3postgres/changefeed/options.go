@@ -63,7 +63,8 @@ type Config struct {
 	// hangs or its host vanished. Default: 10s.
 	TakeoverAfter time.Duration
 	// ReleaseAfter is how long the Handler may keep failing (every retry
-	// of a batch, no success in between) before the Feed ends its session
+	// of a batch, counted from the start of the first failing call, no
+	// success in between) before the Feed ends its session
 	// and lets another Feed take the slot: a consumer that cannot apply
 	// (its cache server refuses or cannot be reached) must not pin the
 	// slot while a consumer elsewhere could make progress. The Feed then
