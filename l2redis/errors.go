@@ -49,8 +49,9 @@ var (
 	ErrInvalidTTL = errors.New("l2redis: invalid ttl")
 
 	// ErrReservedValue is returned by Set, SetMany, Fill and FillMany when a value
-	// begins with the bytes this package uses to mark a fill lease, which no
-	// codec output does. Storing it would make the key read as absent.
+	// begins with the bytes this package uses to mark a fill lease or an
+	// absence, which no codec output does. Storing it would make the key read
+	// as absent.
 	ErrReservedValue = errors.New("l2redis: value begins with the reserved lease marker")
 
 	// ErrUnversionedValue is returned by Apply given a refresh whose value

@@ -26,6 +26,9 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if isLeaseMarker(b) {
 		return nil, ErrNotFound
 	}
+	if isAbsentMarker(b) {
+		return nil, ErrAbsent
+	}
 	if b == nil {
 		b = []byte{} // present but empty
 	}
@@ -89,7 +92,7 @@ func (s *Store) clusterMGet(ctx context.Context, keys []string, out [][]byte) er
 func fillValues(out [][]byte, vals []any, idx []int) {
 	for i, v := range vals {
 		str, ok := v.(string)
-		if !ok || isLeaseMarkerString(str) {
+		if !ok || isLeaseMarkerString(str) || isAbsentMarkerString(str) {
 			continue
 		}
 		j := i

@@ -114,6 +114,9 @@ func (s *Store) GetOrLease(ctx context.Context, key string) ([]byte, Lease, erro
 		return nil, Lease{}, fmt.Errorf("l2redis: unexpected lease reply %v", res)
 	}
 	v, _ := res[1].(string)
+	if isAbsentMarkerString(v) {
+		return nil, Lease{}, ErrAbsent
+	}
 	return stripVersion([]byte(v)), Lease{}, nil
 }
 
@@ -125,7 +128,7 @@ func (s *Store) Fill(ctx context.Context, l Lease, value []byte, ttl time.Durati
 	if !l.Valid() {
 		return false, nil
 	}
-	if isLeaseMarker(value) {
+	if isReserved(value) {
 		return false, ErrReservedValue
 	}
 	exp, err := s.expiry(ttl)

@@ -62,7 +62,7 @@ func (s *Store) FillMany(ctx context.Context, leases []Lease, values [][]byte, t
 		return nil, ErrLengthMismatch
 	}
 	for _, v := range values {
-		if isLeaseMarker(v) {
+		if isReserved(v) {
 			return nil, ErrReservedValue
 		}
 	}

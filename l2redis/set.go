@@ -23,7 +23,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if key == "" {
 		return ErrEmptyKey
 	}
-	if isLeaseMarker(value) {
+	if isReserved(value) {
 		return ErrReservedValue
 	}
 	exp, err := s.expiry(ttl)
@@ -45,7 +45,7 @@ func (s *Store) SetMany(ctx context.Context, items []Item) error {
 		if it.Key == "" {
 			return ErrEmptyKey
 		}
-		if isLeaseMarker(it.Value) {
+		if isReserved(it.Value) {
 			return ErrReservedValue
 		}
 		exp, err := s.expiry(it.TTL)

@@ -146,11 +146,17 @@ type Config struct {
 	// WriteBehindFlushInterval. Default: 30s.
 	WriteBehindJournalClaimIdle time.Duration
 
-	// NegativeCacheTTL is how long L1 remembers that an id does not exist,
-	// so a hot missing key does not reach PostgreSQL on every Get. A write of
-	// that id through any instance (which publishes an invalidation) ends it
-	// at once. It applies only with Redis, whose bus carries those
-	// invalidations. Default: 1s; negative: off.
+	// NegativeCacheTTL is how long an id found missing in PostgreSQL is
+	// remembered as missing, so a hot missing key does not reach PostgreSQL
+	// on every Get: in L1, and in Redis, where the reader that queried
+	// PostgreSQL under the key's fill lease leaves an absence marker that
+	// every instance reads, so the fleet makes one query per TTL. A write of
+	// that id through any instance ends both at once: the write deletes the
+	// Redis key (a marker racing the write is refused, its lease voided),
+	// and its invalidation drops the L1 entries. A row inserted into
+	// PostgreSQL behind Strata's back is seen once the TTL passes (or at
+	// once with the change feed). It applies only with Redis. Default: 1s;
+	// negative: off.
 	NegativeCacheTTL time.Duration
 
 	// InvalidationChannel is the Redis pub/sub channel instances share.

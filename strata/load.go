@@ -23,7 +23,14 @@ func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any,
 		return nil, err
 	}
 	if st.useL1 && ds.l1Live() {
-		if snap, ok := st.l1.Get(id); ok {
+		var snap any
+		var ok bool
+		if st.ahead.l1 == 0 {
+			snap, ok = st.l1.Get(id)
+		} else {
+			snap, ok = ds.l1GetAhead(st, id) // refresh.go
+		}
+		if ok {
 			if neg, isNeg := snap.(*absent); !isNeg {
 				ds.cfg.Metrics.Hit(st.Name, metrics.TierL1)
 				ds.served(ctx, metrics.TierL1)
@@ -130,17 +137,21 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, 
 		l2ctx, cancel := ds.l2ReadContext(ctx, st, by)
 		defer cancel()
 		start := time.Now()
-		data, err := ds.l2.Get(l2ctx, st.key(id))
+		data, left, err := ds.l2Get(l2ctx, st, id) // left: refresh.go
 		ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "get", time.Since(start))
 		if err == nil {
 			if snap, ok, err := ds.fromL2(l2ctx, st, id, data); ok || err != nil {
 				if ok {
 					ds.cfg.Metrics.Hit(st.Name, metrics.TierL2)
 					ds.served(ctx, metrics.TierL2)
+					ds.aheadL2(st, id, data, left)
 				}
 				return snap, err
 			}
 			err = l2redis.ErrNotFound // undecodable and dropped: read on as a miss
+		}
+		if errors.Is(err, l2redis.ErrAbsent) { // negcache.go
+			return nil, ds.absentInL2(ctx, st, id)
 		}
 		var l l2redis.Lease
 		if errors.Is(err, l2redis.ErrNotFound) && st.l3 != nil { // a lease only guards a fill from L3
@@ -163,6 +174,8 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, 
 		case err == nil:
 			lease = l
 			ds.cfg.Metrics.Miss(st.Name, metrics.TierL2)
+		case errors.Is(err, l2redis.ErrAbsent):
+			return nil, ds.absentInL2(ctx, st, id)
 		case errors.Is(err, l2redis.ErrLeaseBusy):
 			// Another reader is still filling after st.leaseWait: read the
 			// source without filling.
@@ -182,6 +195,7 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, 
 	}
 	rec := reflect.New(st.model.Type)
 	targets, finish := ds.scanTargets(st, rec.Elem(), nil)
+	ds.test.runL3Get(st.Name, id)
 	start := time.Now()
 	var ver int64
 	vt := st.versionedTable()
@@ -195,12 +209,8 @@ func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, 
 	if err != nil {
 		if errors.Is(err, l3postgres.ErrNotFound) {
 			ds.cfg.Metrics.Miss(st.Name, metrics.TierL3)
-			if lease.Valid() { // let the next reader fill at once
-				ds.goBackground(func() {
-					ctx, cancel := context.WithTimeout(context.Background(), postCommitTimeout)
-					defer cancel()
-					_ = ds.l2.Release(ctx, lease)
-				})
+			if lease.Valid() {
+				ds.missedUnderLease(ctx, st, id, lease) // negcache.go
 			}
 			return nil, notFound(st, id)
 		}

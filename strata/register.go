@@ -27,6 +27,8 @@ type schemaState struct {
 	l2TTL   time.Duration
 	// leaseWait is the resolved L2.LeaseWait (0: do not wait).
 	leaseWait time.Duration
+	// ahead is the schema's refresh-ahead state (see refresh.go).
+	ahead refreshAhead
 	// l1Truth is set when no other tier holds the schema: L1 entries then
 	// never expire and are never evicted, since they are the only copy.
 	l1Truth bool
@@ -137,6 +139,8 @@ func checkSchema(s *Schema, m *model.Model) error {
 		return bad("unknown L1.Eviction %d", int(s.L1.Eviction))
 	case s.WriteMode < 0 || s.WriteMode > WriteBehind:
 		return bad("unknown WriteMode %d", int(s.WriteMode))
+	case !(s.RefreshAhead >= 0 && s.RefreshAhead < 1): // NaN too
+		return bad("RefreshAhead %v must be a fraction of the TTL, at least 0 and below 1", s.RefreshAhead)
 	}
 	if s.L3.PartitionBy != "" {
 		if _, ok := m.ByColumn[s.L3.PartitionBy]; !ok {
@@ -189,6 +193,7 @@ func (ds *DataStore) newSchemaState(s Schema, m *model.Model) (*schemaState, err
 		st.wb = newWriteBehind()
 		st.wb.j = ds.newJournal(st)
 	}
+	st.ahead = ds.newRefreshAhead(st)
 	prefix := st.prefix
 	st.key = func(id string) string { return l2redis.Key(prefix, id) }
 	var err error

@@ -110,6 +110,17 @@ type Schema struct {
 	Indexes []Index
 	// Hooks are callbacks around reads and writes.
 	Hooks SchemaHooks
+	// RefreshAhead, a fraction of a TTL between 0 and 1, turns on
+	// refresh-ahead: a Get that finds a record in the last RefreshAhead of
+	// its L1 or L2 TTL returns it at once and reloads it in the background,
+	// so a key that keeps being read never expires under its readers. An
+	// L1 entry is reloaded from the tiers below it, once per instance; an
+	// L2 entry from PostgreSQL, once per window across the whole fleet (a
+	// claim in Redis decides which instance), and the reload replaces the
+	// Redis value only if no write, delete or fill changed it meanwhile.
+	// For example 0.2 with a 10-minute L2 TTL reloads a hot key about every
+	// 8 minutes. It needs a lower tier to reload from. Default (0): off.
+	RefreshAhead float64
 }
 
 // MemPolicy configures L1 for one schema.

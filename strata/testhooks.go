@@ -28,6 +28,13 @@ type testHooks struct {
 	// writer-fills cache without versions would, to prove that the
 	// version guard is what keeps the newer value.
 	noVersionGuard atomic.Bool
+	// l3Get runs before every L3 point read of Get (found or not), and
+	// afterRefresh after each refresh-ahead reload of L2 (see refresh.go).
+	l3Get        atomic.Pointer[func(schema, id string)]
+	afterRefresh atomic.Pointer[func(schema, id string, wrote bool)]
+	// beforeAbsentFill runs before a reader records an absence in L2
+	// (see negcache.go).
+	beforeAbsentFill atomic.Pointer[func(schema, id string)]
 	// l3, when set before Register, gives every schema that has no
 	// L3.Disabled this table as its PostgreSQL truth (see l3Table): the
 	// white-box tests' failing L3.
@@ -54,6 +61,12 @@ func (h *testHooks) runL1Dropped(schema string, ids []string) {
 
 func (h *testHooks) runBeforeRefresh(schema, id string) {
 	if f := h.beforeRefresh.Load(); f != nil {
+		(*f)(schema, id)
+	}
+}
+
+func (h *testHooks) runL3Get(schema, id string) {
+	if f := h.l3Get.Load(); f != nil {
 		(*f)(schema, id)
 	}
 }
