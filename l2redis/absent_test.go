@@ -100,6 +100,17 @@ func TestRefreshIfUnchangedReplacesOnlyTheValueRead(t *testing.T) {
 		if wrote, err := s.RefreshIfUnchanged(ctx, key, old, []byte("stale"), time.Minute, left); err != nil || wrote {
 			t.Errorf("RefreshIfUnchanged over a later write = %v, %v; want refused", wrote, err)
 		}
+		// A versioned value: read without its version, refreshed by it.
+		if err := s.Set(ctx, key, l2redis.Versioned(7, []byte("v7")), time.Second); err != nil {
+			t.Fatal(err)
+		}
+		old, left, err = s.GetWithTTL(ctx, key)
+		if err != nil || string(old) != "v7" {
+			t.Fatalf("GetWithTTL of a versioned value = %q, %v; want v7", old, err)
+		}
+		if wrote, err := s.RefreshIfUnchanged(ctx, key, old, l2redis.Versioned(7, []byte("v7")), time.Minute, left); err != nil || !wrote {
+			t.Errorf("RefreshIfUnchanged of a versioned value = %v, %v; want a write", wrote, err)
+		}
 		if err := s.Delete(ctx, key); err != nil {
 			t.Fatal(err)
 		}

@@ -50,7 +50,7 @@ func (s *Store) GetWithTTL(ctx context.Context, key string) ([]byte, time.Durati
 	if ttl < 0 {
 		ttl = -1 // no expiry (or gone since the GET)
 	}
-	return b, ttl, nil
+	return stripVersion(b), ttl, nil
 }
 
 // ClaimRefresh takes the fleet-wide right to reload key ahead of its expiry
@@ -73,20 +73,24 @@ func (s *Store) ClaimRefresh(ctx context.Context, key string, window time.Durati
 }
 
 // refreshScript replaces KEYS[1] by ARGV[2] with PX ARGV[3] only while it
-// still holds ARGV[1] with no more than ARGV[4] ms to live: the very value
-// the refresher read, not a newer write or fill (which would also have reset
-// the time to live) that happens to hold the same bytes.
+// still holds ARGV[1] (after any version prefix: ARGV[5] is versionMagic,
+// ARGV[6] the prefix's length) with no more than ARGV[4] ms to live: the
+// very value the refresher read, not a newer write or fill (which would
+// also have reset the time to live) that happens to hold the same bytes.
 var refreshScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+if string.sub(cur, 1, #ARGV[5]) == ARGV[5] then cur = string.sub(cur, tonumber(ARGV[6]) + 1) end
+if cur ~= ARGV[1] then return 0 end
 local t = redis.call('PTTL', KEYS[1])
 if t < 0 or t > tonumber(ARGV[4]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `)
 
-// RefreshIfUnchanged stores value under key with ttl (as for Set) if, and
-// only if, key still holds old, the value read seenTTL ago-or-less with
-// seenTTL left to live. Any write, delete or fill since that read changes
+// RefreshIfUnchanged stores value (which may be [Versioned]) under key with
+// ttl (as for Set) if, and only if, key still holds old, the value
+// [Store.GetWithTTL] returned with seenTTL left to live. Any write, delete or fill since that read changes
 // the value or resets the time to live, and the refresh then writes nothing
 // and reports false: a reload can never put back a value older than a
 // write. The check and the write are one Lua script.
@@ -105,7 +109,8 @@ func (s *Store) RefreshIfUnchanged(ctx context.Context, key string, old, value [
 		return false, err
 	}
 	n, err := refreshScript.Run(ctx, s.c, []string{key}, old, value,
-		strconv.FormatInt(exp.Milliseconds(), 10), strconv.FormatInt(seenTTL.Milliseconds()+1, 10)).Int64()
+		strconv.FormatInt(exp.Milliseconds(), 10), strconv.FormatInt(seenTTL.Milliseconds()+1, 10),
+		versionMagic, versionHeaderLen).Int64()
 	if err != nil {
 		return false, s.result(ctx, err)
 	}
