@@ -39,6 +39,12 @@
 //     and wrapped by codec/compress (S2, Zstandard): time per hit and the
 //     bytes a record takes in Redis.
 //
+//   - refresh/zipf-across-ttl: one instance per subject reads a Zipf
+//     stream over 200 ids for four TTLs (1 s quick, 2 s full), so hot ids
+//     cross several expiries: p50/p99 of one Get and PostgreSQL queries,
+//     for Strata with Schema.RefreshAhead 0.3 and without, and sturdyc
+//     with its early refreshes.
+//
 // Output: the full table and a summary (Strata against each baseline) on
 // stdout, progress on stderr, -json FILE (default OUT/results.json) and a
 // chart of the ratios (OUT/ratios.png). Every run uses its own tables, key
@@ -208,6 +214,7 @@ func workloads(f *fixture) []workload {
 	ws = append(ws, stampedeWorkloads(f)...)
 	ws = append(ws, fleetWorkloads(f)...)
 	ws = append(ws, codecWorkloads(f)...)
+	ws = append(ws, refreshWorkloads(f)...)
 	return ws
 }
 
