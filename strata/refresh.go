@@ -133,7 +133,14 @@ func (ds *DataStore) reloadL2(ctx context.Context, st *schemaState, id string, o
 	targets, finish := ds.scanTargets(st, rec.Elem(), nil)
 	ds.test.runL3Get(st.Name, id)
 	start := time.Now()
-	err := st.l3.GetByID(ctx, id, targets...)
+	var ver int64
+	vt := st.versionedTable()
+	var err error
+	if vt != nil { // the row's version goes with it into Redis, as for a fill
+		err = vt.GetByID(ctx, id, append(targets, &ver)...)
+	} else {
+		err = st.l3.GetByID(ctx, id, targets...)
+	}
 	ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, "refresh", time.Since(start))
 	if err != nil {
 		if !errors.Is(err, l3postgres.ErrNotFound) {
@@ -150,7 +157,7 @@ func (ds *DataStore) reloadL2(ctx context.Context, st *schemaState, id string, o
 	if err != nil {
 		return false
 	}
-	wrote, err := ds.l2.RefreshIfUnchanged(ctx, key, old, data, st.l2TTL, left)
+	wrote, err := ds.l2.RefreshIfUnchanged(ctx, key, old, versionedFill(data, ver, vt != nil), st.l2TTL, left)
 	if err != nil {
 		ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "refresh")
 		return false

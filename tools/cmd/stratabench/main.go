@@ -17,23 +17,28 @@
 //     resident keys (one goroutine and all), a 90/10 read/write mix and
 //     Sets on a Zipf trace over all 1M keys, and hit ratios at two
 //     capacities.
+//
 //   - tiers/...: GetTyped served by L1, L2 and L3 vs the raw driver call
 //     that does the same work (l1mem Get; go-redis GET + msgpack decode;
 //     pgx QueryRow + Scan); WriteThrough Set vs pgx upsert + SET + PUBLISH;
 //     SetMany(10,000) and write-behind vs a COPY upsert + pipelined SETs.
+//
 //   - peers/read-through: GetTyped vs github.com/go-redis/cache/v9 (local
 //     TinyLFU + Redis) and github.com/viccon/sturdyc (with a Redis-backed
 //     distributed storage) on Zipf keys, all loading misses with the same
 //     pgx query and using the same TTLs and local capacity.
+//
 //   - stampede/...: N goroutines Get one cold key at once; the row counts
 //     the queries that reached PostgreSQL, for Strata, the peers and plain
 //     cache-aside without single-flight.
+//
 //   - stampede/fleet-NxM-cold-key: N instances (DataStores, or peer
 //     caches, each with its own in-process cache and connections, sharing
 //     Redis and PostgreSQL) × M goroutines each Get one cold key at once;
 //     the row counts the PostgreSQL queries and gives the p50/p99 of one
 //     Get, for Strata with RedisPolicy.LeaseWait on and off, the peers
 //     (whose single-flight is per process) and plain cache-aside.
+//
 //   - codec/l2-hit-{1KB,10KB,100KB}: GetTyped served by Redis of records
 //     with a text body of that size, with Config.Codec MessagePack alone
 //     and wrapped by codec/compress (S2, Zstandard): time per hit and the

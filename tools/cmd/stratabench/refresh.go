@@ -168,14 +168,16 @@ func (f *fixture) refreshSubjects(ttl time.Duration) []refreshSubject {
 				}
 				if err := ds.Register(strata.Schema{
 					Name: schema, Model: &player{}, L3: strata.PostgresPolicy{TableName: table},
-					L1: strata.MemPolicy{TTL: ttl},
-					L2: strata.RedisPolicy{KeyPrefix: fmt.Sprintf("sb_%s_%s_%d", f.runID, schema, round), TTL: ttl},
+					L1:           strata.MemPolicy{TTL: ttl},
+					L2:           strata.RedisPolicy{KeyPrefix: fmt.Sprintf("sb_%s_%s_%d", f.runID, schema, round), TTL: ttl},
 					RefreshAhead: mode.frac,
 				}); err != nil {
 					_ = ds.Close()
 					return nil, nil, err
 				}
-				get := func(ctx context.Context, id string) (player, error) { return strata.GetTyped[player](ctx, ds, schema, id) }
+				get := func(ctx context.Context, id string) (player, error) {
+					return strata.GetTyped[player](ctx, ds, schema, id)
+				}
 				return get, func() { _ = ds.Close() }, nil
 			}})
 	}
