@@ -88,7 +88,15 @@ type postgresView struct {
 	IDColumn string         `json:"id_column"`
 	Found    bool           `json:"found"`
 	Row      map[string]any `json:"row,omitempty"`
+	// Version is the row version (the strata_ver column Migrate adds and
+	// its trigger bumps on every write), shown apart from the fields: no
+	// model holds it, so the cache has nothing to compare it with.
+	Version json.Number `json:"row_version,omitempty"`
 }
+
+// rowVersionColumn is the column that holds a row's version; the library
+// names it in strata/internal/model (VersionColumn).
+const rowVersionColumn = "strata_ver"
 
 func inspect(cmd *cobra.Command, o *options, f inspectFlags, schema, id string) error {
 	if o.postgresDSN == "" && o.redisAddr == "" {
@@ -240,6 +248,10 @@ func inspectPostgres(ctx context.Context, dsn, table, idColumn, id string) (post
 	if err := dec.Decode(&v.Row); err != nil {
 		return v, fmt.Errorf("PostgreSQL: decoding the row of %s: %w", table, err)
 	}
+	if ver, ok := v.Row[rowVersionColumn].(json.Number); ok {
+		v.Version = ver
+		delete(v.Row, rowVersionColumn)
+	}
 	v.Found = true
 	return v, nil
 }
@@ -279,8 +291,11 @@ func printInspect(out io.Writer, id string, rv *redisView, pv *postgresView) {
 	}
 	if pv != nil {
 		state := "row"
-		if !pv.Found {
+		switch {
+		case !pv.Found:
 			state = "no row"
+		case pv.Version != "":
+			state = "row, version " + pv.Version.String()
 		}
 		fmt.Fprintf(out, "postgresql  table %s  %s = %q  %s\n", pv.Table, pv.IDColumn, id, state)
 	}
