@@ -28,6 +28,9 @@ func rowVersionDDL(t Table, schema string) []string {
 		"CREATE SEQUENCE IF NOT EXISTS " + seq + " AS bigint CACHE 1",
 		"CREATE OR REPLACE FUNCTION " + fn + "() RETURNS trigger LANGUAGE plpgsql AS $strata$ BEGIN NEW." +
 			pgx.Identifier{col}.Sanitize() + " := nextval(" + quoteLiteral(seq) + "); RETURN NEW; END $strata$",
+		// Dropped first, so that two descriptions of one table in a
+		// single Migrate (two schemas sharing a table) install it once.
+		"DROP TRIGGER IF EXISTS " + pgx.Identifier{col + "_bump"}.Sanitize() + " ON " + t.ident().Sanitize(),
 		"CREATE TRIGGER " + pgx.Identifier{col + "_bump"}.Sanitize() + " BEFORE INSERT OR UPDATE ON " + t.ident().Sanitize() +
 			" FOR EACH ROW EXECUTE FUNCTION " + fn + "()",
 	}

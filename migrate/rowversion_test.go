@@ -62,3 +62,23 @@ func TestRowVersionTrigger(t *testing.T) {
 		t.Error("a RowVersion that is also a column was accepted")
 	}
 }
+
+// TestRowVersionTwoDescriptionsOfOneTable: two descriptions of one new
+// table in a single Migrate (two strata schemas sharing a table) install
+// the row version trigger once instead of failing on the second.
+func TestRowVersionTwoDescriptionsOfOneTable(t *testing.T) {
+	t.Parallel()
+	pool, m, ctx := setup(t)
+	tb := migrate.Table{Name: "shared", RowVersion: "strata_ver",
+		Columns: []migrate.Column{{Name: "id", Type: "TEXT", PrimaryKey: true}, {Name: "n", Type: "BIGINT"}}}
+	if _, err := m.Migrate(ctx, tb, tb); err != nil {
+		t.Fatalf("Migrate of one table described twice: %v", err)
+	}
+	var triggers int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_trigger WHERE tgrelid = 'shared'::regclass AND tgname = 'strata_ver_bump'`).Scan(&triggers); err != nil {
+		t.Fatal(err)
+	}
+	if triggers != 1 {
+		t.Errorf("%d row version triggers on the table, want 1", triggers)
+	}
+}

@@ -92,9 +92,12 @@ func newFixture(ctx context.Context, cfg config, srv benchkit.Servers) (f *fixtu
 		},
 		rec: newCountingRecorder(schemaStampede, schemaL1, schemaL2, schemaL3, schemaRT),
 	}
+	// A failed set-up cleans up what it made; it closes its own pointer,
+	// since every error return sets the named result f to nil.
+	made := f
 	defer func() {
 		if err != nil {
-			f.close()
+			made.close()
 		}
 	}()
 	cfgPool, err := pgxpool.ParseConfig(srv.PostgresDSN)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/AndrewDonelson/strata/codec"
 	"github.com/AndrewDonelson/strata/l1mem"
+	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/strata"
 	"github.com/AndrewDonelson/strata/tools/benchkit"
 	"github.com/jackc/pgx/v5"
@@ -118,6 +119,8 @@ func (f *fixture) getL2(ctx context.Context) ([]benchkit.Result, error) {
 			if err != nil {
 				return err
 			}
+			// Strata's fills carry the row version before the value.
+			_, data, _ = l2redis.SplitVersion(data)
 			var p playerNoL1
 			return mp.Unmarshal(data, &p)
 		}},
@@ -191,7 +194,7 @@ func (f *fixture) rawBulk(ctx context.Context, ps []player) error {
 	}
 	table := ident(f.tables["raw_writes"])
 	err := pgx.BeginFunc(ctx, f.pg, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "CREATE TEMP TABLE bulk_in (LIKE "+table+") ON COMMIT DROP"); err != nil {
+		if _, err := tx.Exec(ctx, "CREATE TEMP TABLE bulk_in (LIKE "+table+" INCLUDING DEFAULTS) ON COMMIT DROP"); err != nil {
 			return err
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"bulk_in"}, strings.Split(upsertCols, ", "), pgx.CopyFromRows(rows)); err != nil {
