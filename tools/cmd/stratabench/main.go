@@ -50,6 +50,10 @@
 //     for Strata with Schema.RefreshAhead 0.3 and without, and sturdyc
 //     with its early refreshes.
 //
+//   - journal/set: a write-behind Set with Config.WriteBehindJournal vs a
+//     raw XADD round trip (the floor for an acknowledgement from Redis) and
+//     a write-behind Set without the journal.
+//
 // Output: the full table and a summary (Strata against each baseline) on
 // stdout, progress on stderr, -json FILE (default OUT/results.json) and a
 // chart of the ratios (OUT/ratios.png). Every run uses its own tables, key
@@ -220,6 +224,7 @@ func workloads(f *fixture) []workload {
 	ws = append(ws, fleetWorkloads(f)...)
 	ws = append(ws, codecWorkloads(f)...)
 	ws = append(ws, refreshWorkloads(f)...)
+	ws = append(ws, journalWorkloads(f)...)
 	return ws
 }
 
