@@ -62,8 +62,7 @@ func (f *fixture) journalSet(ctx context.Context) ([]benchkit.Result, error) {
 	rows, err := measure("journal/set", f.cfg.net,
 		benchkit.Subject{Name: "strata Set, WriteBehind + journal", Ours: true, Op: set(journaled)},
 		benchkit.Subject{Name: "raw XADD round trip", Op: func(i int) error {
-			return f.rdb.XAdd(ctx, &redis.XAddArgs{Stream: stream, MaxLen: 10_000, Approx: true,
-				Values: []any{"k", ids[i%len(ids)], "v", payload}}).Err()
+			return f.rdb.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"k", ids[i%len(ids)], "v", payload}}).Err()
 		}},
 		benchkit.Subject{Name: "strata Set, WriteBehind, no journal", Op: set(plain)},
 	)
