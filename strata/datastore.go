@@ -21,6 +21,7 @@ type DataStore struct {
 	// schemas maps a name to its state. It is replaced, never mutated, so
 	// reads need no lock; mu serialises Register.
 	schemas atomic.Pointer[map[string]*schemaState]
+	hints   schemaHints // schema's fast path; see schemahints.go
 	mu      sync.Mutex
 
 	life lifecycle // closed, writes in flight, background goroutines; see lifecycle.go
@@ -122,8 +123,17 @@ func (ds *DataStore) startFlusher() {
 func (ds *DataStore) goBackground(fn func()) bool { return ds.life.goBackground(fn) }
 
 // schema returns the registered state of name, or an error if the store is
-// closed or the name unknown. It takes no lock.
+// closed or the name unknown. It takes no lock. Its fast path (also in
+// begin) is the name's hint slot, see schemahints.go.
 func (ds *DataStore) schema(name string) (*schemaState, error) {
+	if st := ds.hints.lookup(name); st != nil && !ds.life.closed.Load() {
+		return st, nil
+	}
+	return ds.schemaByMap(name)
+}
+
+// schemaByMap is schema's lookup in the map of registered schemas.
+func (ds *DataStore) schemaByMap(name string) (*schemaState, error) {
 	if ds.life.closed.Load() {
 		return nil, ErrUnavailable
 	}
@@ -131,6 +141,7 @@ func (ds *DataStore) schema(name string) (*schemaState, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrSchemaNotFound, name)
 	}
+	ds.hints.remember(name, st)
 	return st, nil
 }
 
@@ -148,9 +159,12 @@ func (ds *DataStore) begin(ctx context.Context, name string) (*schemaState, erro
 	if ctx == nil {
 		return nil, errNilContext
 	}
-	st, err := ds.schema(name)
-	if err != nil {
-		return nil, err
+	st := ds.hints.lookup(name) // schema's fast path, inlined
+	if st == nil || ds.life.closed.Load() {
+		var err error
+		if st, err = ds.schemaByMap(name); err != nil {
+			return nil, err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

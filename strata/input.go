@@ -23,6 +23,14 @@ var (
 // empty one (ErrMissingPrimaryKey) and, for schemas with an L3, one that a
 // PostgreSQL text column cannot hold (ErrInvalidModel).
 func (st *schemaState) checkID(id string) error {
+	if id != "" && st.l3 == nil {
+		return nil // inlined: the common case of an in-memory or Redis schema
+	}
+	return st.checkIDText(id)
+}
+
+// checkIDText is checkID for an empty id or a schema with an L3.
+func (st *schemaState) checkIDText(id string) error {
 	if id == "" {
 		return fmt.Errorf("%w: schema %q: empty id", ErrMissingPrimaryKey, st.Name)
 	}
