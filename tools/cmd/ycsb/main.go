@@ -26,6 +26,8 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -82,7 +84,29 @@ func main() {
 	only := flag.String("workloads", "load,a,b,c,f,d,e", "phases to report, in order")
 	dbs := flag.String("dbs", strings.Join(dbNames, ","), "bindings")
 	jsonOut := flag.String("json", "", "write the results as JSON to this file")
+	cpuProf := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file (use with -dbs strata)")
+	mutexProf := flag.String("mutexprofile", "", "write a mutex profile of the whole run to this file")
 	flag.Parse()
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ycsb:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *mutexProf != "" {
+		runtime.SetMutexProfileFraction(5)
+		defer func() {
+			if f, err := os.Create(*mutexProf); err == nil {
+				_ = pprof.Lookup("mutex").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	env := benchEnv{dsn: os.Getenv("STRATA_POSTGRES_DSN"), redis: os.Getenv("STRATA_REDIS_ADDR")}
 	if env.dsn == "" || env.redis == "" {
 		fmt.Fprintln(os.Stderr, "ycsb: set STRATA_POSTGRES_DSN and STRATA_REDIS_ADDR (make stack-up; . .devstack/env)")
@@ -95,6 +119,7 @@ func main() {
 		res, err := r.round(round, phases)
 		all = append(all, res...)
 		if err != nil {
+			pprof.StopCPUProfile()
 			fmt.Fprintln(os.Stderr, "ycsb:", err)
 			os.Exit(1)
 		}
