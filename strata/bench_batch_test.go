@@ -71,7 +71,7 @@ func BenchmarkSetMany(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := tx.Exec(ctx, "CREATE TEMP TABLE bench_in (LIKE "+e.table+") ON COMMIT DROP"); err != nil {
+			if _, err := tx.Exec(ctx, "CREATE TEMP TABLE bench_in (LIKE "+e.table+" INCLUDING DEFAULTS) ON COMMIT DROP"); err != nil {
 				b.Fatal(err)
 			}
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"bench_in"}, cols, pgx.CopyFromRows(rows)); err != nil {
