@@ -3,6 +3,7 @@ package strata
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,8 +25,11 @@ import (
 // settled: when its backend has ended, since a backend notices that its
 // client left only after finishing what it was sent. The second round is
 // what makes the first safe: between the two, another reader may have read
-// the old row and cached it. Invalidation is idempotent, so doing it for a
-// write that turns out not to have been applied costs only a cache miss.
+// the old row and cached it. Until the second round, this instance's reads
+// of those ids bypass its caches (doubts.has), so they see the write as
+// soon as it lands; other instances may serve the old row until the second
+// round reaches them. Invalidation is idempotent, so doing it for a write
+// that turns out not to have been applied costs only a cache miss.
 //
 // The wait is bounded (settleTimeout): a statement still running after it
 // (one waiting for a lock held elsewhere, say) is invalidated then, and a
@@ -51,6 +55,25 @@ type doubts struct {
 	n       atomic.Int64
 	mu      sync.Mutex
 	pending []doubt
+}
+
+// has reports whether an ambiguous write of st's id is still unsettled.
+// Until it is, reads of id bypass the caches: they read PostgreSQL and fill
+// neither L1 nor Redis, because a row read now may be replaced at any
+// moment by the write landing, and nothing would tell this instance before
+// the doubt settles. Cheap when nothing is in doubt (one atomic load).
+func (d *doubts) has(st *schemaState, id string) bool {
+	if d.n.Load() == 0 {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, x := range d.pending {
+		if x.st == st && slices.Contains(x.ids, id) {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *doubts) add(x doubt) {
@@ -106,9 +129,15 @@ func (ds *DataStore) afterFailedWrite(ctx context.Context, st *schemaState, op l
 	if !errors.As(err, &unknown) {
 		return writeError(err)
 	}
-	ds.invalidateAfterWrite(ctx, st, op, dropL1, ids...)
-	if ds.l2 != nil || dropL1 { // something to invalidate once more
+	// The doubt is recorded before the first invalidation: a read that
+	// begins after it bypasses the caches (doubts.has), and a fill begun
+	// before it is voided by the invalidation (L1's epoch, Redis's lease).
+	again := ds.l2 != nil || dropL1 // something to invalidate once more
+	if again {
 		ds.doubts.add(doubt{st: st, ids: ids, dropL1: dropL1, backend: unknown.Backend, until: time.Now().Add(settleTimeout)})
+	}
+	ds.invalidateAfterWrite(ctx, st, op, dropL1, ids...)
+	if again {
 		ds.startRepairer()
 		ds.kickRepairer()
 	}

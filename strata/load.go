@@ -50,6 +50,9 @@ func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any,
 		if snap, ok := st.pendingSnapshot(id); ok {
 			return snap, nil
 		}
+		if ds.doubts.has(st, id) { // an ambiguous write of id is unsettled: fill nothing
+			return ds.loadLower(ctx, st, id, time.Time{})
+		}
 		epoch := st.l1.Epoch(id)
 		// Set on the load's goroutine, which may outlive this call (L1
 		// runs shared loads detached from their callers).
@@ -129,7 +132,9 @@ func notFound(st *schemaState, id string) error {
 // shared load runs under a context of its own), which bounds the Redis part.
 func (ds *DataStore) loadLower(ctx context.Context, st *schemaState, id string, by time.Time) (any, error) {
 	var lease l2redis.Lease
-	if ds.l2 != nil && !ds.stale.has(st.key(id)) /* may be stale: not read from Redis */ {
+	// A key that may be stale in Redis, or whose ambiguous write is
+	// unsettled (see doubts.has), is neither read from Redis nor filled.
+	if ds.l2 != nil && !ds.stale.has(st.key(id)) && !ds.doubts.has(st, id) {
 		// A plain GET first: hits, the common case, cost one round trip and
 		// no script. Only a miss takes a lease (which also returns a value a
 		// concurrent fill may have stored meanwhile). Redis gets only part

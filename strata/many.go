@@ -335,6 +335,16 @@ func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string)
 			found[id] = snap
 			continue
 		}
+		if ds.doubts.has(st, id) { // an ambiguous write of id is unsettled: read through, fill nothing
+			snap, err := ds.loadLower(ctx, st, id, time.Time{})
+			switch {
+			case err == nil:
+				found[id] = snap
+			case !errors.Is(err, ErrNotFound):
+				return nil, err
+			}
+			continue
+		}
 		missing = append(missing, id)
 	}
 	if len(missing) == 0 || st.l1Truth {

@@ -293,3 +293,46 @@ func TestGetAfterL3FailureCachesNothing(t *testing.T) {
 		t.Errorf("read after recovery (-want +got):\n%s", diff)
 	}
 }
+
+// While a write whose outcome is unknown is unsettled (its backend may
+// still commit it), reads of its id go to PostgreSQL and cache nothing:
+// when the write lands, the next Get and GetMany see it at once rather
+// than an old row cached meanwhile until the doubt settles.
+func TestReadsDuringAnUnsettledAmbiguousWriteCacheNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	fake := &fakeL3{rows: map[string][]any{}}
+	ds := newFakeL3Store(t, fake)
+	if err := ds.Set(ctx, "acct", "a", &acct{ID: "a", Name: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	// The server holds the write (frozen) and the call gives up; backend
+	// 4242 has not ended, so the doubt stays unsettled.
+	fake.set(&l3postgres.OutcomeUnknownError{Err: errors.New("deadline exceeded during COMMIT"), Backend: 4242}, false)
+	if err := ds.Set(ctx, "acct", "a", &acct{ID: "a", Name: "v2"}); !errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("Set of a held write = %v, want ErrOutcomeUnknown", err)
+	}
+	fake.set(nil, false)
+	read := func() (acct, acct) {
+		t.Helper()
+		one, err := GetTyped[acct](ctx, ds, "acct", "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		many, err := GetManyTyped[acct](ctx, ds, "acct", []string{"a"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return one, many["a"]
+	}
+	if one, many := read(); one.Name != "v1" || many.Name != "v1" {
+		t.Fatalf("before the held write lands: Get %q, GetMany %q; want v1", one.Name, many.Name)
+	}
+	fake.mu.Lock()
+	fake.rows["a"] = []any{"a", "v2", int64(0)} // the held COMMIT runs
+	fake.mu.Unlock()
+	one, many := read()
+	if diff := cmp.Diff([]string{"v2", "v2"}, []string{one.Name, many.Name}); diff != "" {
+		t.Errorf("Get, GetMany once the write landed (-want +got):\n%s", diff)
+	}
+}
