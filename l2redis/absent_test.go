@@ -37,6 +37,12 @@ func TestFillAbsentRecordsAnAbsenceEveryWriteEnds(t *testing.T) {
 		if vals, err := s.MGet(ctx, []string{key}); err != nil || vals[0] != nil {
 			t.Errorf("MGet of an absence = %q, %v; want a missing value", vals, err)
 		}
+		if ok, err := s.Exists(ctx, key); err != nil || ok {
+			t.Errorf("Exists of an absence = %v, %v; want false", ok, err)
+		}
+		if _, err := s.TTL(ctx, key); !errors.Is(err, l2redis.ErrNotFound) {
+			t.Errorf("TTL of an absence = %v, want ErrNotFound", err)
+		}
 		if err := s.Set(ctx, key, []byte("v1"), time.Minute); err != nil {
 			t.Fatal(err)
 		}

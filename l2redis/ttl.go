@@ -28,12 +28,14 @@ func (s *Store) expiry(ttl time.Duration) (time.Duration, error) {
 }
 
 // inspectScript reports a key's remaining TTL in milliseconds, -1 when it has
-// none, and -3 when it is absent or holds only a fill lease (ARGV[1] is the
-// lease marker prefix).
+// none, and -3 when it is absent or holds only a fill lease or an absence
+// marker (ARGV[1] and ARGV[2] are their prefixes).
 var inspectScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return -3 end
-if redis.call('TYPE', KEYS[1]).ok == 'string' and
-   redis.call('GETRANGE', KEYS[1], 0, #ARGV[1] - 1) == ARGV[1] then return -3 end
+if redis.call('TYPE', KEYS[1]).ok == 'string' then
+  local head = redis.call('GETRANGE', KEYS[1], 0, math.max(#ARGV[1], #ARGV[2]) - 1)
+  if string.sub(head, 1, #ARGV[1]) == ARGV[1] or string.sub(head, 1, #ARGV[2]) == ARGV[2] then return -3 end
+end
 return redis.call('PTTL', KEYS[1])
 `)
 
@@ -46,13 +48,13 @@ func (s *Store) inspect(ctx context.Context, key string) (int64, error) {
 	if err := s.brk.allow(); err != nil {
 		return 0, err
 	}
-	n, err := inspectScript.Run(ctx, s.c, []string{key}, leaseMagic).Int64()
+	n, err := inspectScript.Run(ctx, s.c, []string{key}, leaseMagic, absentMagic).Int64()
 	return n, s.result(ctx, err)
 }
 
 // TTL returns how long key has left to live, or [NoExpiry] when it has no
 // TTL. It returns ErrNotFound when the key is absent or holds only a fill
-// lease.
+// lease or an absence marker.
 func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 	n, err := s.inspect(ctx, key)
 	switch {
@@ -67,7 +69,7 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 }
 
 // Exists reports whether key holds a value. A key that holds only a fill
-// lease does not count.
+// lease or an absence marker does not count.
 func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 	n, err := s.inspect(ctx, key)
 	if err != nil {
