@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/l3postgres"
@@ -95,7 +96,11 @@ func (ds *DataStore) Close() error {
 func (ds *DataStore) settleBeforeClose() []error {
 	var errs []error
 	if ds.dirtyCount() > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), flushRetryBudget)
+		budget := flushRetryBudget
+		if d := ds.test.closeFlushBudget.Load(); d > 0 {
+			budget = time.Duration(d)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), budget)
 		if err := ds.flushAll(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("strata: Close could not flush write-behind records (they are lost with this process): %w", err))
 		}

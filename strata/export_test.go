@@ -2,6 +2,7 @@ package strata
 
 import (
 	"context"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -90,4 +91,10 @@ func (ds *DataStore) DropL1(schema, id string) {
 	if st, err := ds.schema(schema); err == nil {
 		st.l1.Delete(id)
 	}
+}
+
+// SetCloseFlushBudgetForTest bounds Close's final write-behind flush by d
+// instead of 10 s.
+func (ds *DataStore) SetCloseFlushBudgetForTest(d time.Duration) {
+	ds.test.closeFlushBudget.Store(int64(d))
 }

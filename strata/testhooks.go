@@ -8,6 +8,10 @@ import "sync/atomic"
 // path pays one atomic load where it would have read a global. The zero
 // value sets nothing.
 type testHooks struct {
+	// closeFlushBudget, when set (ns), replaces flushRetryBudget for
+	// Close's final flush: a test of Close with PostgreSQL down need not
+	// wait the whole 10 s.
+	closeFlushBudget atomic.Int64
 	// afterL3Read runs after every L3 read of Get, before the L2 fill.
 	afterL3Read atomic.Pointer[func(schema, id string)]
 	// warmBeforeFill runs in WarmCache after each page's L3 read and
