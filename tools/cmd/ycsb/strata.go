@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -52,47 +53,69 @@ func (r *Row) values() map[string][]byte {
 }
 
 // rywCheck finds reads older than a write acknowledged before the read
-// began. A read returning write v is a violation when v was acknowledged
-// before some write w of the same key started, and w was acknowledged
-// before the read started: w then surely committed after v. Concurrent
-// writes of one key may commit in either order, so they never count.
+// began. A read returning write v is a violation when some write w of the
+// same key started after v was acknowledged and was itself acknowledged
+// before the read started: w then surely committed after v, and the read
+// should see w or later. Writes that overlap each other, or overlap the
+// read, may take effect in either order, so they never count.
 type rywCheck struct {
 	base       time.Time
 	ver        atomic.Int64
 	acked      sync.Map // version -> ack time (ns since base)
-	frontier   sync.Map // key -> *atomic.Int64: latest start of an acknowledged write
+	history    sync.Map // key -> *writes: the key's acknowledged writes
 	violations atomic.Int64
 	checked    atomic.Int64
 }
 
+// writes are the acknowledged writes of one key, in acknowledgement order.
+type writes struct {
+	mu       sync.Mutex
+	ack      []int64 // when each was acknowledged (ascending)
+	maxStart []int64 // the latest start among writes 0..i
+}
+
 func (c *rywCheck) now() int64 { return int64(time.Since(c.base)) }
 
-func (c *rywCheck) front(key string) *atomic.Int64 {
-	if f, ok := c.frontier.Load(key); ok {
-		return f.(*atomic.Int64)
+func (c *rywCheck) writesOf(key string) *writes {
+	if w, ok := c.history.Load(key); ok {
+		return w.(*writes)
 	}
-	f, _ := c.frontier.LoadOrStore(key, new(atomic.Int64))
-	return f.(*atomic.Int64)
+	w, _ := c.history.LoadOrStore(key, new(writes))
+	return w.(*writes)
 }
 
 // begin numbers a write; done records its acknowledgement.
 func (c *rywCheck) begin() (ver, start int64) { return c.ver.Add(1), c.now() }
 
 func (c *rywCheck) done(key string, ver, start int64) {
-	c.acked.Store(ver, c.now())
-	f := c.front(key)
-	for {
-		cur := f.Load()
-		if start <= cur || f.CompareAndSwap(cur, start) {
-			return
-		}
+	w := c.writesOf(key)
+	w.mu.Lock()
+	ack := c.now() // taken under the lock: ack stays ascending
+	c.acked.Store(ver, ack)
+	if n := len(w.maxStart); n > 0 && w.maxStart[n-1] > start {
+		start = w.maxStart[n-1]
 	}
+	w.ack = append(w.ack, ack)
+	w.maxStart = append(w.maxStart, start)
+	w.mu.Unlock()
+}
+
+// latestBefore returns the latest start of a write acknowledged before t,
+// or -1.
+func (w *writes) latestBefore(t int64) int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, _ := slices.BinarySearch(w.ack, t) // writes 0..n-1 were acknowledged before t
+	if n == 0 {
+		return -1
+	}
+	return w.maxStart[n-1]
 }
 
 func (c *rywCheck) read(key string, readStart int64, got int64) {
 	c.checked.Add(1)
-	front := c.front(key).Load()
-	if front == 0 || front >= readStart {
+	front := c.writesOf(key).latestBefore(readStart)
+	if front < 0 {
 		return
 	}
 	ack := int64(-1) // the loaded value (version 0) predates every write
