@@ -169,6 +169,7 @@ func TestTableDefinitions(t *testing.T) {
 	wantMig := migrate.Table{
 		Name:        "rows",
 		PartitionBy: "level",
+		RowVersion:  VersionColumn,
 		Columns: []migrate.Column{
 			{Name: "id", Type: SQLText, PrimaryKey: true},
 			{Name: "email", Type: SQLText, Unique: true},
@@ -185,5 +186,19 @@ func TestTableDefinitions(t *testing.T) {
 	got := m.MigrateTable("rows", "level", []migrate.Index{{Name: "by_mail", Columns: []string{"email", "level"}, Unique: true}})
 	if diff := cmp.Diff(wantMig, got); diff != "" {
 		t.Errorf("MigrateTable (-want +got):\n%s", diff)
+	}
+
+	// A model with a column of the version's name keeps it as its own
+	// field, and its table gets no row version.
+	type owned struct {
+		ID        string `strata:"primary_key"`
+		StrataVer int64
+	}
+	mo, err := Parse(&owned{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rv := mo.MigrateTable("owned", "", nil).RowVersion; rv != "" {
+		t.Errorf("a model with a %s column gets RowVersion %q, want none", VersionColumn, rv)
 	}
 }
