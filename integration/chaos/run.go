@@ -459,6 +459,11 @@ func (r *runner) truth(ctx context.Context) (map[string]int64, error) {
 // on it (l2redis's leaseMagic, unexported): every read treats it as absent.
 const leaseMarker = "\x00\xffl2redis-lease:"
 
+// absentMarker is the value a Redis key holds while it records that the
+// row does not exist (shared negative caching, l2redis's absentMagic,
+// unexported): right only while PostgreSQL has no such row.
+const absentMarker = "\x00\xffl2redis-absent"
+
 // compare lists every place a tier disagrees with PostgreSQL: Redis's copy
 // of each key, and what each instance's Get and SearchCached return.
 func (r *runner) compare(ctx context.Context) ([]string, error) {
@@ -473,10 +478,14 @@ func (r *runner) compare(ctx context.Context) ([]string, error) {
 	mp := codec.MsgPack{}
 	for _, schema := range []string{SchemaWT, SchemaWB} {
 		for _, key := range ks.Keys(schema) {
-			want := truth[schema+"/"+key]
+			want, inPG := truth[schema+"/"+key]
 			data, err := rdb.Get(ctx, r.names.RedisKey(schema, key)).Bytes()
 			switch {
 			case errors.Is(err, redis.Nil), err == nil && bytes.HasPrefix(data, []byte(leaseMarker)):
+			case err == nil && bytes.HasPrefix(data, []byte(absentMarker)):
+				if inPG {
+					bad = append(bad, fmt.Sprintf("redis: %s/%s records the row as missing, PostgreSQL holds version %d", schema, key, want))
+				}
 			case err != nil:
 				bad = append(bad, fmt.Sprintf("redis: GET %s/%s: %v", schema, key, err))
 			default:
