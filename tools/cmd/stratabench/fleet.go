@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,16 +81,12 @@ func (f *fixture) fleetStampede(ctx context.Context) ([]benchkit.Result, error) 
 	}
 	ms := make([]benchkit.Measured, len(subjects))
 	for k, s := range subjects {
-		per := make([]string, len(queries[k]))
-		for r, q := range queries[k] {
-			per[r] = fmt.Sprint(q)
-		}
 		ms[k] = benchkit.Measured{
 			Subject: s.name, Ours: s.ours, NsPerOp: benchkit.Median(ns[k]),
 			L3Queries: benchkit.Float(benchkit.Median(queries[k])),
 			P50Ns:     benchkit.Float(benchkit.Percentile(lat[k], 50)),
 			P99Ns:     benchkit.Float(benchkit.Percentile(lat[k], 99)),
-			Note:      "queries per round: " + strings.Join(per, " "),
+			Note:      "queries per round: " + perRound(queries[k]),
 		}
 	}
 	return benchkit.Compare(f.fleetName(), ms), nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,17 +90,13 @@ func (f *fixture) refreshAhead(ctx context.Context) ([]benchkit.Result, error) {
 	}
 	ms := make([]benchkit.Measured, len(subjects))
 	for k, s := range subjects {
-		per := make([]string, len(queries[k]))
-		for r, q := range queries[k] {
-			per[r] = fmt.Sprint(q)
-		}
 		ms[k] = benchkit.Measured{
 			Subject: s.name, Ours: s.ours, NsPerOp: benchkit.Median(lat[k]),
 			L3Queries: benchkit.Float(benchkit.Median(queries[k])),
 			P50Ns:     benchkit.Float(benchkit.Percentile(lat[k], 50)),
 			P99Ns:     benchkit.Float(benchkit.Percentile(lat[k], 99)),
 			Note: fmt.Sprintf("TTL %v, %d Gets; p99.9 %v; queries per round: %s", ttl, len(lat[k]),
-				time.Duration(benchkit.Percentile(lat[k], 99.9)).Round(time.Microsecond), strings.Join(per, " ")),
+				time.Duration(benchkit.Percentile(lat[k], 99.9)).Round(time.Microsecond), perRound(queries[k])),
 		}
 	}
 	return benchkit.Compare("refresh/zipf-across-ttl", ms), nil

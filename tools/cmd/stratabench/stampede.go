@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,14 +58,10 @@ func (f *fixture) stampede(ctx context.Context) ([]benchkit.Result, error) {
 	}
 	ms := make([]benchkit.Measured, len(subjects))
 	for k, s := range subjects {
-		per := make([]string, len(queries[k]))
-		for r, q := range queries[k] {
-			per[r] = fmt.Sprint(q)
-		}
 		ms[k] = benchkit.Measured{
 			Subject: s.name, Ours: s.ours, NsPerOp: benchkit.Median(ns[k]),
 			L3Queries: benchkit.Float(benchkit.Median(queries[k])),
-			Note:      "per round: " + strings.Join(per, " "),
+			Note:      "per round: " + perRound(queries[k]),
 		}
 	}
 	return benchkit.Compare(fmt.Sprintf("stampede/%d-gets-cold-key", n), ms), nil
