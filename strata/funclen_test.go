@@ -25,7 +25,7 @@ const maxFuncLines = 60
 var longFuncsAllowed = map[string]string{
 	"tx.go":   "tx.commit: the write path, restructured with the versioned writer fills (issue 18)",
 	"load.go": "load, loadLower: the read path, hooked by refresh-ahead and versioned fills (issues 17, 18)",
-	"many.go": "getMany: moves onto l1mem's bulk loader (issue 12, load on l1mem's loaders)",
+	"getmany.go": "getMany: moves onto l1mem's bulk loader (issue 12, load on l1mem's loaders)",
 }
 
 // TestNoFunctionOver60Lines fails for a function longer than maxFuncLines
