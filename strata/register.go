@@ -57,6 +57,8 @@ type schemaState struct {
 	// wb holds pending write-behind records; nil unless the schema is in
 	// WriteBehind mode and has an L3.
 	wb *writeBehind
+	// truth is where the schema's records live for good (see truth.go).
+	truth truth
 }
 
 func (st *schemaState) close() error { return st.l1.Close() }
@@ -189,6 +191,7 @@ func (ds *DataStore) newSchemaState(s Schema, m *model.Model) (*schemaState, err
 	if err := ds.attachL3(st); err != nil {
 		return nil, err
 	}
+	st.truth = ds.truthFor(st)
 	if s.WriteMode == WriteBehind && st.l3 != nil {
 		st.wb = newWriteBehind()
 		st.wb.j = ds.newJournal(st)

@@ -45,3 +45,42 @@ func (t pgTable) inTx(ctx context.Context, fn func(bind func(l3Table) l3Table) e
 		})
 	})
 }
+
+// truth is where a schema's records live for good, chosen once at Register
+// (see truthFor) so that no operation re-decides which tiers exist:
+//
+//   - pgTruth: PostgreSQL holds the record; Redis and L1 cache it and are
+//     kept coherent after each write (coherence.go).
+//   - redisTruth: no PostgreSQL; Redis holds the only durable copy (no
+//     expiry) and L1 caches it.
+//   - memTruth: neither server; L1 holds the only copy.
+//
+// The read methods (truthReader) and the write methods (truthWriter) live
+// in truthread.go and truthwrite.go. Only the truth, coherence and
+// lifecycle files touch the tier handles (st.l3, ds.l2, ds.bus, st.wb) or
+// ask which tiers a schema has.
+type truth interface {
+	truthReader
+	truthWriter
+}
+
+// pgTruth is a schema whose truth is its PostgreSQL table (st.l3).
+type pgTruth struct{ ds *DataStore }
+
+// redisTruth is a schema without PostgreSQL whose truth is Redis.
+type redisTruth struct{ ds *DataStore }
+
+// memTruth is a schema with neither server: L1 is the only copy.
+type memTruth struct{ ds *DataStore }
+
+// truthFor returns the truth of st, whose L3 handle is attached.
+func (ds *DataStore) truthFor(st *schemaState) truth {
+	switch {
+	case st.l3 != nil:
+		return pgTruth{ds}
+	case ds.l2 != nil:
+		return redisTruth{ds}
+	default:
+		return memTruth{ds}
+	}
+}

@@ -1,0 +1,4 @@
+package strata
+
+// truthReader reads records from a schema's truth, below L1.
+type truthReader interface{}
