@@ -191,11 +191,11 @@ func (ds *DataStore) newSchemaState(s Schema, m *model.Model) (*schemaState, err
 	if err := ds.attachL3(st); err != nil {
 		return nil, err
 	}
-	st.truth = ds.truthFor(st)
 	if s.WriteMode == WriteBehind && st.l3 != nil {
 		st.wb = newWriteBehind()
 		st.wb.j = ds.newJournal(st)
 	}
+	st.truth = ds.truthFor(st)
 	st.ahead = ds.newRefreshAhead(st)
 	prefix := st.prefix
 	st.key = func(id string) string { return l2redis.Key(prefix, id) }

@@ -5,10 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"time"
-
-	"github.com/AndrewDonelson/strata/l2redis"
-	"github.com/AndrewDonelson/strata/strata/metrics"
 
 	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
@@ -60,12 +56,7 @@ func (ds *DataStore) set(ctx context.Context, schema, id string, value any, opts
 		return err
 	}
 	ds.fillWriteFields(ctx, st, id, rec)
-	if st.wb != nil {
-		err = ds.enqueueWriteBehind(ctx, st, []string{id}, []reflect.Value{rec}, clear)
-	} else {
-		err = ds.writeTiers(ctx, st, id, rec, clear)
-	}
-	if err != nil {
+	if err := st.truth.put(ctx, st, oneWrite(id, rec, clear)); err != nil {
 		return err
 	}
 	if src.CanSet() { // the caller passed a pointer: show it what was stored
@@ -99,21 +90,15 @@ func (st *schemaState) prepareWrite(id string, src reflect.Value) (reflect.Value
 
 // fillWriteFields applies auto_now, auto_now_add and default:X, then
 // normalises times. An auto_now_add field left zero takes the time the
-// record already has when this instance knows it (L1, or for write-behind
-// schemas, whose L1 must hold the exact record, any tier), else the time of
-// this write. PostgreSQL keeps the first insert's time in any case (the
-// column is insert-only); the upsert returns it and writeTiers puts it in
-// the record, so the caller and AfterSet see what was stored.
+// record already has when this instance knows it (see truthWriter.stored:
+// L1, or for write-behind schemas, whose L1 must hold the exact record, any
+// tier), else the time of this write. PostgreSQL keeps the first insert's
+// time in any case (the column is insert-only); the upsert returns it and
+// the truth's put puts it in the record, so the caller and AfterSet see
+// what was stored.
 func (ds *DataStore) fillWriteFields(ctx context.Context, st *schemaState, id string, rec reflect.Value) {
-	ds.fillFields(st, rec, func() reflect.Value {
-		if st.wb != nil {
-			return ds.storedRecord(ctx, st, id)
-		}
-		if snap, ok := st.cached(id); ok {
-			return reflect.ValueOf(snap).Elem()
-		}
-		return reflect.Value{}
-	})
+	known, _ := st.truth.stored(ctx, st, []string{id}, []reflect.Value{rec}) // (unknown: this write's time)
+	ds.fillFields(st, rec, func() reflect.Value { return known[id] })
 }
 
 // fillFields is fillWriteFields with the stored record supplied by known,
@@ -176,17 +161,6 @@ func setValue(fv, v reflect.Value) {
 	fv.Set(v)
 }
 
-// storedRecord returns the record as the tiers hold it (through the normal
-// read path), or an invalid Value when there is none or it cannot be read.
-// Set uses it to keep an auto_now_add time the caller did not pass.
-func (ds *DataStore) storedRecord(ctx context.Context, st *schemaState, id string) reflect.Value {
-	snap, err := ds.load(ctx, st, id)
-	if err != nil {
-		return reflect.Value{}
-	}
-	return reflect.ValueOf(snap).Elem()
-}
-
 // writeBack copies the fields Set filled in (auto_now, auto_now_add,
 // defaults, normalised times) from rec to the caller's struct.
 func (st *schemaState) writeBack(dst, rec reflect.Value) {
@@ -196,66 +170,6 @@ func (st *schemaState) writeBack(dst, rec reflect.Value) {
 			model.DeepCopy(fieldOf(dst, f), fieldOf(rec, f))
 		}
 	}
-}
-
-// writeTiers stores rec in the schema's source of truth and invalidates
-// the tiers above it (see afterwrite.go). With L3 that means the upsert, then
-// L2 DEL, L1 delete and one message; a Redis failure after the commit is
-// remembered and repaired when Redis answers, and an upsert that failed but
-// may have been applied is invalidated all the same (see ambiguous.go). Without L3, Redis (or, without
-// Redis, L1) is the source of truth and takes the value itself.
-func (ds *DataStore) writeTiers(ctx context.Context, st *schemaState, id string, rec reflect.Value, clear []bool) error {
-	defer st.writes.enter()()
-	if st.l3 != nil {
-		vals, err := ds.rowValues(st, id, rec, clear)
-		if err != nil {
-			return err
-		}
-		start := time.Now()
-		var ver uint64
-		vt := st.versionedTable()
-		if vt != nil {
-			ver, err = ds.upsertVersioned(ctx, st, vt, vals, rec)
-		} else {
-			err = st.l3.UpsertReturning(ctx, vals, st.insertOnlyTargets(rec)...) // what PostgreSQL kept
-		}
-		st.normalizeTimes(rec)
-		ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, "set", time.Since(start))
-		if err != nil {
-			ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "set")
-			return ds.afterFailedWrite(ctx, st, l2redis.OpSet, true, err, id)
-		}
-		if vt != nil {
-			ds.refreshAfterWrite(ctx, st, id, rec, ver) // see versioned.go
-			return nil
-		}
-		ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, true, id)
-		return nil
-	}
-	if ds.l2 != nil {
-		data, err := ds.encodeL2(st, rec)
-		if err != nil {
-			return err
-		}
-		// One round trip: the SET of the only durable copy, the search
-		// generation (if a cached search could depend on it) and the
-		// message to the other instances.
-		start := time.Now()
-		err = ds.l2.Apply(ctx, ds.bus, []l2redis.Change{{Key: st.key(id), Value: data, TTL: l2redis.NoExpiry}},
-			st.prefix, l2redis.OpSet, st.Name, id)
-		ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "set", time.Since(start))
-		st.l1.Delete(id) // the next read fills it from Redis, guarded
-		if err != nil {
-			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "set")
-			return fmt.Errorf("%w: %w", ErrL2Unavailable, err)
-		}
-		if ds.bus != nil {
-			ds.invalidationSent(st.Name, l2redis.OpSet, 1)
-		}
-		return nil
-	}
-	st.l1.Set(id, st.snapshot(rec)) // L1 is the only copy
-	return nil
 }
 
 // count records a failed call in Stats.

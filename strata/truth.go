@@ -73,9 +73,12 @@ type redisTruth struct{ ds *DataStore }
 // memTruth is a schema with neither server: L1 is the only copy.
 type memTruth struct{ ds *DataStore }
 
-// truthFor returns the truth of st, whose L3 handle is attached.
+// truthFor returns the truth of st, whose L3 handle and write-behind queue
+// are attached.
 func (ds *DataStore) truthFor(st *schemaState) truth {
 	switch {
+	case st.wb != nil:
+		return behindTruth{pgTruth{ds}}
 	case st.l3 != nil:
 		return pgTruth{ds}
 	case ds.l2 != nil:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+
+	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
 // prepare is the prologue every write of a value runs — Set, SetMany and
@@ -34,4 +36,22 @@ func (st *schemaState) prepare(ctx context.Context, id string, value any, perID 
 		return src, rec, fmt.Errorf("%w: schema %q: BeforeSet changed the primary key from %q to %q", ErrInvalidModel, st.Name, id, pk)
 	}
 	return src, rec, nil
+}
+
+// needStored returns the ids among ids whose record (in recs) has an
+// auto_now_add field left zero: those whose stored time is looked for.
+func (st *schemaState) needStored(ids []string, recs []reflect.Value) []string {
+	if st.model.Flags&model.FlagAutoNowAdd == 0 {
+		return nil
+	}
+	var need []string
+	for i, rec := range recs {
+		for fi := range st.model.Fields {
+			if f := &st.model.Fields[fi]; f.Has(model.FlagAutoNowAdd) && fieldOf(rec, f).IsZero() {
+				need = append(need, ids[i])
+				break
+			}
+		}
+	}
+	return need
 }

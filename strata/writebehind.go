@@ -16,7 +16,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/l3postgres"
 
 	"github.com/AndrewDonelson/strata/strata/internal/model"
@@ -295,14 +294,9 @@ func (ds *DataStore) flushOneByOne(ctx context.Context, st *schemaState, b *dueB
 
 // flushRecords writes one batch: L3 upsert, then L2, then one message.
 func (ds *DataStore) flushRecords(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value, clears [][]bool) error {
-	defer st.writes.enter()()
-	if err := ds.upsertMany(ctx, st, ids, recs, clears, "flush", false); err != nil {
-		return err
-	}
 	// This instance's L1 already holds the value flushed, or a newer
 	// pending one: it is kept.
-	ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, false, ids...)
-	return nil
+	return st.truth.put(ctx, st, &writeBatch{op: "flush", ids: ids, recs: recs, clears: clears, flush: true})
 }
 
 // flushFailed schedules the failed ids for a later attempt and reports the
