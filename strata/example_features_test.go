@@ -20,6 +20,7 @@ import (
 	"github.com/AndrewDonelson/strata/strata"
 	"github.com/AndrewDonelson/strata/strata/internal/testenv"
 	"github.com/AndrewDonelson/strata/strata/metrics"
+	"github.com/AndrewDonelson/strata/testkit"
 )
 
 // Examples whose name ends in _servers run on the servers named by
@@ -28,7 +29,7 @@ import (
 // and fail under STRATA_REQUIRE_SERVERS=1: skipServerExamples, called
 // from TestMain, adds them to -test.skip.
 func skipServerExamples() {
-	if (os.Getenv("STRATA_POSTGRES_DSN") != "" && os.Getenv("STRATA_REDIS_ADDR") != "") || os.Getenv("STRATA_REQUIRE_SERVERS") == "1" {
+	if (os.Getenv(testkit.EnvPostgresDSN) != "" && os.Getenv(testkit.EnvRedisAddr) != "") || testkit.Required() {
 		return
 	}
 	flag.Parse()

@@ -1,8 +1,6 @@
 package tools_test
 
 import (
-	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -21,34 +19,16 @@ var longSleep = regexp.MustCompile(`time\.Sleep\((?:time\.Until\([^)]*?)?(?:(\d+
 // of the repository (TestWriteBehindSurvivesPostgresOutage slept 30 s).
 func TestNoFixedSleepOverOneSecond(t *testing.T) {
 	t.Parallel()
-	root := ".."
-	if _, err := os.Stat(filepath.Join(root, "go.work")); err != nil {
-		t.Skip("not in the repository (no ../go.work)")
-	}
 	var found []string
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if n := d.Name(); path != root && (strings.HasPrefix(n, ".") || n == "testdata") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, "_test.go") || path == filepath.Join(root, "tools", "sleeps_test.go") { // this file quotes them
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
+	err := walkRepoGoFiles(t, func(path string, data []byte) {
+		if !strings.HasSuffix(path, "_test.go") || path == filepath.Join("..", "tools", "sleeps_test.go") { // this file quotes them
+			return
 		}
 		for i, line := range strings.Split(string(data), "\n") {
 			if bad(line) {
 				found = append(found, path+":"+strconv.Itoa(i+1)+": "+strings.TrimSpace(line))
 			}
 		}
-		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
