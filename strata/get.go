@@ -45,6 +45,14 @@ func (ds *DataStore) get(ctx context.Context, schema, id string, dest any) error
 // model type. An L1 hit of a model without pointers, slices or maps runs no
 // codec and allocates nothing.
 func GetTyped[T any](ctx context.Context, ds *DataStore, schema, id string) (T, error) {
+	if p := l1HitTyped[T](ctx, ds, schema, id); p != nil {
+		return *p, nil // a flat model: one plain copy is a deep copy
+	}
+	return getTypedFull[T](ctx, ds, schema, id)
+}
+
+// getTypedFull is GetTyped when l1HitTyped cannot serve the call.
+func getTypedFull[T any](ctx context.Context, ds *DataStore, schema, id string) (T, error) {
 	if ds.cfg.Tracer != nil {
 		return getTypedTraced[T](ctx, ds, schema, id)
 	}

@@ -59,6 +59,8 @@ type schemaState struct {
 	wb *writeBehind
 	// truth is where the schema's records live for good (see truth.go).
 	truth truth
+	// hot is what GetTyped's L1 fast path needs (see gethot.go).
+	hot hotRead
 }
 
 func (st *schemaState) close() error { return st.l1.Close() }
@@ -197,6 +199,7 @@ func (ds *DataStore) newSchemaState(s Schema, m *model.Model) (*schemaState, err
 	}
 	st.truth = ds.truthFor(st)
 	st.ahead = ds.newRefreshAhead(st)
+	st.hot = ds.newHotRead(st)
 	prefix := st.prefix
 	st.key = func(id string) string { return l2redis.Key(prefix, id) }
 	var err error
