@@ -3,7 +3,6 @@ package strata
 import (
 	"context"
 	"errors"
-	"fmt"
 	"reflect"
 	"sort"
 
@@ -11,8 +10,6 @@ import (
 
 	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/l3postgres"
-
-	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
 // Tx collects writes to commit atomically in PostgreSQL, across schemas:
@@ -103,123 +100,129 @@ func (t *Tx) commit() error {
 		return err
 	}
 	defer release()
-	if ds.l3 == nil && ds.test.l3 == nil {
-		return fmt.Errorf("%w: transactions need PostgreSQL", ErrL3Unavailable)
+	if err := ds.txSupported(); err != nil {
+		return err
 	}
-	ops := make([]prepared, 0, len(t.ops))
-	for _, op := range t.ops {
-		st, err := ds.begin(ctx, op.schema)
-		if err != nil {
-			return err
-		}
-		if st.l3 == nil {
-			return fmt.Errorf("%w: schema %q has no PostgreSQL tier and cannot join a transaction", ErrL3Unavailable, st.Name)
-		}
-		p := prepared{txOp: op, st: st}
-		if op.del {
-			if err := st.checkID(op.id); err != nil {
-				return err
-			}
-			ops = append(ops, p)
-			continue
-		}
-		if p.clear, err = st.clearMask(op.opts); err != nil {
-			return err
-		}
-		if p.src, p.rec, err = st.prepare(ctx, op.id, op.value, false); err != nil {
-			return err
-		}
-		ds.fillWriteFields(ctx, st, op.id, p.rec)
-		ops = append(ops, p)
+	ops, ws, err := t.prepare()
+	if err != nil || len(ops) == 0 {
+		return err
 	}
-	if len(ops) == 0 {
-		return nil
-	}
-	// Searches must not fill L1 from rows read while this runs, and no
-	// pending write-behind value of these keys may land after the commit.
-	// Schemas are locked in name order, so concurrent transactions cannot
-	// deadlock on them.
-	var schemas []*schemaState
-	seen := map[*schemaState]bool{}
-	for _, p := range ops {
-		if !seen[p.st] {
-			seen[p.st] = true
-			schemas = append(schemas, p.st)
-		}
-	}
-	sort.Slice(schemas, func(i, j int) bool { return schemas[i].Name < schemas[j].Name })
-	seqAtLock := map[*schemaState]uint64{}
-	for _, st := range schemas {
-		defer st.writes.enter()()
-		if st.wb != nil {
-			st.wb.flushMu.Lock()
-			defer st.wb.flushMu.Unlock()
-			seqAtLock[st] = st.wb.current()
-			if st.wb.j != nil { // no journaled older value may be claimed after it
-				unlock, err := ds.journalForget(ctx, st, txIDs(ops, st)...)
-				if err != nil {
-					return err
-				}
-				defer unlock()
-			}
-		}
+	committed, unhold, err := t.hold(ops, ws)
+	defer unhold()
+	if err != nil {
+		return err
 	}
 	for i := range ops {
-		p := &ops[i]
-		if p.del {
-			continue
-		}
-		if p.st.wb != nil { // replaces a pending value: keep what it set
-			if prev, prevClear, ok := p.st.wb.pendingWithClear(p.id); ok && p.st.model.Flags&model.FlagOmitCache != 0 {
-				p.clear = p.st.inheritOmitted(p.rec, p.clear, prev, prevClear)
+		if p := &ops[i]; !p.del {
+			if p.vals, err = ds.rowValues(p.st, p.id, p.rec, p.clear); err != nil {
+				return err
 			}
-		}
-		if p.vals, err = ds.rowValues(p.st, p.id, p.rec, p.clear); err != nil {
-			return err
 		}
 	}
-	err = ops[0].st.l3.inTx(ctx, func(bind func(l3Table) l3Table) error {
-		for _, p := range ops {
-			tbl := bind(p.st.l3)
-			var err error
-			if p.del {
-				_, err = tbl.DeleteByID(ctx, p.id)
-			} else {
-				err = tbl.UpsertReturning(ctx, p.vals, p.st.insertOnlyTargets(p.rec)...) // what PostgreSQL kept
-				p.st.normalizeTimes(p.rec)
-			}
-			if err != nil {
-				return fmt.Errorf("%s %q: %w", p.st.Name, p.id, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		if errors.Is(err, l3postgres.ErrOutcomeUnknown) { // the COMMIT may have been applied
-			t.invalidate(ops, func(st *schemaState, op l2redis.Op, ids []string) {
-				_ = ds.afterFailedWrite(ctx, st, op, true, err, ids...)
-			})
-		}
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return txError(ErrTxTimeout, err)
-		}
-		return txError(ErrTxFailed, err)
+	if err := runTx(ctx, ops, ws); err != nil {
+		return t.failed(ops, err)
 	}
-	for _, p := range ops { // committed: pending values enqueued before it are older
-		if p.st.wb != nil {
-			p.st.wb.dropUpTo(p.id, seqAtLock[p.st])
-		}
+	for _, p := range ops { // pending values enqueued before the hold are older
+		committed[p.st](p.id)
 	}
 	t.invalidate(ops, func(st *schemaState, op l2redis.Op, ids []string) {
 		ds.invalidateAfterWrite(ctx, st, op, true, ids...)
 	})
-	var hookErr error // committed: run every hook, report the first panic
+	return t.afterSet(ops)
+}
+
+// prepare checks every op and readies every Set's record (the write
+// prologue and its fields), before anything is written. ws holds each op's
+// schema's txWriter.
+func (t *Tx) prepare() (ops []prepared, ws []txWriter, err error) {
+	ds, ctx := t.ds, t.ctx
+	ops = make([]prepared, 0, len(t.ops))
+	for _, op := range t.ops {
+		st, err := ds.begin(ctx, op.schema)
+		if err != nil {
+			return nil, nil, err
+		}
+		w, err := txWriterOf(st)
+		if err != nil {
+			return nil, nil, err
+		}
+		p := prepared{txOp: op, st: st}
+		if op.del {
+			err = st.checkID(op.id)
+		} else if p.clear, err = st.clearMask(op.opts); err == nil {
+			if p.src, p.rec, err = st.prepare(ctx, op.id, op.value, false); err == nil {
+				ds.fillWriteFields(ctx, st, op.id, p.rec)
+			}
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		ops, ws = append(ops, p), append(ws, w)
+	}
+	return ops, ws, nil
+}
+
+// hold readies each schema the Tx writes for it, in name order so that
+// concurrent transactions cannot deadlock: searches must not fill L1 from
+// rows read while it runs (writes.enter), and no pending write-behind value
+// of these keys may land after the commit (txWriter.hold). committed gives
+// each schema's function to call with each id once committed; release
+// undoes every hold and must be called even on error.
+func (t *Tx) hold(ops []prepared, ws []txWriter) (committed map[*schemaState]func(string), release func(), err error) {
+	writer := map[*schemaState]txWriter{}
+	var schemas []*schemaState
+	for i, p := range ops {
+		if writer[p.st] == nil {
+			writer[p.st] = ws[i]
+			schemas = append(schemas, p.st)
+		}
+	}
+	sort.Slice(schemas, func(i, j int) bool { return schemas[i].Name < schemas[j].Name })
+	var undo []func()
+	release = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	committed = make(map[*schemaState]func(string), len(schemas))
+	for _, st := range schemas {
+		undo = append(undo, st.writes.enter())
+		done, unhold, err := writer[st].hold(t.ctx, st, ops)
+		if err != nil {
+			return nil, release, err
+		}
+		committed[st] = done
+		undo = append(undo, unhold)
+	}
+	return committed, release, nil
+}
+
+// failed returns the error of a transaction that did not commit, after
+// invalidating its writes as after a commit if the COMMIT may have been
+// applied.
+func (t *Tx) failed(ops []prepared, err error) error {
+	ds, ctx := t.ds, t.ctx
+	if errors.Is(err, l3postgres.ErrOutcomeUnknown) { // the COMMIT may have been applied
+		t.invalidate(ops, func(st *schemaState, op l2redis.Op, ids []string) {
+			_ = ds.afterFailedWrite(ctx, st, op, true, err, ids...)
+		})
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return txError(ErrTxTimeout, err)
+	}
+	return txError(ErrTxFailed, err)
+}
+
+// afterSet shows each Set's caller what was stored and runs its AfterSet
+// hook: every hook runs, and the first panic is reported.
+func (t *Tx) afterSet(ops []prepared) error {
+	var hookErr error
 	for _, p := range ops {
 		if !p.del {
 			if p.src.CanSet() {
 				p.st.writeBack(p.src, p.rec)
 			}
-			if err := p.st.afterSet(ctx, p.rec.Addr().Interface()); err != nil && hookErr == nil {
+			if err := p.st.afterSet(t.ctx, p.rec.Addr().Interface()); err != nil && hookErr == nil {
 				hookErr = err
 			}
 		}

@@ -1,0 +1,100 @@
+package strata
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/AndrewDonelson/strata/strata/internal/model"
+)
+
+// A Tx's writes go through the truth too, in three steps: hold (before the
+// transaction, schema by schema), stage (each write, inside the one
+// PostgreSQL transaction) and, after COMMIT, the same after-write upkeep as
+// any other write. Only a truth in PostgreSQL can join a transaction.
+
+// txWriter is the write side of a truth that can join a Tx.
+type txWriter interface {
+	// hold prepares st's writes among ops for the transaction and keeps
+	// the write-behind flush from overtaking them; committed is called
+	// with each id once the transaction has committed, release when the
+	// Tx is done (committed or not).
+	hold(ctx context.Context, st *schemaState, ops []prepared) (committed func(id string), release func(), err error)
+	// stage runs p inside the transaction, whose table handles bind gives.
+	stage(ctx context.Context, bind func(l3Table) l3Table, p *prepared) error
+}
+
+// txSupported reports why this DataStore cannot run transactions, if so.
+func (ds *DataStore) txSupported() error {
+	if ds.l3 == nil && ds.test.l3 == nil {
+		return fmt.Errorf("%w: transactions need PostgreSQL", ErrL3Unavailable)
+	}
+	return nil
+}
+
+// txWriterOf returns st's txWriter, or an error saying st cannot join a Tx.
+func txWriterOf(st *schemaState) (txWriter, error) {
+	if w, ok := st.truth.(txWriter); ok {
+		return w, nil
+	}
+	return nil, fmt.Errorf("%w: schema %q has no PostgreSQL tier and cannot join a transaction", ErrL3Unavailable, st.Name)
+}
+
+// hold: a schema without write-behind has nothing to hold.
+func (t pgTruth) hold(context.Context, *schemaState, []prepared) (func(string), func(), error) {
+	return func(string) {}, func() {}, nil
+}
+
+// stage upserts or deletes p in the transaction; an upsert reads back what
+// PostgreSQL kept (insert-only times) into p.rec.
+func (t pgTruth) stage(ctx context.Context, bind func(l3Table) l3Table, p *prepared) error {
+	tbl := bind(p.st.l3)
+	if p.del {
+		_, err := tbl.DeleteByID(ctx, p.id)
+		return err
+	}
+	err := tbl.UpsertReturning(ctx, p.vals, p.st.insertOnlyTargets(p.rec)...)
+	p.st.normalizeTimes(p.rec)
+	return err
+}
+
+// runTx runs ops in one PostgreSQL transaction, staging each through its
+// schema's txWriter (ws, parallel to ops).
+func runTx(ctx context.Context, ops []prepared, ws []txWriter) error {
+	return ops[0].st.l3.inTx(ctx, func(bind func(l3Table) l3Table) error {
+		for i := range ops {
+			if err := ws[i].stage(ctx, bind, &ops[i]); err != nil {
+				return fmt.Errorf("%s %q: %w", ops[i].st.Name, ops[i].id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// hold keeps the flush from writing an older pending value of these ids
+// after the transaction (flushMu, and the journal's claim on them), and
+// has each Set take the omit_cache values a pending value it replaces set.
+// committed forgets the pending values enqueued before the hold.
+func (t behindTruth) hold(ctx context.Context, st *schemaState, ops []prepared) (func(string), func(), error) {
+	wb := st.wb
+	wb.flushMu.Lock()
+	seq := wb.current()
+	release := wb.flushMu.Unlock
+	if wb.j != nil { // no journaled older value may be claimed after it
+		unlock, err := t.ds.journalForget(ctx, st, txIDs(ops, st)...)
+		if err != nil {
+			release()
+			return nil, nil, err
+		}
+		release = func() { unlock(); wb.flushMu.Unlock() }
+	}
+	for i := range ops {
+		p := &ops[i]
+		if p.st != st || p.del || st.model.Flags&model.FlagOmitCache == 0 {
+			continue
+		}
+		if prev, prevClear, ok := wb.pendingWithClear(p.id); ok { // replaces a pending value: keep what it set
+			p.clear = st.inheritOmitted(p.rec, p.clear, prev, prevClear)
+		}
+	}
+	return func(id string) { wb.dropUpTo(id, seq) }, release, nil
+}
