@@ -87,6 +87,14 @@ MODSET := go run ./tools/cmd/modset
 install-check: ## build an outside module that requires only strata@<current version>, and go install the CLI, from a file GOPROXY made of the working tree (GOWORK=off, no replace, nothing asked of a public proxy or checksum database)
 	$(MODSET) install-check
 
+# The commit before issue 12's restructure of strata began (the parent of
+# the commit that added strata/internal/model): make apidiff's default base.
+APIDIFF_BASE ?= 75d9208
+
+.PHONY: apidiff
+apidiff: ## the exported API of every library module at APIDIFF_BASE (the commit before issue 12's restructure) against the working tree, by golang.org/x/exp/cmd/apidiff; fails on an incompatible change
+	.ci/apidiff $(APIDIFF_BASE)
+
 # The new version for make release, e.g. make release VERSION=v0.2.0.
 VERSION ?=
 # DRY_RUN=1 releases in a temporary clone and shows the result.
