@@ -224,6 +224,11 @@ func (ds *DataStore) onInvalidation(msg l2redis.Invalidation) {
 // hit path.
 func (ds *DataStore) l1Live() bool { return ds.bus == nil || ds.bus.Live() }
 
+// negativeCaching reports whether L1 may remember absences (see
+// l1Options): it needs the invalidation bus, which ends them when any
+// instance writes the id.
+func (ds *DataStore) negativeCaching() bool { return ds.bus != nil && ds.cfg.NegativeCacheTTL > 0 }
+
 // onBusLost runs when the invalidation subscription is found lost: from now
 // until onResubscribe has dropped L1 and the bus is live again, reads skip
 // L1 (see l1Live).

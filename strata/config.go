@@ -148,7 +148,8 @@ type Config struct {
 
 	// NegativeCacheTTL is how long an id found missing in PostgreSQL is
 	// remembered as missing, so a hot missing key does not reach PostgreSQL
-	// on every Get: in L1, and in Redis, where the reader that queried
+	// on every Get: in L1 (where a GetMany remembers the ids it did not
+	// find too), and in Redis, where the reader that queried
 	// PostgreSQL under the key's fill lease leaves an absence marker that
 	// every instance reads, so the fleet makes one query per TTL. A write of
 	// that id through any instance ends both at once: the write deletes the

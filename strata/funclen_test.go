@@ -22,10 +22,7 @@ const maxFuncLines = 60
 // long function must leave it (the test says so). The other files other
 // work owns this session (set.go, write.go, coherence.go, changefeed*.go)
 // are already within the limit and must stay so.
-var longFuncsAllowed = map[string]string{
-	"load.go":    "load, loadLower: the read path, hooked by refresh-ahead and versioned fills (issues 17, 18)",
-	"getmany.go": "getMany: moves onto l1mem's bulk loader (issue 12, load on l1mem's loaders)",
-}
+var longFuncsAllowed = map[string]string{}
 
 // TestNoFunctionOver60Lines fails for a function longer than maxFuncLines
 // in a non-test file of the strata module (its internal packages

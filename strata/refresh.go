@@ -49,9 +49,7 @@ func (ds *DataStore) newRefreshAhead(st *schemaState) refreshAhead {
 func (ds *DataStore) l1GetAhead(st *schemaState, id string) (any, bool) {
 	snap, left, ok := st.l1.GetWithTTL(id)
 	if ok && left > 0 && left <= st.ahead.l1 {
-		if _, isNeg := snap.(*absent); !isNeg {
-			ds.reloadAhead(st, "1"+id, func(ctx context.Context) { ds.reloadL1(ctx, st, id) })
-		}
+		ds.reloadAhead(st, "1"+id, func(ctx context.Context) { ds.reloadL1(ctx, st, id) })
 	}
 	return snap, ok
 }
@@ -82,7 +80,7 @@ func (ds *DataStore) reloadL1(ctx context.Context, st *schemaState, id string) {
 	if _, pending := st.pendingSnapshot(id); pending {
 		return
 	}
-	snap, err := ds.loadLower(ctx, st, id, time.Time{})
+	snap, err := st.truth.get(ctx, st, id, time.Time{})
 	if err != nil || !ds.l1Live() {
 		return
 	}

@@ -255,6 +255,9 @@ func (ds *DataStore) l1Options(st *schemaState) *l1mem.Options[string, any] {
 	if st.l1Truth {
 		opts.MaxEntries, opts.DefaultTTL = 0, 0
 	}
+	if ds.negativeCaching() {
+		opts.NegativeTTL = ds.cfg.NegativeCacheTTL // a missing id, remembered
+	}
 	return opts
 }
 

@@ -6,7 +6,6 @@ import (
 	"reflect"
 
 	"github.com/AndrewDonelson/strata/l3postgres"
-	"github.com/AndrewDonelson/strata/strata/metrics"
 )
 
 // Search runs q against the schema's table and stores the rows in
@@ -35,8 +34,8 @@ func (ds *DataStore) search(ctx context.Context, schema string, q *Query, destSl
 	if err != nil {
 		return err
 	}
-	if st.l3 == nil {
-		return fmt.Errorf("%w: schema %q has no PostgreSQL tier", ErrL3Unavailable, st.Name)
+	if err := st.truth.queryable(st); err != nil {
+		return err
 	}
 	if q == nil {
 		q = &Query{}
@@ -48,15 +47,14 @@ func (ds *DataStore) search(ctx context.Context, schema string, q *Query, destSl
 	if qry.Limit == 0 {
 		qry.Limit = DefaultQueryLimit
 	}
-	// A replica may lag: its rows fill no cache.
-	fill := st.useL1 && !st.l1Truth && cols == nil && !q.ForceL3 && !st.replica && ds.l1Live()
+	fill := st.useL1 && cols == nil && !q.ForceL3 && ds.l1Live()
 	guard := st.writes.begin()
-	rows, err := st.l3.Query(ctx, qry)
+	rows, fresh, err := st.truth.query(ctx, st, qry)
 	if err != nil {
-		ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "query")
-		return l3Error(err)
+		return err
 	}
 	defer rows.Close()
+	fill = fill && fresh // a replica may lag: its rows fill no cache
 	out, fills, err := ds.scanSearch(st, rows, cols, sv.Elem().Type(), fill)
 	if err != nil {
 		return err
@@ -145,8 +143,8 @@ func (ds *DataStore) countRows(ctx context.Context, schema string, q *Query) (in
 	if err != nil {
 		return 0, err
 	}
-	if st.l3 == nil {
-		return 0, fmt.Errorf("%w: schema %q has no PostgreSQL tier", ErrL3Unavailable, st.Name)
+	if err := st.truth.queryable(st); err != nil {
+		return 0, err
 	}
 	var where string
 	var args []any
@@ -156,11 +154,7 @@ func (ds *DataStore) countRows(ctx context.Context, schema string, q *Query) (in
 		}
 		where, args = q.Where, q.Args
 	}
-	n, err := st.l3.Count(ctx, where, args...)
-	if err != nil {
-		return 0, l3Error(err)
-	}
-	return n, nil
+	return st.truth.count(ctx, st, where, args)
 }
 
 // l3Query turns a Query into an l3postgres.Query, checking every column name

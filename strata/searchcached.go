@@ -63,8 +63,7 @@ func (ds *DataStore) searchCached(ctx context.Context, schema string, q *Query, 
 // searchCachedRows serves the rows from the cached result set, or runs the
 // query and caches its result.
 func (ds *DataStore) searchCachedRows(ctx context.Context, st *schemaState, schema string, q *Query, destSlice any) error {
-	// A replica may lag, so its results are not cached either.
-	if ds.l2 == nil || st.l3 == nil || st.replica || (q != nil && q.ForceL3) || ds.stale.genStale(st) {
+	if !st.truth.cachesResults(st) || (q != nil && q.ForceL3) {
 		return ds.search(ctx, schema, q, destSlice)
 	}
 	if q == nil {
@@ -74,7 +73,7 @@ func (ds *DataStore) searchCachedRows(ctx context.Context, st *schemaState, sche
 	if err != nil {
 		return err
 	}
-	data, gen, err := ds.l2.GetResult(ctx, st.prefix, fp)
+	data, gen, err := st.truth.cachedResult(ctx, st, fp)
 	if err == nil && !q.ForceL2 {
 		if err := ds.decodeResult(st, data, destSlice); err == nil {
 			ds.searchCacheOutcome(st.Name, true)
@@ -91,7 +90,7 @@ func (ds *DataStore) searchCachedRows(ctx context.Context, st *schemaState, sche
 	if data, err := ds.encodeResult(st, destSlice); err == nil {
 		// Stored under the generation read before the query: a write that
 		// bumped it meanwhile leaves this entry unreachable, never stale.
-		_ = ds.l2.SetResult(ctx, st.prefix, gen, fp, data, st.l2TTL)
+		st.truth.storeResult(ctx, st, gen, fp, data)
 	}
 	return nil
 }

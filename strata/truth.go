@@ -68,10 +68,16 @@ type truth interface {
 type pgTruth struct{ ds *DataStore }
 
 // redisTruth is a schema without PostgreSQL whose truth is Redis.
-type redisTruth struct{ ds *DataStore }
+type redisTruth struct {
+	ds *DataStore
+	noQueries
+}
 
 // memTruth is a schema with neither server: L1 is the only copy.
-type memTruth struct{ ds *DataStore }
+type memTruth struct {
+	ds *DataStore
+	noQueries
+}
 
 // truthFor returns the truth of st, whose L3 handle and write-behind queue
 // are attached.
@@ -82,8 +88,8 @@ func (ds *DataStore) truthFor(st *schemaState) truth {
 	case st.l3 != nil:
 		return pgTruth{ds}
 	case ds.l2 != nil:
-		return redisTruth{ds}
+		return redisTruth{ds: ds}
 	default:
-		return memTruth{ds}
+		return memTruth{ds: ds}
 	}
 }

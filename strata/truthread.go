@@ -1,4 +1,209 @@
 package strata
 
-// truthReader reads records from a schema's truth, below L1.
-type truthReader interface{}
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/AndrewDonelson/strata/l2redis"
+	"github.com/AndrewDonelson/strata/l3postgres"
+	"github.com/AndrewDonelson/strata/strata/metrics"
+)
+
+// truthReader reads records from a schema's truth, below L1: L1 is the
+// caller's (load, getMany and exists read it first and fill it through
+// its single-flight loaders), as is a write-behind record not yet in L3.
+type truthReader interface {
+	// get reads id: a snapshot, or an error wrapping ErrNotFound. by,
+	// when not zero, is the deadline of the caller the read is for (a
+	// shared L1 load runs under a context of its own); it bounds the
+	// Redis part of the read.
+	get(ctx context.Context, st *schemaState, id string, by time.Time) (any, error)
+	// getMany reads ids (no more than a handful of round trips, however
+	// many they are) and returns the snapshots of those that exist.
+	getMany(ctx context.Context, st *schemaState, ids []string, by time.Time) (map[string]any, error)
+	// exists reports whether id exists.
+	exists(ctx context.Context, st *schemaState, id string) (bool, error)
+	// l1Fills reports whether L1 caches what the truth returns (load
+	// fills it through its loaders). It is false where L1 is the truth
+	// itself, and a miss there is the answer.
+	l1Fills() bool
+	truthSearcher // truthread_search.go
+}
+
+func (pgTruth) l1Fills() bool    { return true }
+func (redisTruth) l1Fills() bool { return true }
+func (memTruth) l1Fills() bool   { return false }
+
+// get reads id from Redis, else from PostgreSQL, filling Redis under a
+// lease. A key that may be stale in Redis, or whose ambiguous write is
+// unsettled (see doubts.has), is neither read from Redis nor filled.
+func (t pgTruth) get(ctx context.Context, st *schemaState, id string, by time.Time) (any, error) {
+	ds := t.ds
+	var lease l2redis.Lease
+	if ds.l2 != nil && !ds.stale.has(st.key(id)) && !ds.doubts.has(st, id) {
+		snap, l, done, err := ds.readL2(ctx, st, id, by, false)
+		if done {
+			return snap, err
+		}
+		lease = l
+	}
+	return ds.readL3(ctx, st, id, lease)
+}
+
+// get reads id from Redis, which holds the only durable copy.
+func (t redisTruth) get(ctx context.Context, st *schemaState, id string, by time.Time) (any, error) {
+	ds := t.ds
+	if !ds.stale.has(st.key(id)) && !ds.doubts.has(st, id) {
+		if snap, _, done, err := ds.readL2(ctx, st, id, by, true); done {
+			return snap, err
+		}
+	}
+	return nil, notFound(st, id)
+}
+
+// get finds nothing: L1, the only copy, was the caller's to read.
+func (memTruth) get(_ context.Context, st *schemaState, id string, _ time.Time) (any, error) {
+	return nil, notFound(st, id)
+}
+
+// exists asks Redis, then PostgreSQL. A GET, not EXISTS: a value that does
+// not decode says nothing about the record and is dropped (see fromL2),
+// then PostgreSQL answers.
+func (t pgTruth) exists(ctx context.Context, st *schemaState, id string) (bool, error) {
+	ds := t.ds
+	if ds.l2 != nil && !ds.stale.has(st.key(id)) /* may be stale: not read from Redis */ {
+		if ok, done, err := ds.existsInL2(ctx, st, id, false); done {
+			return ok, err
+		}
+	}
+	ok, err := st.l3.Exists(ctx, id)
+	if err != nil {
+		return false, l3Error(err)
+	}
+	return ok, nil
+}
+
+// exists asks Redis.
+func (t redisTruth) exists(ctx context.Context, st *schemaState, id string) (bool, error) {
+	if t.ds.stale.has(st.key(id)) {
+		return false, nil
+	}
+	ok, _, err := t.ds.existsInL2(ctx, st, id, true)
+	return ok, err
+}
+
+// exists finds nothing below L1.
+func (memTruth) exists(context.Context, *schemaState, string) (bool, error) { return false, nil }
+
+// existsInL2 is Exists' Redis read (done: ok and err are the answer).
+// isTruth: Redis holds the schema's truth, so its failure is the answer.
+// Redis gets only part of the caller's time (see l2ReadContext).
+func (ds *DataStore) existsInL2(ctx context.Context, st *schemaState, id string, isTruth bool) (ok, done bool, err error) {
+	l2ctx, cancel := ds.l2ReadContext(ctx, st, time.Time{})
+	defer cancel()
+	data, err := ds.l2.Get(l2ctx, st.key(id))
+	switch {
+	case err == nil:
+		if _, ok, err := ds.fromL2(l2ctx, st, id, data, isTruth); ok || err != nil {
+			return ok, true, err
+		}
+	case errors.Is(err, l2redis.ErrNotFound):
+	case isTruth:
+		return false, true, fmt.Errorf("%w: %w", ErrL2Unavailable, err)
+	default:
+		ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "exists")
+	}
+	return false, false, nil
+}
+
+// readL3 reads id from PostgreSQL and fills Redis with it under lease,
+// when that is valid; a row that is missing ends the lease (negcache.go).
+func (ds *DataStore) readL3(ctx context.Context, st *schemaState, id string, lease l2redis.Lease) (any, error) {
+	rec := reflect.New(st.model.Type).Elem()
+	ver, versioned, err := ds.readRow(ctx, st, id, rec, "get")
+	if errors.Is(err, l3postgres.ErrNotFound) {
+		ds.cfg.Metrics.Miss(st.Name, metrics.TierL3)
+		if lease.Valid() {
+			ds.missedUnderLease(ctx, st, id, lease) // negcache.go
+		}
+		return nil, notFound(st, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ds.cfg.Metrics.Hit(st.Name, metrics.TierL3)
+	ds.served(ctx, metrics.TierL3)
+	noLease := ds.test.noL2Lease.Load()
+	switch {
+	case lease.Valid() && !noLease:
+		if data, err := ds.encodeL2(st, rec); err == nil {
+			ds.fillL2(st, lease, versionedFill(data, ver, versioned))
+		}
+	case noLease && ds.l2 != nil:
+		if data, err := ds.encodeL2(st, rec); err == nil {
+			_ = ds.l2.Set(ctx, st.key(id), versionedFill(data, ver, versioned), st.l2TTL)
+		}
+	}
+	return st.readView(rec), nil
+}
+
+// readRow reads the row id of st's table into rec, with its version when
+// the schema is versioned (it goes with the row into Redis, see
+// versioned.go). A missing row is l3postgres.ErrNotFound; another failure
+// of PostgreSQL is counted as an L3 error of op and returned wrapped by
+// l3Error.
+func (ds *DataStore) readRow(ctx context.Context, st *schemaState, id string, rec reflect.Value, op string) (ver int64, versioned bool, err error) {
+	targets, finish := ds.scanTargets(st, rec, nil)
+	ds.test.runL3Get(st.Name, id)
+	start := time.Now()
+	if vt := st.versionedTable(); vt != nil {
+		versioned = true
+		err = vt.GetByID(ctx, id, append(targets, &ver)...)
+	} else {
+		err = st.l3.GetByID(ctx, id, targets...)
+	}
+	ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, op, time.Since(start))
+	if err != nil {
+		if errors.Is(err, l3postgres.ErrNotFound) {
+			return 0, false, l3postgres.ErrNotFound
+		}
+		ds.cfg.Metrics.Error(st.Name, metrics.TierL3, op)
+		return 0, false, l3Error(err)
+	}
+	if err := finish(); err != nil {
+		return 0, false, err
+	}
+	st.normalizeTimes(rec)
+	ds.test.runAfterL3Read(st.Name, id)
+	return ver, versioned, nil
+}
+
+// fillL2 stores an L3 read in Redis under its lease, off the caller's path:
+// the reader does not wait for a round trip whose only purpose is to serve
+// later reads. A refused fill means a write or delete came first, which is
+// exactly what the lease is for. Close waits for fills in flight.
+func (ds *DataStore) fillL2(st *schemaState, lease l2redis.Lease, data []byte) {
+	ds.goBackground(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := ds.l2.Fill(ctx, lease, data, st.l2TTL); err != nil {
+			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "fill")
+		}
+	})
+}
+
+// pendingSnapshot returns the newest write-behind record of id not yet in
+// L3, which every read must see.
+func (st *schemaState) pendingSnapshot(id string) (any, bool) {
+	if st.wb == nil {
+		return nil, false
+	}
+	rec, ok := st.wb.pending(id)
+	if !ok {
+		return nil, false
+	}
+	return st.readView(rec), true
+}
