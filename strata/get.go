@@ -6,6 +6,7 @@ import (
 	"reflect"
 
 	"github.com/AndrewDonelson/strata/strata/internal/model"
+	"github.com/AndrewDonelson/strata/strata/metrics"
 )
 
 // Get reads the record id of schema into dest, a non-nil *Model, from the
@@ -45,13 +46,24 @@ func (ds *DataStore) get(ctx context.Context, schema, id string, dest any) error
 // model type. An L1 hit of a model without pointers, slices or maps runs no
 // codec and allocates nothing.
 func GetTyped[T any](ctx context.Context, ds *DataStore, schema, id string) (T, error) {
-	if p := l1HitTyped[T](ctx, ds, schema, id); p != nil {
-		return *p, nil // a flat model: one plain copy is a deep copy
+	// The L1 hit of a flat model, inline (see gethot.go): what begin,
+	// getTyped and load would check and do, and no more.
+	if st := ds.hints.lookup(schema); st != nil && st.hot.l1 && ctx != nil && id != "" &&
+		!ds.life.closed.Load() && ctx.Err() == nil && reflect.TypeOf((*T)(nil)) == st.ptrType && ds.l1Live() {
+		if snap, ok := st.l1.Get(id); ok {
+			if p, ok := snap.(*T); ok {
+				ds.stats.gets.Add(1)
+				if st.hot.hits != nil {
+					st.hot.hits.Hit(st.Name, metrics.TierL1)
+				}
+				return *p, nil // a flat model: one plain copy is a deep copy
+			}
+		}
 	}
 	return getTypedFull[T](ctx, ds, schema, id)
 }
 
-// getTypedFull is GetTyped when l1HitTyped cannot serve the call.
+// getTypedFull is GetTyped when its L1 fast path cannot serve the call.
 func getTypedFull[T any](ctx context.Context, ds *DataStore, schema, id string) (T, error) {
 	if ds.cfg.Tracer != nil {
 		return getTypedTraced[T](ctx, ds, schema, id)

@@ -49,7 +49,7 @@ func TestSchemaHintsNeverResolveAnotherName(t *testing.T) {
 	}
 	for _, other := range []string{"bravo", "alpha2", "alph", ""} {
 		s := &h.slot[schemaHintOf(other)]
-		s.Store(alpha) // as if other's slot held alpha
+		s.Store(&schemaHint{name: "alpha", st: alpha}) // as if other's slot held alpha
 		if got := h.lookup(other); got != nil {
 			t.Errorf("lookup(%q) = schema %q from a shared slot; want a miss", other, got.Name)
 		}
