@@ -40,12 +40,19 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_%\/-]+:.*## / {printf "  %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: test
-test: ## everything CI runs: unit tests (-race), l1mem on 32-bit ARM, each module alone (GOWORK=off), the install check, then the local stack and the integration tests
-	@$(MAKE) --no-print-directory test-unit
-	@$(MAKE) --no-print-directory test-arm32
-	@$(MAKE) --no-print-directory test-gowork-off
-	@$(MAKE) --no-print-directory install-check
-	@$(MAKE) --no-print-directory test-integration
+test: ## everything CI runs: unit tests (-race), l1mem on 32-bit ARM, each module alone (GOWORK=off), the install check, then the local stack and the integration tests; each phase prints its wall and CPU seconds
+	@start=$$(date +%s); \
+	$(call timed,test-unit); \
+	$(call timed,test-arm32); \
+	$(call timed,test-gowork-off); \
+	$(call timed,install-check); \
+	$(call timed,test-integration); \
+	echo "make test: every phase passed in $$(( $$(date +%s) - start )) s"
+
+# timed runs the make target $(1) and prints its wall-clock and CPU seconds
+# (user + sys of every process it ran), so a CI log shows where the time
+# went, e.g. to tell a cold build from a warm one.
+timed = TIMEFORMAT="make test: phase $(1): %0R s wall, %0U s user + %0S s sys"; time $(MAKE) --no-print-directory $(1)
 
 # pkgs lists the package patterns of modules $(1) for one go test run over
 # the workspace: every package is built once, whatever module it belongs
