@@ -268,6 +268,7 @@ func (s *shard[K, V]) put(key K, h uint64, value V, exp int64, ev *evictList[K, 
 		}
 		e.val, e.expires = value, exp
 		e.setAbsent(false)
+		s.setVersion(i, 0) // a plain store: the version is unknown
 		switch {
 		case !s.track && !s.clock:
 		case uint32(uint16(s.tick)-e.stamp()) >= s.skip:

@@ -41,7 +41,7 @@ func (c *Cache[K, V]) Epoch(key K) uint64 {
 // GetOrLoad) do not invalidate, so concurrent fills of one key do not
 // refuse each other. Eviction and expiry do not invalidate either.
 func (c *Cache[K, V]) SetIfEpoch(key K, value V, epoch uint64) bool {
-	return c.setIfEpoch(key, value, epoch, c.deadline(c.ttl))
+	return c.setIfEpoch(key, value, epoch, c.deadline(c.ttl), 0)
 }
 
 // SetIfEpochWithTTL is [Cache.SetIfEpoch] with a per-entry TTL (0 means
@@ -51,10 +51,11 @@ func (c *Cache[K, V]) SetIfEpochWithTTL(key K, value V, ttl time.Duration, epoch
 	if ttl < 0 {
 		return false, fmt.Errorf("%w: %v is negative", ErrInvalidTTL, ttl)
 	}
-	return c.setIfEpoch(key, value, epoch, c.deadline(int64(ttl))), nil
+	return c.setIfEpoch(key, value, epoch, c.deadline(int64(ttl)), 0), nil
 }
 
-func (c *Cache[K, V]) setIfEpoch(key K, value V, epoch uint64, exp int64) bool {
+// setIfEpoch stores value with its version (0: unknown; see version.go).
+func (c *Cache[K, V]) setIfEpoch(key K, value V, epoch uint64, exp int64, version uint64) bool {
 	h := c.hash(key)
 	s := c.shardOf(h)
 	var ev evictList[K, V]
@@ -63,6 +64,9 @@ func (c *Cache[K, V]) setIfEpoch(key K, value V, epoch uint64, exp int64) bool {
 	ok := s.epoch(h) == epoch
 	if ok {
 		s.put(key, h, value, exp, &ev, collect)
+		if version != 0 {
+			s.setVersion(s.find(key, h), version)
+		}
 	}
 	s.unlock()
 	if collect {

@@ -14,6 +14,7 @@ type flight[V any] struct {
 	val    V
 	err    error
 	epoch  uint64             // the key's epoch when the load began
+	ver    uint64             // the version GetOrLoadVersioned's loader returned
 	cancel context.CancelFunc // ends the load's context (Close uses it)
 }
 
@@ -53,6 +54,12 @@ type flight[V any] struct {
 // even on a hit, since a miss keeps it for the background load. [Cache.Get]
 // first is the way to keep such a caller's hit path allocation-free.
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load func(context.Context, K) (V, error)) (V, error) {
+	return c.getOrLoad(ctx, key, load, nil)
+}
+
+// getOrLoad is GetOrLoad with either loader: load, or loadv, which also
+// returns the value's version (see version.go).
+func (c *Cache[K, V]) getOrLoad(ctx context.Context, key K, load func(context.Context, K) (V, error), loadv func(context.Context, K) (V, uint64, error)) (V, error) {
 	h := c.hash(key)
 	v, found := c.lookup(key, h)
 	switch found {
@@ -62,7 +69,7 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load func(context.Co
 		return v, ErrNotFound
 	}
 	var zero V
-	if load == nil {
+	if load == nil && loadv == nil {
 		return zero, ErrNilLoader
 	}
 	if ctx == nil {
@@ -103,7 +110,7 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load func(context.Co
 		c.loading[f] = struct{}{}
 		c.loadMu.Unlock()
 		s.unlock()
-		go c.runFlight(lctx, s, key, h, f, load)
+		go c.runFlight(lctx, s, key, h, f, load, loadv)
 	} else {
 		s.unlock()
 	}
@@ -122,8 +129,12 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load func(context.Co
 
 // runFlight runs load for f, caches a result the key's epoch still
 // allows, and releases f's waiters.
-func (c *Cache[K, V]) runFlight(ctx context.Context, s *shard[K, V], key K, h uint64, f *flight[V], load func(context.Context, K) (V, error)) {
-	f.val, f.err = callLoader(ctx, key, load)
+func (c *Cache[K, V]) runFlight(ctx context.Context, s *shard[K, V], key K, h uint64, f *flight[V], load func(context.Context, K) (V, error), loadv func(context.Context, K) (V, uint64, error)) {
+	if loadv != nil {
+		f.val, f.ver, f.err = callLoaderVersioned(ctx, key, loadv)
+	} else {
+		f.val, f.err = callLoader(ctx, key, load)
+	}
 	f.cancel()
 
 	var ev evictList[K, V]
@@ -154,6 +165,9 @@ func (c *Cache[K, V]) settle(s *shard[K, V], key K, h uint64, f *flight[V], ev *
 	switch {
 	case f.err == nil:
 		s.put(key, h, f.val, c.deadline(c.ttl), ev, collect)
+		if f.ver != 0 {
+			s.setVersion(s.find(key, h), f.ver)
+		}
 	case c.negTTL > 0 && errors.Is(f.err, ErrNotFound):
 		now := c.now()
 		s.putAbsent(key, h, now, now+c.negTTL, ev, collect)
@@ -177,11 +191,19 @@ func (c *Cache[K, V]) cancelLoads() {
 	}
 }
 
-func callLoader[K comparable, V any](ctx context.Context, key K, load func(context.Context, K) (V, error)) (v V, err error) {
+func callLoader[K comparable, V any](ctx context.Context, key K, load func(context.Context, K) (V, error)) (V, error) {
+	v, _, err := callLoaderVersioned(ctx, key, func(ctx context.Context, k K) (V, uint64, error) {
+		v, err := load(ctx, k)
+		return v, 0, err
+	})
+	return v, err
+}
+
+func callLoaderVersioned[K comparable, V any](ctx context.Context, key K, load func(context.Context, K) (V, uint64, error)) (v V, ver uint64, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			var zero V
-			v, err = zero, fmt.Errorf("%w: %v", ErrLoaderPanic, r)
+			v, ver, err = zero, 0, fmt.Errorf("%w: %v", ErrLoaderPanic, r)
 		}
 	}()
 	return load(ctx, key)

@@ -165,6 +165,8 @@ type shardState struct {
 
 	epochs [epochSlots]uint64 // see epoch.go; under the lock
 	floor  uint64
+
+	vers []uint64 // the entries' versions, nil until the first (see version.go)
 }
 
 func (s *shard[K, V]) init(p EvictionPolicy, capacity int) {
@@ -337,6 +339,7 @@ func (s *shard[K, V]) clearSlab() {
 		}
 	}
 	s.entries = s.entries[:0]
+	clear(s.vers)
 }
 
 // alloc returns a free slot for a new entry. Called with mu held.
@@ -426,6 +429,7 @@ func (s *shard[K, V]) release(i int32) {
 	var zv V
 	e.key, e.val, e.expires, e.mark = zk, zv, 0, 0
 	e.gen++
+	s.setVersion(i, 0)
 	s.free = append(s.free, i)
 	s.count--
 }
