@@ -139,3 +139,29 @@ func publisherFixture(t *testing.T, c redis.UniversalClient) (*l2redis.Store, st
 	wantResub(t, events, l2redis.Subscribed, 10*time.Second)
 	return s, redistest.Prefix(t, c), pub, events
 }
+
+// TestGetVersionedReturnsTheStoredVersion: a reader that fills L1 records
+// the version Redis holds, which a writer's L1 refresh compares against.
+func TestGetVersionedReturnsTheStoredVersion(t *testing.T) {
+	t.Parallel()
+	s, prefix := newStore(t, nil)
+	ctx := testCtx(t)
+	if err := s.Set(ctx, prefix+"v", l2redis.Versioned(42, []byte("x")), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set(ctx, prefix+"plain", []byte("y"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		key, want string
+		ver       uint64
+	}{{"v", "x", 42}, {"plain", "y", 0}} {
+		b, ver, err := s.GetVersioned(ctx, prefix+c.key)
+		if err != nil || string(b) != c.want || ver != c.ver {
+			t.Errorf("GetVersioned(%s) = %q, %d, %v; want %q, %d", c.key, b, ver, err, c.want, c.ver)
+		}
+	}
+	if _, _, err := s.GetVersioned(ctx, prefix+"none"); !errors.Is(err, l2redis.ErrNotFound) {
+		t.Errorf("GetVersioned of an absent key = %v, want ErrNotFound", err)
+	}
+}

@@ -12,27 +12,35 @@ import (
 // Get returns the value stored under key, or ErrNotFound when the key is
 // absent (or holds only a fill lease). It is one GET.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	b, _, err := s.GetVersioned(ctx, key)
+	return b, err
+}
+
+// GetVersioned is [Store.Get] that also returns the version the value was
+// stored with ([Versioned]), 0 when it has none.
+func (s *Store) GetVersioned(ctx context.Context, key string) ([]byte, uint64, error) {
 	if key == "" {
-		return nil, ErrEmptyKey
+		return nil, 0, ErrEmptyKey
 	}
 	if err := s.brk.allow(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	b, err := s.c.Get(ctx, key).Bytes()
 	if err != nil {
-		return nil, s.result(ctx, err)
+		return nil, 0, s.result(ctx, err)
 	}
 	s.brk.record(nil)
 	if isLeaseMarker(b) {
-		return nil, ErrNotFound
+		return nil, 0, ErrNotFound
 	}
 	if isAbsentMarker(b) {
-		return nil, ErrAbsent
+		return nil, 0, ErrAbsent
 	}
 	if b == nil {
 		b = []byte{} // present but empty
 	}
-	return stripVersion(b), nil
+	ver, b, _ := SplitVersion(b)
+	return b, ver, nil
 }
 
 // MGet returns the values of keys, position for position; a nil element

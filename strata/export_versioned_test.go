@@ -1,5 +1,7 @@
 package strata
 
+import "reflect"
+
 // SetTestHookBeforeRefresh installs fn to run in ds's versioned Sets after
 // the commit and before the Redis refresh; nil removes it.
 func (ds *DataStore) SetTestHookBeforeRefresh(fn func(schema, id string)) {
@@ -13,3 +15,26 @@ func (ds *DataStore) SetTestHookBeforeRefresh(fn func(schema, id string)) {
 // DisableVersionGuardForTest makes ds's versioned Sets refresh Redis with a
 // plain SET, as a cache filled by writers without versions would.
 func (ds *DataStore) DisableVersionGuardForTest(off bool) { ds.test.noVersionGuard.Store(off) }
+
+// L1Username returns the Username field of id's L1 snapshot of schema
+// (whose model must have one), and whether L1 holds id.
+func (ds *DataStore) L1Username(schema, id string) (string, bool) {
+	st, err := ds.schema(schema)
+	if err != nil {
+		return "", false
+	}
+	snap, ok := st.cached(id)
+	if !ok {
+		return "", false
+	}
+	return reflect.ValueOf(snap).Elem().FieldByName("Username").String(), true
+}
+
+// L1Version returns the row version L1 of schema recorded with id.
+func (ds *DataStore) L1Version(schema, id string) (uint64, bool) {
+	st, err := ds.schema(schema)
+	if err != nil {
+		return 0, false
+	}
+	return st.l1.Version(id)
+}

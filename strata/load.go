@@ -57,12 +57,21 @@ func (ds *DataStore) loadThroughL1(ctx context.Context, st *schemaState, id stri
 		return st.truth.get(ctx, st, id, time.Time{})
 	}
 	by, _ := ctx.Deadline() // the load's context has none of its caller's
-	snap, err := st.l1.GetOrLoad(ctx, id, func(ctx context.Context, id string) (any, error) {
-		snap, err := st.truth.get(ctx, st, id, by)
-		if err != nil && errors.Is(err, ErrNotFound) {
-			return nil, l1Missing{err}
+	// The fill records the row version it read, which a writer's L1
+	// refresh compares against (versioned.go).
+	snap, err := st.l1.GetOrLoadVersioned(ctx, id, func(ctx context.Context, id string) (any, uint64, error) {
+		var snap any
+		var ver uint64
+		var err error
+		if vr, ok := st.truth.(versionReader); ok {
+			snap, ver, err = vr.getVersion(ctx, st, id, by)
+		} else {
+			snap, err = st.truth.get(ctx, st, id, by)
 		}
-		return snap, err
+		if err != nil && errors.Is(err, ErrNotFound) {
+			return nil, 0, l1Missing{err}
+		}
+		return snap, ver, err
 	})
 	if err != nil && errors.Is(err, l1mem.ErrNotFound) { // read now, or remembered
 		if snap, ok := st.pendingSnapshot(id); ok { // enqueued while we read

@@ -90,14 +90,17 @@ func (ds *DataStore) reloadL1(ctx context.Context, st *schemaState, id string) {
 	st.l1.SetIfEpoch(id, snap, epoch)
 }
 
-// l2Get is the first L2 read of a Get: a plain GET, or, with an L2 refresh
-// window, GET and PTTL in one round trip (left is -1 without).
-func (ds *DataStore) l2Get(ctx context.Context, st *schemaState, id string) (data []byte, left time.Duration, err error) {
+// l2GetVersion is the first L2 read of a Get: a plain GET, which also
+// returns the value's row version (0 if it has none), or, with an L2
+// refresh window, GET and PTTL in one round trip (left is -1 without; the
+// version is then 0, unknown).
+func (ds *DataStore) l2GetVersion(ctx context.Context, st *schemaState, id string) (data []byte, ver uint64, left time.Duration, err error) {
 	if st.ahead.l2 == 0 {
-		data, err = ds.l2.Get(ctx, st.key(id))
-		return data, -1, err
+		data, ver, err = ds.l2.GetVersioned(ctx, st.key(id))
+		return data, ver, -1, err
 	}
-	return ds.l2.GetWithTTL(ctx, st.key(id))
+	data, left, err = ds.l2.GetWithTTL(ctx, st.key(id))
+	return data, 0, left, err
 }
 
 // aheadL2 starts a background reload of id from PostgreSQL when its L2

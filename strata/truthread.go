@@ -41,12 +41,27 @@ func (memTruth) l1Fills() bool   { return false }
 // lease. A key that may be stale in Redis, or whose ambiguous write is
 // unsettled (see doubts.has), is neither read from Redis nor filled.
 func (t pgTruth) get(ctx context.Context, st *schemaState, id string, by time.Time) (any, error) {
+	snap, _, err := t.getVersion(ctx, st, id, by)
+	return snap, err
+}
+
+// versionReader is a truth whose reads also return the row version of what
+// they read (0 when unknown), for L1 to record (see versioned.go).
+type versionReader interface {
+	getVersion(ctx context.Context, st *schemaState, id string, by time.Time) (any, uint64, error)
+}
+
+// getVersion is get with the row version: from the value's prefix on a
+// plain Redis GET, from the strata_ver column on a PostgreSQL read; 0 for
+// an unversioned schema or value, and for a value read through a lease
+// wait or a refresh-ahead read.
+func (t pgTruth) getVersion(ctx context.Context, st *schemaState, id string, by time.Time) (any, uint64, error) {
 	ds := t.ds
 	var lease l2redis.Lease
 	if ds.l2 != nil && !ds.stale.has(st.key(id)) && !ds.doubts.has(st, id) {
-		snap, l, done, err := ds.readL2(ctx, st, id, by, false)
+		snap, ver, l, done, err := ds.readL2(ctx, st, id, by, false)
 		if done {
-			return snap, err
+			return snap, ver, err
 		}
 		lease = l
 	}
@@ -57,7 +72,7 @@ func (t pgTruth) get(ctx context.Context, st *schemaState, id string, by time.Ti
 func (t redisTruth) get(ctx context.Context, st *schemaState, id string, by time.Time) (any, error) {
 	ds := t.ds
 	if !ds.stale.has(st.key(id)) && !ds.doubts.has(st, id) {
-		if snap, _, done, err := ds.readL2(ctx, st, id, by, true); done {
+		if snap, _, _, done, err := ds.readL2(ctx, st, id, by, true); done {
 			return snap, err
 		}
 	}
@@ -121,7 +136,7 @@ func (ds *DataStore) existsInL2(ctx context.Context, st *schemaState, id string,
 
 // readL3 reads id from PostgreSQL and fills Redis with it under lease,
 // when that is valid; a row that is missing ends the lease (negcache.go).
-func (ds *DataStore) readL3(ctx context.Context, st *schemaState, id string, lease l2redis.Lease) (any, error) {
+func (ds *DataStore) readL3(ctx context.Context, st *schemaState, id string, lease l2redis.Lease) (any, uint64, error) {
 	rec := reflect.New(st.model.Type).Elem()
 	ver, versioned, err := ds.readRow(ctx, st, id, rec, "get")
 	if errors.Is(err, l3postgres.ErrNotFound) {
@@ -129,10 +144,10 @@ func (ds *DataStore) readL3(ctx context.Context, st *schemaState, id string, lea
 		if lease.Valid() {
 			ds.missedUnderLease(ctx, st, id, lease) // negcache.go
 		}
-		return nil, notFound(st, id)
+		return nil, 0, notFound(st, id)
 	}
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	ds.cfg.Metrics.Hit(st.Name, metrics.TierL3)
 	ds.served(ctx, metrics.TierL3)
@@ -147,7 +162,7 @@ func (ds *DataStore) readL3(ctx context.Context, st *schemaState, id string, lea
 			_ = ds.l2.Set(ctx, st.key(id), versionedFill(data, ver, versioned), st.l2TTL)
 		}
 	}
-	return st.readView(rec), nil
+	return st.readView(rec), uint64(ver), nil
 }
 
 // readRow reads the row id of st's table into rec, with its version when

@@ -21,11 +21,11 @@ import (
 // concurrent fill may have stored meanwhile), and only where PostgreSQL is
 // there to fill from. Redis gets only part of the caller's time (see
 // l2ReadContext).
-func (ds *DataStore) readL2(ctx context.Context, st *schemaState, id string, by time.Time, isTruth bool) (snap any, lease l2redis.Lease, done bool, err error) {
+func (ds *DataStore) readL2(ctx context.Context, st *schemaState, id string, by time.Time, isTruth bool) (snap any, ver uint64, lease l2redis.Lease, done bool, err error) {
 	l2ctx, cancel := ds.l2ReadContext(ctx, st, by)
 	defer cancel()
 	start := time.Now()
-	data, left, err := ds.l2Get(l2ctx, st, id) // left: refresh.go
+	data, ver, left, err := ds.l2GetVersion(l2ctx, st, id) // left: refresh.go
 	ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "get", time.Since(start))
 	if err == nil {
 		if snap, ok, err := ds.fromL2(l2ctx, st, id, data, isTruth); ok || err != nil {
@@ -33,7 +33,7 @@ func (ds *DataStore) readL2(ctx context.Context, st *schemaState, id string, by 
 				ds.servedByL2(ctx, st)
 				ds.aheadL2(st, id, data, left)
 			}
-			return snap, lease, true, err
+			return snap, ver, lease, true, err
 		}
 		err = l2redis.ErrNotFound // undecodable and dropped: read on as a miss
 	}
@@ -47,19 +47,19 @@ func (ds *DataStore) readL2(ctx context.Context, st *schemaState, id string, by 
 				if ok {
 					ds.servedByL2(ctx, st)
 				}
-				return snap, l2redis.Lease{}, true, err
+				return snap, 0, l2redis.Lease{}, true, err
 			}
 			// Undecodable again (dropped): read L3 without filling.
 			ds.cfg.Metrics.Miss(st.Name, metrics.TierL2)
-			return nil, l2redis.Lease{}, false, nil
+			return nil, 0, l2redis.Lease{}, false, nil
 		}
 	}
 	if err == nil {
 		ds.cfg.Metrics.Miss(st.Name, metrics.TierL2)
-		return nil, lease, false, nil
+		return nil, 0, lease, false, nil
 	}
 	done, err = ds.l2ReadFailed(ctx, st, id, err, isTruth)
-	return nil, l2redis.Lease{}, done, err
+	return nil, 0, l2redis.Lease{}, done, err
 }
 
 // l2ReadFailed is readL2's outcome when Redis did not return a value: a

@@ -36,9 +36,16 @@ import (
 //   - the same holds when Redis evicts or loses keys: absent keys are only
 //     filled under a lease, by a read that began after the lease.
 //
-// L1 is not refreshed: the writer drops its own entry and the message drops
-// the others', as before, so the next read on any instance is an L2 hit
-// (one GET) instead of GET, lease, SELECT and fill.
+// The writer's own L1 follows the same rules (refreshL1): every L1 fill
+// of a versioned schema records the row version it read (from Redis's
+// prefix or PostgreSQL's column), and the writer replaces its entry only
+// if that version is lower, never creates one (a concurrent Delete, which
+// drops it, cannot be undone), and advances the key's fill epoch as a
+// Delete does, so a fill begun before the write cannot land after it.
+// The message still drops the other instances' entries (they hold no
+// newer value than the one they would read next from Redis), so their next
+// read is an L2 hit (one GET) instead of GET, lease, SELECT and fill; the
+// writer's next read is an L1 hit.
 //
 // A schema is versioned once this process's Migrate has installed the
 // column and trigger (schemaState.versioned); a process that did not
@@ -90,8 +97,25 @@ func (ds *DataStore) refreshAfterWrite(ctx context.Context, st *schemaState, id 
 	if ds.bus != nil {
 		ds.invalidationSent(st.Name, l2redis.OpSet, 1)
 	}
-	st.l1.Delete(id)
+	ds.refreshL1(st, id, rec, ver)
 	ds.startRepairerIfStale()
+}
+
+// refreshL1 is the writer's own L1 after a versioned Set: the entry is
+// replaced by rec only if it holds a lower version the read that filled it
+// recorded (l1mem.Cache.Refresh); one of the same or a higher version
+// stays, one of unknown version is dropped, an absent one stays absent.
+// Like Delete, it voids the fills in flight. Without the version guard
+// (a test switch) it stores rec as a writer without versions would.
+func (ds *DataStore) refreshL1(st *schemaState, id string, rec reflect.Value, ver uint64) {
+	switch {
+	case !st.useL1 || ds.doubts.has(st, id):
+		st.l1.Delete(id)
+	case ds.test.noVersionGuard.Load():
+		st.l1.Set(id, st.snapshot(rec))
+	default:
+		st.l1.Refresh(id, st.snapshot(rec), ver)
+	}
 }
 
 // versionedFill returns data as L2 should hold a row read at version ver:
