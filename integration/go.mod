@@ -9,6 +9,7 @@ require (
 	github.com/AndrewDonelson/strata/testkit/rediskit v0.1.0
 	github.com/anishathalye/porcupine v1.3.1
 	github.com/exaring/otelpgx v0.13.0
+	github.com/google/go-cmp v0.7.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/ory/dockertest/v3 v3.12.0
 	github.com/redis/go-redis/extra/redisotel/v9 v9.23.0

@@ -40,9 +40,9 @@ func open(t *testing.T, cfg strata.Config, s strata.Schema) *strata.DataStore {
 	return ds
 }
 
-// migrate runs ds.Migrate and drops the schema's table on dsn when the
+// migrate runs ds.Migrate and drops the schemas' tables on dsn when the
 // test ends.
-func migrate(t *testing.T, ds *strata.DataStore, dsn, table string) {
+func migrate(t *testing.T, ds *strata.DataStore, dsn string, tables ...string) {
 	t.Helper()
 	if err := ds.Migrate(ctxT(t)); err != nil {
 		t.Fatal(err)
@@ -55,8 +55,22 @@ func migrate(t *testing.T, ds *strata.DataStore, dsn, table string) {
 			return // a server of the test's own is already gone
 		}
 		defer conn.Close(context.Background())
-		_, _ = conn.Exec(ctx, "DROP TABLE IF EXISTS "+pgx.Identifier{table}.Sanitize())
+		for _, table := range tables {
+			_, _ = conn.Exec(ctx, "DROP TABLE IF EXISTS "+pgx.Identifier{table}.Sanitize())
+		}
 	})
+}
+
+// pgConn returns a connection to dsn of the test's own, for changes made
+// behind Strata's back, closed when the test ends.
+func pgConn(t *testing.T, dsn string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(ctxT(t), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }
 
 func ctxT(t *testing.T) context.Context {

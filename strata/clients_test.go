@@ -138,67 +138,6 @@ func TestOwnClientsAreUsedAndLeftOpen(t *testing.T) {
 	}
 }
 
-// TestRedisURLForms: RedisURL reaches a server in each form go-redis
-// parses — redis:// with a database, unix://, Sentinel (master_name=) —
-// and the Config's own fields win over the URL's.
-func TestRedisURLForms(t *testing.T) {
-	t.Parallel()
-	addr := testenv.RedisAddr(t)
-	ctx := ctxT(t)
-	sock := startRedisUnix(t)
-	sentinel := testenv.StartSentinel(t, "strata-url-master")
-
-	for _, tt := range []struct {
-		name string
-		cfg  strata.Config
-		db   int
-		via  func(t *testing.T) *redis.Client // a client on the server and database the record must reach
-	}{
-		{"redis:// with a database", strata.Config{RedisURL: "redis://" + addr + "/3"}, 3, nil},
-		{"RedisDB wins over the URL's", strata.Config{RedisURL: "redis://" + addr + "/3", RedisDB: 5}, 5, nil},
-		{"unix://", strata.Config{RedisURL: "unix://" + sock + "?db=2"}, 2, func(t *testing.T) *redis.Client {
-			return redis.NewClient(&redis.Options{Network: "unix", Addr: sock, DB: 2})
-		}},
-		{"sentinel", strata.Config{RedisURL: "redis://" + sentinel + "?master_name=strata-url-master"}, 0, func(t *testing.T) *redis.Client {
-			return redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "strata-url-master", SentinelAddrs: []string{sentinel}})
-		}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			name := "url_" + testenv.Suffix()
-			cfg := tt.cfg
-			cfg.InvalidationChannel = "strata:test:" + name
-			ds := openStore(t, cfg, strata.Schema{Name: name, Model: &Session{}})
-			if err := ds.Ping(ctx); err != nil {
-				t.Fatalf("Ping: %v", err)
-			}
-			if err := ds.Set(ctx, name, "s1", &Session{ID: "s1", UserID: "u1"}); err != nil {
-				t.Fatal(err)
-			}
-			var c *redis.Client
-			if tt.via != nil {
-				c = tt.via(t)
-			} else {
-				c = redis.NewClient(&redis.Options{Addr: addr, DB: tt.db})
-			}
-			defer c.Close()
-			defer c.Del(context.Background(), "strata:"+name+":s1")
-			if n, err := c.Exists(ctx, "strata:"+name+":s1").Result(); err != nil || n != 1 {
-				t.Errorf("record not in database %d of the URL's server: %d, %v", tt.db, n, err)
-			}
-		})
-	}
-}
-
-// startRedisUnix starts a redis-server of the test's own listening only on
-// a unix socket, and returns the socket's path.
-func startRedisUnix(t *testing.T) string {
-	t.Helper()
-	sock := filepath.Join(t.TempDir(), "redis.sock")
-	rediskit.StartWith(t, &redis.Options{Network: "unix", Addr: sock},
-		"--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	return sock
-}
-
 // freeLoopbackPort returns a port free on 127.0.0.1 (the kit's).
 func freeLoopbackPort(t *testing.T) string {
 	t.Helper()

@@ -12,7 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/AndrewDonelson/strata/strata"
-	"github.com/AndrewDonelson/strata/strata/internal/testenv"
 )
 
 // TestRedisAddrMustBeHostPort: a URL, a missing or bad port, or an empty
@@ -97,65 +96,6 @@ func TestPingNamesUnreachableTiers(t *testing.T) {
 	}
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("Ping took %v", took)
-	}
-}
-
-// TestRedisCredentialsRefusedArePingErrorsAndLoggedOnce: against a Redis
-// that requires a password, a wrong or missing one makes Ping fail naming
-// Redis and the refusal, and is logged at Error through Config.Logger once
-// (not once per command); the right one pings.
-func TestRedisCredentialsRefusedArePingErrorsAndLoggedOnce(t *testing.T) {
-	t.Parallel()
-	srv := testenv.StartRedisServer(t)
-	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer admin.Close()
-	if err := admin.ConfigSet(ctxT(t), "requirepass", "right-pass").Err(); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name, password, reply string
-	}{
-		{"wrong password", "wrong-pass", "WRONGPASS"},
-		{"no password", "", "NOAUTH"},
-		{"right password", "right-pass", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := ctxT(t)
-			lg := &captureLogger{}
-			schema := "auth_" + testenv.Suffix()
-			ds, err := strata.NewDataStore(strata.Config{RedisAddr: srv.Addr, RedisPassword: tt.password, Logger: lg, InvalidationChannel: "strata:test:" + schema})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ds.Close()
-			if err := ds.Register(strata.Schema{Name: schema, Model: &Tally{}, L3: strata.PostgresPolicy{Disabled: true}}); err != nil {
-				t.Fatal(err)
-			}
-			err = ds.Ping(ctx)
-			if tt.reply == "" {
-				if err != nil {
-					t.Fatalf("Ping with the right password = %v", err)
-				}
-				return
-			}
-			if !errors.Is(err, strata.ErrL2Unavailable) || !strings.Contains(err.Error(), "redis at "+srv.Addr) || !strings.Contains(err.Error(), tt.reply) {
-				t.Fatalf("Ping = %v, want ErrL2Unavailable naming redis at %s and %s", err, srv.Addr, tt.reply)
-			}
-			for range 20 {
-				if err := ds.Get(ctx, schema, "x", &Tally{}); !errors.Is(err, strata.ErrL2Unavailable) {
-					t.Fatalf("Get with refused credentials = %v, want ErrL2Unavailable", err)
-				}
-			}
-			if got := lg.find("ERROR", "refused", tt.reply); len(got) != 1 {
-				t.Errorf("%d Error lines about the refused credentials after Ping and 20 Gets, want 1; lines: %v", len(got), lg.all())
-			}
-			for _, l := range lg.all() {
-				if tt.password != "" && strings.Contains(l.String(), tt.password) {
-					t.Errorf("a log line shows the password: %v", l)
-				}
-			}
-		})
 	}
 }
 

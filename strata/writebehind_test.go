@@ -85,33 +85,3 @@ func TestWriteBehindBackPressure(t *testing.T) {
 		t.Errorf("flushed f0 = %d, %v; want the coalesced newest value 2", v, err)
 	}
 }
-
-// A Delete that PostgreSQL refuses leaves a pending write-behind value
-// pending: the acknowledged Set is not lost.
-func TestWriteBehindFailedDeleteKeepsPending(t *testing.T) {
-	t.Parallel()
-	pg := testenv.StartPostgres(t)
-	ctx := context.Background()
-	name := "wbdel_" + testenv.Suffix()
-	ds := openStore(t, strata.Config{PostgresDSN: pg.DSN, WriteBehindFlushInterval: time.Hour}, strata.Schema{Name: name, Model: &Score{}, WriteMode: strata.WriteBehind})
-	if err := ds.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := ds.Set(ctx, name, "d", &Score{ID: "d", Value: 42}); err != nil {
-		t.Fatal(err)
-	}
-	pg.Stop()
-	if err := ds.Delete(ctx, name, "d"); !errors.Is(err, strata.ErrL3Unavailable) {
-		t.Fatalf("Delete with PostgreSQL down: %v", err)
-	}
-	if n := ds.Stats().DirtyCount; n != 1 {
-		t.Errorf("DirtyCount after a failed Delete = %d, want 1 (the Set stays pending)", n)
-	}
-	pg.Start()
-	// The pool's connections from before the restart fail once each
-	// (57P01); the flush is retried as the flusher would.
-	waitFor(t, "the flush after the restart", func() bool { return ds.FlushDirty(ctx) == nil })
-	if s, err := strata.GetTyped[Score](ctx, ds, name, "d"); err != nil || s.Value != 42 {
-		t.Errorf("after the restart and flush: %+v, %v", s, err)
-	}
-}

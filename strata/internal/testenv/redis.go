@@ -58,11 +58,3 @@ func (r *RedisServer) Thaw() {
 		r.t.Fatal(err)
 	}
 }
-
-// StartSentinel starts a master redis-server and one Sentinel monitoring it
-// under masterName, stopped when the test ends, and returns the Sentinel's
-// address.
-func StartSentinel(t testing.TB, masterName string) string {
-	t.Helper()
-	return rediskit.NewSentinel(t, masterName).Addr
-}
