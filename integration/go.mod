@@ -38,7 +38,7 @@ require (
 	dario.cat/mergo v1.0.0 // indirect
 	git.sr.ht/~sbinet/gg v0.7.0 // indirect
 	github.com/AndrewDonelson/strata/l1mem v0.1.0 // indirect
-	github.com/AndrewDonelson/strata/l3postgres v0.1.0 // indirect
+	github.com/AndrewDonelson/strata/l3postgres v0.1.0
 	github.com/AndrewDonelson/strata/migrate v0.1.0 // indirect
 	github.com/AndrewDonelson/strata/testkit v0.1.0
 	github.com/Azure/go-ansiterm v0.0.0-20230124172434-306776ec8161 // indirect

@@ -436,27 +436,6 @@ func TestChangeFeedConfig(t *testing.T) {
 	ds.Close()
 }
 
-// Migrate on a server without logical replication says what to change.
-func TestChangeFeedMigrateExplainsWhatTheServerLacks(t *testing.T) {
-	t.Parallel()
-	pg := testenv.StartPostgres(t) // initdb's defaults: wal_level = replica
-	ds := openStore(t, strata.Config{PostgresDSN: pg.DSN, ChangeFeed: true},
-		strata.Schema{Name: "feed_" + testenv.Suffix(), Model: &feedRec{}})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err := ds.Migrate(ctx)
-	if !errors.Is(err, strata.ErrChangeFeed) || !errors.Is(err, changefeed.ErrNotLogical) {
-		t.Fatalf("Migrate = %v, want ErrChangeFeed wrapping changefeed.ErrNotLogical", err)
-	}
-	if !strings.Contains(err.Error(), "wal_level = logical") {
-		t.Errorf("the error does not say what to set: %v", err)
-	}
-	t.Logf("Migrate said: %v", err)
-	if err := ds.Ping(ctx); !errors.Is(err, strata.ErrChangeFeed) || !errors.Is(err, changefeed.ErrNotLogical) {
-		t.Errorf("Ping = %v, want ErrChangeFeed wrapping changefeed.ErrNotLogical", err)
-	}
-}
-
 // Ping says that Migrate has to create the slot, and nothing once it has.
 func TestChangeFeedPingBeforeAndAfterMigrate(t *testing.T) {
 	t.Parallel()
