@@ -18,11 +18,13 @@ import (
 // (l2redis.Store.Apply). The next read fills the caches under the lease
 // and epoch guards.
 //
-// A Set of a versioned schema refreshes the L2 key instead (see
-// versioned.go): the row version, ordered by PostgreSQL, lets Redis keep
-// the newer of two writers' values whatever order they arrive in, and a
-// refresh never creates a key, so it cannot resurrect a deleted row. Every
-// other write path deletes, which commutes and is always safe.
+// A Set, SetMany, Tx or write-behind flush of a versioned schema refreshes
+// the L2 keys instead (see versioned.go, truth_versionedmany.go): the row
+// version, ordered by PostgreSQL, lets Redis keep the newer of two
+// writers' values whatever order they arrive in, and a refresh never
+// creates a key, so it cannot resurrect a deleted row. Deletes, and writes
+// of a schema this process has not migrated, delete, which commutes and is
+// always safe.
 
 // postCommitTimeout bounds the cache upkeep after a commit, within the
 // caller's own deadline: a call returns by its context's deadline, and

@@ -87,17 +87,19 @@
 // in one order and reach Redis in the other leave the newer value; a Set
 // whose refresh arrives after a Delete finds no key and cannot resurrect
 // the row; and a reader's fill, which carries the version it read, is not
-// overwritten by an older write. Deletes, SetMany, Tx, write-behind
-// flushes and writes by a process that did not call Migrate still delete
-// the key, which is always safe. The writer's own L1 follows the same
+// overwritten by an older write. SetMany, a Tx's sets and write-behind
+// flushes refresh Redis the same way, a batch in one round trip. Deletes
+// and writes by a process that did not call Migrate still delete the key,
+// which is always safe. After a Set, the writer's own L1 follows the same
 // rules: every L1 fill records the row version it read, and after its
 // refresh of Redis the writer replaces its L1 entry only if that holds a
 // lower version, leaves one of the same or a higher version, drops one of
 // unknown version, and never creates one (so a Delete that dropped it
 // cannot be undone); the replacement voids fills in flight, as a delete
-// does. Its next read of the key is then an L1 hit. The other instances
-// drop their entries on the message and refill from Redis. (WriteThrough
-// and WriteThroughL1Async therefore behave alike; WriteBehind keeps the
+// does. Its next read of the key is then an L1 hit. The batch writes drop
+// the writer's L1 entries instead. The other instances drop their entries
+// on the message and refill from Redis. (WriteThrough and
+// WriteThroughL1Async therefore behave alike; WriteBehind keeps the
 // pending value in the writer's L1.)
 //
 // Reads collapse concurrent misses of one key into one load. An L2 miss

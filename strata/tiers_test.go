@@ -87,6 +87,13 @@ func newTieredOn(t *testing.T, addr string) *tiered {
 // open returns another DataStore instance on the same servers and schema.
 func (tt *tiered) open(t *testing.T) *strata.DataStore {
 	t.Helper()
+	return tt.openAs(t, strata.Schema{Name: tt.schema, Model: &Account{}})
+}
+
+// openAs is open with the schema registered as s (of the same name and
+// model).
+func (tt *tiered) openAs(t *testing.T, s strata.Schema) *strata.DataStore {
+	t.Helper()
 	ds, err := strata.NewDataStore(strata.Config{
 		PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey,
 		InvalidationChannel: tt.channel,
@@ -95,7 +102,7 @@ func (tt *tiered) open(t *testing.T) *strata.DataStore {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ds.Close() })
-	if err := ds.Register(strata.Schema{Name: tt.schema, Model: &Account{}}); err != nil {
+	if err := ds.Register(s); err != nil {
 		t.Fatal(err)
 	}
 	if err := ds.WaitSubscribed(ctxT(t)); err != nil {

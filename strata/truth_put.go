@@ -24,8 +24,13 @@ func (t pgTruth) put(ctx context.Context, st *schemaState, b *writeBatch) error 
 	if b.single() {
 		return t.putOne(ctx, st, b.ids[0], b.recs[0], b.clear(0))
 	}
-	if err := t.upsertMany(ctx, st, b); err != nil {
+	vers, stored, err := t.upsertMany(ctx, st, b)
+	if err != nil {
 		return err
+	}
+	if vers != nil { // a versioned schema: refreshed, see truth_versionedmany.go
+		t.ds.refreshManyAfterWrite(ctx, st, b.ids, stored, vers, !b.flush)
+		return nil
 	}
 	t.ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, !b.flush, b.ids...)
 	return nil
@@ -64,32 +69,34 @@ func (t pgTruth) putOne(ctx context.Context, st *schemaState, id string, rec ref
 
 // upsertMany writes b to PostgreSQL with one COPY-based upsert. Unless b
 // is a flush, the auto_now_add times PostgreSQL kept are put in b's
-// records. If the upsert fails but may have been applied, the caches are
-// invalidated all the same (see ambiguous.go); this instance's L1 too,
-// except for a flush.
-func (t pgTruth) upsertMany(ctx context.Context, st *schemaState, b *writeBatch) error {
+// records. On a versioned table it also returns each record's row version
+// and the record as stored (see versionedRows), parallel to b.ids. If the
+// upsert fails but may have been applied, the caches are invalidated all
+// the same (see ambiguous.go); this instance's L1 too, except for a flush.
+func (t pgTruth) upsertMany(ctx context.Context, st *schemaState, b *writeBatch) (vers []uint64, stored []reflect.Value, err error) {
 	ds := t.ds
 	rows := make([][]any, len(b.recs))
 	for i, rec := range b.recs {
-		vals, err := ds.rowValues(st, b.ids[i], rec, b.clear(i))
-		if err != nil {
-			return err
+		if rows[i], err = ds.rowValues(st, b.ids[i], rec, b.clear(i)); err != nil {
+			return nil, nil, err
 		}
-		rows[i] = vals
 	}
 	start := time.Now()
-	var err error
-	if !b.flush && st.model.Flags&model.FlagAutoNowAdd != 0 {
+	switch vt := st.versionedTable(); {
+	case vt != nil:
+		vers, stored = make([]uint64, len(b.ids)), make([]reflect.Value, len(b.ids))
+		_, err = vt.UpsertManyReturning(ctx, rows, st.versionedRows(b, vers, stored))
+	case !b.flush && st.model.Flags&model.FlagAutoNowAdd != 0:
 		_, err = st.l3.UpsertManyReturning(ctx, rows, st.storedTimes(b.ids, b.recs))
-	} else {
+	default:
 		_, err = st.l3.UpsertMany(ctx, rows)
 	}
 	ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, b.op, time.Since(start))
 	if err != nil {
 		ds.cfg.Metrics.Error(st.Name, metrics.TierL3, b.op)
-		return ds.afterFailedWrite(ctx, st, l2redis.OpSet, !b.flush, err, b.ids...)
+		return nil, nil, ds.afterFailedWrite(ctx, st, l2redis.OpSet, !b.flush, err, b.ids...)
 	}
-	return nil
+	return vers, stored, nil
 }
 
 // del deletes id from PostgreSQL, then invalidates the caches. A delete

@@ -3,7 +3,9 @@ package strata
 import (
 	"context"
 	"fmt"
+	"reflect"
 
+	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/strata/internal/model"
 )
 
@@ -45,16 +47,39 @@ func (t pgTruth) hold(context.Context, *schemaState, []prepared) (func(string), 
 }
 
 // stage upserts or deletes p in the transaction; an upsert reads back what
-// PostgreSQL kept (insert-only times) into p.rec.
+// PostgreSQL kept (insert-only times) into p.rec, and on a versioned table
+// the row version into p.ver.
 func (t pgTruth) stage(ctx context.Context, bind func(l3Table) l3Table, p *prepared) error {
-	tbl := bind(p.st.l3)
 	if p.del {
-		_, err := tbl.DeleteByID(ctx, p.id)
+		_, err := bind(p.st.l3).DeleteByID(ctx, p.id)
 		return err
 	}
-	err := tbl.UpsertReturning(ctx, p.vals, p.st.insertOnlyTargets(p.rec)...)
+	var err error
+	if vt := p.st.versionedTable(); vt != nil {
+		var ver int64
+		err = bind(vt).UpsertReturning(ctx, p.vals, append(p.st.insertOnlyTargets(p.rec), &ver)...)
+		p.ver = uint64(ver)
+	} else {
+		err = bind(p.st.l3).UpsertReturning(ctx, p.vals, p.st.insertOnlyTargets(p.rec)...)
+	}
 	p.st.normalizeTimes(p.rec)
 	return err
+}
+
+// afterTxCommit runs the upkeep of st's writes ps after the commit — all
+// Sets or all Deletes (op) —: the Sets of a versioned schema refresh Redis
+// with the versions they committed (truth_versionedmany.go); everything
+// else invalidates.
+func (ds *DataStore) afterTxCommit(ctx context.Context, st *schemaState, op l2redis.Op, ps []*prepared) {
+	if op != l2redis.OpSet || st.versionedTable() == nil {
+		ds.invalidateAfterWrite(ctx, st, op, true, idsOf(ps)...)
+		return
+	}
+	ids, recs, vers := make([]string, len(ps)), make([]reflect.Value, len(ps)), make([]uint64, len(ps))
+	for i, p := range ps {
+		ids[i], recs[i], vers[i] = p.id, p.rec, p.ver
+	}
+	ds.refreshManyAfterWrite(ctx, st, ids, recs, vers, true)
 }
 
 // runTx runs ops in one PostgreSQL transaction, staging each through its

@@ -64,6 +64,7 @@ type prepared struct {
 	rec   reflect.Value
 	clear []bool
 	vals  []any
+	ver   uint64 // the row version the Set committed, on a versioned table
 }
 
 // Commit runs the transaction; see Tx.
@@ -125,8 +126,8 @@ func (t *Tx) commit() error {
 	for _, p := range ops { // pending values enqueued before the hold are older
 		committed[p.st](p.id)
 	}
-	t.invalidate(ops, func(st *schemaState, op l2redis.Op, ids []string) {
-		ds.invalidateAfterWrite(ctx, st, op, true, ids...)
+	t.upkeep(ops, func(st *schemaState, op l2redis.Op, ps []*prepared) {
+		ds.afterTxCommit(ctx, st, op, ps)
 	})
 	return t.afterSet(ops)
 }
@@ -203,8 +204,8 @@ func (t *Tx) hold(ops []prepared, ws []txWriter) (committed map[*schemaState]fun
 func (t *Tx) failed(ops []prepared, err error) error {
 	ds, ctx := t.ds, t.ctx
 	if errors.Is(err, l3postgres.ErrOutcomeUnknown) { // the COMMIT may have been applied
-		t.invalidate(ops, func(st *schemaState, op l2redis.Op, ids []string) {
-			_ = ds.afterFailedWrite(ctx, st, op, true, err, ids...)
+		t.upkeep(ops, func(st *schemaState, op l2redis.Op, ps []*prepared) {
+			_ = ds.afterFailedWrite(ctx, st, op, true, err, idsOf(ps)...)
 		})
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -230,17 +231,18 @@ func (t *Tx) afterSet(ops []prepared) error {
 	return hookErr
 }
 
-// invalidate invalidates what the commit changed with fn (see
-// afterwrite.go): per schema and operation kind, one DEL of the keys, one
-// generation bump, L1 deletes and one message.
-func (t *Tx) invalidate(ops []prepared, fn func(st *schemaState, op l2redis.Op, ids []string)) {
+// upkeep runs fn on what the commit changed, per schema and operation
+// kind: each call's writes get one Redis round trip (the keys, the
+// generation, one message) and their L1 deletes.
+func (t *Tx) upkeep(ops []prepared, fn func(st *schemaState, op l2redis.Op, ps []*prepared)) {
 	type group struct {
 		st       *schemaState
-		set, del []string
+		set, del []*prepared
 	}
 	var groups []*group
 	byStore := map[*schemaState]*group{}
-	for _, p := range ops {
+	for i := range ops {
+		p := &ops[i]
 		g := byStore[p.st]
 		if g == nil {
 			g = &group{st: p.st}
@@ -248,9 +250,9 @@ func (t *Tx) invalidate(ops []prepared, fn func(st *schemaState, op l2redis.Op, 
 			groups = append(groups, g)
 		}
 		if p.del {
-			g.del = append(g.del, p.id)
+			g.del = append(g.del, p)
 		} else {
-			g.set = append(g.set, p.id)
+			g.set = append(g.set, p)
 		}
 	}
 	for _, g := range groups {
@@ -261,6 +263,15 @@ func (t *Tx) invalidate(ops []prepared, fn func(st *schemaState, op l2redis.Op, 
 			fn(g.st, l2redis.OpDelete, g.del)
 		}
 	}
+}
+
+// idsOf returns the ids ps write.
+func idsOf(ps []*prepared) []string {
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.id
+	}
+	return ids
 }
 
 // IsRetryable reports whether err comes from a PostgreSQL serialization
