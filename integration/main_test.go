@@ -12,5 +12,8 @@ func TestMain(m *testing.M) {
 	if chaos.IsChild() { // a writer instance of the fault suite, in its own process
 		os.Exit(chaos.ChildMain())
 	}
+	if runJournalChild() { // the writer TestJournalKeepsAcknowledgedSetsAcrossSIGKILL kills
+		return
+	}
 	os.Exit(harness.Main(m))
 }

@@ -73,6 +73,17 @@ func pgConn(t *testing.T, dsn string) *pgx.Conn {
 	return conn
 }
 
+// pgTable returns a connection to dsn of the test's own and drops table
+// when the test ends.
+func pgTable(t *testing.T, dsn, table string) *pgx.Conn {
+	t.Helper()
+	conn := pgConn(t, dsn)
+	t.Cleanup(func() { // runs before pgConn's close
+		_, _ = conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{table}.Sanitize())
+	})
+	return conn
+}
+
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)

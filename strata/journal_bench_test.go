@@ -12,6 +12,12 @@ import (
 	"github.com/AndrewDonelson/strata/strata/internal/testenv"
 )
 
+// jrec is the benchmark's record.
+type jrec struct {
+	ID    string `strata:"primary_key"`
+	Value int64
+}
+
 // BenchmarkJournalSet compares a write-behind Set with the journal on
 // against one raw XADD round trip (the floor for anything acknowledged by
 // Redis) and a write-behind Set without the journal, in the same run:
@@ -19,27 +25,32 @@ import (
 //	go test -run '^$' -bench JournalSet -benchtime 20000x
 func BenchmarkJournalSet(b *testing.B) {
 	name := "jb_" + testenv.Suffix()
-	e := journalEnv{DSN: testenv.PostgresDSN(b), Redis: testenv.RedisAddr(b), Schema: name, Channel: "strata:test:" + name}
+	dsn, addr := testenv.PostgresDSN(b), testenv.RedisAddr(b)
 	ctx := context.Background()
-	pgTable(b, e.DSN, name)
-	rdb := redis.NewClient(&redis.Options{Addr: e.Redis})
+	pgTable(b, dsn, name)
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()
 	raw := "strata:#journal:{" + name + "}:rawxadd"
 	b.Cleanup(func() {
 		rdb.Del(context.Background(), raw, "strata:#journal:{"+name+"}", "strata:#journal:{"+name+"}:latest")
 	})
-	cfg := e.config(time.Hour)
-	cfg.WriteBehindFlushInterval = 50 * time.Millisecond
-	journaled := openStore(b, cfg, e.schema())
+	cfg := strata.Config{
+		PostgresDSN: dsn, RedisAddr: addr, InvalidationChannel: "strata:test:" + name,
+		WriteBehindJournal: true, WriteBehindJournalClaimIdle: time.Hour,
+		WriteBehindFlushInterval: 50 * time.Millisecond, WriteBehindFlushThreshold: 1_000_000,
+		L3Pool: strata.L3PoolConfig{MaxConns: 4, MinConns: 1},
+	}
+	schema := strata.Schema{Name: name, Model: &jrec{}, WriteMode: strata.WriteBehind}
+	journaled := openStore(b, cfg, schema)
 	if err := journaled.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
 	plainCfg := cfg
 	plainCfg.WriteBehindJournal = false
 	plainCfg.InvalidationChannel += ":plain"
-	plainSchema := e.schema()
+	plainSchema := schema
 	plainSchema.Name += "_plain"
-	pgTable(b, e.DSN, plainSchema.Name)
+	pgTable(b, dsn, plainSchema.Name)
 	plain := openStore(b, plainCfg, plainSchema)
 	if err := plain.Migrate(ctx); err != nil {
 		b.Fatal(err)

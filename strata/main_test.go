@@ -20,7 +20,7 @@ func (quiet) Printf(context.Context, string, ...any) {}
 
 // Every DataStore the tests open is closed, so no goroutine may outlive them.
 func TestMain(m *testing.M) {
-	if runJournalChild() || runFeedChild() { // helper processes of the journal and change-feed tests
+	if runFeedChild() { // helper processes of the change-feed tests
 		return
 	}
 	// Drop the replication slots that killed test processes left behind.

@@ -1,4 +1,4 @@
-package strata_test
+package integration_test
 
 import (
 	"bufio"
@@ -18,9 +18,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/AndrewDonelson/strata/integration/harness"
 	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/strata"
-	"github.com/AndrewDonelson/strata/strata/internal/testenv"
+	"github.com/AndrewDonelson/strata/testkit"
+	"github.com/AndrewDonelson/strata/testkit/pgkit"
 )
 
 // jrec is the record of the journal tests.
@@ -122,14 +124,14 @@ func TestJournalKeepsAcknowledgedSetsAcrossSIGKILL(t *testing.T) {
 }
 
 func testJournalCrash(t *testing.T, pgDown bool) {
-	redisAddr := testenv.RedisAddr(t)
-	var pg *testenv.Postgres
-	dsn := testenv.PostgresDSN(t)
+	redisAddr := harness.RedisAddr(t)
+	var pg *pgkit.Server
+	dsn := harness.PostgresDSN(t)
 	if pgDown {
-		pg = testenv.StartPostgres(t)
+		pg = pgkit.StartServer(t)
 		dsn = pg.DSN
 	}
-	name := "jr_" + testenv.Suffix()
+	name := "jr_" + testkit.Suffix()
 	e := journalEnv{DSN: dsn, Redis: redisAddr, Schema: name, Channel: "strata:test:" + name, Writes: 10_000, Keys: 2_000}
 	ctx := context.Background()
 	conn := pgTable(t, dsn, name)
@@ -186,7 +188,9 @@ func testJournalCrash(t *testing.T, pgDown bool) {
 		acked[f[1]] = max(acked[f[1]], v)
 		n++
 		if pgDown && n == e.Writes/2 {
-			pg.Stop()
+			if err := pg.Stop(); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if n != e.Writes {
@@ -198,7 +202,9 @@ func testJournalCrash(t *testing.T, pgDown bool) {
 	_ = cmd.Wait()
 	killed = true
 	if pgDown {
-		pg.Start()
+		if err := pg.Start(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var flushed int
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{name}.Sanitize()).Scan(&flushed); err != nil {
@@ -222,7 +228,7 @@ func testJournalCrash(t *testing.T, pgDown bool) {
 	// A live instance that never claims writes newer values to 100 keys.
 	newer := map[string]int64{}
 	{
-		ds := openStore(t, e.config(time.Hour), e.schema())
+		ds := open(t, e.config(time.Hour), e.schema())
 		for k := range 100 {
 			id := "k" + strconv.Itoa(k*7)
 			newer[id] = 1_000_000 + int64(k)
@@ -240,7 +246,7 @@ func testJournalCrash(t *testing.T, pgDown bool) {
 
 	// A new instance claims what the child left.
 	start := time.Now()
-	openStore(t, e.config(300*time.Millisecond), e.schema())
+	open(t, e.config(300*time.Millisecond), e.schema())
 	want := map[string]int64{}
 	for id, v := range acked {
 		want[id] = v
@@ -251,22 +257,7 @@ func testJournalCrash(t *testing.T, pgDown bool) {
 	deadline := time.Now().Add(90 * time.Second)
 	var wrong []string
 	for {
-		got := map[string]int64{}
-		rows, err := conn.Query(ctx, "SELECT id, value FROM "+pgx.Identifier{name}.Sanitize())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var id string
-			var v int64
-			if err := rows.Scan(&id, &v); err != nil {
-				t.Fatal(err)
-			}
-			got[id] = v
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
+		got := journalValues(t, ctx, conn, name)
 		wrong = wrong[:0]
 		for id, v := range want {
 			if got[id] != v {
@@ -283,7 +274,7 @@ func testJournalCrash(t *testing.T, pgDown bool) {
 	}
 	t.Logf("every acknowledged value in PostgreSQL %v after the new instance started", time.Since(start).Round(time.Millisecond))
 	// Everything is acknowledged: nothing pending, nothing left in the stream.
-	waitFor(t, "the journal to be empty", func() bool {
+	waitFor(t, "the journal to be empty", 30*time.Second, func() bool {
 		p, err := rdb.XPending(ctx, "strata:#journal:{"+name+"}", "strata").Result()
 		l, _ := rdb.XLen(ctx, "strata:#journal:{"+name+"}").Result()
 		if err == nil && p.Count == 0 && l == 0 {
@@ -297,13 +288,13 @@ func testJournalCrash(t *testing.T, pgDown bool) {
 // A journaled Set is pending in the stream and absent from L2 until the
 // flush; after the flush nothing of it is left in Redis.
 func TestJournalSetIsPendingUntilFlushedAndNeverFillsL2(t *testing.T) {
-	name := "jl_" + testenv.Suffix()
-	e := journalEnv{DSN: testenv.PostgresDSN(t), Redis: testenv.RedisAddr(t), Schema: name, Channel: "strata:test:" + name}
+	name := "jl_" + testkit.Suffix()
+	e := journalEnv{DSN: harness.PostgresDSN(t), Redis: harness.RedisAddr(t), Schema: name, Channel: "strata:test:" + name}
 	ctx := context.Background()
 	pgTable(t, e.DSN, name)
 	cfg := e.config(time.Hour)
 	cfg.WriteBehindFlushInterval = time.Hour
-	ds := openStore(t, cfg, e.schema())
+	ds := open(t, cfg, e.schema())
 	if err := ds.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -344,17 +335,17 @@ func TestJournalSetIsPendingUntilFlushedAndNeverFillsL2(t *testing.T) {
 // the older value must not land on top: the Delete and the Tx drop the
 // key's newest-write mark under the journal lock, so the flush skips it.
 func TestJournalPendingSetNeverOverwritesLaterDeleteOrTx(t *testing.T) {
-	name := "jo_" + testenv.Suffix()
-	e := journalEnv{DSN: testenv.PostgresDSN(t), Redis: testenv.RedisAddr(t), Schema: name, Channel: "strata:test:" + name}
+	name := "jo_" + testkit.Suffix()
+	e := journalEnv{DSN: harness.PostgresDSN(t), Redis: harness.RedisAddr(t), Schema: name, Channel: "strata:test:" + name}
 	ctx := context.Background()
 	conn := pgTable(t, e.DSN, name)
 	cfg := e.config(time.Hour)
 	cfg.WriteBehindFlushInterval = time.Hour
-	a := openStore(t, cfg, e.schema())
+	a := open(t, cfg, e.schema())
 	if err := a.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	b := openStore(t, cfg, e.schema())
+	b := open(t, cfg, e.schema())
 	t.Cleanup(func() {
 		rdb := redis.NewClient(&redis.Options{Addr: e.Redis})
 		rdb.Del(context.Background(), "strata:#journal:{"+name+"}", "strata:#journal:{"+name+"}:latest")
@@ -374,11 +365,19 @@ func TestJournalPendingSetNeverOverwritesLaterDeleteOrTx(t *testing.T) {
 	if err := a.FlushDirty(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]int64{}
-	rows, err := conn.Query(ctx, "SELECT id, value FROM "+pgx.Identifier{name}.Sanitize())
+	if diff := cmp.Diff(map[string]int64{"tx": 2}, journalValues(t, ctx, conn, name)); diff != "" {
+		t.Errorf("PostgreSQL after the older journaled Sets were flushed (-want +got):\n%s", diff)
+	}
+}
+
+// journalValues reads every row of the journal tests' table: id → value.
+func journalValues(t *testing.T, ctx context.Context, conn *pgx.Conn, table string) map[string]int64 {
+	t.Helper()
+	rows, err := conn.Query(ctx, "SELECT id, value FROM "+pgx.Identifier{table}.Sanitize())
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := map[string]int64{}
 	for rows.Next() {
 		var id string
 		var v int64
@@ -387,7 +386,8 @@ func TestJournalPendingSetNeverOverwritesLaterDeleteOrTx(t *testing.T) {
 		}
 		got[id] = v
 	}
-	if diff := cmp.Diff(map[string]int64{"tx": 2}, got); diff != "" {
-		t.Errorf("PostgreSQL after the older journaled Sets were flushed (-want +got):\n%s", diff)
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
+	return got
 }
