@@ -2,7 +2,6 @@ package strata
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 
@@ -33,7 +32,7 @@ func (ds *DataStore) invalidate(ctx context.Context, schema, id string) error {
 	if err != nil {
 		return err
 	}
-	if st.l1Truth {
+	if !st.truth.l1Fills() {
 		return fmt.Errorf("%w: schema %q lives in memory only: invalidating would delete it", ErrInvalidModel, st.Name)
 	}
 	if err := st.checkID(id); err != nil {
@@ -41,7 +40,7 @@ func (ds *DataStore) invalidate(ctx context.Context, schema, id string) error {
 	}
 	defer st.writes.enter()()
 	st.l1.Delete(id) // this instance stops serving it at once
-	if ds.l2 != nil && st.l3 != nil {
+	if st.truth.cachedInL2() {
 		// The after-write upkeep: DEL (remembered for repair if it fails),
 		// generation bump, L1 dropped again (a read may have refilled it
 		// from L2 meanwhile), one message to the other instances.
@@ -67,28 +66,13 @@ func (ds *DataStore) invalidateAll(ctx context.Context, schema string) error {
 	if err != nil {
 		return err
 	}
-	if st.l1Truth {
+	if !st.truth.l1Fills() {
 		return fmt.Errorf("%w: schema %q lives in memory only: invalidating would delete it", ErrInvalidModel, st.Name)
 	}
 	defer st.writes.enter()()
 	st.l1.Clear()
-	if ds.l2 != nil && st.l3 != nil {
-		_, derr := ds.l2.DeletePrefix(ctx, l2redis.KeyPrefix(st.prefix))
-		st.l1.Clear() // refilled from L2 before the keys were gone
-		// One round trip: the search generation (if a cached search could
-		// depend on it) and the message, after the keys are gone so that
-		// no instance refills its L1 from them.
-		if err := ds.l2.Invalidate(ctx, ds.bus, nil, st.prefix, l2redis.OpFlush, st.Name); err != nil {
-			ds.stale.addGen(st) // SearchCached bypasses its cache until the repair
-			ds.startRepairer()
-			derr = errors.Join(derr, err)
-		} else if ds.bus != nil {
-			ds.invalidationSent(st.Name, l2redis.OpFlush, 0)
-		}
-		if derr != nil {
-			return fmt.Errorf("%w: %w", ErrL2Unavailable, derr)
-		}
-		return nil
+	if st.truth.cachedInL2() {
+		return ds.flushL2(ctx, st) // coherence.go
 	}
 	ds.publish(ctx, st, l2redis.OpFlush)
 	return nil
@@ -117,8 +101,8 @@ func (ds *DataStore) warmCache(ctx context.Context, schema string, limit int) er
 	if limit < 0 {
 		return fmt.Errorf("%w: WarmCache limit must not be negative", ErrInvalidModel)
 	}
-	if st.l3 == nil {
-		return fmt.Errorf("%w: schema %q has no PostgreSQL tier", ErrL3Unavailable, st.Name)
+	if err := st.truth.queryable(st); err != nil {
+		return err
 	}
 	pk := st.model.PKField().Column
 	after, loaded := "", 0
@@ -160,20 +144,11 @@ func (ds *DataStore) warmPage(ctx context.Context, st *schemaState, ids []string
 	for _, id := range ids {
 		epochs[id] = st.l1.Epoch(id)
 	}
-	var leases []l2redis.Lease // position for position with ids; nil without Redis
-	if ds.l2 != nil {
-		keys := make([]string, len(ids))
-		for i, id := range ids {
-			keys[i] = st.key(id)
-		}
-		if ls, err := ds.l2.LeaseMany(ctx, keys); err == nil { // else: L1 only
-			leases = ls
-		}
-	}
+	leases := ds.warmLeases(ctx, st, ids) // position for position with ids; nil without Redis
 	rows, err := ds.queryMany(ctx, st, ids)
 	if err != nil {
 		if leases != nil {
-			_, _ = ds.l2.FillMany(context.WithoutCancel(ctx), leases, make([][]byte, len(leases)), st.l2TTL) // release
+			ds.warmFills(context.WithoutCancel(ctx), st, ids, leases, make([][]byte, len(leases))) // release
 		}
 		return err
 	}
@@ -189,31 +164,23 @@ func (ds *DataStore) warmPage(ctx context.Context, st *schemaState, ids []string
 				values[i] = data
 			}
 		}
-		if ok && st.useL1 && ds.l1Live() {
+		if ok && ds.readsL1(st) {
 			if _, waiting := st.pendingSnapshot(id); !waiting {
 				st.l1.SetIfEpoch(id, snap, epochs[id])
 			}
 		}
 	}
-	switch {
-	case leases == nil:
-	case ds.test.noL2Lease.Load(): // tests only: fill as a cache without leases would
-		for i, id := range ids {
-			if values[i] != nil {
-				_ = ds.l2.Set(ctx, st.key(id), values[i], st.l2TTL)
-			}
-		}
-	default:
-		_, _ = ds.l2.FillMany(ctx, leases, values, st.l2TTL)
+	if leases != nil {
+		ds.warmFills(ctx, st, ids, leases, values)
 	}
 	return nil
 }
 
 // queryIDs runs q, which selects only the primary key.
 func (ds *DataStore) queryIDs(ctx context.Context, st *schemaState, q l3postgres.Query) ([]string, error) {
-	rows, err := st.l3.Query(ctx, q)
+	rows, _, err := st.truth.query(ctx, st, q)
 	if err != nil {
-		return nil, l3Error(err)
+		return nil, err
 	}
 	defer rows.Close()
 	var ids []string

@@ -2,6 +2,7 @@ package strata
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -225,6 +226,32 @@ func (ds *DataStore) onInvalidation(msg l2redis.Invalidation) {
 // and otherwise while the bus is live. It is one atomic load, for the L1
 // hit path.
 func (ds *DataStore) l1Live() bool { return ds.bus == nil || ds.bus.Live() }
+
+// flushL2 is InvalidateAll's Redis part: the schema's keys deleted, L1
+// dropped again (refilled from L2 before the keys were gone), then in one
+// round trip the search generation (if a cached search could depend on
+// it) and the message, after the keys are gone so that no instance
+// refills its L1 from them. A generation Redis could not advance is
+// repaired later; the keys cannot be, so their failure is returned.
+func (ds *DataStore) flushL2(ctx context.Context, st *schemaState) error {
+	_, derr := ds.l2.DeletePrefix(ctx, l2redis.KeyPrefix(st.prefix))
+	st.l1.Clear()
+	if err := ds.l2.Invalidate(ctx, ds.bus, nil, st.prefix, l2redis.OpFlush, st.Name); err != nil {
+		ds.stale.addGen(st) // SearchCached bypasses its cache until the repair
+		ds.startRepairer()
+		derr = errors.Join(derr, err)
+	} else if ds.bus != nil {
+		ds.invalidationSent(st.Name, l2redis.OpFlush, 0)
+	}
+	if derr != nil {
+		return fmt.Errorf("%w: %w", ErrL2Unavailable, derr)
+	}
+	return nil
+}
+
+// readsL1 reports whether a read of st may use L1 now: the schema reads
+// through L1 (no omit_l1 field) and L1 is live (see l1Live).
+func (ds *DataStore) readsL1(st *schemaState) bool { return st.useL1 && ds.l1Live() }
 
 // negativeCaching reports whether L1 may remember absences (see
 // l1Options): it needs the invalidation bus, which ends them when any

@@ -23,7 +23,7 @@ func (ds *DataStore) exists(ctx context.Context, schema, id string) (bool, error
 	if err := st.checkID(id); err != nil {
 		return false, err
 	}
-	if st.useL1 && ds.l1Live() {
+	if ds.readsL1(st) {
 		if _, ok := st.cached(id); ok {
 			return true, nil
 		}

@@ -96,7 +96,7 @@ func (ds *DataStore) getManyInto(ctx context.Context, schema string, ids []strin
 // lacks, which shares the loads already under way for any of them (a
 // concurrent Get's, say) and fills L1 under each key's epoch guard.
 func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string) (map[string]any, error) {
-	useL1 := st.useL1 && ds.l1Live() // see l1Live
+	useL1 := ds.readsL1(st)
 	found, missing, err := ds.getManyAbove(ctx, st, ids, useL1)
 	if err != nil || len(missing) == 0 || !st.truth.l1Fills() {
 		return found, err

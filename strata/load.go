@@ -19,7 +19,7 @@ func (ds *DataStore) load(ctx context.Context, st *schemaState, id string) (any,
 	if err := st.checkID(id); err != nil {
 		return nil, err
 	}
-	if st.useL1 && ds.l1Live() {
+	if ds.readsL1(st) {
 		var snap any
 		var ok bool
 		if st.ahead.l1 == 0 {

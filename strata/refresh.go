@@ -2,13 +2,8 @@ package strata
 
 import (
 	"context"
-	"errors"
-	"reflect"
 	"sync"
 	"time"
-
-	"github.com/AndrewDonelson/strata/l3postgres"
-	"github.com/AndrewDonelson/strata/strata/metrics"
 )
 
 // refreshTimeout bounds one background refresh-ahead reload.
@@ -32,10 +27,10 @@ func (ds *DataStore) newRefreshAhead(st *schemaState) refreshAhead {
 		return refreshAhead{}
 	}
 	var ra refreshAhead
-	if st.useL1 && !st.l1Truth && st.l1TTL > 0 {
+	if st.useL1 && st.truth.l1Fills() && st.l1TTL > 0 {
 		ra.l1 = time.Duration(f * float64(st.l1TTL))
 	}
-	if ds.l2 != nil && st.l3 != nil && st.l2TTL > 0 {
+	if st.truth.cachedInL2() && st.l2TTL > 0 {
 		ra.l2 = time.Duration(f * float64(st.l2TTL))
 	}
 	if ra.l1 > 0 || ra.l2 > 0 {
@@ -90,19 +85,6 @@ func (ds *DataStore) reloadL1(ctx context.Context, st *schemaState, id string) {
 	st.l1.SetIfEpoch(id, snap, epoch)
 }
 
-// l2GetVersion is the first L2 read of a Get: a plain GET, which also
-// returns the value's row version (0 if it has none), or, with an L2
-// refresh window, GET and PTTL in one round trip (left is -1 without; the
-// version is then 0, unknown).
-func (ds *DataStore) l2GetVersion(ctx context.Context, st *schemaState, id string) (data []byte, ver uint64, left time.Duration, err error) {
-	if st.ahead.l2 == 0 {
-		data, ver, err = ds.l2.GetVersioned(ctx, st.key(id))
-		return data, ver, -1, err
-	}
-	data, left, err = ds.l2.GetWithTTL(ctx, st.key(id))
-	return data, 0, left, err
-}
-
 // aheadL2 starts a background reload of id from PostgreSQL when its L2
 // value data, just served, has no more than the window left to live.
 func (ds *DataStore) aheadL2(st *schemaState, id string, data []byte, left time.Duration) {
@@ -115,56 +97,4 @@ func (ds *DataStore) aheadL2(st *schemaState, id string, data []byte, left time.
 			(*f)(st.Name, id, wrote)
 		}
 	})
-}
-
-// reloadL2 reloads id's L2 value old, which had left to live, from
-// PostgreSQL, and reports whether it replaced it. One instance in the fleet
-// wins the window's claim and reloads; the others keep serving old. The
-// reload replaces old only while Redis still holds it with its old TTL
-// (l2redis.Store.RefreshIfUnchanged): a write, delete or fill since the
-// read deleted or replaced it, and the reload then writes nothing, so it
-// can never put back a value older than a write.
-func (ds *DataStore) reloadL2(ctx context.Context, st *schemaState, id string, old []byte, left time.Duration) bool {
-	key := st.key(id)
-	if won, err := ds.l2.ClaimRefresh(ctx, key, left); err != nil || !won {
-		return false
-	}
-	epoch := st.l1.Epoch(id)
-	rec := reflect.New(st.model.Type)
-	targets, finish := ds.scanTargets(st, rec.Elem(), nil)
-	ds.test.runL3Get(st.Name, id)
-	start := time.Now()
-	var ver int64
-	vt := st.versionedTable()
-	var err error
-	if vt != nil { // the row's version goes with it into Redis, as for a fill
-		err = vt.GetByID(ctx, id, append(targets, &ver)...)
-	} else {
-		err = st.l3.GetByID(ctx, id, targets...)
-	}
-	ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, "refresh", time.Since(start))
-	if err != nil {
-		if !errors.Is(err, l3postgres.ErrNotFound) {
-			ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "refresh")
-		}
-		return false // a row deleted outside Strata: its L2 value expires
-	}
-	if finish() != nil {
-		return false
-	}
-	st.normalizeTimes(rec.Elem())
-	ds.test.runAfterL3Read(st.Name, id)
-	data, err := ds.encodeL2(st, rec.Elem())
-	if err != nil {
-		return false
-	}
-	wrote, err := ds.l2.RefreshIfUnchanged(ctx, key, old, versionedFill(data, ver, vt != nil), st.l2TTL, left)
-	if err != nil {
-		ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "refresh")
-		return false
-	}
-	if wrote && st.useL1 && ds.l1Live() {
-		st.l1.SetIfEpoch(id, st.readView(rec.Elem()), epoch)
-	}
-	return wrote
 }

@@ -47,7 +47,7 @@ func (ds *DataStore) search(ctx context.Context, schema string, q *Query, destSl
 	if qry.Limit == 0 {
 		qry.Limit = DefaultQueryLimit
 	}
-	fill := st.useL1 && cols == nil && !q.ForceL3 && ds.l1Live()
+	fill := cols == nil && !q.ForceL3 && ds.readsL1(st)
 	guard := st.writes.begin()
 	rows, fresh, err := st.truth.query(ctx, st, qry)
 	if err != nil {

@@ -30,12 +30,20 @@ type truthReader interface {
 	// fills it through its loaders). It is false where L1 is the truth
 	// itself, and a miss there is the answer.
 	l1Fills() bool
+	// cachedInL2 reports whether Redis caches the truth (with fill leases,
+	// absence markers, refresh-ahead of its values): PostgreSQL's, with
+	// Redis.
+	cachedInL2() bool
 	truthSearcher // truthread_search.go
 }
 
 func (pgTruth) l1Fills() bool    { return true }
 func (redisTruth) l1Fills() bool { return true }
 func (memTruth) l1Fills() bool   { return false }
+
+func (t pgTruth) cachedInL2() bool  { return t.ds.l2 != nil }
+func (redisTruth) cachedInL2() bool { return false }
+func (memTruth) cachedInL2() bool   { return false }
 
 // get reads id from Redis, else from PostgreSQL, filling Redis under a
 // lease. A key that may be stale in Redis, or whose ambiguous write is

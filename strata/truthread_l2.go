@@ -132,3 +132,126 @@ func (ds *DataStore) decodeL2(st *schemaState, id string, data []byte) (any, err
 	}
 	return st.snapshot(p.Elem()), nil
 }
+
+// l2GetVersion is the first L2 read of a Get: a plain GET, which also
+// returns the value's row version (0 if it has none), or, with an L2
+// refresh window, GET and PTTL in one round trip (left is -1 without; the
+// version is then 0, unknown).
+func (ds *DataStore) l2GetVersion(ctx context.Context, st *schemaState, id string) (data []byte, ver uint64, left time.Duration, err error) {
+	if st.ahead.l2 == 0 {
+		data, ver, err = ds.l2.GetVersioned(ctx, st.key(id))
+		return data, ver, -1, err
+	}
+	data, left, err = ds.l2.GetWithTTL(ctx, st.key(id))
+	return data, 0, left, err
+}
+
+// reloadL2 reloads id's L2 value old, which had left to live, from
+// PostgreSQL, and reports whether it replaced it. One instance in the fleet
+// wins the window's claim and reloads; the others keep serving old. The
+// reload replaces old only while Redis still holds it with its old TTL
+// (l2redis.Store.RefreshIfUnchanged): a write, delete or fill since the
+// read deleted or replaced it, and the reload then writes nothing, so it
+// can never put back a value older than a write.
+func (ds *DataStore) reloadL2(ctx context.Context, st *schemaState, id string, old []byte, left time.Duration) bool {
+	key := st.key(id)
+	if won, err := ds.l2.ClaimRefresh(ctx, key, left); err != nil || !won {
+		return false
+	}
+	epoch := st.l1.Epoch(id)
+	rec := reflect.New(st.model.Type).Elem()
+	ver, versioned, err := ds.readRow(ctx, st, id, rec, "refresh") // the row's version goes with it into Redis, as for a fill
+	if err != nil {
+		return false // a row deleted outside Strata: its L2 value expires
+	}
+	data, err := ds.encodeL2(st, rec)
+	if err != nil {
+		return false
+	}
+	wrote, err := ds.l2.RefreshIfUnchanged(ctx, key, old, versionedFill(data, ver, versioned), st.l2TTL, left)
+	if err != nil {
+		ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "refresh")
+		return false
+	}
+	if wrote && ds.readsL1(st) {
+		st.l1.SetIfEpoch(id, st.readView(rec), epoch)
+	}
+	return wrote
+}
+
+// Shared negative caching: a reader that holds the fill lease of an id and
+// finds it missing in PostgreSQL records the absence in Redis, under the
+// lease, for Config.NegativeCacheTTL; every instance's reads of the id then
+// stop at Redis until it expires. The marker lives in the record's own key,
+// so every write path ends it by the delete it already makes (Set, SetMany,
+// Tx, Delete, the write-behind flusher, FlushCache, the change feed), and
+// a write that lands while the reader is still reading voids the lease, so
+// the marker is never written over it.
+
+// sharedNegative reports whether absences of st's ids are recorded in L2.
+func (ds *DataStore) sharedNegative(st *schemaState) bool {
+	return st.truth.cachedInL2() && ds.cfg.NegativeCacheTTL > 0
+}
+
+// missedUnderLease ends the lease of an id PostgreSQL does not hold: it
+// records the absence in L2 (only while the lease stands), or, with
+// negative caching off or the marker refused, gives the lease up so the
+// next reader can take one at once. The marker is written before the Get
+// returns, so the instances waiting on the lease see it on their next poll.
+func (ds *DataStore) missedUnderLease(ctx context.Context, st *schemaState, id string, lease l2redis.Lease) {
+	if f := ds.test.beforeAbsentFill.Load(); f != nil {
+		(*f)(st.Name, id)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postCommitTimeout)
+	defer cancel()
+	if ds.sharedNegative(st) {
+		wrote, err := ds.l2.FillAbsent(ctx, lease, ds.cfg.NegativeCacheTTL)
+		if err != nil {
+			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "fill")
+		}
+		if wrote || err != nil {
+			return
+		}
+	}
+	_ = ds.l2.Release(ctx, lease)
+}
+
+// absentInL2 is the answer to a read that found the absence marker of id
+// in Redis: the id is missing, without asking PostgreSQL.
+func (ds *DataStore) absentInL2(ctx context.Context, st *schemaState, id string) error {
+	ds.cfg.Metrics.Hit(st.Name, metrics.TierL2)
+	ds.served(ctx, metrics.TierL2)
+	return notFound(st, id)
+}
+
+// warmLeases takes WarmCache's fill leases of ids in Redis (one pipelined
+// SET NX), position for position; nil where Redis does not cache the
+// truth or does not answer (the page then fills L1 only).
+func (ds *DataStore) warmLeases(ctx context.Context, st *schemaState, ids []string) []l2redis.Lease {
+	if !st.truth.cachedInL2() {
+		return nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = st.key(id)
+	}
+	leases, err := ds.l2.LeaseMany(ctx, keys)
+	if err != nil {
+		return nil
+	}
+	return leases
+}
+
+// warmFills fills ids in Redis under their leases with values (one
+// pipeline of compare-and-set scripts); a nil value releases its lease.
+func (ds *DataStore) warmFills(ctx context.Context, st *schemaState, ids []string, leases []l2redis.Lease, values [][]byte) {
+	if ds.test.noL2Lease.Load() { // tests only: fill as a cache without leases would
+		for i, id := range ids {
+			if values[i] != nil {
+				_ = ds.l2.Set(ctx, st.key(id), values[i], st.l2TTL)
+			}
+		}
+		return
+	}
+	_, _ = ds.l2.FillMany(ctx, leases, values, st.l2TTL)
+}
