@@ -95,7 +95,7 @@ func (d *doubts) settle(ds *DataStore, done func(doubt) bool) int {
 			kept = append(kept, x)
 			continue
 		}
-		if ds.l2 != nil {
+		if ds.sharesCaches() {
 			ds.stale.add(x.st, x.ids...) // before the L1 drop: no refill from L2 between
 		}
 		if x.dropL1 {
@@ -132,7 +132,7 @@ func (ds *DataStore) afterFailedWrite(ctx context.Context, st *schemaState, op l
 	// The doubt is recorded before the first invalidation: a read that
 	// begins after it bypasses the caches (doubts.has), and a fill begun
 	// before it is voided by the invalidation (L1's epoch, Redis's lease).
-	again := ds.l2 != nil || dropL1 // something to invalidate once more
+	again := ds.sharesCaches() || dropL1 // something to invalidate once more
 	if again {
 		ds.doubts.add(doubt{st: st, ids: ids, dropL1: dropL1, backend: unknown.Backend, until: time.Now().Add(settleTimeout)})
 	}
@@ -149,7 +149,8 @@ func (ds *DataStore) afterFailedWrite(ctx context.Context, st *schemaState, op l
 // settleDoubts invalidates the ambiguous writes whose backend has ended
 // (or that waited settleTimeout), and reports how many it settled.
 func (ds *DataStore) settleDoubts(ctx context.Context) int {
-	if ds.doubts.n.Load() == 0 || ds.l3 == nil {
+	ask := ds.backendAsker()
+	if ds.doubts.n.Load() == 0 || ask == nil {
 		return 0
 	}
 	ds.doubts.mu.Lock()
@@ -164,7 +165,7 @@ func (ds *DataStore) settleDoubts(ctx context.Context) int {
 	ds.doubts.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	alive, err := ds.l3.BackendsAlive(ctx, backends)
+	alive, err := ask(ctx, backends)
 	now := time.Now()
 	return ds.doubts.settle(ds, func(x doubt) bool {
 		ended := err == nil && asked[x.backend] && !alive[x.backend] // (a doubt added since was not asked about)

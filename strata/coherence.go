@@ -302,3 +302,9 @@ func (ds *DataStore) publish(ctx context.Context, st *schemaState, op l2redis.Op
 	}
 	ds.invalidationSent(st.Name, op, len(ids))
 }
+
+// sharesCaches reports whether this DataStore has Redis: caches shared
+// with other instances, which a failed or doubtful write's upkeep must
+// reach later (the repairer). Without it, only this instance's L1 needs
+// telling.
+func (ds *DataStore) sharesCaches() bool { return ds.l2 != nil }
