@@ -10,6 +10,7 @@ import (
 
 	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/strata"
+	"github.com/AndrewDonelson/strata/strata/metrics"
 )
 
 // TestColdKeyIsOnePostgresReadAcrossInstances: three instances, each with
@@ -42,7 +43,8 @@ func TestColdKeyIsOnePostgresReadAcrossInstances(t *testing.T) {
 		for range instances {
 			// A fresh, empty L1. LeaseWait is longer than the default so
 			// that a loaded test machine cannot outlast it.
-			ds, err := strata.NewDataStore(strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey, InvalidationChannel: tt.channel})
+			rec := &leaseWaits{}
+			ds, err := strata.NewDataStore(strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey, InvalidationChannel: tt.channel, Metrics: rec})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,7 +114,9 @@ func TestLeaseWaitEndsAndReadsPostgres(t *testing.T) {
 		min, max time.Duration
 	}{
 		{200 * time.Millisecond, 200 * time.Millisecond, 2 * time.Second},
-		{-1, 0, 150 * time.Millisecond},
+		// No wait at all: the recorder sees a zero-length wait that gave up
+		// (the wall-clock bound only catches a wait far past the default).
+		{-1, 0, 10 * strata.DefaultLeaseWait},
 	} {
 		t.Run(fmt.Sprint(tc.wait), func(t *testing.T) {
 			key := "strata:" + tt.schema + ":d1"
@@ -122,7 +126,8 @@ func TestLeaseWaitEndsAndReadsPostgres(t *testing.T) {
 			if _, _, err := store.GetOrLease(ctx, key); err != nil { // a filler that never fills
 				t.Fatal(err)
 			}
-			ds, err := strata.NewDataStore(strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey, InvalidationChannel: tt.channel})
+			rec := &leaseWaits{}
+			ds, err := strata.NewDataStore(strata.Config{PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey, InvalidationChannel: tt.channel, Metrics: rec})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -143,6 +148,34 @@ func TestLeaseWaitEndsAndReadsPostgres(t *testing.T) {
 			if took < tc.min || took > tc.max {
 				t.Errorf("LeaseWait %v: Get took %v, want between %v and %v", tc.wait, took, tc.min, tc.max)
 			}
+			waits := rec.seen()
+			if len(waits) != 1 || waits[0].outcome != metrics.LeaseGaveUp || waits[0].d < tc.min || (tc.wait < 0 && waits[0].d != 0) {
+				t.Errorf("LeaseWait %v: recorded waits %+v, want one that gave up after at least %v (exactly 0 when the schema does not wait)", tc.wait, waits, tc.min)
+			}
 		})
 	}
+}
+
+// leaseWaits records the lease waits a DataStore reports.
+type leaseWaits struct {
+	metrics.Noop
+	mu    sync.Mutex
+	waits []leaseWait
+}
+
+type leaseWait struct {
+	d       time.Duration
+	outcome string
+}
+
+func (r *leaseWaits) LeaseWait(_ string, d time.Duration, outcome string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.waits = append(r.waits, leaseWait{d, outcome})
+}
+
+func (r *leaseWaits) seen() []leaseWait {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]leaseWait(nil), r.waits...)
 }
