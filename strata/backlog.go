@@ -21,16 +21,8 @@ func (ds *DataStore) WriteBehindBacklog() []WriteBehindBacklog {
 	var out []WriteBehindBacklog
 	now := time.Now()
 	for _, st := range ds.writeBehindSchemas() {
-		b := WriteBehindBacklog{Schema: st.Name}
-		st.wb.mu.Lock()
-		b.Depth = len(st.wb.dirty)
-		for _, e := range st.wb.dirty {
-			if age := now.Sub(e.since); age > b.Oldest {
-				b.Oldest = age
-			}
-		}
-		st.wb.mu.Unlock()
-		out = append(out, b)
+		depth, oldest := st.truth.backlog(st, now)
+		out = append(out, WriteBehindBacklog{Schema: st.Name, Depth: depth, Oldest: oldest})
 	}
 	return out
 }

@@ -138,7 +138,7 @@ type Config struct {
 	// left unacknowledged for WriteBehindJournalClaimIdle (their instance
 	// died) are claimed and flushed by another instance, or the next one to
 	// start. The journal is as durable as Redis's persistence (appendonly).
-	// It needs Redis and PostgreSQL. See journal.go and the README.
+	// It needs Redis and PostgreSQL. See truth_journal.go and the README.
 	// Default: false.
 	WriteBehindJournal bool
 	// WriteBehindJournalClaimIdle is how long a journal entry stays

@@ -96,14 +96,14 @@ func (ds *DataStore) getManyInto(ctx context.Context, schema string, ids []strin
 // lacks, which shares the loads already under way for any of them (a
 // concurrent Get's, say) and fills L1 under each key's epoch guard.
 func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string) (map[string]any, error) {
-	useL1 := ds.readsL1(st)
-	found, missing, err := ds.getManyAbove(ctx, st, ids, useL1)
+	viaL1 := ds.readsL1(st)
+	found, missing, err := ds.getManyAbove(ctx, st, ids, viaL1)
 	if err != nil || len(missing) == 0 || !st.truth.l1Fills() {
 		return found, err
 	}
 	by, _ := ctx.Deadline() // the bulk load's context has none of its caller's
 	var rows map[string]any
-	if useL1 {
+	if viaL1 {
 		rows, err = st.l1.GetOrLoadMany(ctx, missing, func(ctx context.Context, want []string) (map[string]any, error) {
 			return st.truth.getMany(ctx, st, want, by)
 		})
@@ -120,10 +120,10 @@ func (ds *DataStore) getMany(ctx context.Context, st *schemaState, ids []string)
 }
 
 // getManyAbove finds what it can of ids above the truth: in L1 (when
-// useL1), among the write-behind records not yet in L3, and, for an id
+// viaL1), among the write-behind records not yet in L3, and, for an id
 // whose ambiguous write is unsettled, by a single read that fills nothing.
 // It returns the other ids, each once.
-func (ds *DataStore) getManyAbove(ctx context.Context, st *schemaState, ids []string, useL1 bool) (found map[string]any, missing []string, err error) {
+func (ds *DataStore) getManyAbove(ctx context.Context, st *schemaState, ids []string, viaL1 bool) (found map[string]any, missing []string, err error) {
 	found = make(map[string]any, len(ids))
 	seen := make(map[string]struct{}, len(ids))
 	for _, id := range ids {
@@ -134,7 +134,7 @@ func (ds *DataStore) getManyAbove(ctx context.Context, st *schemaState, ids []st
 			continue
 		}
 		seen[id] = struct{}{}
-		if useL1 {
+		if viaL1 {
 			if snap, ok := st.cached(id); ok {
 				found[id] = snap
 				continue

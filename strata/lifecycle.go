@@ -24,7 +24,7 @@ type lifecycle struct {
 	// stop is closed when Close stops the background loops.
 	stop              chan struct{}
 	flusher, repairer sync.Once
-	claimer           sync.Once // the write-behind journal's claimer; see journal.go
+	claimer           sync.Once // the write-behind journal's claimer; see truth_journal.go
 }
 
 func newLifecycle() lifecycle { return lifecycle{stop: make(chan struct{})} }

@@ -110,7 +110,8 @@ func (ds *DataStore) planReencrypt(st *schemaState) (*reencryptPlan, error) {
 	if ds.enc == nil {
 		return nil, fmt.Errorf("%w: Reencrypt: EncryptionKey is not set", ErrInvalidConfig)
 	}
-	if st.l3 == nil || ds.l3 == nil {
+	pool := st.truth.sqlPool()
+	if pool == nil {
 		return nil, fmt.Errorf("%w: Reencrypt: schema %q has no PostgreSQL table", ErrInvalidConfig, st.Name)
 	}
 	var cols []string
@@ -134,7 +135,7 @@ func (ds *DataStore) planReencrypt(st *schemaState) (*reencryptPlan, error) {
 	}
 	sel := fmt.Sprintf("SELECT %s, %s FROM %s", pk, strings.Join(quoted, ", "), table)
 	return &reencryptPlan{
-		ds: ds, st: st, pool: ds.l3.Pool(), cols: cols,
+		ds: ds, st: st, pool: pool, cols: cols,
 		first:  fmt.Sprintf("%s ORDER BY %s LIMIT %d", sel, pk, reencryptPage),
 		next:   fmt.Sprintf("%s WHERE %s > $1 ORDER BY %s LIMIT %d", sel, pk, pk, reencryptPage),
 		update: fmt.Sprintf("UPDATE %s SET %s WHERE %s = $1 AND %s", table, strings.Join(set, ", "), pk, strings.Join(cond, " AND ")),

@@ -17,7 +17,8 @@ import (
 // behind this seam: this file holds what reaches a schema's queue (st.wb) —
 // enqueueing, flushing a schema, rescheduling failures, counting —, and
 // writebehind.go the queue type's own methods and the flusher loop; of the
-// other files only the journal's (journal.go) touches st.wb.
+// other files only the journal's (truth_journal.go) and the read side's
+// (truthread.go: pending records, the backlog) touch st.wb.
 type behindTruth struct{ pgTruth }
 
 // put enqueues b (see enqueueWriteBehind), or stores it when it is the

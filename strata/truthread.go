@@ -34,6 +34,10 @@ type truthReader interface {
 	// absence markers, refresh-ahead of its values): PostgreSQL's, with
 	// Redis.
 	cachedInL2() bool
+	// backlog returns how many write-behind records of st are not yet in
+	// the truth, and how long the oldest has waited (zero without
+	// write-behind).
+	backlog(st *schemaState, now time.Time) (depth int, oldest time.Duration)
 	truthSearcher // truthread_search.go
 }
 
@@ -229,4 +233,20 @@ func (st *schemaState) pendingSnapshot(id string) (any, bool) {
 		return nil, false
 	}
 	return st.readView(rec), true
+}
+
+func (pgTruth) backlog(*schemaState, time.Time) (int, time.Duration)    { return 0, 0 }
+func (redisTruth) backlog(*schemaState, time.Time) (int, time.Duration) { return 0, 0 }
+func (memTruth) backlog(*schemaState, time.Time) (int, time.Duration)   { return 0, 0 }
+
+// backlog locks the write-behind queue's dirty set briefly.
+func (behindTruth) backlog(st *schemaState, now time.Time) (depth int, oldest time.Duration) {
+	st.wb.mu.Lock()
+	defer st.wb.mu.Unlock()
+	for _, e := range st.wb.dirty {
+		if age := now.Sub(e.since); age > oldest {
+			oldest = age
+		}
+	}
+	return len(st.wb.dirty), oldest
 }

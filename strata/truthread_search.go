@@ -6,6 +6,7 @@ import (
 
 	"github.com/AndrewDonelson/strata/l3postgres"
 	"github.com/AndrewDonelson/strata/strata/metrics"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // truthSearcher runs queries against a schema's truth: only PostgreSQL
@@ -31,6 +32,9 @@ type truthSearcher interface {
 	// the query: a write that bumped it meanwhile leaves the entry
 	// unreachable, never stale.
 	storeResult(ctx context.Context, st *schemaState, gen uint64, fp string, data []byte)
+	// sqlPool is the primary PostgreSQL pool, for the statements Strata
+	// writes itself (Reencrypt); nil without PostgreSQL.
+	sqlPool() *pgxpool.Pool
 }
 
 // errNoResultCache is cachedResult's answer where cachesResults is false.
@@ -89,5 +93,14 @@ func (noQueries) cachesResults(*schemaState) bool { return false }
 func (noQueries) cachedResult(context.Context, *schemaState, string) ([]byte, uint64, error) {
 	return nil, 0, errNoResultCache
 }
+
+func (t pgTruth) sqlPool() *pgxpool.Pool {
+	if t.ds.l3 == nil { // a test's table (ds.test.l3) has no pool
+		return nil
+	}
+	return t.ds.l3.Pool()
+}
+
+func (noQueries) sqlPool() *pgxpool.Pool { return nil }
 
 func (noQueries) storeResult(context.Context, *schemaState, uint64, string, []byte) {}

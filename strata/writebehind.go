@@ -56,7 +56,7 @@ type writeBehind struct {
 	// flushMu is held while a batch is written to L3, so a Delete or a Tx on
 	// the same schema cannot be overtaken by an older pending value.
 	flushMu sync.Mutex
-	j       *journal // nil without Config.WriteBehindJournal; see journal.go
+	j       *journal // nil without Config.WriteBehindJournal; see truth_journal.go
 }
 
 func newWriteBehind() *writeBehind { return &writeBehind{dirty: map[string]*dirtyEntry{}} }

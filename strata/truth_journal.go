@@ -13,7 +13,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// The write-behind journal (Config.WriteBehindJournal).
+// The write-behind journal (Config.WriteBehindJournal): the durable log of
+// the write-behind truth (behindTruth, truth_behind.go), hence a truth file.
 //
 // Without it a write-behind Set lives only in this process's memory until
 // the flusher writes it to PostgreSQL: a crash loses it. With it, a Set is
