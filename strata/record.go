@@ -57,10 +57,7 @@ func (st *schemaState) snapshot(rec reflect.Value) any {
 // readView is what a read returns of rec: the L1 snapshot, or for a schema
 // that does not read through L1 (omit_l1 fields), everything L2 holds.
 func (st *schemaState) readView(rec reflect.Value) any {
-	if st.useL1 {
-		return st.snapshot(rec)
-	}
-	return st.views.L2.Snapshot(rec)
+	return st.views.Read.Snapshot(rec)
 }
 
 // copyOut fills dest (a settable Model) from an L1 snapshot.

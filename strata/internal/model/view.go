@@ -48,6 +48,10 @@ type Tiers struct {
 	L2 View
 	// L3 holds every field.
 	L3 View
+	// Read is what a read returns: L1's fields where reads go through L1,
+	// and for a model with omit_l1 fields, which does not read through L1
+	// (unless L1 is the only copy), every field L2 holds.
+	Read View
 }
 
 // Tiers returns the model's tier views. l1Only is set when L1 is the
@@ -61,6 +65,10 @@ func (m *Model) Tiers(l1Only bool) Tiers {
 		t.L1 = t.L2
 	} else {
 		t.L1 = m.View(func(f *Field) bool { return f.Flags&(FlagOmitCache|FlagOmitL1) == 0 })
+	}
+	t.Read = t.L1
+	if !l1Only && m.Flags&FlagOmitL1 != 0 {
+		t.Read = t.L2
 	}
 	return t
 }

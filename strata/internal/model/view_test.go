@@ -43,7 +43,7 @@ func TestTiers(t *testing.T) {
 		Fields []string
 		Plain  bool
 	}
-	type tiers struct{ L1, L2, L3 view }
+	type tiers struct{ L1, L2, L3, Read view }
 	of := func(m *Model, v View) view {
 		out := view{Plain: v.Plain()}
 		for _, i := range v.Fields() {
@@ -58,29 +58,34 @@ func TestTiers(t *testing.T) {
 		want   tiers
 	}{
 		{"flat", &viewFlat{}, false, tiers{
-			L1: view{[]string{"id", "name", "score"}, true},
-			L2: view{[]string{"id", "name", "score"}, true},
-			L3: view{[]string{"id", "name", "score"}, true},
+			L1:   view{[]string{"id", "name", "score"}, true},
+			L2:   view{[]string{"id", "name", "score"}, true},
+			L3:   view{[]string{"id", "name", "score"}, true},
+			Read: view{[]string{"id", "name", "score"}, true},
 		}},
 		{"omit_cache and omit_l1", &viewOmit{}, false, tiers{
-			L1: view{[]string{"id", "name", "tags"}, false},
-			L2: view{[]string{"id", "name", "big", "tags"}, false},
-			L3: view{[]string{"id", "name", "secret", "big", "tags"}, false},
+			L1:   view{[]string{"id", "name", "tags"}, false},
+			L2:   view{[]string{"id", "name", "big", "tags"}, false},
+			L3:   view{[]string{"id", "name", "secret", "big", "tags"}, false},
+			Read: view{[]string{"id", "name", "big", "tags"}, false}, // no read through L1: L2's fields
 		}},
 		{"L1 the only tier keeps omit_l1 fields", &viewOmit{}, true, tiers{
-			L1: view{[]string{"id", "name", "big", "tags"}, false},
-			L2: view{[]string{"id", "name", "big", "tags"}, false},
-			L3: view{[]string{"id", "name", "secret", "big", "tags"}, false},
+			L1:   view{[]string{"id", "name", "big", "tags"}, false},
+			L2:   view{[]string{"id", "name", "big", "tags"}, false},
+			L3:   view{[]string{"id", "name", "secret", "big", "tags"}, false},
+			Read: view{[]string{"id", "name", "big", "tags"}, false},
 		}},
 		{"a transient field is never plain", &viewTransient{}, false, tiers{
-			L1: view{[]string{"id"}, false},
-			L2: view{[]string{"id"}, false},
-			L3: view{[]string{"id"}, false},
+			L1:   view{[]string{"id"}, false},
+			L2:   view{[]string{"id"}, false},
+			L3:   view{[]string{"id"}, false},
+			Read: view{[]string{"id"}, false},
 		}},
 		{"an embedded struct is never plain", &viewEmbedded{}, false, tiers{
-			L1: view{[]string{"at", "id"}, false},
-			L2: view{[]string{"at", "id"}, false},
-			L3: view{[]string{"at", "id"}, false},
+			L1:   view{[]string{"at", "id"}, false},
+			L2:   view{[]string{"at", "id"}, false},
+			L3:   view{[]string{"at", "id"}, false},
+			Read: view{[]string{"at", "id"}, false},
 		}},
 	}
 	for _, tt := range tests {
@@ -90,7 +95,7 @@ func TestTiers(t *testing.T) {
 				t.Fatal(err)
 			}
 			tv := m.Tiers(tt.l1Only)
-			got := tiers{of(m, tv.L1), of(m, tv.L2), of(m, tv.L3)}
+			got := tiers{of(m, tv.L1), of(m, tv.L2), of(m, tv.L3), of(m, tv.Read)}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("tier views (-want +got):\n%s", diff)
 			}
