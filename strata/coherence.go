@@ -251,7 +251,12 @@ func (ds *DataStore) flushL2(ctx context.Context, st *schemaState) error {
 
 // readsL1 reports whether a read of st may use L1 now: the schema reads
 // through L1 (no omit_l1 field) and L1 is live (see l1Live).
-func (ds *DataStore) readsL1(st *schemaState) bool { return st.useL1 && ds.l1Live() }
+func (ds *DataStore) readsL1(st *schemaState) bool { return st.l1Serves() && ds.l1Live() }
+
+// l1Serves reports whether st's L1 entries can answer a read: false for a
+// schema with omit_l1 fields and a lower tier, whose L1 could not return
+// the whole record (decided at Register).
+func (st *schemaState) l1Serves() bool { return st.useL1 }
 
 // negativeCaching reports whether L1 may remember absences (see
 // l1Options): it needs the invalidation bus, which ends them when any

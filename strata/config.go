@@ -206,7 +206,7 @@ type Config struct {
 	// writer failed or crashed before invalidating, still reach every
 	// cache. It needs PostgresDSN, wal_level=logical and a role with the
 	// REPLICATION attribute; Migrate creates the publication and the slot.
-	// See changefeed.go and the README. Default: false.
+	// See coherence_feed.go and the README. Default: false.
 	ChangeFeed bool
 	// ChangeFeedSlot names the replication slot and the publication.
 	// Default: "strata_" and a hash of InvalidationChannel, so services
@@ -311,7 +311,7 @@ func (c *Config) checkGiven() error {
 	if err := checkHostPorts(c.RedisAddr); err != nil {
 		return badConfig("RedisAddr", "%v", err)
 	}
-	if err := c.checkClients(); err != nil { // see clients.go
+	if err := c.checkClients(); err != nil { // see lifecycle_clients.go
 		return err
 	}
 	if c.DefaultWriteMode < 0 || c.DefaultWriteMode > WriteBehind {

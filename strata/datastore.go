@@ -40,7 +40,7 @@ type DataStore struct {
 	flushNow  chan struct{} // wakes the flusher early
 	repairNow chan struct{} // wakes the repairer early
 
-	cf feedState // the change feed; see changefeed.go
+	cf feedState // the change feed; see coherence_feed.go
 
 	test testHooks // set only by tests; see testhooks.go
 }

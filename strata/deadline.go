@@ -31,7 +31,7 @@ func (ds *DataStore) l2ReadContext(ctx context.Context, st *schemaState, by time
 	if !by.IsZero() && (!ok || by.Before(dl)) {
 		dl, ok = by, true
 	}
-	if !ok || st.l3 == nil {
+	if !ok || !st.truth.cachedInL2() {
 		return ctx, func() {}
 	}
 	budget := time.Until(dl) / 2

@@ -65,7 +65,7 @@ func (ds *DataStore) resubscribeFlushed(reason l2redis.ResubscribeReason, entrie
 func (ds *DataStore) l1Len() int {
 	n := 0
 	for _, st := range *ds.schemas.Load() {
-		if !st.l1Truth {
+		if st.truth.l1Fills() { // (a cache, not the only copy)
 			n += st.l1.Len()
 		}
 	}

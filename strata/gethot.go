@@ -32,7 +32,7 @@ func (ds *DataStore) newHotRead(st *schemaState) hotRead {
 	if _, noop := h.hits.(metrics.Noop); noop {
 		h.hits = nil
 	}
-	h.l1 = ds.cfg.Tracer == nil && st.useL1 && st.flat && st.ahead.l1 == 0 &&
+	h.l1 = ds.cfg.Tracer == nil && st.l1Serves() && st.flat && st.ahead.l1 == 0 &&
 		st.Hooks.BeforeGet == nil && st.Hooks.AfterGet == nil
 	return h
 }

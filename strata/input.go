@@ -23,7 +23,7 @@ var (
 // empty one (ErrMissingPrimaryKey) and, for schemas with an L3, one that a
 // PostgreSQL text column cannot hold (ErrInvalidModel).
 func (st *schemaState) checkID(id string) error {
-	if id != "" && st.l3 == nil {
+	if id != "" && !st.truthIsPostgres() {
 		return nil // inlined: the common case of an in-memory or Redis schema
 	}
 	return st.checkIDText(id)
@@ -34,7 +34,7 @@ func (st *schemaState) checkIDText(id string) error {
 	if id == "" {
 		return fmt.Errorf("%w: schema %q: empty id", ErrMissingPrimaryKey, st.Name)
 	}
-	if st.l3 != nil {
+	if st.truthIsPostgres() {
 		if why := unstorableText(id); why != "" {
 			return fmt.Errorf("%w: schema %q: id %q %s, which PostgreSQL text cannot hold", ErrInvalidModel, st.Name, id, why)
 		}
@@ -47,7 +47,7 @@ func (st *schemaState) checkIDText(id string) error {
 // included) with a NUL byte or invalid UTF-8, a time outside timestamptz's
 // range. The error wraps ErrInvalidModel and names the field.
 func (st *schemaState) checkStorable(rec reflect.Value) error {
-	if st.l3 == nil {
+	if !st.truthIsPostgres() {
 		return nil
 	}
 	for i := range st.model.Fields {

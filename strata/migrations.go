@@ -34,7 +34,7 @@ func (ds *DataStore) Migrate(ctx context.Context) error {
 	var tables []migrate.Table
 	var names []string
 	for _, st := range *ds.schemas.Load() {
-		if st.l3 != nil {
+		if st.truthIsPostgres() {
 			tables = append(tables, st.migrateTable())
 			names = append(names, st.table)
 		}
@@ -46,7 +46,7 @@ func (ds *DataStore) Migrate(ctx context.Context) error {
 		return migrateError(err)
 	}
 	ds.markVersioned()
-	return ds.ensureFeed(ctx, names) // after the DDL committed: see changefeed.go
+	return ds.ensureFeed(ctx, names) // after the DDL committed: see coherence_feed.go
 }
 
 // MigrateFrom applies the NNN_description.sql files in dir that have not

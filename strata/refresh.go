@@ -27,7 +27,7 @@ func (ds *DataStore) newRefreshAhead(st *schemaState) refreshAhead {
 		return refreshAhead{}
 	}
 	var ra refreshAhead
-	if st.useL1 && st.truth.l1Fills() && st.l1TTL > 0 {
+	if st.l1Serves() && st.truth.l1Fills() && st.l1TTL > 0 {
 		ra.l1 = time.Duration(f * float64(st.l1TTL))
 	}
 	if st.truth.cachedInL2() && st.l2TTL > 0 {

@@ -79,6 +79,12 @@ type memTruth struct {
 	noQueries
 }
 
+// truthIsPostgres reports whether st's truth is its PostgreSQL table,
+// whose column types bound what ids and values can be stored (see
+// input.go) and which Migrate creates. It is inlined: checkID asks it on
+// every call.
+func (st *schemaState) truthIsPostgres() bool { return st.l3 != nil }
+
 // truthFor returns the truth of st, whose L3 handle and write-behind queue
 // are attached.
 func (ds *DataStore) truthFor(st *schemaState) truth {

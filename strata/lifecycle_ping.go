@@ -65,7 +65,7 @@ func (ds *DataStore) Ping(ctx context.Context) error {
 	}
 	wg.Wait()
 	if !slices.ContainsFunc(errs, func(err error) bool { return errors.Is(err, ErrL3Unavailable) }) {
-		if err := ds.pingFeed(ctx); err != nil { // see changefeed.go
+		if err := ds.pingFeed(ctx); err != nil { // see coherence_feed.go
 			errs = append(errs, err)
 		}
 	}

@@ -48,7 +48,7 @@ func (ds *DataStore) connect() error {
 		}
 	}
 	if c.hasRedis() {
-		store, err := ds.openL2() // see clients.go
+		store, err := ds.openL2() // see lifecycle_clients.go
 		if err != nil {
 			ds.closeTiers()
 			return err
