@@ -20,7 +20,7 @@ import (
 // and epoch guards.
 //
 // A Set, SetMany, Tx or write-behind flush of a versioned schema refreshes
-// the L2 keys instead (see versioned.go, truth_versionedmany.go): the row
+// the L2 keys instead (see truth_versioned.go, truth_versionedmany.go): the row
 // version, ordered by PostgreSQL, lets Redis keep the newer of two
 // writers' values whatever order they arrive in, and a refresh never
 // creates a key, so it cannot resurrect a deleted row. Deletes, and writes

@@ -88,7 +88,7 @@ func (ds *DataStore) startFeed() error {
 		Slot:          ds.cfg.ChangeFeedSlot,
 		Publication:   ds.cfg.ChangeFeedSlot,
 		Handler:       ds.applyFeed,
-		VersionColumn: model.VersionColumn, // invalidations keep newer refreshes (versioned.go)
+		VersionColumn: model.VersionColumn, // invalidations keep newer refreshes (truth_versioned.go)
 		// Retry soon after Redis answers again (the L2 breaker adds up to
 		// its one-second cooldown).
 		MinRetry:     20 * time.Millisecond,
@@ -274,7 +274,7 @@ func (ds *DataStore) invalidateFromFeed(ctx context.Context, st *schemaState, t 
 	for id, ver := range t.ids {
 		ids = append(ids, id)
 		// A key that holds the change's version or a newer one (a writer's
-		// refresh, a fill) is kept: see versioned.go.
+		// refresh, a fill) is kept: see truth_versioned.go.
 		if ds.test.noVersionGuard.Load() {
 			ver = 0 // tests: delete whatever the key holds
 		}

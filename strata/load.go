@@ -58,7 +58,7 @@ func (ds *DataStore) loadThroughL1(ctx context.Context, st *schemaState, id stri
 	}
 	by, _ := ctx.Deadline() // the load's context has none of its caller's
 	// The fill records the row version it read, which a writer's L1
-	// refresh compares against (versioned.go).
+	// refresh compares against (truth_versioned.go).
 	snap, err := st.l1.GetOrLoadVersioned(ctx, id, func(ctx context.Context, id string) (any, uint64, error) {
 		var snap any
 		var ver uint64

@@ -40,7 +40,7 @@ type schemaState struct {
 	useL1 bool
 	// l3 is the table handle; nil when the schema has no L3.
 	l3 l3Table
-	// l3v is l3 reading and returning the row version (see versioned.go);
+	// l3v is l3 reading and returning the row version (see truth_versioned.go);
 	// nil without PostgreSQL, on a read replica, or for the test seam's
 	// tables. versioned is set once Migrate has installed the version.
 	l3v       l3Table

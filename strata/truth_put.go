@@ -15,7 +15,7 @@ import (
 // stored and removed, and what the caches are told.
 
 // put stores b in PostgreSQL, then refreshes or invalidates the caches
-// (coherence.go, versioned.go): a Set with one upsert, a batch with one
+// (coherence.go, truth_versioned.go): a Set with one upsert, a batch with one
 // COPY-based upsert. A Redis failure after the commit is remembered and
 // repaired when Redis answers, and an upsert that failed but may have been
 // applied is invalidated all the same (see ambiguous.go).
@@ -60,7 +60,7 @@ func (t pgTruth) putOne(ctx context.Context, st *schemaState, id string, rec ref
 		return ds.afterFailedWrite(ctx, st, l2redis.OpSet, true, err, id)
 	}
 	if vt != nil {
-		ds.refreshAfterWrite(ctx, st, id, rec, ver) // see versioned.go
+		ds.refreshAfterWrite(ctx, st, id, rec, ver) // see truth_versioned.go
 		return nil
 	}
 	ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, true, id)

@@ -11,7 +11,7 @@ import (
 )
 
 // Versioned batches: SetMany, a Tx's Sets and the write-behind flush
-// refresh Redis with row versions as a single Set does (see versioned.go
+// refresh Redis with row versions as a single Set does (see truth_versioned.go
 // for why that is safe), the whole batch in one Apply script — one round
 // trip with the search generation and the message. Each key is refreshed
 // only if Redis holds a lower version, and never created; a record whose

@@ -58,7 +58,7 @@ func (t pgTruth) get(ctx context.Context, st *schemaState, id string, by time.Ti
 }
 
 // versionReader is a truth whose reads also return the row version of what
-// they read (0 when unknown), for L1 to record (see versioned.go).
+// they read (0 when unknown), for L1 to record (see truth_versioned.go).
 type versionReader interface {
 	getVersion(ctx context.Context, st *schemaState, id string, by time.Time) (any, uint64, error)
 }
@@ -179,7 +179,7 @@ func (ds *DataStore) readL3(ctx context.Context, st *schemaState, id string, lea
 
 // readRow reads the row id of st's table into rec, with its version when
 // the schema is versioned (it goes with the row into Redis, see
-// versioned.go). A missing row is l3postgres.ErrNotFound; another failure
+// truth_versioned.go). A missing row is l3postgres.ErrNotFound; another failure
 // of PostgreSQL is counted as an L3 error of op and returned wrapped by
 // l3Error.
 func (ds *DataStore) readRow(ctx context.Context, st *schemaState, id string, rec reflect.Value, op string) (ver int64, versioned bool, err error) {
