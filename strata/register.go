@@ -86,12 +86,7 @@ func (ds *DataStore) Register(s Schema) error {
 		st.l1.Close()
 		return err
 	}
-	if st.wb != nil {
-		ds.startFlusher()
-		if st.wb.j != nil {
-			ds.startClaimer()
-		}
-	}
+	ds.startTruthWork(st)
 	return nil
 }
 
@@ -188,16 +183,9 @@ func (ds *DataStore) newSchemaState(s Schema, m *model.Model) (*schemaState, err
 	case st.leaseWait < 0:
 		st.leaseWait = 0
 	}
-	st.views = m.Tiers(st.l1Truth)
-	st.useL1 = st.l1Truth || m.Flags&model.FlagOmitL1 == 0
-	if err := ds.attachL3(st); err != nil {
+	if err := ds.attachTruth(st); err != nil {
 		return nil, err
 	}
-	if s.WriteMode == WriteBehind && st.l3 != nil {
-		st.wb = newWriteBehind()
-		st.wb.j = ds.newJournal(st)
-	}
-	st.truth = ds.truthFor(st)
 	st.ahead = ds.newRefreshAhead(st)
 	st.hot = ds.newHotRead(st)
 	prefix := st.prefix
@@ -209,40 +197,6 @@ func (ds *DataStore) newSchemaState(s Schema, m *model.Model) (*schemaState, err
 	return st, nil
 }
 
-// attachL3 opens the schema's table handle, on its read replica's pool
-// when it names one; a schema without PostgreSQL keeps a nil handle.
-func (ds *DataStore) attachL3(st *schemaState) error {
-	if ds.test.l3 != nil && !st.L3.Disabled {
-		st.l3 = ds.test.l3(st)
-		return nil
-	}
-	if ds.l3 == nil || st.L3.Disabled {
-		return nil
-	}
-	db := ds.l3
-	if st.L3.ReadReplica != "" {
-		st.replica = true
-		var err error
-		if db, err = ds.replicaDB(st.L3.ReadReplica); err != nil {
-			return badSchema(st.Name, "L3.ReadReplica: %v", err)
-		}
-	}
-	tbl, err := db.Table(st.tableDef())
-	if err != nil {
-		return badSchema(st.Name, "L3: %v", err)
-	}
-	st.l3 = pgTable{Table: tbl, primary: ds.l3}
-	if def := st.tableDef(); !st.replica && rowVersion(st.model) != "" {
-		def.Version = rowVersion(st.model)
-		vtbl, err := db.Table(def)
-		if err != nil {
-			return badSchema(st.Name, "L3: %v", err)
-		}
-		st.l3v = pgTable{Table: vtbl, primary: ds.l3}
-	}
-	return nil
-}
-
 // l1Options are the options of the schema's L1: the schema's bounds, else
 // Config.L1Pool's; none when L1 is the only copy.
 func (ds *DataStore) l1Options(st *schemaState) *l1mem.Options[string, any] {
@@ -252,7 +206,7 @@ func (ds *DataStore) l1Options(st *schemaState) *l1mem.Options[string, any] {
 		DefaultTTL: st.l1TTL,
 		Clock:      ds.cfg.Clock,
 	}
-	if st.l1Truth {
+	if !st.truth.l1Fills() { // L1 is the only copy
 		opts.MaxEntries, opts.DefaultTTL = 0, 0
 	}
 	if ds.negativeCaching() {
@@ -271,7 +225,7 @@ func (ds *DataStore) publishSchema(st *schemaState) error {
 		return fmt.Errorf("%w: %q", ErrSchemaDuplicate, st.Name)
 	}
 	for _, o := range old {
-		if o.prefix == st.prefix && ds.l2 != nil {
+		if o.prefix == st.prefix && ds.sharesCaches() {
 			return badSchema(st.Name, "L2.KeyPrefix %q is already used by schema %q: their Redis keys would collide", st.prefix, o.Name)
 		}
 	}
@@ -282,10 +236,4 @@ func (ds *DataStore) publishSchema(st *schemaState) error {
 	next[st.Name] = st
 	ds.schemas.Store(&next)
 	return nil
-}
-
-// sourceOfTruthIsL1 reports whether s lives in memory only.
-func (ds *DataStore) sourceOfTruthIsL1(s Schema) bool {
-	hasL3 := ds.cfg.hasPostgres() || ds.test.l3 != nil
-	return !ds.cfg.hasRedis() && (!hasL3 || s.L3.Disabled)
 }
