@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -119,19 +118,23 @@ func (f *fixture) codecL2Hit(ctx context.Context, sizeName string, size int) ([]
 		if err := readAll[docRecord](ctx, s.ds, schema, ids); err != nil {
 			return nil, err
 		}
-		// The fills run in the background; wait until Redis holds them.
-		first, last := f.redisKey(s.prefix+sizeName, ids[0]), f.redisKey(s.prefix+sizeName, ids[n-1])
+		// The fills run in the background, in no particular order: wait
+		// until Redis holds every one of them.
+		keys := make([]string, n)
+		for i, id := range ids {
+			keys[i] = f.redisKey(s.prefix+sizeName, id)
+		}
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			c, err := f.rdb.Exists(ctx, first, last).Result()
+			c, err := f.rdb.Exists(ctx, keys...).Result()
 			if err != nil {
 				return nil, err
 			}
-			if c == 2 {
+			if c == int64(n) {
 				break
 			}
 			if time.Now().After(deadline) {
-				return nil, errors.New("Redis was not filled after the warm-up reads")
+				return nil, fmt.Errorf("Redis holds %d of the %d records 10 s after the warm-up reads", c, n)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
