@@ -38,19 +38,11 @@ func (ds *DataStore) Set(ctx context.Context, schema, id string, value any, opts
 }
 
 func (ds *DataStore) set(ctx context.Context, schema, id string, value any, opts []SetOption) error {
-	release, err := ds.writeOp()
+	st, clear, release, err := ds.beginWrite(ctx, schema, opts)
 	if err != nil {
 		return err
 	}
 	defer release()
-	st, err := ds.begin(ctx, schema)
-	if err != nil {
-		return err
-	}
-	clear, err := st.clearMask(opts)
-	if err != nil {
-		return err
-	}
 	src, rec, err := st.prepare(ctx, id, value, false)
 	if err != nil {
 		return err

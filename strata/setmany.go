@@ -22,19 +22,11 @@ func (ds *DataStore) SetMany(ctx context.Context, schema string, pairs map[strin
 }
 
 func (ds *DataStore) setMany(ctx context.Context, schema string, pairs map[string]any, opts []SetOption) error {
-	release, err := ds.writeOp()
+	st, clear, release, err := ds.beginWrite(ctx, schema, opts)
 	if err != nil {
 		return err
 	}
 	defer release()
-	st, err := ds.begin(ctx, schema)
-	if err != nil {
-		return err
-	}
-	clear, err := st.clearMask(opts)
-	if err != nil {
-		return err
-	}
 	if len(pairs) == 0 {
 		return nil
 	}

@@ -55,3 +55,20 @@ func (st *schemaState) needStored(ids []string, recs []reflect.Value) []string {
 	}
 	return need
 }
+
+// beginWrite starts a Set or SetMany of schema: it holds off Close until
+// release is called, resolves the schema and the Clear options. On error
+// nothing is held.
+func (ds *DataStore) beginWrite(ctx context.Context, schema string, opts []SetOption) (st *schemaState, clear []bool, release func(), err error) {
+	if release, err = ds.writeOp(); err != nil {
+		return nil, nil, nil, err
+	}
+	if st, err = ds.begin(ctx, schema); err == nil {
+		clear, err = st.clearMask(opts)
+	}
+	if err != nil {
+		release()
+		return nil, nil, nil, err
+	}
+	return st, clear, release, nil
+}
