@@ -36,23 +36,18 @@ func TestSignalTreeReachesAProcessThatLeftTheSession(t *testing.T) {
 	root := cmd.Process.Pid
 	t.Cleanup(func() { _ = testkit.KillTree(root, 10*time.Second); <-exited })
 
-	var kids []int
-	testkit.WaitUntil(t, 10*time.Second, "the shell to start both children", func() bool {
-		kids = testkit.Descendants(root)
-		return len(kids) == 2
-	})
-	tree := append([]int{root}, kids...)
-	sessions := map[int]bool{}
-	for _, pid := range tree {
-		sid, err := getsid(pid)
-		if err != nil {
-			t.Fatal(err)
+	// The shell forks the setsid child before that child calls setsid(2),
+	// so the tree is complete only once it spans two sessions.
+	var tree []int
+	testkit.WaitUntil(t, 10*time.Second, "the shell to start both children, one in its own session", func() bool {
+		kids := testkit.Descendants(root)
+		if len(kids) != 2 {
+			return false
 		}
-		sessions[sid] = true
-	}
-	if len(sessions) != 2 {
-		t.Fatalf("the tree %v spans %d sessions, want 2 (one child called setsid)", tree, len(sessions))
-	}
+		tree = append([]int{root}, kids...)
+		n, err := sessionCount(tree)
+		return err == nil && n == 2
+	})
 
 	if err := testkit.SignalTree(root, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -76,6 +71,19 @@ func TestSignalTreeReachesAProcessThatLeftTheSession(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the root did not exit after KillTree")
 	}
+}
+
+// sessionCount returns how many sessions the processes belong to.
+func sessionCount(pids []int) (int, error) {
+	sessions := map[int]bool{}
+	for _, pid := range pids {
+		sid, err := getsid(pid)
+		if err != nil {
+			return 0, err
+		}
+		sessions[sid] = true
+	}
+	return len(sessions), nil
 }
 
 func getsid(pid int) (int, error) {
