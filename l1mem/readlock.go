@@ -20,8 +20,15 @@ const (
 	// stripeSlots is the size of each ring.
 	stripeSlots = 32
 
+	// A slot's state packs three counts: readers inside the shard in bits
+	// 0-31, hits in bits 32-51 and tallied hits (GetTallied) in bits
+	// 52-63. A field is folded into the readLock's totals once its top
+	// bit is set, long before it could carry into the next field.
 	readerMask = 1<<32 - 1
 	hitOne     = 1 << 32
+	hitMask    = 1<<20 - 1 // after shifting by 32
+	tallyOne   = 1 << 52
+	foldBits   = 1<<51 | 1<<63 // the top bit of the hit and the tally fields
 
 	// spinLimit is how many times a waiting reader or writer re-checks
 	// before yielding its processor.
@@ -32,8 +39,9 @@ const (
 // their hits and misses. It fills a cache line, so readers using
 // different slots write different lines.
 type readerSlot struct {
-	// state: low 32 bits count readers inside the shard, high 32 bits
-	// count hits not yet folded into readLock.hits.
+	// state counts the readers inside the shard and the hits and
+	// tallied hits not yet folded into readLock.hits and tally (see
+	// readerMask).
 	state  atomic.Uint64
 	misses atomic.Uint64
 	_      [cacheLine - 16]byte
@@ -81,15 +89,16 @@ type readLock struct {
 	// used has bit i set once a reader has used slot i; writers wait
 	// only for those slots. Readers load it with writing (same line) and
 	// set their bit once, before their first count.
-	used atomic.Uint32
-	hits atomic.Uint64 // hits folded out of the slots
+	used  atomic.Uint32
+	hits  atomic.Uint64 // hits folded out of the slots
+	tally atomic.Uint64 // tallied hits folded out of the slots
 	// inserts counts the shard's new entries; it moves the read-skip
 	// clock of every ring (see stripe.note) so that inserts, not only
 	// recorded reads, age a ring's marks. Writers change it under the
 	// lock, in the line they write anyway.
 	inserts atomic.Uint64
 	wq      sync.Mutex
-	_       [32]byte
+	_       [24]byte
 	slots   [nSlots]readerSlot
 	stripes [nStripes]stripe
 }
@@ -156,6 +165,7 @@ const (
 	outcomeNone = iota
 	outcomeHit
 	outcomeMiss
+	outcomeTallied // a hit that also counts in the tally
 )
 
 // runlock leaves a read section entered by rlock, counting its outcome.
@@ -163,6 +173,9 @@ func (l *readLock) runlock(t rtok, outcome int) {
 	c := &l.slots[t.slot()]
 	if t&tokWaited != 0 {
 		switch outcome {
+		case outcomeTallied:
+			l.tally.Add(1)
+			fallthrough
 		case outcomeHit:
 			l.hits.Add(1)
 		case outcomeMiss:
@@ -173,7 +186,11 @@ func (l *readLock) runlock(t rtok, outcome int) {
 	}
 	switch outcome {
 	case outcomeHit:
-		if v := c.state.Add(hitOne - 1); v >= 1<<63 {
+		if v := c.state.Add(hitOne - 1); v&foldBits != 0 {
+			l.fold(c)
+		}
+	case outcomeTallied:
+		if v := c.state.Add(tallyOne + hitOne - 1); v&foldBits != 0 {
 			l.fold(c)
 		}
 	case outcomeMiss:
@@ -184,16 +201,17 @@ func (l *readLock) runlock(t rtok, outcome int) {
 	}
 }
 
-// fold moves a slot's hit count into l.hits before it overflows.
+// fold moves a slot's hit and tally counts into l.hits and l.tally before
+// either field overflows.
 func (l *readLock) fold(c *readerSlot) {
 	for {
 		v := c.state.Load()
-		h := v >> 32
-		if h < 1<<31 {
+		if v&foldBits == 0 {
 			return
 		}
 		if c.state.CompareAndSwap(v, v&readerMask) {
-			l.hits.Add(h)
+			l.hits.Add(v >> 32 & hitMask)
+			l.tally.Add(v >> 52)
 			return
 		}
 	}
@@ -247,8 +265,17 @@ func (l *readLock) waitReaders() {
 func (l *readLock) counts() (hits, misses uint64) {
 	hits = l.hits.Load()
 	for i := range l.slots {
-		hits += l.slots[i].state.Load() >> 32
+		hits += l.slots[i].state.Load() >> 32 & hitMask
 		misses += l.slots[i].misses.Load()
 	}
 	return hits, misses
+}
+
+// tallied returns the tallied-hit total.
+func (l *readLock) tallied() uint64 {
+	t := l.tally.Load()
+	for i := range l.slots {
+		t += l.slots[i].state.Load() >> 52
+	}
+	return t
 }

@@ -49,16 +49,37 @@ func TestReadLockConcurrentSafe(t *testing.T) {
 	}
 }
 
+// TestReadLockFoldsHits: a slot's hit and tally fields are folded into the
+// lock's totals when either reaches its top bit, so neither carries into
+// the field above it, and the totals stay exact.
 func TestReadLockFoldsHits(t *testing.T) {
-	var l readLock
-	st := &l.slots[0]
-	st.state.Store(uint64(1<<31-1) << 32) // one hit short of folding
-	st.state.Add(1)                       // a reader enters
-	l.runlock(0, outcomeHit)
-	if h, _ := l.counts(); h != 1<<31 {
-		t.Fatalf("hits = %d after folding, want %d", h, uint64(1<<31))
-	}
-	if st.state.Load() != 0 {
-		t.Fatalf("slot state = %#x after folding", st.state.Load())
+	for _, c := range []struct {
+		name              string
+		hits, tally       uint64 // in the slot before the read
+		outcome           int
+		wantHits, wantTal uint64
+	}{
+		{"hit field one short of its top bit", 1<<19 - 1, 0, outcomeHit, 1 << 19, 0},
+		{"tally field one short of its top bit", 1<<11 - 1, 1<<11 - 1, outcomeTallied, 1 << 11, 1 << 11},
+		{"hit field full of tallied hits", 1<<19 - 1, 5, outcomeTallied, 1 << 19, 6},
+		{"no fold due", 7, 3, outcomeTallied, 8, 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var l readLock
+			st := &l.slots[0]
+			st.state.Store(c.hits<<32 | c.tally<<52)
+			st.state.Add(1) // a reader enters
+			l.runlock(0, c.outcome)
+			h, _ := l.counts()
+			if h != c.wantHits || l.tallied() != c.wantTal {
+				t.Fatalf("hits, tally = %d, %d; want %d, %d", h, l.tallied(), c.wantHits, c.wantTal)
+			}
+			if got := st.state.Load() & readerMask; got != 0 {
+				t.Fatalf("%d readers left in the slot", got)
+			}
+			if c.name != "no fold due" && st.state.Load() != 0 {
+				t.Fatalf("slot state = %#x after folding", st.state.Load())
+			}
+		})
 	}
 }

@@ -2,7 +2,7 @@ package l1mem
 
 // Stats is a point-in-time snapshot of a cache's counters.
 type Stats struct {
-	Hits        uint64 // lookups (Get, GetOrLoad, GetOrLoadMany per key) that found a value
+	Hits        uint64 // lookups (Get, GetTallied, GetWithTTL, GetOrLoad, GetOrLoadMany per key) that found a value
 	Misses      uint64 // lookups that did not, remembered misses included
 	Evictions   uint64 // entries removed for capacity
 	Expirations uint64 // entries removed because their TTL passed

@@ -50,14 +50,17 @@ func GetTyped[T any](ctx context.Context, ds *DataStore, schema, id string) (T, 
 	// getTyped and load would check and do, and no more.
 	if st := ds.hints.lookup(schema); st != nil && st.hot.l1 && ctx != nil && id != "" &&
 		!ds.life.closed.Load() && ctx.Err() == nil && reflect.TypeOf((*T)(nil)) == st.ptrType && ds.l1Live() {
-		if snap, ok := st.l1.Get(id); ok {
+		// GetTallied counts this Get in L1's tally, which Stats adds to
+		// Gets: the read's own atomic counts it, so a hit adds to no
+		// counter of its own.
+		if snap, ok := st.l1.GetTallied(id); ok {
 			if p, ok := snap.(*T); ok {
-				ds.stats.gets.Add(1)
 				if st.hot.hits != nil {
 					st.hot.hits.Hit(st.Name, metrics.TierL1)
 				}
 				return *p, nil // a flat model: one plain copy is a deep copy
 			}
+			ds.stats.gets.Add(-1) // tallied already; the full path counts it again
 		}
 	}
 	return getTypedFull[T](ctx, ds, schema, id)

@@ -3,6 +3,7 @@ package strata_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,5 +86,45 @@ func TestGetTypedL1HitKeepsTheFullPathsRules(t *testing.T) {
 				t.Errorf("GetTyped of a cached record after Close: %v; want ErrUnavailable", err)
 			}
 		})
+	}
+}
+
+// TestGetTypedL1HitsCountExactlyUnderConcurrency: the fast path counts its
+// hits in L1's tally rather than in a counter of its own; Stats must still
+// count every call exactly once, whichever path served it, however many
+// goroutines read at once — hits, misses, and Gets of other kinds mixed.
+func TestGetTypedL1HitsCountExactlyUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ds := newMemStore(t, strata.Config{})
+	for _, id := range []string{"a", "b", "c"} {
+		if err := ds.Set(ctx, "flat", id, &Flat{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := ds.Stats().Gets
+	const goroutines, rounds = 8, 3000
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ids := []string{"a", "b", "c", "missing"}
+			for i := range rounds {
+				id := ids[(g+i)%len(ids)]
+				if _, err := strata.GetTyped[Flat](ctx, ds, "flat", id); (err != nil) != (id == "missing") {
+					t.Errorf("GetTyped(%q): %v", id, err)
+					return
+				}
+				if i%10 == 0 { // the full path, also counted
+					_ = ds.Get(ctx, "flat", "a", &Flat{})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	want := int64(goroutines * (rounds + rounds/10))
+	if got := ds.Stats().Gets - before; got != want {
+		t.Fatalf("Stats counted %d Gets, want %d", got, want)
 	}
 }
