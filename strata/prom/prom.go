@@ -33,13 +33,18 @@
 //	strata_search_cache_misses_total{schema}        SearchCached queries run (and cached)
 //	strata_changefeed_apply_lag_seconds{schema}     commit-to-invalidation time of change-feed batches
 //
-// and, once Watch is called, gauges read at scrape time:
+// and, once Watch is called, gauges and counters read at scrape time (the
+// change feed's only while Config.ChangeFeed is set):
 //
 //	strata_write_behind_depth{schema}               write-behind records not yet in PostgreSQL
 //	strata_write_behind_oldest_seconds{schema}      age of the oldest of them
 //	strata_changefeed_lag_seconds                   age of the oldest change not yet invalidated
 //	strata_changefeed_lag_bytes                     WAL not yet applied
 //	strata_changefeed_active                        1 while this instance holds the slot
+//	strata_changefeed_changes_total                 changes the change feed applied
+//	strata_changefeed_retries_total                 batches that failed to apply and were offered again
+//	strata_changefeed_takeovers_total               slot takeovers from a consumer that stopped reporting
+//	strata_changefeed_releases_total                slot releases after failing to apply for ChangeFeedReleaseAfter
 //	strata_l1_entries                               entries in L1, every schema
 //
 // Hits and misses are counted through a per-schema table read without a
