@@ -3,7 +3,9 @@ package strata
 import "context"
 
 // Exists reports whether the record id exists, asking L1, then L2, then L3,
-// and answering at the first tier that has it. A value in Redis that does
+// and answering at the first tier that has it; while Redis records the id
+// as missing (negative caching), Exists answers false there, as Get answers
+// ErrNotFound. A value in Redis that does
 // not decode counts as absent there (it is dropped, as by Get) and L3
 // answers.
 func (ds *DataStore) Exists(ctx context.Context, schema, id string) (bool, error) {

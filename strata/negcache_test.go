@@ -191,3 +191,46 @@ func seesWrite(t *testing.T, tt *tiered, dss []*strata.DataStore, id string, sco
 		}
 	}
 }
+
+// TestExistsAnswersFromTheSharedAbsence: while Redis records that an id is
+// missing, Exists answers false from the marker, as Get answers
+// ErrNotFound, rather than asking PostgreSQL. The row below is written by
+// an instance without Redis — a write no cache hears of — so an Exists
+// that asked PostgreSQL (as it did) would answer true while Get answers
+// ErrNotFound.
+func TestExistsAnswersFromTheSharedAbsence(t *testing.T) {
+	t.Parallel()
+	tt := newTiered(t)
+	ctx := ctxT(t)
+	var reads atomic.Int64
+	ds := negInstances(t, tt, 1, time.Minute, "", &reads)[0]
+	if _, err := strata.GetTyped[Account](ctx, ds, tt.schema, "ghost"); !errors.Is(err, strata.ErrNotFound) {
+		t.Fatalf("Get of a missing id: %v, want ErrNotFound", err)
+	}
+	key := "strata:" + tt.schema + ":ghost"
+	if err := tt.rdb.Get(ctx, key).Err(); err != nil {
+		t.Fatalf("Redis holds no absence marker after the miss: %v", err)
+	}
+	pgOnly, err := strata.NewDataStore(strata.Config{PostgresDSN: tt.dsn, EncryptionKey: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pgOnly.Close() })
+	if err := pgOnly.Register(strata.Schema{Name: tt.schema, Model: &Account{}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pgOnly.Set(ctx, tt.schema, "ghost", &Account{ID: "ghost", Username: "ghost"}); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := ds.Exists(ctx, tt.schema, "ghost")
+	_, getErr := strata.GetTyped[Account](ctx, ds, tt.schema, "ghost")
+	if ok || err != nil || !errors.Is(getErr, strata.ErrNotFound) {
+		t.Fatalf("with the absence recorded in Redis: Exists = %v, %v; Get: %v; want false, <nil> and ErrNotFound", ok, err, getErr)
+	}
+	if err := tt.rdb.Del(ctx, key).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := ds.Exists(ctx, tt.schema, "ghost"); !ok || err != nil {
+		t.Fatalf("with the marker gone: Exists = %v, %v; want true", ok, err)
+	}
+}

@@ -98,7 +98,8 @@ func (memTruth) get(_ context.Context, st *schemaState, id string, _ time.Time) 
 
 // exists asks Redis, then PostgreSQL. A GET, not EXISTS: a value that does
 // not decode says nothing about the record and is dropped (see fromL2),
-// then PostgreSQL answers.
+// then PostgreSQL answers; an absence marker (negcache.go) answers false,
+// as it answers ErrNotFound to Get.
 func (t pgTruth) exists(ctx context.Context, st *schemaState, id string) (bool, error) {
 	ds := t.ds
 	if ds.l2 != nil && !ds.stale.has(st.key(id)) /* may be stale: not read from Redis */ {
@@ -137,6 +138,9 @@ func (ds *DataStore) existsInL2(ctx context.Context, st *schemaState, id string,
 		if _, ok, err := ds.fromL2(l2ctx, st, id, data, isTruth); ok || err != nil {
 			return ok, true, err
 		}
+	case errors.Is(err, l2redis.ErrAbsent): // a shared absence answers, as for Get
+		ds.servedByL2(ctx, st)
+		return false, true, nil
 	case errors.Is(err, l2redis.ErrNotFound):
 	case isTruth:
 		return false, true, fmt.Errorf("%w: %w", ErrL2Unavailable, err)
