@@ -43,34 +43,60 @@ func (c *Cache[K, V]) SetIfEpochVersion(key K, value V, epoch, version uint64) b
 // before it (and may carry an older value) is not stored. version 0 is
 // not a version: the entry is removed.
 func (c *Cache[K, V]) Refresh(key K, value V, version uint64) bool {
+	return c.refresh(key, value, version, 0, false)
+}
+
+// RefreshIfEpoch is [Cache.Refresh] for a writer that took key's
+// [Cache.Epoch] before its write began: where Refresh never creates an
+// entry, RefreshIfEpoch also stores value, of version version, under a key
+// that holds no value (or an expired one) if nothing has invalidated key
+// since that Epoch call — no Set, Delete, Clear or Refresh of key
+// completed in between. That is the fill guard of [Cache.SetIfEpoch], for
+// a value the writer itself committed after taking the epoch: a Delete or
+// a newer write that reaches the cache after the commit advances the
+// epoch, so the older value is not created after it. A remembered miss
+// (negative caching) and a value of unknown version are removed, as by
+// Refresh. It reports whether it stored value.
+func (c *Cache[K, V]) RefreshIfEpoch(key K, value V, version, epoch uint64) bool {
+	return c.refresh(key, value, version, epoch, true)
+}
+
+// refresh is Refresh, and RefreshIfEpoch when create.
+func (c *Cache[K, V]) refresh(key K, value V, version, epoch uint64, create bool) bool {
 	h := c.hash(key)
 	s := c.shardOf(h)
 	var ev evictList[K, V]
 	collect := c.onEvict != nil
 	s.lock()
+	create = create && version != 0 && s.epoch(h) == epoch // (before this write's own bump)
 	s.bump(h)
 	i := s.find(key, h)
-	replaced := false
+	stored := false
+	var e *entry[K, V]
 	if i >= 0 {
-		e := &s.entries[i]
-		have := s.versionAt(i)
-		switch {
-		case e.absent() || (e.expires != 0 && e.expires <= c.now()) || have == 0 || version == 0:
-			if s.track {
-				s.drain()
-			}
-			s.removeAt(i, ReasonDeleted, &ev, collect)
-		case have < version:
-			s.put(key, h, value, c.deadline(c.ttl), &ev, collect)
-			s.setVersion(i, version)
-			replaced = true
+		e = &s.entries[i]
+	}
+	switch {
+	case (i < 0 || (!e.absent() && e.expires != 0 && e.expires <= c.now())) && create:
+		s.put(key, h, value, c.deadline(c.ttl), &ev, collect)
+		s.setVersion(s.find(key, h), version)
+		stored = true
+	case i < 0:
+	case e.absent() || (e.expires != 0 && e.expires <= c.now()) || s.versionAt(i) == 0 || version == 0:
+		if s.track {
+			s.drain()
 		}
+		s.removeAt(i, ReasonDeleted, &ev, collect)
+	case s.versionAt(i) < version:
+		s.put(key, h, value, c.deadline(c.ttl), &ev, collect)
+		s.setVersion(i, version)
+		stored = true
 	}
 	s.unlock()
 	if collect {
 		ev.fire(c.onEvict)
 	}
-	return replaced
+	return stored
 }
 
 // Version returns the version recorded with key's unexpired value (0 when

@@ -93,12 +93,17 @@
 // which is always safe. After a Set, the writer's own L1 follows the same
 // rules: every L1 fill records the row version it read, and after its
 // refresh of Redis the writer replaces its L1 entry only if that holds a
-// lower version, leaves one of the same or a higher version, drops one of
-// unknown version, and never creates one (so a Delete that dropped it
-// cannot be undone); the replacement voids fills in flight, as a delete
-// does. Its next read of the key is then an L1 hit. The batch writes drop
-// the writer's L1 entries instead. The other instances drop their entries
-// on the message and refill from Redis. (WriteThrough and
+// lower version, leaves one of the same or a higher version, and drops one
+// of unknown version; the replacement voids fills in flight, as a delete
+// does. A key it does not hold it creates, but only under the fill guard:
+// it takes the key's L1 epoch before its write begins and creates the
+// entry only if no delete, write or invalidation of the key reached its L1
+// since — the entry is then exactly what a fill reading its own commit
+// would store, and any later delete or write, committed after it,
+// invalidates it. Its next read of the key (or of a row it just inserted)
+// is then an L1 hit. SetMany does the same for each of its records; a
+// Tx's sets refresh but never create. The other instances drop their
+// entries on the message and refill from Redis. (WriteThrough and
 // WriteThroughL1Async therefore behave alike; WriteBehind keeps the
 // pending value in the writer's L1.)
 //

@@ -64,6 +64,7 @@ func TestInvalidateWithRedisDownDropsL1(t *testing.T) {
 			if err := ds.Set(ctx, name, "k", &Account{ID: "k", Username: "v1"}); err != nil {
 				t.Fatal(err)
 			}
+			ds.DropL1(name, "k") // (the writer's own L1 entry: the read below fills Redis)
 			waitFor(t, "L1 and L2 to hold v1", func() bool {
 				if _, err := strata.GetTyped[Account](ctx, ds, name, "k"); err != nil {
 					t.Fatal(err)

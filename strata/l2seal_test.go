@@ -49,6 +49,8 @@ func TestRedisPolicyEncryptSealsEncryptedFieldsInRedis(t *testing.T) {
 		if err := ds.Set(ctx, name, "u1", &L2Secret{ID: "u1", Name: "ada", Secret: l2SecretText}); err != nil {
 			t.Fatal(err)
 		}
+		// (The writer's own L1 holds it: drop it so the read fills Redis.)
+		ds.DropL1(name, "u1")
 		if _, err := strata.GetTyped[L2Secret](ctx, ds, name, "u1"); err != nil { // fills Redis
 			t.Fatal(err)
 		}

@@ -96,8 +96,9 @@ func TestTracerOneSpanPerOperationNamesTheTierThatServed(t *testing.T) {
 	if err := ds.Set(ctx, schema, "a2", &Account{ID: "a2", Username: "a2", Score: 6}); err != nil {
 		t.Fatal(err)
 	}
+	ds.DropL1(schema, "a1") // (the writer's own L1 entry, which the Set created)
 	var a Account
-	if err := ds.Get(ctx, schema, "a1", &a); err != nil { // L1 and Redis were dropped by Set
+	if err := ds.Get(ctx, schema, "a1", &a); err != nil { // Redis holds none: a refresh never creates
 		t.Fatal(err)
 	}
 	if _, err := strata.GetTyped[Account](ctx, ds, schema, "a1"); err != nil { // now in L1
@@ -174,6 +175,7 @@ func TestTracerSpanCarriesLeaseWait(t *testing.T) {
 	if err := ds.Set(ctx, schema, "busy", &Account{ID: "busy", Username: "busy"}); err != nil {
 		t.Fatal(err)
 	}
+	ds.DropL1(schema, "busy") // (the writer's own L1 entry)
 	// Another reader holds the key's fill lease and never fills.
 	other, err := l2redis.New(rdb, nil)
 	if err != nil {

@@ -24,12 +24,16 @@ func (t pgTruth) put(ctx context.Context, st *schemaState, b *writeBatch) error 
 	if b.single() {
 		return t.putOne(ctx, st, b.ids[0], b.recs[0], b.clear(0))
 	}
+	var epochs []writerEpoch
+	if !b.flush {
+		epochs = st.writerEpochs(b.ids) // before the write (truth_l1own.go)
+	}
 	vers, stored, err := t.upsertMany(ctx, st, b)
 	if err != nil {
 		return err
 	}
 	if vers != nil { // a versioned schema: refreshed, see truth_versionedmany.go
-		t.ds.refreshManyAfterWrite(ctx, st, b.ids, stored, vers, !b.flush)
+		t.ds.refreshManyAfterWrite(ctx, st, b.ids, stored, vers, epochs, !b.flush)
 		return nil
 	}
 	t.ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, !b.flush, b.ids...)
@@ -45,6 +49,7 @@ func (t pgTruth) putOne(ctx context.Context, st *schemaState, id string, rec ref
 	if err != nil {
 		return err
 	}
+	epoch := st.writerEpoch(id) // before the write (truth_l1own.go)
 	start := time.Now()
 	var ver uint64
 	vt := st.versionedTable()
@@ -60,7 +65,7 @@ func (t pgTruth) putOne(ctx context.Context, st *schemaState, id string, rec ref
 		return ds.afterFailedWrite(ctx, st, l2redis.OpSet, true, err, id)
 	}
 	if vt != nil {
-		ds.refreshAfterWrite(ctx, st, id, rec, ver) // see truth_versioned.go
+		ds.refreshAfterWrite(ctx, st, id, rec, ver, epoch) // see truth_versioned.go
 		return nil
 	}
 	ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, true, id)

@@ -79,7 +79,7 @@ func (ds *DataStore) afterTxCommit(ctx context.Context, st *schemaState, op l2re
 	for i, p := range ps {
 		ids[i], recs[i], vers[i] = p.id, p.rec, p.ver
 	}
-	ds.refreshManyAfterWrite(ctx, st, ids, recs, vers, true)
+	ds.refreshManyAfterWrite(ctx, st, ids, recs, vers, nil, true)
 }
 
 // runTx runs ops in one PostgreSQL transaction, staging each through its

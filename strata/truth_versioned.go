@@ -39,8 +39,9 @@ import (
 // The writer's own L1 follows the same rules (refreshL1): every L1 fill
 // of a versioned schema records the row version it read (from Redis's
 // prefix or PostgreSQL's column), and the writer replaces its entry only
-// if that version is lower, never creates one (a concurrent Delete, which
-// drops it, cannot be undone), and advances the key's fill epoch as a
+// if that version is lower, creates one only under the fill guard of an
+// epoch taken before the write (truth_l1own.go: a concurrent Delete, which
+// advances it, cannot be undone), and advances the key's fill epoch as a
 // Delete does, so a fill begun before the write cannot land after it.
 // The message still drops the other instances' entries (they hold no
 // newer value than the one they would read next from Redis), so their next
@@ -74,7 +75,7 @@ func (ds *DataStore) upsertVersioned(ctx context.Context, st *schemaState, tbl l
 // schema: the L2 key is refreshed with rec at version ver (see above)
 // rather than deleted. Should Redis fail, it falls back to the unversioned
 // upkeep's repair, which deletes: always safe.
-func (ds *DataStore) refreshAfterWrite(ctx context.Context, st *schemaState, id string, rec reflect.Value, ver uint64) {
+func (ds *DataStore) refreshAfterWrite(ctx context.Context, st *schemaState, id string, rec reflect.Value, ver uint64, epoch writerEpoch) {
 	data, err := ds.encodeL2(st, rec)
 	if err != nil || ds.l2 == nil {
 		ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, true, id)
@@ -97,22 +98,26 @@ func (ds *DataStore) refreshAfterWrite(ctx context.Context, st *schemaState, id 
 	if ds.bus != nil {
 		ds.invalidationSent(st.Name, l2redis.OpSet, 1)
 	}
-	ds.refreshL1(st, id, rec, ver)
+	ds.refreshL1(st, id, rec, ver, epoch)
 	ds.startRepairerIfStale()
 }
 
 // refreshL1 is the writer's own L1 after a versioned Set: the entry is
 // replaced by rec only if it holds a lower version the read that filled it
 // recorded (l1mem.Cache.Refresh); one of the same or a higher version
-// stays, one of unknown version is dropped, an absent one stays absent.
-// Like Delete, it voids the fills in flight. Without the version guard
-// (a test switch) it stores rec as a writer without versions would.
-func (ds *DataStore) refreshL1(st *schemaState, id string, rec reflect.Value, ver uint64) {
+// stays, one of unknown version is dropped, an absent one is created only
+// if the key's epoch is still the one taken before the write (see
+// truth_l1own.go). Like Delete, it voids the fills in flight. Without the
+// version guard (a test switch) it stores rec as a writer without
+// versions would.
+func (ds *DataStore) refreshL1(st *schemaState, id string, rec reflect.Value, ver uint64, epoch writerEpoch) {
 	switch {
 	case !st.useL1 || ds.doubts.has(st, id):
 		st.l1.Delete(id)
 	case ds.test.noVersionGuard.Load():
 		st.l1.Set(id, st.snapshot(rec))
+	case epoch.taken:
+		st.l1.RefreshIfEpoch(id, st.snapshot(rec), ver, epoch.n)
 	default:
 		st.l1.Refresh(id, st.snapshot(rec), ver)
 	}

@@ -67,7 +67,7 @@ func (st *schemaState) keepInsertOnly(rec, from reflect.Value) {
 // round trip, instead of deleted. dropL1 is false for a write-behind flush
 // (see invalidateAfterWrite). Should Redis fail, the keys go to the
 // repairer, which deletes: always safe.
-func (ds *DataStore) refreshManyAfterWrite(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value, vers []uint64, dropL1 bool) {
+func (ds *DataStore) refreshManyAfterWrite(ctx context.Context, st *schemaState, ids []string, recs []reflect.Value, vers []uint64, epochs []writerEpoch, dropL1 bool) {
 	if ds.l2 == nil {
 		ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, dropL1, ids...)
 		return
@@ -101,10 +101,8 @@ func (ds *DataStore) refreshManyAfterWrite(ctx context.Context, st *schemaState,
 	if ds.bus != nil {
 		ds.invalidationSent(st.Name, l2redis.OpSet, len(ids))
 	}
-	if dropL1 {
-		for _, id := range ids {
-			st.l1.Delete(id)
-		}
+	if dropL1 { // refreshed, or created (truth_l1own.go)
+		ds.refreshL1Many(st, ids, recs, vers, epochs)
 	}
 	ds.startRepairerIfStale()
 }

@@ -74,6 +74,7 @@ func TestUndecodableRedisValueIsAMiss(t *testing.T) {
 		if err := ds.Set(ctx, name, id, &Account{ID: id, Username: "u-" + id}); err != nil {
 			t.Fatal(err)
 		}
+		ds.DropL1(name, id) // (the writer's own L1 entry: the reads below must meet Redis)
 	}
 	for _, id := range []string{"get", "m1", "m3", "ex", "ghost"} { // "ghost" is in no table
 		if err := rdb.Set(ctx, key(id), garbage, time.Hour).Err(); err != nil {

@@ -73,6 +73,7 @@ type result struct {
 	P50        map[string]float64 `json:"p50_us"`
 	Violations int64              `json:"ryw_violations,omitempty"`
 	Checked    int64              `json:"reads_checked,omitempty"`
+	Tiers      *tierSnapshot      `json:"strata_tiers,omitempty"` // where Strata's reads were served
 }
 
 func main() {
@@ -84,10 +85,10 @@ func main() {
 	only := flag.String("workloads", "load,a,b,c,f,d,e", "phases to report, in order")
 	dbs := flag.String("dbs", strings.Join(dbNames, ","), "bindings")
 	jsonOut := flag.String("json", "", "write the results as JSON to this file")
-	cpuProf := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file (use with -dbs strata)")
+	cpuProf := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file (use with -dbs strata); a name with %s gets one profile per Strata phase, %s replaced by round and phase")
 	mutexProf := flag.String("mutexprofile", "", "write a mutex profile of the whole run to this file")
 	flag.Parse()
-	if *cpuProf != "" {
+	if *cpuProf != "" && !strings.Contains(*cpuProf, "%s") {
 		f, err := os.Create(*cpuProf)
 		if err == nil {
 			err = pprof.StartCPUProfile(f)
@@ -112,7 +113,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ycsb: set STRATA_POSTGRES_DSN and STRATA_REDIS_ADDR (make stack-up; . .devstack/env)")
 		os.Exit(2)
 	}
-	r := &runner{env: env, records: *records, ops: *ops, threads: *threads, batch: *batch, dbs: strings.Split(*dbs, ","), run: fmt.Sprintf("%x", time.Now().UnixNano()&0xffffff)}
+	r := &runner{phaseProf: *cpuProf, env: env, records: *records, ops: *ops, threads: *threads, batch: *batch, dbs: strings.Split(*dbs, ","), run: fmt.Sprintf("%x", time.Now().UnixNano()&0xffffff)}
 	phases := strings.Split(*only, ",")
 	var all []result
 	for round := 1; round <= *rounds; round++ {
@@ -135,6 +136,8 @@ func main() {
 }
 
 type runner struct {
+	phaseProf                    string // -cpuprofile with %s: one profile per Strata phase
+	roundNo                      int
 	env                          benchEnv
 	records, ops, threads, batch int
 	dbs                          []string
@@ -151,6 +154,7 @@ type opened struct {
 // round runs the phases for every binding, interleaved phase by phase. E
 // gets a table of its own, loaded first.
 func (r *runner) round(round int, phases []string) ([]result, error) {
+	r.roundNo = round
 	var out []result
 	groups := [][]string{{}, {}}
 	for _, p := range phases {
@@ -180,6 +184,9 @@ func (r *runner) round(round int, phases []string) ([]result, error) {
 					continue // E's own load is not reported
 				}
 				fmt.Fprintf(os.Stderr, "round %d %-5s %-10s %8.0f ops/s  errors %d  p50 %v\n", round, phase, o.name, res.OpsPerSec, res.Errors, res.P50)
+				if res.Tiers != nil && res.Checked > 0 {
+					fmt.Fprintf(os.Stderr, "        %s\n", res.Tiers.line(res.Checked))
+				}
 				out = append(out, res)
 			}
 		}
@@ -271,19 +278,46 @@ func (r *runner) phase(o *opened, phase string) result {
 	}
 	defer wl.Close()
 	var v0, c0 int64
+	var t0 tierSnapshot
 	if o.st != nil {
-		v0, c0 = o.st.check.violations.Load(), o.st.check.checked.Load()
+		v0, c0, t0 = o.st.check.violations.Load(), o.st.check.checked.Load(), o.st.tiers.snapshot()
 	}
 	t := &timed{DB: o.db}
+	stop := r.profilePhase(o, phase)
 	start := time.Now()
 	client.NewClient(p, wl, t).Run(context.Background())
 	sec := time.Since(start).Seconds()
+	stop()
 	res := result{Workload: phase, DB: o.name, Ops: int64(n), Errors: t.errs, Seconds: sec, OpsPerSec: float64(n) / sec, P50: t.p50()}
 	if o.st != nil {
 		res.Violations = o.st.check.violations.Load() - v0
 		res.Checked = o.st.check.checked.Load() - c0
+		tiers := o.st.tiers.snapshot().minus(t0)
+		res.Tiers = &tiers
 	}
 	return res
+}
+
+// profilePhase starts a CPU profile of Strata's phase when -cpuprofile
+// names one per phase; the returned func stops it.
+func (r *runner) profilePhase(o *opened, phase string) (stop func()) {
+	if o.st == nil || !strings.Contains(r.phaseProf, "%s") {
+		return func() {}
+	}
+	f, err := os.Create(strings.ReplaceAll(r.phaseProf, "%s", fmt.Sprintf("%d-%s", r.roundNo, phase)))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ycsb:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "ycsb:", err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 func (r *runner) cleanup(o *opened) {
@@ -417,6 +451,12 @@ func printTable(w *os.File, all []result, phases []string, dbs []string) {
 		m.Errors += r.Errors
 		m.Violations += r.Violations
 		m.Checked += r.Checked
+		if r.Tiers != nil {
+			if m.Tiers == nil {
+				m.Tiers = new(tierSnapshot)
+			}
+			m.Tiers.add(*r.Tiers)
+		}
 		for op, v := range r.P50 {
 			m.P50[op] += v
 		}
@@ -477,5 +517,12 @@ func printTable(w *os.File, all []result, phases []string, dbs []string) {
 			}
 		}
 		fmt.Fprintf(w, "  %-4s %s\n", ph, strings.Join(parts, ", "))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "where Strata's reads were served (all rounds):")
+	for _, ph := range phases {
+		if s := mean[[2]string{ph, "strata"}]; s != nil && s.Tiers != nil && s.Checked > 0 {
+			fmt.Fprintf(w, "  %-4s %s\n", ph, s.Tiers.line(s.Checked))
+		}
 	}
 }

@@ -137,11 +137,14 @@ type strataDB struct {
 	ds     *strata.DataStore
 	schema string
 	check  *rywCheck
+	tiers  *tierCounts
 }
 
 func newStrataDB(ctx context.Context, env benchEnv, schema string) (*strataDB, error) {
+	tiers := new(tierCounts)
 	ds, err := strata.NewDataStore(strata.Config{
 		PostgresDSN: env.dsn, RedisAddr: env.redis, InvalidationChannel: "strata:ycsb:" + schema,
+		Metrics: tiers,
 	})
 	if err != nil {
 		return nil, err
@@ -154,7 +157,7 @@ func newStrataDB(ctx context.Context, env benchEnv, schema string) (*strataDB, e
 		ds.Close()
 		return nil, err
 	}
-	return &strataDB{ds: ds, schema: schema, check: &rywCheck{base: time.Now()}}, nil
+	return &strataDB{ds: ds, schema: schema, check: &rywCheck{base: time.Now()}, tiers: tiers}, nil
 }
 
 func (d *strataDB) Close() error                                             { return d.ds.Close() }
