@@ -48,6 +48,28 @@ import (
 // read is an L2 hit (one GET) instead of GET, lease, SELECT and fill; the
 // writer's next read is an L1 hit.
 //
+// Why the refresh follows the commit instead of overlapping it (a
+// "write-intent" mark set in Redis while the upsert runs, readers that
+// find it reading PostgreSQL without filling, and the refresh completed in
+// the background after the Set has returned): such a Set would return
+// before anything in Redis reflects its commit, so it is only safe while
+// the mark survives until the completion — and Redis does not promise
+// that. A failover to a replica that had not received the mark, a restart
+// without persistence, an eviction (volatile-ttl evicts the short-lived
+// mark first) or an InvalidateAll on another instance removes it; a reader
+// then takes a fill lease on the absent key, reads the row before the
+// commit and fills it, nothing voids that lease (the writer's only Redis
+// work before returning is gone), and every other instance reads the older
+// row after the Set has returned until the completion lands — seconds, if
+// Redis is failing over (the writer's own reads could bypass Redis until
+// then; the other instances have no way to know). The refresh run
+// after the commit, before Set returns, voids that lease or replaces that
+// fill whatever Redis lost before it. (Nor did the overlap pay where it
+// was measured, a loaded 2-core VM: one script beside the upsert on a
+// second goroutine, with the completion in the background, was not
+// measurably faster than the upsert and then the script. BenchmarkSetRatio
+// shows where a Set's time goes.)
+//
 // A schema is versioned once this process's Migrate has installed the
 // column and trigger (schemaState.versioned); a process that did not
 // migrate writes and fills unversioned values, which versioned writers
