@@ -44,10 +44,18 @@ func (r *Row) set(values map[string][]byte) {
 	}
 }
 
+// fieldNames are YCSB's field names, made once rather than per read.
+var fieldNames = func() (n [10]string) {
+	for i := range n {
+		n[i] = "field" + strconv.Itoa(i)
+	}
+	return n
+}()
+
 func (r *Row) values() map[string][]byte {
 	out := make(map[string][]byte, 10)
 	for i, f := range r.fields() {
-		out["field"+strconv.Itoa(i)] = []byte(*f)
+		out[fieldNames[i]] = []byte(*f)
 	}
 	return out
 }
@@ -61,7 +69,6 @@ func (r *Row) values() map[string][]byte {
 type rywCheck struct {
 	base       time.Time
 	ver        atomic.Int64
-	acked      sync.Map // version -> ack time (ns since base)
 	history    sync.Map // key -> *writes: the key's acknowledged writes
 	violations atomic.Int64
 	checked    atomic.Int64
@@ -70,6 +77,7 @@ type rywCheck struct {
 // writes are the acknowledged writes of one key, in acknowledgement order.
 type writes struct {
 	mu       sync.Mutex
+	ver      []int64 // each write's number
 	ack      []int64 // when each was acknowledged (ascending)
 	maxStart []int64 // the latest start among writes 0..i
 }
@@ -91,42 +99,43 @@ func (c *rywCheck) done(key string, ver, start int64) {
 	w := c.writesOf(key)
 	w.mu.Lock()
 	ack := c.now() // taken under the lock: ack stays ascending
-	c.acked.Store(ver, ack)
 	if n := len(w.maxStart); n > 0 && w.maxStart[n-1] > start {
 		start = w.maxStart[n-1]
 	}
+	w.ver = append(w.ver, ver)
 	w.ack = append(w.ack, ack)
 	w.maxStart = append(w.maxStart, start)
 	w.mu.Unlock()
 }
 
-// latestBefore returns the latest start of a write acknowledged before t,
-// or -1.
-func (w *writes) latestBefore(t int64) int64 {
+// judge reports whether a read that began at readStart and returned write
+// got (0: the loaded value) is a violation; checked is false when got is
+// still in flight (it may be the newest).
+func (w *writes) judge(readStart, got int64) (violation, checked bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	n, _ := slices.BinarySearch(w.ack, t) // writes 0..n-1 were acknowledged before t
+	n, _ := slices.BinarySearch(w.ack, readStart) // writes 0..n-1 were acknowledged before the read
 	if n == 0 {
-		return -1
+		return false, true
 	}
-	return w.maxStart[n-1]
+	front := w.maxStart[n-1]
+	ack := int64(-1) // the loaded value (version 0) predates every write
+	if got != 0 {
+		i := len(w.ver) - 1 // (the newest writes are the likely ones)
+		for i >= 0 && w.ver[i] != got {
+			i--
+		}
+		if i < 0 {
+			return false, false
+		}
+		ack = w.ack[i]
+	}
+	return ack < front, true
 }
 
 func (c *rywCheck) read(key string, readStart int64, got int64) {
 	c.checked.Add(1)
-	front := c.writesOf(key).latestBefore(readStart)
-	if front < 0 {
-		return
-	}
-	ack := int64(-1) // the loaded value (version 0) predates every write
-	if got != 0 {
-		a, ok := c.acked.Load(got)
-		if !ok {
-			return // still in flight: may be the newest
-		}
-		ack = a.(int64)
-	}
-	if ack < front {
+	if bad, _ := c.writesOf(key).judge(readStart, got); bad {
 		c.violations.Add(1)
 	}
 }
