@@ -10,9 +10,12 @@ SHELL := /bin/bash
 # Prometheus adapters, kept out of strata's dependencies — and
 # tools/cmd/strata, the strata command, are modules nested in others).
 MODULES := codec codec/compress l1mem testkit testkit/rediskit l2redis l3postgres migrate strata strata/otel strata/prom integration tools tools/cmd/strata
-# Modules with tests that need the real servers; they run again, with the
-# servers' variables set, in the integration phase.
+# Modules with tests that need the real servers. make test runs their tests
+# once without servers and once with them, from one linked binary, in its
+# integration phase (see WITHOUT_SERVERS_FIRST).
 SERVER_MODULES := testkit testkit/rediskit l2redis l3postgres migrate strata strata/otel strata/prom integration tools tools/cmd/strata
+# The modules none of whose tests needs a server: make test's unit phase.
+LOCAL_MODULES := $(filter-out $(SERVER_MODULES),$(MODULES))
 
 STACK_DIR := $(CURDIR)/.devstack
 STACK_ENV := $(STACK_DIR)/env
@@ -22,6 +25,9 @@ DEVSTACK  := go run ./tools/cmd/devstack -dir $(STACK_DIR)
 NO_SERVERS := env -u STRATA_POSTGRES_DSN -u STRATA_REDIS_ADDR -u STRATA_REQUIRE_SERVERS
 # Loads the devstack's variables into a recipe's shell.
 WITH_STACK := set -a; . $(STACK_ENV); set +a;
+# go test -exec for the integration phase: each test binary runs first with
+# the servers' variables removed (as the unit phase would), then with them.
+WITHOUT_SERVERS_FIRST := -exec $(CURDIR)/.ci/without-servers-first
 
 GO_TEST_FLAGS ?=
 
@@ -40,9 +46,9 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_%\/-]+:.*## / {printf "  %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: test
-test: ## everything CI runs: unit tests (-race), l1mem on 32-bit ARM, each module alone (GOWORK=off), the install check, then the local stack and the integration tests; each phase prints its wall and CPU seconds
+test: ## everything CI runs: unit tests (-race), l1mem on 32-bit ARM, each module alone (GOWORK=off), the install check, then the local stack and the server modules' tests, without and with servers; each phase prints its wall and CPU seconds
 	@start=$$(date +%s); \
-	$(call timed,test-unit); \
+	$(call timed,test-unit-local); \
 	$(call timed,test-arm32); \
 	$(call timed,test-gowork-off); \
 	$(call timed,install-check); \
@@ -67,6 +73,22 @@ else
 	@$(MAKE) --no-print-directory $(addprefix test-unit/,$(MODULES))
 endif
 
+# make test's unit phase: only the modules without server tests. The server
+# modules' unit tests (every one of their tests, run with no server, as
+# test-unit runs them) run in the integration phase instead, from the
+# binaries linked there: WITHOUT_SERVERS_FIRST runs each binary once with
+# the servers' variables removed before running it with them, so that
+# every test of those modules still has to pass or skip cleanly with no
+# server, and each -race test binary is linked once instead of twice (the
+# link was most of a server package's unit run).
+.PHONY: test-unit-local
+test-unit-local: ## unit tests (-race) of the modules without server tests (codec, codec/compress, l1mem)
+ifeq ($(COVER),)
+	$(NO_SERVERS) go test -race -count=1 $(GO_TEST_FLAGS) $(call pkgs,$(LOCAL_MODULES))
+else
+	@$(MAKE) --no-print-directory $(addprefix test-unit/,$(LOCAL_MODULES))
+endif
+
 test-unit/%: ## unit tests of one module, e.g. make test-unit/codec
 	$(if $(COVER),mkdir -p $(COVER_DIR) &&) cd $* && $(NO_SERVERS) go test -race -count=1 $(if $(filter $*,$(SERVER_MODULES)),,$(call cover_flags,$*)) $(GO_TEST_FLAGS) ./...
 
@@ -88,8 +110,8 @@ test-gowork-off: $(addprefix gowork-off/,$(MODULES)) ## each module alone (GOWOR
 # option, not a property of go.mod); the tests' imports are resolved
 # (go list -deps -test fails on a package no requirement provides or a
 # missing go.sum entry) but not linked into race binaries and run with
-# -run '^$' as before: the tests themselves ran in the unit phase on the
-# same sources. Linking and starting the race test binaries was most of
+# -run '^$' as before: the tests themselves ran in the unit and integration
+# phases on the same sources. Linking and starting the race test binaries was most of
 # this phase's time: 551 s wall / 230 s CPU with its packages already in
 # the build cache, against 218 s / 93 s now with none of them there and
 # 22 s / 22 s with all (2 cores, load 10-13).
@@ -121,15 +143,15 @@ release: ## bump every intra-repo requirement to VERSION, commit, and tag each p
 	$(MODSET) release -version $(VERSION) $(if $(DRY_RUN),-dry-run)
 
 .PHONY: test-integration
-test-integration: stack-up ## start the local stack, then run the server modules' tests with STRATA_REQUIRE_SERVERS=1 (one go test over them; COVER=1 runs it per module)
+test-integration: stack-up ## start the local stack, then run the server modules' tests (-race) once without servers and once with STRATA_REQUIRE_SERVERS=1, from one binary per package (one go test over them; COVER=1 runs it per module)
 ifeq ($(COVER),)
-	$(WITH_STACK) STRATA_REQUIRE_SERVERS=1 go test -race -count=1 $(GO_TEST_FLAGS) $(call pkgs,$(SERVER_MODULES))
+	$(WITH_STACK) STRATA_REQUIRE_SERVERS=1 go test -race -count=1 $(WITHOUT_SERVERS_FIRST) $(GO_TEST_FLAGS) $(call pkgs,$(SERVER_MODULES))
 else
 	@$(MAKE) --no-print-directory $(addprefix test-integration/,$(SERVER_MODULES))
 endif
 
 test-integration/%: stack-up
-	$(if $(COVER),mkdir -p $(COVER_DIR) &&) $(WITH_STACK) cd $* && STRATA_REQUIRE_SERVERS=1 go test -race -count=1 $(call cover_flags,$*) $(GO_TEST_FLAGS) ./...
+	$(if $(COVER),mkdir -p $(COVER_DIR) &&) $(WITH_STACK) cd $* && STRATA_REQUIRE_SERVERS=1 go test -race -count=1 $(WITHOUT_SERVERS_FIRST) $(call cover_flags,$*) $(GO_TEST_FLAGS) ./...
 
 .PHONY: stack-up stack-down stack-status
 stack-up: ## start (or reuse) local PostgreSQL and Redis; installs them with apt-get when missing
