@@ -108,9 +108,9 @@ func TestL1TinyLFUKeepsFrequentKeysThroughScans(t *testing.T) {
 	t.Parallel()
 	dsn := testenv.PostgresDSN(t) // an L3 makes L1 a cache that evicts
 	const (
-		perShard = 40   // × 256 shards = 10,240 entries
-		hot      = 1000 // read twice per round
-		scan     = 25000
+		perShard = 10   // × 256 shards = 2,560 entries
+		hot      = 250  // read twice per round
+		scan     = 8000 // about three times the L1
 		rounds   = 5
 	)
 	kept := func(t *testing.T, p EvictionPolicy) int {
