@@ -20,8 +20,10 @@ import (
 // instance that can reach Redis. Both instances share one redis-server
 // that the test starts itself.
 func TestChangeFeedHandsOverTheSlotWhenTheConsumersRedisIsDown(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"unreachable", "refusing"} {
 		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
 			srv := testenv.StartRedisServer(t)
 			e := newFeedEnv(t, srv.Addr)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

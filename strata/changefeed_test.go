@@ -122,6 +122,7 @@ func read(t testing.TB, ds *strata.DataStore, schema, id string) int {
 // A row inserted, updated or deleted with plain pgx reaches two instances
 // that held it in L1 and L2 (or had cached its absence).
 func TestChangeFeedInvalidatesWritesMadeOutsideStrata(t *testing.T) {
+	t.Parallel()
 	e := newFeedEnv(t, testenv.RedisAddr(t))
 	a, b := e.open(t, true), e.open(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -276,6 +277,7 @@ func slotHolder(t testing.TB, conn *pgx.Conn, slot string) int {
 // outside Strata; another instance takes over and afterwards no key is
 // stale in any instance's L1 or in Redis.
 func TestChangeFeedTakeoverAfterConsumerKilled(t *testing.T) {
+	t.Parallel()
 	e := newFeedEnv(t, testenv.RedisAddr(t))
 	n := 1000
 	if *feedLong {
@@ -344,6 +346,7 @@ func TestChangeFeedTakeoverAfterConsumerKilled(t *testing.T) {
 // cannot invalidate, and the writer is killed: once Redis accepts writes
 // again, every tier of every instance agrees with PostgreSQL within 2s.
 func TestChangeFeedRepairsWhatAKilledWriterCouldNotInvalidate(t *testing.T) {
+	t.Parallel()
 	e := newFeedEnv(t, testenv.StartRedis(t))
 	a, b := e.open(t, true), e.open(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -482,6 +485,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 // writer can no longer invalidate, and another instance re-cached the old
 // row meanwhile: the change feed brings it the committed value.
 func TestChangeFeedConvergesAfterAnAmbiguousWriteByAWriterThatDied(t *testing.T) {
+	t.Parallel()
 	e := newFeedEnv(t, testenv.RedisAddr(t))
 	r := e.open(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -75,6 +75,7 @@ func TestWriterRefreshesItsOwnL1Entry(t *testing.T) {
 // order. The older refresh finds the newer version and leaves it; without
 // the version guard the older value stays in L1 after both returned.
 func TestLocalWritersRefreshingL1OutOfOrderKeepTheNewer(t *testing.T) {
+	t.Parallel()
 	for _, guarded := range []bool{true, false} {
 		t.Run(fmt.Sprintf("guard=%v", guarded), func(t *testing.T) {
 			t.Parallel()
@@ -113,6 +114,7 @@ func TestLocalWritersRefreshingL1OutOfOrderKeepTheNewer(t *testing.T) {
 // refresh arrives. It finds no entry and creates none; without the guard
 // (a plain L1 store) the deleted row comes back in L1.
 func TestDeleteRacingL1RefreshDoesNotResurrect(t *testing.T) {
+	t.Parallel()
 	for _, guarded := range []bool{true, false} {
 		t.Run(fmt.Sprintf("guard=%v", guarded), func(t *testing.T) {
 			t.Parallel()

@@ -88,6 +88,7 @@ func (tt *tiered) writer(t *testing.T, writeBehind bool) *strata.DataStore {
 // flush of a cached key, Redis holds the new value (one GET for the next
 // reader on any instance) instead of nothing.
 func TestBatchWritesRefreshRedis(t *testing.T) {
+	t.Parallel()
 	for _, w := range batchWriters {
 		t.Run(w.name, func(t *testing.T) {
 			t.Parallel()
@@ -143,6 +144,7 @@ func raceRefresh(t *testing.T, w batchWriter, guarded bool, id string, between f
 // reaches Redis first; the batch's refresh arrives last and loses to the
 // newer version. Without the guard the older value stays in Redis.
 func TestBatchWritesReachingRedisOutOfOrderKeepTheNewer(t *testing.T) {
+	t.Parallel()
 	for _, w := range batchWriters {
 		for _, guarded := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/guard=%v", w.name, guarded), func(t *testing.T) {
@@ -168,6 +170,7 @@ func TestBatchWritesReachingRedisOutOfOrderKeepTheNewer(t *testing.T) {
 // Redis. A refresh never creates a key, so the row stays deleted in every
 // tier; a plain SET (no guard) brings it back.
 func TestBatchWritesRacingDeleteDoNotResurrect(t *testing.T) {
+	t.Parallel()
 	for _, w := range batchWriters {
 		for _, guarded := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/guard=%v", w.name, guarded), func(t *testing.T) {

@@ -88,6 +88,7 @@ func setAsync(ctx context.Context, ds *strata.DataStore, schema, id, u string) <
 // makes the older refresh lose; without the version guard the older value
 // stays in Redis after both returned (which proves the test forces it).
 func TestWritersReachingRedisOutOfOrderKeepTheNewer(t *testing.T) {
+	t.Parallel()
 	for _, guarded := range []bool{true, false} {
 		t.Run(fmt.Sprintf("guard=%v", guarded), func(t *testing.T) {
 			t.Parallel()
@@ -137,6 +138,7 @@ func TestWritersReachingRedisOutOfOrderKeepTheNewer(t *testing.T) {
 // creates a key, so the row stays deleted in every tier; a plain SET (no
 // guard) brings it back.
 func TestSetRacingDeleteDoesNotResurrect(t *testing.T) {
+	t.Parallel()
 	for _, guarded := range []bool{true, false} {
 		t.Run(fmt.Sprintf("guard=%v", guarded), func(t *testing.T) {
 			t.Parallel()
@@ -184,6 +186,7 @@ func TestSetRacingDeleteDoesNotResurrect(t *testing.T) {
 // then misses, reads the newer row from PostgreSQL and fills Redis with its
 // version. The older refresh, arriving last, loses to the reader's fill.
 func TestReaderFillRacingWritesKeepsTheNewer(t *testing.T) {
+	t.Parallel()
 	for _, guarded := range []bool{true, false} {
 		t.Run(fmt.Sprintf("guard=%v", guarded), func(t *testing.T) {
 			t.Parallel()
