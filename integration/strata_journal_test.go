@@ -116,8 +116,10 @@ func runJournalChild() bool {
 // child's PostgreSQL is stopped half-way through its Sets and is still down
 // when it is killed.
 func TestJournalKeepsAcknowledgedSetsAcrossSIGKILL(t *testing.T) {
+	t.Parallel() // each case has its own schema, journal and child process
 	for _, pgDown := range []bool{false, true} {
 		t.Run(map[bool]string{false: "postgres up", true: "postgres down"}[pgDown], func(t *testing.T) {
+			t.Parallel()
 			testJournalCrash(t, pgDown)
 		})
 	}
