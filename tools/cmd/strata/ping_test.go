@@ -56,11 +56,19 @@ func TestPingReportsEachServer(t *testing.T) {
 // TestBuiltCommandReadsTheEnvironment builds the command and runs the
 // binary: the servers come from STRATA_POSTGRES_DSN and STRATA_REDIS_ADDR,
 // a flag wins over its variable, and the exit status tells the outcome.
+// It builds with -race, as go test -race built this test: the command's
+// dependencies then come from the build cache, where a plain build
+// compiled all of them (pgx, go-redis, strata, the standard library) once
+// more in a configuration no other part of make test uses.
 func TestBuiltCommandReadsTheEnvironment(t *testing.T) {
 	t.Parallel()
 	dsn, addr := servers(t)
 	bin := filepath.Join(t.TempDir(), "strata")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	build := []string{"build", "-o", bin, "."}
+	if raceEnabled {
+		build = []string{"build", "-race", "-o", bin, "."}
+	}
+	if out, err := exec.Command("go", build...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	env := append(os.Environ(), envPostgresDSN+"="+dsn, envRedisAddr+"="+addr)
