@@ -142,39 +142,41 @@ return 1
 //
 // An error means any part may or may not have happened.
 func (s *Store) Apply(ctx context.Context, bus *Bus, changes []Change, namespace string, op Op, schema string, ids ...string) error {
-	args := make([]any, 0, 3*len(changes))
-	keys := make([]string, len(changes))
-	for i, c := range changes {
+	// all: applyScript's two fixed keys, set below, then the changes' keys;
+	// argv: its fixed arguments, set below, then three per change.
+	all := make([]string, 2, 2+len(changes))
+	argv := make([]any, applyFixedArgs, applyFixedArgs+3*len(changes))
+	for _, c := range changes {
 		if c.Key == "" {
 			return ErrEmptyKey
 		}
-		keys[i] = c.Key
+		all = append(all, c.Key)
 		if c.Value == nil && c.Below > 0 {
-			args = append(args, "b", versionDigitsOf(c.Below), "0")
+			argv = append(argv, "b", versionDigitsOf(c.Below), "0")
 			continue
 		}
 		if c.Value == nil {
-			args = append(args, "u", "", "0")
+			argv = append(argv, "u", "", "0")
 			continue
 		}
 		if isLeaseMarker(c.Value) {
 			return ErrReservedValue
 		}
-		mode := "p"
+		mode := argPut
 		if c.Refresh {
 			if _, _, ok := SplitVersion(c.Value); !ok {
 				return ErrUnversionedValue
 			}
-			mode = "r"
+			mode = argRefresh
 		}
 		exp, err := s.expiry(c.TTL)
 		if err != nil {
 			return err
 		}
-		args = append(args, mode, c.Value, strconv.FormatInt(exp.Milliseconds(), 10))
+		argv = append(argv, mode, c.Value, strconv.FormatInt(exp.Milliseconds(), 10))
 	}
 	if s.cluster != nil || (bus != nil && bus.c != s.c) {
-		return s.applyApart(ctx, bus, keys, args, namespace, op, schema, ids)
+		return s.applyApart(ctx, bus, all[2:], argv[applyFixedArgs:], namespace, op, schema, ids)
 	}
 	var head, tail []byte
 	if bus != nil {
@@ -193,22 +195,39 @@ func (s *Store) Apply(ctx context.Context, bus *Bus, changes []Change, namespace
 	if bus != nil {
 		skip, seqKey, channel = bus.skip.Swap(0), bus.seqKey, bus.opt.Channel
 	}
-	genKey := noKey
+	all[0], all[1] = noKey, orNoKey(seqKey)
 	if namespace != "" {
-		genKey = s.generationKey(namespace)
+		all[0] = s.generationKey(namespace)
 	}
-	all := make([]string, 0, 2+len(keys))
-	all = append(all, genKey, orNoKey(seqKey))
-	all = append(all, keys...)
-	argv := make([]any, 0, 9+len(args))
-	argv = append(argv, flag(namespace != ""), flag(bus != nil), channel, head, tail,
-		strconv.FormatUint(skip, 10), seqTTLSeconds, versionMagic, versionHeaderLen)
-	argv = append(argv, args...)
+	var skipArg any = "0" // (a constant: nothing to allocate in the common case)
+	if skip > 0 {
+		skipArg = strconv.FormatUint(skip, 10)
+	}
+	copy(argv, []any{flagArg(namespace != ""), flagArg(bus != nil), channel, head, tail, skipArg, seqTTLArg, versionMagic, versionHeaderLen})
 	err := applyScript.Run(ctx, s.c, all, argv...).Err()
 	if err != nil && bus != nil {
 		bus.skip.Add(skip + 1) // subscribers see a gap at the next message
 	}
 	return s.result(ctx, err)
+}
+
+// applyFixedArgs is how many of applyScript's arguments precede the
+// changes' (ARGV[1..9]).
+const applyFixedArgs = 9
+
+// Script arguments converted to interfaces once rather than per call.
+var (
+	seqTTLArg          any = seqTTLSeconds
+	argPut, argRefresh any = "p", "r"
+	argTrue, argFalse  any = "1", "0"
+)
+
+// flagArg is flag as a script argument.
+func flagArg(b bool) any {
+	if b {
+		return argTrue
+	}
+	return argFalse
 }
 
 // applyApart runs Apply's changes in one pipeline, then the generation and

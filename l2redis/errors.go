@@ -141,8 +141,11 @@ var authReplies = []string{"WRONGPASS", "NOAUTH", "NOPERM", "ERR invalid passwor
 // configuration is fixed, so it deserves a louder log line than a
 // transient outage.
 func IsAuthError(err error) bool {
+	if err == nil { // (first: reply escapes, so declaring it allocates)
+		return false
+	}
 	var reply redis.Error
-	if err == nil || !errors.As(err, &reply) {
+	if !errors.As(err, &reply) {
 		return false
 	}
 	for _, p := range authReplies {

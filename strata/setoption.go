@@ -38,6 +38,9 @@ func Clear(fields ...string) SetOption {
 // clearMask resolves opts to the omit_cache fields a write clears, by field
 // position; nil when it clears none.
 func (st *schemaState) clearMask(opts []SetOption) ([]bool, error) {
+	if len(opts) == 0 { // (the common case: o below escapes, so it allocates)
+		return nil, nil
+	}
 	var o setOptions
 	for _, opt := range opts {
 		if opt != nil {

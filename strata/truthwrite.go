@@ -34,9 +34,16 @@ type writeBatch struct {
 	flush bool
 }
 
-// oneWrite is the batch of a single Set.
+// oneWrite is the batch of a single Set, in one allocation.
 func oneWrite(id string, rec reflect.Value, clear []bool) *writeBatch {
-	return &writeBatch{op: "set", ids: []string{id}, recs: []reflect.Value{rec}, clears: [][]bool{clear}}
+	w := &struct {
+		b     writeBatch
+		id    [1]string
+		rec   [1]reflect.Value
+		clear [1][]bool
+	}{id: [1]string{id}, rec: [1]reflect.Value{rec}, clear: [1][]bool{clear}}
+	w.b = writeBatch{op: "set", ids: w.id[:], recs: w.rec[:], clears: w.clear[:]}
+	return &w.b
 }
 
 // clear returns record i's clear mask.
