@@ -47,9 +47,12 @@ func (ds *DataStore) get(ctx context.Context, schema, id string, dest any) error
 // codec and allocates nothing.
 func GetTyped[T any](ctx context.Context, ds *DataStore, schema, id string) (T, error) {
 	// The L1 hit of a flat model, inline (see gethot.go): what begin,
-	// getTyped and load would check and do, and no more.
+	// getTyped and load would check and do, and no more. L1 holds only
+	// *Model values, so the assertion to *T below is the type check: a T
+	// that is not the model never matches and takes the full path, which
+	// reports it.
 	if st := ds.hints.lookup(schema); st != nil && st.hot.l1 && ctx != nil && id != "" &&
-		!ds.life.closed.Load() && ctx.Err() == nil && reflect.TypeOf((*T)(nil)) == st.ptrType && ds.l1Live() {
+		!ds.life.closed.Load() && ctx.Err() == nil && ds.l1Live() {
 		// GetTallied counts this Get in L1's tally, which Stats adds to
 		// Gets: the read's own atomic counts it, so a hit adds to no
 		// counter of its own.

@@ -9,9 +9,10 @@ import (
 //
 // The fast path (in GetTyped, inline: a call costs a measurable share of an
 // L1 hit) does only what begin, getTyped and load do on an L1 hit: the
-// schema hint, the nil, closed and cancelled checks, the type check, l1Live,
-// one L1 GetTallied (whose tally is the hit's Stats count) and, for a
-// recorder other than the no-op, its Hit. Anything else — a miss, an absence marker (not a *T), an unhinted
+// schema hint, the nil, closed and cancelled checks, l1Live, one L1
+// GetTallied (whose tally is the hit's Stats count), the type check (the
+// assertion of the L1 value to *T, which only the model type passes) and,
+// for a recorder other than the no-op, its Hit. Anything else — a miss, an absence marker (not a *T), an unhinted
 // name — takes the full path, which also reports every error. It skips
 // load's id check: an id found in L1 passed it when it was stored, and an
 // empty id is never looked up.
