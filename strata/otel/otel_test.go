@@ -135,14 +135,28 @@ func TestTracerSpansCarryTierHitRowsAndErrorClass(t *testing.T) {
 	}
 	exp.Reset()
 
-	// Under the caller's span: a cold read (PostgreSQL), an L1 hit, a miss
-	// everywhere, a search and an error.
+	// i3 is written where no cache hears of it (an instance with
+	// PostgreSQL only), so its first read here is cold.
+	pgOnly, err := strata.NewDataStore(strata.Config{PostgresDSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pgOnly.Close()
+	if err := pgOnly.Register(strata.Schema{Name: schema, Model: &Item{}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pgOnly.Set(ctx, schema, "i3", &Item{ID: "i3", Name: "three", Score: 3}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Under the caller's span: a write, a cold read (PostgreSQL), an L1
+	// hit, a miss everywhere, a search and an error.
 	parentCtx, parent := tp.Tracer("test").Start(ctx, "request")
 	if err := ds.Set(parentCtx, schema, "i2", &Item{ID: "i2", Name: "two", Score: 2}); err != nil {
 		t.Fatal(err)
 	}
 	var it Item
-	if err := ds.Get(parentCtx, schema, "i2", &it); err != nil {
+	if err := ds.Get(parentCtx, schema, "i3", &it); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := strata.GetTyped[Item](parentCtx, ds, schema, "i1"); err != nil {
@@ -188,7 +202,7 @@ func TestTracerSpansCarryTierHitRowsAndErrorClass(t *testing.T) {
 		{"strata.get", op("get", map[string]any{"strata.schema": schema, "strata.rows": int64(1), "strata.tier": "l3", "strata.hit": false}), codes.Unset},
 		{"strata.get", op("get", map[string]any{"strata.schema": schema, "strata.rows": int64(1), "strata.tier": "l1", "strata.hit": true}), codes.Unset},
 		{"strata.get", op("get", map[string]any{"strata.schema": schema, "strata.rows": int64(0), "error.type": "not_found"}), codes.Unset},
-		{"strata.search", op("search", map[string]any{"strata.schema": schema, "strata.rows": int64(2)}), codes.Unset},
+		{"strata.search", op("search", map[string]any{"strata.schema": schema, "strata.rows": int64(3)}), codes.Unset},
 		{"strata.get", op("get", map[string]any{"strata.schema": "no_such_schema", "strata.rows": int64(0), "error.type": "invalid"}), codes.Error},
 	}
 	if d := cmp.Diff(want, strataSpans); d != "" {

@@ -122,6 +122,23 @@ func newFixture(t *testing.T, redisAddr string) *fixture {
 	return f
 }
 
+// writeUnheard writes rec into schema's table through an instance with
+// PostgreSQL only: no cache hears of the write.
+func writeUnheard(t *testing.T, schema string, rec *Item) {
+	t.Helper()
+	ds, err := strata.NewDataStore(strata.Config{PostgresDSN: testenv.PostgresDSN(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	if err := ds.Register(strata.Schema{Name: schema, Model: &Item{}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.Set(ctxT(t), schema, rec.ID, rec); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // value returns the value of the counter or gauge name with labels in reg
 // (0 when absent); for a histogram, its sample count.
 func value(t *testing.T, reg prometheus.Gatherer, name string, labels map[string]string) float64 {
@@ -179,20 +196,24 @@ func TestRecorderCountsTiersInvalidationsLeasesSearchCacheAndBacklog(t *testing.
 	ctx := ctxT(t)
 	s := f.schema
 
-	// A write publishes one invalidation; a cold read misses L1 and Redis
-	// and PostgreSQL serves it; the next read is an L1 hit.
+	// A write publishes one invalidation and leaves the record in the
+	// writer's L1, so reading it back is an L1 hit. A record written where
+	// no cache hears of it (an instance without Redis) is cold: its first
+	// read misses L1 and Redis and PostgreSQL serves it; the next is an
+	// L1 hit.
 	if err := f.ds.Set(ctx, s, "i1", &Item{ID: "i1", Name: "one", Score: 1}); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
-		if _, err := strata.GetTyped[Item](ctx, f.ds, s, "i1"); err != nil {
+	writeUnheard(t, s, &Item{ID: "i2", Name: "two", Score: 2})
+	for _, id := range []string{"i1", "i2", "i2"} {
+		if _, err := strata.GetTyped[Item](ctx, f.ds, s, id); err != nil {
 			t.Fatal(err)
 		}
 	}
 	want := fmt.Sprintf(`
 # HELP strata_hits_total Reads of a record that a tier served.
 # TYPE strata_hits_total counter
-strata_hits_total{schema=%[1]q,tier="l1"} 1
+strata_hits_total{schema=%[1]q,tier="l1"} 2
 strata_hits_total{schema=%[1]q,tier="l2"} 0
 strata_hits_total{schema=%[1]q,tier="l3"} 1
 # HELP strata_invalidations_sent_total Invalidation messages this instance published.
@@ -253,9 +274,7 @@ strata_resubscribe_flushes_total{reason="subscribed"} 1
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.ds.Set(ctx, s, "i3", &Item{ID: "i3", Name: "three"}); err != nil {
-		t.Fatal(err)
-	}
+	writeUnheard(t, s, &Item{ID: "i3", Name: "three"}) // not in this instance's L1
 	if _, lease, err := lessee.GetOrLease(ctx, l2redis.Key(s, "i3")); err != nil || !lease.Valid() {
 		t.Fatalf("taking the lease of i3: %v", err)
 	}
