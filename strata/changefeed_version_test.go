@@ -28,10 +28,8 @@ func feedApplied(t *testing.T, consumer *strata.DataStore) (reset func(), wait f
 // refresh), instead of deleting it; with the version guard off it deletes
 // it every time.
 func TestChangeFeedKeepsANewerRefresh(t *testing.T) {
-	t.Parallel()
 	for _, guarded := range []bool{true, false} {
 		t.Run(fmt.Sprintf("guard=%v", guarded), func(t *testing.T) {
-			t.Parallel()
 			e := newFeedEnv(t, testenv.RedisAddr(t))
 			consumer, w := e.open(t, true), e.open(t, false)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -87,7 +85,6 @@ func TestChangeFeedKeepsANewerRefresh(t *testing.T) {
 // version and the feed keeps the stale copy (proving the trigger is what
 // makes writes outside Strata visible).
 func TestChangeFeedSeesAVersionBumpedOutsideStrata(t *testing.T) {
-	t.Parallel()
 	for _, guarded := range []bool{true, false} {
 		t.Run(fmt.Sprintf("trigger=%v", guarded), func(t *testing.T) {
 			e := newFeedEnv(t, testenv.RedisAddr(t))
