@@ -81,8 +81,8 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 }
 
 // GetTallied is [Cache.Get] that also adds one to the cache's tally
-// ([Cache.Tally]) on a hit, in the atomic operation that ends the read, so
-// it costs what Get costs. A caller that must count a class of its own
+// ([Cache.Tally]) on a hit, in the atomic operation that ends the read: it
+// adds no atomic operation to Get's. A caller that must count a class of its own
 // reads exactly (a data store counting the reads it serves from this
 // cache) reads them with GetTallied and sums Tally, instead of adding to a
 // counter of its own on every hit. Its hits also count in Stats.Hits.
