@@ -14,7 +14,8 @@ import (
 // runs the modules without server tests, and the integration phase runs the
 // server modules' test binaries through .ci/without-servers-first, which
 // runs each one with the servers' variables removed before running it with
-// them. Every module of go.work is in exactly one of the two phases.
+// them. Every module of go.work is in exactly one of the two phases, and
+// every go test builds with -race and -trimpath.
 func TestMakeTestRunsEveryModulesTestsWithoutServers(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
@@ -36,6 +37,9 @@ func TestMakeTestRunsEveryModulesTestsWithoutServers(t *testing.T) {
 		}
 		if !strings.Contains(line, " -race ") {
 			t.Errorf("a go test without -race: %s", line)
+		}
+		if !strings.Contains(line, " -trimpath ") {
+			t.Errorf("a go test without -trimpath (a fresh clone would compile every package of Strata again): %s", line)
 		}
 		mods := modulePatterns(line)
 		switch {

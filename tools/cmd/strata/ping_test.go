@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -56,18 +57,16 @@ func TestPingReportsEachServer(t *testing.T) {
 // TestBuiltCommandReadsTheEnvironment builds the command and runs the
 // binary: the servers come from STRATA_POSTGRES_DSN and STRATA_REDIS_ADDR,
 // a flag wins over its variable, and the exit status tells the outcome.
-// It builds with -race, as go test -race built this test: the command's
-// dependencies then come from the build cache, where a plain build
-// compiled all of them (pgx, go-redis, strata, the standard library) once
-// more in a configuration no other part of make test uses.
+// It builds with the -race and -trimpath this test binary was built with
+// (make test uses both): the command's dependencies then come from the
+// build cache, where a build with other flags compiled all of them (pgx,
+// go-redis, strata, the standard library) once more in a configuration no
+// other part of make test uses.
 func TestBuiltCommandReadsTheEnvironment(t *testing.T) {
 	t.Parallel()
 	dsn, addr := servers(t)
 	bin := filepath.Join(t.TempDir(), "strata")
-	build := []string{"build", "-o", bin, "."}
-	if raceEnabled {
-		build = []string{"build", "-race", "-o", bin, "."}
-	}
+	build := append(append([]string{"build"}, sameBuildFlags(t)...), "-o", bin, ".")
 	if out, err := exec.Command("go", build...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -89,4 +88,21 @@ func TestBuiltCommandReadsTheEnvironment(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitUsage {
 		t.Errorf("strata inspect without arguments = %v, want exit 2:\n%s", err, out)
 	}
+}
+
+// sameBuildFlags returns the build flags among -race and -trimpath that
+// this test binary was built with, from its build information.
+func sameBuildFlags(t *testing.T) []string {
+	t.Helper()
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		t.Fatal("the test binary has no build information")
+	}
+	var flags []string
+	for _, s := range bi.Settings {
+		if (s.Key == "-race" || s.Key == "-trimpath") && s.Value == "true" {
+			flags = append(flags, s.Key)
+		}
+	}
+	return flags
 }
