@@ -74,6 +74,7 @@ type result struct {
 	Violations int64              `json:"ryw_violations,omitempty"`
 	Checked    int64              `json:"reads_checked,omitempty"`
 	Tiers      *tierSnapshot      `json:"strata_tiers,omitempty"` // where Strata's reads were served
+	CPU        phaseCPU           `json:"cpu_per_op"`             // each process's CPU time per operation
 }
 
 func main() {
@@ -113,7 +114,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ycsb: set STRATA_POSTGRES_DSN and STRATA_REDIS_ADDR (make stack-up; . .devstack/env)")
 		os.Exit(2)
 	}
-	r := &runner{phaseProf: *cpuProf, env: env, records: *records, ops: *ops, threads: *threads, batch: *batch, dbs: strings.Split(*dbs, ","), run: fmt.Sprintf("%x", time.Now().UnixNano()&0xffffff)}
+	r := &runner{cpu: newCPUMeter(env), phaseProf: *cpuProf, env: env, records: *records, ops: *ops, threads: *threads, batch: *batch, dbs: strings.Split(*dbs, ","), run: fmt.Sprintf("%x", time.Now().UnixNano()&0xffffff)}
 	phases := strings.Split(*only, ",")
 	var all []result
 	for round := 1; round <= *rounds; round++ {
@@ -137,6 +138,7 @@ func main() {
 
 type runner struct {
 	phaseProf                    string // -cpuprofile with %s: one profile per Strata phase
+	cpu                          *cpuMeter
 	roundNo                      int
 	env                          benchEnv
 	records, ops, threads, batch int
@@ -183,7 +185,7 @@ func (r *runner) round(round int, phases []string) ([]result, error) {
 				if g == 1 && phase == "load" {
 					continue // E's own load is not reported
 				}
-				fmt.Fprintf(os.Stderr, "round %d %-5s %-10s %8.0f ops/s  errors %d  p50 %v\n", round, phase, o.name, res.OpsPerSec, res.Errors, res.P50)
+				fmt.Fprintf(os.Stderr, "round %d %-5s %-10s %8.0f ops/s  errors %d  p50 %v\n        %s\n", round, phase, o.name, res.OpsPerSec, res.Errors, res.P50, res.CPU)
 				if res.Tiers != nil && res.Checked > 0 {
 					fmt.Fprintf(os.Stderr, "        %s\n", res.Tiers.line(res.Checked))
 				}
@@ -284,11 +286,11 @@ func (r *runner) phase(o *opened, phase string) result {
 	}
 	t := &timed{DB: o.db}
 	stop := r.profilePhase(o, phase)
-	start := time.Now()
+	start, cpu0 := time.Now(), r.cpu.sample()
 	client.NewClient(p, wl, t).Run(context.Background())
-	sec := time.Since(start).Seconds()
+	sec, cpu1 := time.Since(start).Seconds(), r.cpu.sample()
 	stop()
-	res := result{Workload: phase, DB: o.name, Ops: int64(n), Errors: t.errs, Seconds: sec, OpsPerSec: float64(n) / sec, P50: t.p50()}
+	res := result{Workload: phase, DB: o.name, Ops: int64(n), Errors: t.errs, Seconds: sec, OpsPerSec: float64(n) / sec, P50: t.p50(), CPU: perOp(cpu0, cpu1, int64(n))}
 	if o.st != nil {
 		res.Violations = o.st.check.violations.Load() - v0
 		res.Checked = o.st.check.checked.Load() - c0
