@@ -140,6 +140,15 @@ return 1
 // changes run first (one pipeline), then the generation and the message,
 // so another instance told by the message reads the changed keys.
 //
+// Concurrent calls that publish the same message (one bus, op and schema)
+// and advance the same generation share script calls on a standalone or
+// Sentinel server: a call made while another's script is in flight waits
+// for it, and then every call that arrived meanwhile goes in one script
+// call (their changes in arrival order, one generation advance, one
+// message naming all their ids). A call never waits for others to arrive,
+// and returns only once the script carrying its own changes has been
+// answered; see group.go.
+//
 // An error means any part may or may not have happened.
 func (s *Store) Apply(ctx context.Context, bus *Bus, changes []Change, namespace string, op Op, schema string, ids ...string) error {
 	// all: applyScript's two fixed keys, set below, then the changes' keys;
@@ -178,10 +187,23 @@ func (s *Store) Apply(ctx context.Context, bus *Bus, changes []Change, namespace
 	if s.cluster != nil || (bus != nil && bus.c != s.c) {
 		return s.applyApart(ctx, bus, all[2:], argv[applyFixedArgs:], namespace, op, schema, ids)
 	}
+	if bus != nil {
+		if err := bus.checkMessage(op, schema, ids); err != nil {
+			return err
+		}
+	}
+	return s.applyGrouped(ctx, bus, all, argv, groupKey{bus: bus, namespace: namespace, op: op, schema: schema}, ids)
+}
+
+// applyOnce is one call of applyScript: all and argv as Apply builds them
+// (the two fixed keys and the fixed arguments left for it to fill in),
+// publishing one message that names ids.
+func (s *Store) applyOnce(ctx context.Context, all []string, argv []any, k groupKey, ids []string) error {
+	bus, namespace := k.bus, k.namespace
 	var head, tail []byte
 	if bus != nil {
 		var err error
-		if head, tail, err = bus.message(op, schema, ids); err != nil {
+		if head, tail, err = bus.message(k.op, k.schema, ids); err != nil {
 			return err
 		}
 	}
@@ -204,6 +226,9 @@ func (s *Store) Apply(ctx context.Context, bus *Bus, changes []Change, namespace
 		skipArg = strconv.FormatUint(skip, 10)
 	}
 	copy(argv, []any{flagArg(namespace != ""), flagArg(bus != nil), channel, head, tail, skipArg, seqTTLArg, versionMagic, versionHeaderLen})
+	if s.beforeScript != nil {
+		s.beforeScript()
+	}
 	err := applyScript.Run(ctx, s.c, all, argv...).Err()
 	if err != nil && bus != nil {
 		bus.skip.Add(skip + 1) // subscribers see a gap at the next message

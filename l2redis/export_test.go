@@ -8,3 +8,21 @@ func SetUnguardedFill(s *Store, off bool) { s.unguardedFill = off }
 // LeaseMagic is the prefix of a lease marker, for tests that store a value
 // the package must refuse.
 const LeaseMagic = leaseMagic
+
+// SetBeforeApplyScript makes f run before each script call of Apply's
+// (nil: none), so that a test can hold one in flight.
+func SetBeforeApplyScript(s *Store, f func()) { s.beforeScript = f }
+
+// QueuedApplies returns how many Apply calls wait for their group's next
+// script call.
+func QueuedApplies(s *Store) int {
+	s.groups.mu.Lock()
+	defer s.groups.mu.Unlock()
+	n := 0
+	for _, g := range s.groups.m {
+		g.mu.Lock()
+		n += len(g.queue)
+		g.mu.Unlock()
+	}
+	return n
+}

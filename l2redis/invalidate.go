@@ -75,6 +75,18 @@ func (b *Bus) message(op Op, schema string, ids []string) (head, tail []byte, er
 	return full[:2], full[3:], nil
 }
 
+// checkMessage is message's checks without the encoding: what a call
+// whose message goes out merged with others' must pass on its own.
+func (b *Bus) checkMessage(op Op, schema string, ids []string) error {
+	if schema == "" {
+		return ErrEmptyKey
+	}
+	if b.ctx.Err() != nil {
+		return ErrClosed
+	}
+	return Invalidation{Schema: schema, IDs: ids, Op: op, Source: b.opt.InstanceID}.check()
+}
+
 // seqKeyFor names the sequence counter of instance on channel, in the
 // channel's hash slot so that a cluster master can run the publishing
 // script; "" when no key can share the channel's slot.

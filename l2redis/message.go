@@ -64,18 +64,12 @@ const (
 
 // MarshalBinary encodes m in the bus's wire format.
 func (m Invalidation) MarshalBinary() ([]byte, error) {
-	if m.Op < OpSet || m.Op > OpFlush {
-		return nil, fmt.Errorf("%w: unknown op %d", ErrInvalidMessage, m.Op)
+	if err := m.check(); err != nil {
+		return nil, err
 	}
 	size := 2 + binary.MaxVarintLen64*(3+len(m.IDs)) + len(m.Source) + len(m.Schema)
 	for _, id := range m.IDs {
 		size += len(id)
-		if len(id) > maxField {
-			return nil, fmt.Errorf("%w: id longer than %d bytes", ErrInvalidMessage, maxField)
-		}
-	}
-	if len(m.Source) > maxField || len(m.Schema) > maxField {
-		return nil, fmt.Errorf("%w: source or schema longer than %d bytes", ErrInvalidMessage, maxField)
 	}
 	b := make([]byte, 0, size)
 	b = append(b, wireVersion, byte(m.Op))
@@ -87,6 +81,22 @@ func (m Invalidation) MarshalBinary() ([]byte, error) {
 		b = appendString(b, id)
 	}
 	return b, nil
+}
+
+// check reports why m cannot be encoded, if it cannot.
+func (m Invalidation) check() error {
+	if m.Op < OpSet || m.Op > OpFlush {
+		return fmt.Errorf("%w: unknown op %d", ErrInvalidMessage, m.Op)
+	}
+	for _, id := range m.IDs {
+		if len(id) > maxField {
+			return fmt.Errorf("%w: id longer than %d bytes", ErrInvalidMessage, maxField)
+		}
+	}
+	if len(m.Source) > maxField || len(m.Schema) > maxField {
+		return fmt.Errorf("%w: source or schema longer than %d bytes", ErrInvalidMessage, maxField)
+	}
+	return nil
 }
 
 func appendString(b []byte, s string) []byte {

@@ -17,10 +17,14 @@ type Store struct {
 	owned   bool                 // Close closes c
 	opt     Options
 	brk     breaker
+	groups  groupTable // Apply's group commit (group.go)
 
 	// unguardedFill turns Fill into a plain SET; only tests set it, to show
 	// that the stale-set test catches a fill without its guard.
 	unguardedFill bool
+	// beforeScript, when set (tests only), runs before each applyScript
+	// call of Apply's.
+	beforeScript func()
 }
 
 // New returns a Store over a client the caller owns: standalone
