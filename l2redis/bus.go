@@ -356,6 +356,9 @@ func (b *Bus) acknowledged() {
 }
 
 func (b *Bus) deliver(payload string) {
+	if !b.opt.DeliverOwn && sourceIs(payload, b.opt.InstanceID) {
+		return // this instance's own message: nothing to decode or track
+	}
 	m, err := DecodeInvalidation([]byte(payload))
 	if err != nil {
 		b.notify(ResubscribeEvent{Reason: Unreadable})

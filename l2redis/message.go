@@ -143,6 +143,30 @@ func DecodeInvalidation(b []byte) (Invalidation, error) {
 	return m, nil
 }
 
+// sourceIs reports whether payload is a well-formed message's head naming
+// source as its publisher, reading no further than the source and
+// allocating nothing: a subscriber skips its own messages with it.
+func sourceIs(payload, source string) bool {
+	if len(payload) < 3 || payload[0] != wireVersion {
+		return false
+	}
+	i := 2
+	for ; i < len(payload) && payload[i] >= 0x80; i++ { // the sequence number
+	}
+	i++
+	n, shift := uint64(0), uint(0)
+	for ; i < len(payload) && shift < 64; i++ { // the source's length
+		c := payload[i]
+		n |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			i++
+			return n == uint64(len(source)) && len(payload)-i >= len(source) && payload[i:i+len(source)] == source
+		}
+		shift += 7
+	}
+	return false
+}
+
 type decoder struct {
 	b   []byte
 	err error
