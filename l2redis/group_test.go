@@ -231,3 +231,42 @@ func TestApplyQueuedCallWhoseContextEndsIsWithdrawn(t *testing.T) {
 		t.Errorf("the batch's message names %v, want [k1] (the withdrawn call's id left out)", m.IDs)
 	}
 }
+
+// TestApplyBatchKeepsTheNewerOfTwoRefreshesOfOneKey: two writers of one
+// key whose refreshes share a batch in the opposite order to their commits
+// leave the newer version, as two script calls would.
+func TestApplyBatchKeepsTheNewerOfTwoRefreshesOfOneKey(t *testing.T) {
+	t.Parallel()
+	f := newGroupFixture(t)
+	ctx := testCtx(t)
+	if err := f.s.Set(ctx, f.prefix+"row", l2redis.Versioned(4, []byte("v4")), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	refresh := func(ver uint64) <-chan error {
+		done := make(chan error, 1)
+		go func() {
+			ch := []l2redis.Change{{Key: f.prefix + "row", Value: l2redis.Versioned(ver, []byte(fmt.Sprintf("v%d", ver))), TTL: time.Minute, Refresh: true}}
+			done <- f.s.Apply(ctx, f.pub, ch, "", l2redis.OpSet, "s", "row")
+		}()
+		return done
+	}
+	first := f.async(ctx, "k0")
+	<-f.held
+	newer := refresh(6)
+	f.waitQueued(t, 1)
+	older := refresh(5)
+	f.waitQueued(t, 2)
+	close(f.release)
+	for _, done := range []<-chan error{first, newer, older} {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, ver, err := f.s.GetVersioned(ctx, f.prefix+"row")
+	if err != nil || ver != 6 || string(b) != "v6" {
+		t.Fatalf("after both refreshes the key holds %q at version %d (%v), want v6 at 6", b, ver, err)
+	}
+	if n := f.scripts.Load(); n != 2 {
+		t.Errorf("%d script calls, want 2 (the two refreshes in one)", n)
+	}
+}

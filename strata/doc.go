@@ -88,7 +88,10 @@
 // whose refresh arrives after a Delete finds no key and cannot resurrect
 // the row; and a reader's fill, which carries the version it read, is not
 // overwritten by an older write. SetMany, a Tx's sets and write-behind
-// flushes refresh Redis the same way, a batch in one round trip. Deletes
+// flushes refresh Redis the same way, a batch in one round trip; the
+// refreshes of concurrent writes of one schema share a script call (a
+// write that finishes while another's script is in flight joins the next
+// one, and returns once that call is answered). Deletes
 // and writes by a process that did not call Migrate still delete the key,
 // which is always safe. After a Set, the writer's own L1 follows the same
 // rules: every L1 fill records the row version it read, and after its

@@ -24,7 +24,10 @@ import (
 // script replaces only a versioned value of a lower version; it leaves a
 // value of the same or a higher version; it deletes an unversioned value or
 // a fill lease (voiding the lease, as a delete does); and it never creates
-// a key that is absent. Hence:
+// a key that is absent. (Concurrent Sets of a schema may share that
+// script call — l2redis's group commit — but each returns only once the
+// call carrying its own refresh is answered, so nothing below changes.)
+// Hence:
 //   - two writers that commit in one order and reach Redis in the other
 //     leave the newer value: the older refresh finds a higher version;
 //   - a Set racing a Delete cannot resurrect the row: the Delete removed
