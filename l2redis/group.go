@@ -64,6 +64,10 @@ type queuedApply struct {
 	taken bool       // its batch has left (guarded by the group's mu)
 }
 
+// maxGroups bounds how many groups a Store remembers (one per bus, op,
+// schema and generation namespace in use); past it the table starts again.
+const maxGroups = 1 << 12
+
 // groupTable finds a key's group.
 type groupTable struct {
 	mu sync.Mutex
@@ -75,7 +79,10 @@ func (t *groupTable) get(k groupKey) *applyGroup {
 	defer t.mu.Unlock()
 	g := t.m[k]
 	if g == nil {
-		if t.m == nil {
+		if t.m == nil || len(t.m) >= maxGroups {
+			// Forgotten groups finish what they hold; a call that finds
+			// none starts a new one, and at worst two scripts of one
+			// group are in flight at once, as without grouping.
 			t.m = map[groupKey]*applyGroup{}
 		}
 		g = &applyGroup{}
