@@ -192,8 +192,8 @@ func (r *fleetRecorder) LeaseWait(schema string, d time.Duration, outcome string
 			r.events = map[string]int{}
 		}
 		r.events["lease "+outcome]++
-		if outcome == metrics.LeaseGaveUp { // how long the waits that gave up lasted
-			r.events[fmt.Sprintf("lease gave_up after %v", d.Round(100*time.Millisecond))]++
+		if outcome == metrics.LeaseGaveUp || outcome == metrics.LeaseGranted { // how long the waits that did not end in a fill lasted (a grant after ~10 s: the holder's lease expired)
+			r.events[fmt.Sprintf("lease %s after %v", outcome, d.Round(100*time.Millisecond))]++
 		}
 		r.mu.Unlock()
 	}
