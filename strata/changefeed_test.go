@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -506,7 +507,15 @@ func TestChangeFeedConvergesAfterAnAmbiguousWriteByAWriterThatDied(t *testing.T)
 	proxy := testenv.StartProxy(t, u.Host)
 	t.Cleanup(proxy.Release)
 	u.Host = proxy.Addr
-	held := proxy.HoldWhen(func(b []byte) bool { return len(b) > 0 && b[0] == 'B' })
+	var heldChunk atomic.Pointer[string] // what the hold caught, for a failure's message
+	held := proxy.HoldWhen(func(b []byte) bool {
+		if len(b) == 0 || b[0] != 'B' {
+			return false
+		}
+		c := fmt.Sprintf("%q", b[:min(len(b), 160)])
+		heldChunk.Store(&c)
+		return true
+	})
 	w := *e
 	w.DSN = u.String()
 	proc := child(t, "ambiguous", &w, "")
@@ -544,7 +553,11 @@ func TestChangeFeedConvergesAfterAnAmbiguousWriteByAWriterThatDied(t *testing.T)
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the held statement was not applied after the release")
+			var c string
+			if p := heldChunk.Load(); p != nil {
+				c = *p
+			}
+			t.Fatalf("the held statement was not applied after the release (the row holds v = %d; the hold began at the chunk %s)", v, c)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
