@@ -19,7 +19,11 @@ LOCAL_MODULES := $(filter-out $(SERVER_MODULES),$(MODULES))
 
 STACK_DIR := $(CURDIR)/.devstack
 STACK_ENV := $(STACK_DIR)/env
-DEVSTACK  := go run ./tools/cmd/devstack -dir $(STACK_DIR)
+# The helper commands are built with -trimpath, as GO_TEST's tests are, so
+# that go run takes them from the build cache in a fresh clone instead of
+# compiling Strata's packages again (devstack: 3.0 s in a second fresh
+# clone without it, 0.3 s with it).
+DEVSTACK  := go run -trimpath ./tools/cmd/devstack -dir $(STACK_DIR)
 
 # The unit phase hides any server variables so that it needs nothing but Go.
 NO_SERVERS := env -u STRATA_POSTGRES_DSN -u STRATA_REDIS_ADDR -u STRATA_REQUIRE_SERVERS
@@ -143,7 +147,7 @@ test-gowork-off: $(addprefix gowork-off/,$(MODULES)) ## each module alone (GOWOR
 gowork-off/%:
 	cd $* && GOWORK=off go build -trimpath ./... && GOWORK=off go list -deps -test ./... >/dev/null
 
-MODSET := go run ./tools/cmd/modset
+MODSET := go run -trimpath ./tools/cmd/modset
 
 .PHONY: install-check
 install-check: ## build an outside module that requires only strata@<current version>, and go install the CLI, from a file GOPROXY made of the working tree (GOWORK=off, no replace, nothing asked of a public proxy or checksum database)
