@@ -61,11 +61,8 @@ func (s *Store) bumpIfExists(ctx context.Context, namespace string) error {
 // message encodes the message naming ids of schema around its sequence
 // number, which the publishing script fills in.
 func (b *Bus) message(op Op, schema string, ids []string) (head, tail []byte, err error) {
-	if schema == "" {
-		return nil, nil, ErrEmptyKey
-	}
-	if b.ctx.Err() != nil {
-		return nil, nil, ErrClosed
+	if err := b.canPublish(schema); err != nil {
+		return nil, nil, err
 	}
 	msg := Invalidation{Schema: schema, IDs: ids, Op: op, Source: b.opt.InstanceID}
 	full, err := msg.MarshalBinary() // Seq 0: one byte
@@ -78,13 +75,22 @@ func (b *Bus) message(op Op, schema string, ids []string) (head, tail []byte, er
 // checkMessage is message's checks without the encoding: what a call
 // whose message goes out merged with others' must pass on its own.
 func (b *Bus) checkMessage(op Op, schema string, ids []string) error {
+	if err := b.canPublish(schema); err != nil {
+		return err
+	}
+	return Invalidation{Schema: schema, IDs: ids, Op: op, Source: b.opt.InstanceID}.check()
+}
+
+// canPublish is what message and checkMessage require before the message
+// itself: a schema, and a bus that is not closed.
+func (b *Bus) canPublish(schema string) error {
 	if schema == "" {
 		return ErrEmptyKey
 	}
 	if b.ctx.Err() != nil {
 		return ErrClosed
 	}
-	return Invalidation{Schema: schema, IDs: ids, Op: op, Source: b.opt.InstanceID}.check()
+	return nil
 }
 
 // seqKeyFor names the sequence counter of instance on channel, in the
