@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+// answerWait bounds how long Release waits for the server to answer the
+// held bytes before it forwards those of the connections opened during the
+// hold anyway.
+const answerWait = 10 * time.Second
+
 // Proxy is a TCP proxy in front of a server, for tests that make the server
 // look frozen to one client: while it holds, the bytes clients send are
 // kept back (the server sees nothing, as when it is stopped with SIGSTOP),
@@ -30,7 +35,12 @@ type Proxy struct {
 	gate     chan struct{}     // closed on Release: connections from before the hold
 	lateGate chan struct{}     // closed after gate: connections opened during the hold
 	heldCh   chan struct{}     // closed when the hold begins
-	closed   bool
+	// waits has, for each connection from before the hold whose bytes
+	// the hold caught, a channel closed when the server first answers
+	// after the release (or closes the connection).
+	waits     map[int]chan struct{}
+	releasing bool // the gate is open, the late gate not yet
+	closed    bool
 }
 
 // StartProxy starts a proxy to upstream (host:port), stopped when the test
@@ -60,9 +70,13 @@ func (p *Proxy) HoldWhen(match func(chunk []byte) bool) <-chan struct{} {
 }
 
 // Release forwards what was held and ends the hold: first the bytes of the
-// connections opened before it, then, a moment later, those of connections
-// opened during it (such as the cancel request a client sends when it gives
-// up, which a thawing server would also see after the statement).
+// connections opened before it; then, once the server has answered every
+// one of those that the hold caught (or closed it; at most answerWait),
+// the bytes of connections opened during the hold — such as the cancel
+// request a client sends when it gives up, which a thawing server would
+// see after the statement. (A fixed pause there, 200 ms once, let a
+// cancel overtake a statement the loaded server had not finished, and
+// cancel it.) Release returns when it has forwarded everything.
 func (p *Proxy) Release() {
 	p.mu.Lock()
 	if !p.held {
@@ -70,12 +84,48 @@ func (p *Proxy) Release() {
 		p.mu.Unlock()
 		return
 	}
-	p.held, p.trigger = false, nil
+	p.held, p.trigger, p.releasing = false, nil, true
 	gate, late := p.gate, p.lateGate
+	waits := make([]chan struct{}, 0, len(p.waits))
+	for _, ch := range p.waits {
+		waits = append(waits, ch)
+	}
 	p.mu.Unlock()
+	start := time.Now()
 	close(gate)
-	time.Sleep(200 * time.Millisecond)
+	timer := time.NewTimer(answerWait)
+	defer timer.Stop()
+	answered := true
+	for _, ch := range waits {
+		select {
+		case <-ch:
+		case <-timer.C:
+			answered = false
+		}
+		if !answered {
+			break
+		}
+	}
+	p.mu.Lock()
+	p.releasing, p.waits = false, nil
+	p.mu.Unlock()
 	close(late)
+	if answered {
+		p.t.Logf("proxy: the server answered the held bytes of %d connection(s) %v after the release", len(waits), time.Since(start).Round(time.Millisecond))
+	} else {
+		p.t.Logf("proxy: the server had not answered the held bytes %v after the release; forwarding the later connections' bytes anyway", answerWait)
+	}
+}
+
+// answered notes that the server sent connection id bytes (or closed it):
+// during a release, the held bytes of id have been answered.
+func (p *Proxy) answered(id int, closed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ch, ok := p.waits[id]; ok && (p.releasing || closed) {
+		close(ch)
+		delete(p.waits, id)
+	}
 }
 
 func (p *Proxy) accept() {
@@ -109,6 +159,7 @@ func (p *Proxy) accept() {
 			for {
 				n, err := up.Read(buf)
 				if n > 0 {
+					p.answered(id, false)
 					if _, werr := c.Write(buf[:n]); werr != nil {
 						break
 					}
@@ -117,6 +168,7 @@ func (p *Proxy) accept() {
 					break
 				}
 			}
+			p.answered(id, true)
 			if tc, ok := c.(*net.TCPConn); ok {
 				_ = tc.CloseWrite()
 			}
@@ -149,6 +201,8 @@ func (p *Proxy) pump(id int, c, up net.Conn) {
 }
 
 // gateFor returns the gate a chunk of connection id must wait at, or nil.
+// Once a hold has begun, a connection from before it waits at the gate, and
+// one opened during it at the late gate, until Release closes them.
 func (p *Proxy) gateFor(id int, chunk []byte) chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -156,13 +210,17 @@ func (p *Proxy) gateFor(id int, chunk []byte) chan struct{} {
 		p.held, p.trigger = true, nil
 		p.holdFrom = p.next
 		p.gate, p.lateGate = make(chan struct{}), make(chan struct{})
+		p.waits = map[int]chan struct{}{}
 		close(p.heldCh)
 	}
 	switch {
-	case !p.held:
+	case p.gate == nil: // never held
 		return nil
 	case id < p.holdFrom:
-		return p.gate
+		if p.held && p.waits[id] == nil {
+			p.waits[id] = make(chan struct{})
+		}
+		return p.gate // closed once released
 	default:
 		return p.lateGate
 	}
