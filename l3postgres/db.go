@@ -3,6 +3,7 @@ package l3postgres
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
@@ -18,6 +19,9 @@ type DB struct {
 	ownPrimary bool
 	ownReplica bool
 	opts       Options
+
+	groups upsertGroups   // Table.UpsertGrouped's groups (group.go)
+	drains sync.WaitGroup // their goroutines
 
 	closed           atomic.Bool
 	replicaDownUntil atomic.Int64 // unix nanoseconds; replica skipped before this
@@ -144,6 +148,7 @@ func (db *DB) Close() {
 	if db.ownPrimary {
 		db.primary.Close()
 	}
+	db.drains.Wait() // each ends once its calls are answered (ErrClosed now)
 }
 
 // Pool returns the primary pool.

@@ -21,3 +21,28 @@ func (t *Table) Statements() map[string]string {
 
 // MapErr exposes the error mapping to the external tests.
 var MapErr = mapErr
+
+// MaxUpsertGroups exposes the bound of the group table.
+const MaxUpsertGroups = maxUpsertGroups
+
+// UpsertGroups returns how many upsert groups db remembers.
+func (db *DB) UpsertGroups() int { return db.groups.len() }
+
+// QueuedUpserts returns how many UpsertGrouped calls of t's table wait in
+// a queue.
+func (t *Table) QueuedUpserts() int {
+	t.db.groups.mu.Lock()
+	defer t.db.groups.mu.Unlock()
+	n := 0
+	for k, g := range t.db.groups.m {
+		if k.tbl == t.tableSQL {
+			g.mu.Lock()
+			n += len(g.queue)
+			g.mu.Unlock()
+		}
+	}
+	return n
+}
+
+// MaxInFlight exposes how many statements of a group run at once.
+const MaxInFlight = maxInFlight

@@ -27,6 +27,7 @@ type upsertStmts struct {
 	upsert, upsertReturning         string // one row, from parameters
 	merge, mergeReturning           string // every row of the staging table
 	mergeWhere, mergeWhereReturning string // the staging rows whose keep column is $1
+	conflictMany                    string // ON CONFLICT … RETURNING the key and the rest, after the rows (group.go)
 }
 
 // plainRow returns row with every Keep replaced by its Value, and the key of
@@ -89,6 +90,7 @@ func (s *tableSQL) stmts(key string) *upsertStmts {
 		mergeReturning:      fromStage + s.onConflict(kept, many),
 		mergeWhere:          stageWhere + s.onConflict(kept, ""),
 		mergeWhereReturning: stageWhere + s.onConflict(kept, many),
+		conflictMany:        s.onConflict(kept, many),
 	}
 	v, _ := s.variants.LoadOrStore(key, st)
 	return v.(*upsertStmts)

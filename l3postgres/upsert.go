@@ -103,9 +103,9 @@ func (t *Table) DeleteByID(ctx context.Context, id any) (bool, error) {
 
 // nreturn is how many columns the RETURNING upserts return per row after
 // the key: the InsertOnly columns and the version.
-func (t *Table) nreturn() int {
-	if t.version != "" {
-		return len(t.insertOnly) + 1
+func (s *tableSQL) nreturn() int {
+	if s.version != "" {
+		return len(s.insertOnly) + 1
 	}
-	return len(t.insertOnly)
+	return len(s.insertOnly)
 }

@@ -91,7 +91,15 @@
 // flushes refresh Redis the same way, a batch in one round trip; the
 // refreshes of concurrent writes of one schema share a script call (a
 // write that finishes while another's script is in flight joins the next
-// one, and returns once that call is answered). Deletes
+// one, and returns once that call is answered). Concurrent Sets of one
+// schema may share their upsert as well (l3postgres's UpsertGrouped):
+// those that arrive while two are in flight go as one multi-row statement
+// and transaction, rows in key order, a key once; each Set returns once
+// the statement carrying its row has committed, with its own version. A
+// row PostgreSQL refuses fails only its own Set (the statement is retried
+// row by row); a statement whose outcome is unknown fails every Set it
+// carried with ErrOutcomeUnknown; a Set whose context ends while queued
+// writes nothing, and once sent returns ErrOutcomeUnknown. Deletes
 // and writes by a process that did not call Migrate still delete the key,
 // which is always safe. After a Set, the writer's own L1 follows the same
 // rules: every L1 fill records the row version it read, and after its

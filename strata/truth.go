@@ -22,6 +22,9 @@ type l3Table interface {
 	Count(ctx context.Context, where string, args ...any) (int64, error)
 	Query(ctx context.Context, q l3postgres.Query) (*l3postgres.Rows, error)
 	UpsertReturning(ctx context.Context, values []any, dest ...any) error
+	// UpsertGrouped is UpsertReturning that may share one statement with
+	// concurrent Sets of the schema (l3postgres's group commit).
+	UpsertGrouped(ctx context.Context, values []any, dest ...any) error
 	UpsertMany(ctx context.Context, rows [][]any) (int64, error)
 	UpsertManyReturning(ctx context.Context, rows [][]any, each func(scan func(dest ...any) error) error) (int64, error)
 	DeleteByID(ctx context.Context, id any) (bool, error)

@@ -115,6 +115,10 @@ func (f *fakeL3) UpsertReturning(ctx context.Context, values []any, _ ...any) er
 	return nil
 }
 
+func (f *fakeL3) UpsertGrouped(ctx context.Context, values []any, dest ...any) error {
+	return f.UpsertReturning(ctx, values, dest...)
+}
+
 func (f *fakeL3) UpsertMany(ctx context.Context, rows [][]any) (int64, error) {
 	for _, r := range rows {
 		if err := f.UpsertReturning(ctx, r); err != nil {

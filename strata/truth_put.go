@@ -56,7 +56,7 @@ func (t pgTruth) putOne(ctx context.Context, st *schemaState, id string, rec ref
 	if vt != nil {
 		ver, err = ds.upsertVersioned(ctx, st, vt, vals, rec)
 	} else {
-		err = st.l3.UpsertReturning(ctx, vals, st.insertOnlyTargets(rec)...) // what PostgreSQL kept
+		err = st.l3.UpsertGrouped(ctx, vals, st.insertOnlyTargets(rec)...) // what PostgreSQL kept
 	}
 	st.normalizeTimes(rec)
 	ds.cfg.Metrics.Latency(st.Name, metrics.TierL3, "set", time.Since(start))

@@ -92,7 +92,7 @@ func (st *schemaState) versionedTable() l3Table {
 // statement.
 func (ds *DataStore) upsertVersioned(ctx context.Context, st *schemaState, tbl l3Table, vals []any, rec reflect.Value) (uint64, error) {
 	var ver int64
-	err := tbl.UpsertReturning(ctx, vals, append(st.insertOnlyTargets(rec), &ver)...)
+	err := tbl.UpsertGrouped(ctx, vals, append(st.insertOnlyTargets(rec), &ver)...)
 	return uint64(ver), err
 }
 
