@@ -55,11 +55,13 @@ import (
 
 // maxInFlight is how many statements of a group may be in flight at once.
 // Two, not one: a Set's work is a pipeline of two stages (this statement,
-// then its caches' upkeep), and with a single statement in flight the
-// server sits idle while the callers of the last batch finish their
-// upkeep, so the writers move in lockstep. Measured in YCSB A (8 threads,
-// loaded 2-core VM): with one, PostgreSQL's CPU per operation fell by
-// half but throughput fell by a third; with two, ... (see the commit).
+// then its caches' upkeep), and with one statement in flight the server
+// sits idle while the callers of the last batch do their upkeep, so the
+// writers move in lockstep and a busy machine's scheduling delays add up
+// along the chain. In YCSB A (8 threads, 2-core VM at load 20-28, against
+// go-ycsb's pg binding, same runs): one in flight halved PostgreSQL's CPU
+// per operation (about 105 to 56 µs) but gave 0.46-0.68x against the
+// ungrouped 0.61-0.73x; two gave 0.57-0.78x, with PostgreSQL at 70-95 µs.
 const maxInFlight = 2
 
 // maxGroupRows bounds the rows of one batch (and so its parameters, below
