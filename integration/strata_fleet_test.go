@@ -1,7 +1,10 @@
 package integration_test
 
 import (
+	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -34,9 +37,10 @@ func TestFleetColdKeysAfterRedisRestartOnePostgresReadPerKey(t *testing.T) {
 	ctx := ctxT(t)
 	name := "fleet_" + testkit.Suffix()
 	rec := &fleetRecorder{schema: name}
+	tr := &fleetTracer{}
 	cfg := strata.Config{
 		PostgresDSN: dsn, RedisAddr: srv.Addr, InvalidationChannel: "strata:it:" + name,
-		InvalidationHealthCheck: 200 * time.Millisecond, Metrics: rec,
+		InvalidationHealthCheck: 200 * time.Millisecond, Metrics: rec, Tracer: tr,
 		// Timeouts far above what Redis needs: under -race, 600 Gets at
 		// once on a loaded two-core machine can wait seconds for a CPU,
 		// and Redis calls that time out open the circuit breaker, which
@@ -73,16 +77,19 @@ func TestFleetColdKeysAfterRedisRestartOnePostgresReadPerKey(t *testing.T) {
 	readAll := func(phase string) int64 {
 		t.Helper()
 		rec.l3Reads.Store(0)
+		expired := watchExpiry(t, ctx, rdb)
+		evalsBefore := scriptCalls(ctx, rdb)
 		start := make(chan struct{})
 		var wg sync.WaitGroup
 		errs := make(chan error, instances*keys)
-		for _, ds := range fleet {
+		for i, ds := range fleet {
 			for k := range keys {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
 					<-start
 					id := fmt.Sprintf("k%02d", k)
+					ctx := context.WithValue(ctx, fleetGetKey{}, fleetGet{instance: i, id: id})
 					got, err := strata.GetTyped[Score](ctx, ds, name, id)
 					if err == nil && got.Value != int64(k) {
 						err = fmt.Errorf("%s: read %s = %d, want %d", phase, id, got.Value, k)
@@ -93,8 +100,12 @@ func TestFleetColdKeysAfterRedisRestartOnePostgresReadPerKey(t *testing.T) {
 				}()
 			}
 		}
+		began := time.Now()
+		tr.begin(began)
 		close(start)
 		wg.Wait()
+		took := time.Since(began)
+		lapsed := expired()
 		close(errs)
 		for err := range errs {
 			t.Fatal(err)
@@ -104,9 +115,10 @@ func TestFleetColdKeysAfterRedisRestartOnePostgresReadPerKey(t *testing.T) {
 		t.Logf("%s: events %v", phase, rec.events)
 		rec.events = nil
 		rec.mu.Unlock()
-		t.Logf("%s: %d instances × %d keys read PostgreSQL %d times (LeaseWait %v)", phase, instances, keys, n, fleetLeaseWait)
+		t.Logf("%s: %d instances × %d keys read PostgreSQL %d times (LeaseWait %v) in %v; %d Redis script calls", phase, instances, keys, n, fleetLeaseWait, took.Round(time.Millisecond), scriptCalls(ctx, rdb)-evalsBefore)
 		if n > keys {
-			t.Errorf("%s: %d instances × %d keys read PostgreSQL %d times, want at most %d (one per key)", phase, instances, keys, n, keys)
+			t.Errorf("%s: %d instances × %d keys read PostgreSQL %d times, want at most %d (one per key); lease markers that expired in Redis: %v; the Gets that read it:\n%s",
+				phase, instances, keys, n, keys, lapsed, tr.l3Reads())
 		}
 		return n
 	}
@@ -222,3 +234,122 @@ var (
 	_ metrics.ResubscribeRecorder = (*fleetRecorder)(nil)
 	_ metrics.BreakerRecorder     = (*fleetRecorder)(nil)
 )
+
+// fleetGetKey keys a fleetGet in a Get's context, for fleetTracer.
+type fleetGetKey struct{}
+
+// fleetGet names one Get of readAll: the instance and the id it reads.
+type fleetGet struct {
+	instance int
+	id       string
+}
+
+// fleetTracer records, for each Get of a phase, when it began and ended
+// (from the phase's start), the tier that served it and its lease wait, so
+// that a failure says which Gets read PostgreSQL for one key, and when.
+type fleetTracer struct {
+	mu    sync.Mutex
+	start time.Time
+	gets  map[string][]string // by id: the Gets served by PostgreSQL
+}
+
+func (tr *fleetTracer) begin(start time.Time) {
+	tr.mu.Lock()
+	tr.start, tr.gets = start, map[string][]string{}
+	tr.mu.Unlock()
+}
+
+func (tr *fleetTracer) Start(ctx context.Context, op, _ string) (context.Context, func(strata.OpResult)) {
+	g, ok := ctx.Value(fleetGetKey{}).(fleetGet)
+	if !ok || op != strata.OpGet {
+		return ctx, nil
+	}
+	began := time.Now()
+	return ctx, func(r strata.OpResult) {
+		if r.Tier != metrics.TierL3 {
+			return
+		}
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		tr.gets[g.id] = append(tr.gets[g.id], fmt.Sprintf("instance %d from +%v to +%v (lease wait %v)",
+			g.instance, began.Sub(tr.start).Round(time.Millisecond), time.Since(tr.start).Round(time.Millisecond), r.LeaseWait.Round(time.Millisecond)))
+	}
+}
+
+// l3Reads lists the ids PostgreSQL served more than once, with their Gets.
+func (tr *fleetTracer) l3Reads() string {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	var b strings.Builder
+	for _, id := range slices.Sorted(func(yield func(string) bool) {
+		for id := range tr.gets {
+			if !yield(id) {
+				return
+			}
+		}
+	}) {
+		if gets := tr.gets[id]; len(gets) > 1 {
+			fmt.Fprintf(&b, "\t%s: %s\n", id, strings.Join(gets, "; "))
+		}
+	}
+	return b.String()
+}
+
+// watchExpiry reports, when called, the record keys whose value expired in
+// rdb's Redis since watchExpiry was: during a phase, only fill-lease
+// markers expire (a lease whose holder did not fill within LeaseTTL).
+func watchExpiry(t *testing.T, ctx context.Context, rdb *redis.Client) func() []string {
+	t.Helper()
+	if err := rdb.ConfigSet(ctx, "notify-keyspace-events", "Ex").Err(); err != nil {
+		t.Fatal(err)
+	}
+	sub := rdb.Subscribe(ctx, "__keyevent@0__:expired")
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var keys []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for m := range sub.Channel() {
+			if !strings.HasSuffix(m.Payload, ":absent") {
+				mu.Lock()
+				keys = append(keys, m.Payload)
+				mu.Unlock()
+			}
+		}
+	}()
+	var once sync.Once
+	stop := func() []string {
+		once.Do(func() {
+			sub.Close()
+			<-done
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(keys)
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+// scriptCalls returns how many EVALSHA and EVAL calls rdb's Redis has
+// answered (the lease polls are scripts), or -1.
+func scriptCalls(ctx context.Context, rdb *redis.Client) int64 {
+	info, err := rdb.Info(ctx, "commandstats").Result()
+	if err != nil {
+		return -1
+	}
+	var n int64
+	for _, line := range strings.Split(info, "\n") {
+		for _, cmd := range []string{"cmdstat_evalsha:calls=", "cmdstat_eval:calls="} {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), cmd); ok {
+				var c int64
+				fmt.Sscanf(rest, "%d", &c)
+				n += c
+			}
+		}
+	}
+	return n
+}

@@ -65,7 +65,9 @@
 // granted, by a write or delete of that key through this package. Take the
 // lease before reading the source. When another reader's lease stands,
 // GetOrLease returns [ErrLeaseBusy]; read the source without filling or
-// retry shortly. [Store.Release] gives a lease up. A bulk loader uses
+// retry shortly. [Store.Release] gives a lease up; [Store.Extend] gives a
+// lease that still stands a full LeaseTTL again, for a filler that is slow
+// but alive. A bulk loader uses
 // [Store.LeaseMany] (a lease on every absent key, one pipelined SET NX each)
 // and [Store.FillMany] (the same compare-and-set per key, or a release), one
 // round trip each for any number of keys.

@@ -69,6 +69,13 @@ end
 return 1
 `)
 
+// extendScript gives the marker ARGV[1] a TTL of ARGV[2] ms if it is still
+// there.
+var extendScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`)
+
 // releaseScript removes the marker ARGV[1] if it is still there.
 var releaseScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -162,6 +169,33 @@ func (s *Store) Release(ctx context.Context, l Lease) error {
 	}
 	return s.result(ctx, releaseScript.Run(ctx, s.c, []string{l.key}, l.marker).Err())
 }
+
+// Extend gives a lease that still stands a full LeaseTTL again, and reports
+// whether it still stood (false: a write, delete, fill or its expiry ended
+// it, or l is the zero Lease). A filler that is alive but slow to read the
+// source extends its lease every part of LeaseTTL, so that the lease does
+// not lapse under it (the next reader would take the key and read the
+// source as well); a filler that crashed stops extending, and its lease
+// expires within LeaseTTL.
+func (s *Store) Extend(ctx context.Context, l Lease) (bool, error) {
+	if !l.Valid() {
+		return false, nil
+	}
+	if err := s.brk.allow(); err != nil {
+		return false, err
+	}
+	ms := strconv.FormatInt(s.opt.LeaseTTL.Milliseconds(), 10)
+	n, err := extendScript.Run(ctx, s.c, []string{l.key}, l.marker, ms).Int64()
+	if err != nil {
+		return false, s.result(ctx, err)
+	}
+	s.brk.record(nil)
+	return n == 1, nil
+}
+
+// LeaseTTL returns how long a lease stands unless extended
+// ([Options.LeaseTTL]).
+func (s *Store) LeaseTTL() time.Duration { return s.opt.LeaseTTL }
 
 // randomID returns 16 random hex digits: unique enough for lease tokens and
 // instance IDs, which only need to differ from the others alive at once.

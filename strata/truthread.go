@@ -153,6 +153,8 @@ func (ds *DataStore) existsInL2(ctx context.Context, st *schemaState, id string,
 // readL3 reads id from PostgreSQL and fills Redis with it under lease,
 // when that is valid; a row that is missing ends the lease (negcache.go).
 func (ds *DataStore) readL3(ctx context.Context, st *schemaState, id string, lease l2redis.Lease) (any, uint64, error) {
+	keeper := ds.keepLease(st, lease) // truthread_leasekeep.go; until the fill is answered
+	defer func() { keeper.stop() }()  // (nil once handed to the fill)
 	rec := reflect.New(st.model.Type).Elem()
 	ver, versioned, err := ds.readRow(ctx, st, id, rec, "get")
 	if errors.Is(err, l3postgres.ErrNotFound) {
@@ -171,7 +173,8 @@ func (ds *DataStore) readL3(ctx context.Context, st *schemaState, id string, lea
 	switch {
 	case lease.Valid() && !noLease:
 		if data, err := ds.encodeL2(st, rec); err == nil {
-			ds.fillL2(st, lease, versionedFill(data, ver, versioned))
+			ds.fillL2(st, lease, versionedFill(data, ver, versioned), keeper)
+			keeper = nil
 		}
 	case noLease && ds.l2 != nil:
 		if data, err := ds.encodeL2(st, rec); err == nil {
@@ -215,15 +218,19 @@ func (ds *DataStore) readRow(ctx context.Context, st *schemaState, id string, re
 // fillL2 stores an L3 read in Redis under its lease, off the caller's path:
 // the reader does not wait for a round trip whose only purpose is to serve
 // later reads. A refused fill means a write or delete came first, which is
-// exactly what the lease is for. Close waits for fills in flight.
-func (ds *DataStore) fillL2(st *schemaState, lease l2redis.Lease, data []byte) {
-	ds.goBackground(func() {
+// exactly what the lease is for. Close waits for fills in flight. keeper,
+// which extends the lease meanwhile, is stopped once the fill is answered.
+func (ds *DataStore) fillL2(st *schemaState, lease l2redis.Lease, data []byte, keeper *leaseKeeper) {
+	if !ds.goBackground(func() {
+		defer keeper.stop()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if _, err := ds.l2.Fill(ctx, lease, data, st.l2TTL); err != nil {
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "fill")
 		}
-	})
+	}) {
+		keeper.stop() // closed: no fill
+	}
 }
 
 // pendingSnapshot returns the newest write-behind record of id not yet in
