@@ -51,6 +51,10 @@ GO_TEST_FLAGS ?=
 # compiled-in paths; tools/cmd/strata's test that builds the command passes
 # the same -race and -trimpath as its own binary was built with.
 GO_TEST := go test -trimpath
+# The flags every build of make test uses (the go test commands spell them
+# out): the GOWORK=off phase and install-check build with them too, so that
+# they share the build cache's packages with the test phases.
+BUILD_FLAGS := -race -trimpath
 
 # COVER=1 (make all sets it) makes the test phases write one coverage profile
 # per module into COVER_DIR, counting every package of the module
@@ -124,34 +128,36 @@ test-arm32: ## l1mem's unit tests built for 32-bit ARM and run under qemu-user (
 .PHONY: test-gowork-off
 test-gowork-off: $(addprefix gowork-off/,$(MODULES)) ## each module alone (GOWORK=off): its packages build, and every import of its packages and tests resolves, from its own go.mod and go.sum
 
-# With GOWORK=off each module selects its own dependency versions (they
-# differ from the workspace's and between modules: x/text, x/crypto, x/sys,
-# hence pgx and everything above it), so nothing here comes from the unit
-# phase's build cache. The packages are built (no -race: that is a build
-# option, not a property of go.mod); the tests' imports are resolved
-# (go list -deps -test fails on a package no requirement provides or a
-# missing go.sum entry) but not linked into race binaries and run with
-# -run '^$' as before: the tests themselves ran in the unit and integration
-# phases on the same sources. Linking and starting the race test binaries was most of
-# this phase's time: 551 s wall / 230 s CPU with its packages already in
-# the build cache, against 218 s / 93 s now with none of them there and
-# 22 s / 22 s with all (2 cores, load 10-13).
-# The build uses -trimpath, as install-check's does (it must: its module
-# cache is a new temporary directory each time): with it neither the
-# module cache's location nor the checkout's enters the compiled packages,
-# so install-check takes the standard library and the third-party
-# packages this phase compiled (the same versions: its consumer's build
-# list is strata's own) from the build cache instead of compiling them
-# again. Cold cache, gowork-off then install-check: 278 s wall / 331 s CPU
-# then 107 s / 193 s without it; 190 s / 344 s then 36 s / 59 s with it.
+# With GOWORK=off each module selects its own dependency versions. Every
+# go.mod requires the versions the workspace selects (x/text, x/sync,
+# x/sys, klauspost/compress, lib/pq were lower in some: TestEveryModule-
+# AloneSelectsTheWorkspacesVersions), so a module alone compiles the same
+# third-party packages as the workspace does, and this phase builds with the
+# flags the tests build with (BUILD_FLAGS: -race -trimpath): pgx, go-redis,
+# OpenTelemetry, Prometheus, Docker's client, go-ycsb and the rest are
+# compiled once for the whole of make test instead of once more without
+# -race (and, before the alignment, once per set of versions). Strata's own
+# packages are still compiled again here: a sibling module reached through
+# a replace directive is recorded as path@v0.1.0 by -trimpath, a workspace
+# module as its path. The packages are built; the tests' imports are
+# resolved (go list -deps -test fails on a package no requirement provides
+# or a missing go.sum entry) but not linked and run: the tests ran in the
+# unit and integration phases on the same sources. Linking and starting
+# the race test binaries was most of this phase's time: 551 s wall / 230 s
+# CPU with its packages already in the build cache, against 218 s / 93 s
+# with none of them there and 22 s / 22 s with all (2 cores, load 10-13).
+# install-check builds with the same flags (modset install-check -race;
+# -trimpath it needs anyway, its module cache being a new temporary
+# directory each time), so it takes the standard library, the third-party
+# packages and the sibling modules this phase compiled from the build cache.
 gowork-off/%:
-	cd $* && GOWORK=off go build -trimpath ./... && GOWORK=off go list -deps -test ./... >/dev/null
+	cd $* && GOWORK=off go build $(BUILD_FLAGS) ./... && GOWORK=off go list -deps -test ./... >/dev/null
 
 MODSET := go run -trimpath ./tools/cmd/modset
 
 .PHONY: install-check
 install-check: ## build an outside module that requires only strata@<current version>, and go install the CLI, from a file GOPROXY made of the working tree (GOWORK=off, no replace, nothing asked of a public proxy or checksum database)
-	$(MODSET) install-check
+	$(MODSET) install-check -race
 
 # The commit before issue 12's restructure of strata began (the parent of
 # the commit that added strata/internal/model): make apidiff's default base.

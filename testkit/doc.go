@@ -28,11 +28,13 @@
 // The kit is a module of its own (like pgx's test set-up packages) rather
 // than copies kept in sync by a generator: there is one source to read and
 // fix, the skip-or-fail contract is written once, and a tier module takes
-// only what it imports. It is two modules because of the Go version each
-// driver declares: testkit (standard library + pgx, go 1.25, like
-// l3postgres and migrate) and testkit/rediskit (go-redis, go 1.26, like
-// l2redis), so requiring the kit never raises a tier module's go line nor
-// adds a third-party module it did not already use. Docker support stays in
+// only what it imports. It is two modules, testkit (standard library +
+// pgx, like l3postgres and migrate) and testkit/rediskit (go-redis, like
+// l2redis), so requiring the kit never adds a third-party module a tier
+// module did not already use. (It was also for the Go versions the drivers
+// declare, 1.25 and 1.26; every module now requires the x/ versions the
+// workspace selects, which declare 1.26, so both are go 1.26 like the
+// tiers that use them.) Docker support stays in
 // the integration module. The kit is released with the other modules (a
 // tier module's go.mod names it), but no library code imports it.
 package testkit

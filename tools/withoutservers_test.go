@@ -162,32 +162,3 @@ func modulePatterns(line string) []string {
 	}
 	return mods
 }
-
-// TestGoworkOffBuildsWithTrimpathAsInstallCheckDoes: the GOWORK=off phase
-// builds with -trimpath, the flag install-check builds with, so that
-// install-check finds the standard library and the third-party packages
-// in the build cache instead of compiling them a second time (cold:
-// 193 s of CPU without, 59 s with).
-func TestGoworkOffBuildsWithTrimpathAsInstallCheckDoes(t *testing.T) {
-	t.Parallel()
-	root := repoRoot(t)
-	if _, err := exec.LookPath("make"); err != nil {
-		t.Skip("no make command")
-	}
-	cmd := exec.Command("make", "-n", "-C", root, "--no-print-directory", "gowork-off/codec")
-	cmd.Env = append(os.Environ(), "MAKEFLAGS=", "MAKELEVEL=")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("make -n: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "GOWORK=off go build -trimpath ") {
-		t.Errorf("the GOWORK=off phase does not build with -trimpath:\n%s", out)
-	}
-	src, err := os.ReadFile(filepath.Join(root, "tools", "cmd", "modset", "installcheck.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(src), `"GOFLAGS=-mod=mod -trimpath"`) {
-		t.Error("install-check no longer builds with GOFLAGS=-mod=mod -trimpath: the GOWORK=off phase's -trimpath shares nothing with it any more")
-	}
-}

@@ -1,6 +1,6 @@
 module github.com/AndrewDonelson/strata/codec/compress
 
-go 1.24
+go 1.25
 
 require (
 	github.com/AndrewDonelson/strata/codec v0.1.0
@@ -8,7 +8,7 @@ require (
 )
 
 require (
-	github.com/klauspost/compress v1.18.0
+	github.com/klauspost/compress v1.20.1
 	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 )

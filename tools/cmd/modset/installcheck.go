@@ -149,8 +149,14 @@ var adapterDeps = []string{"go.opentelemetry.io/", "github.com/prometheus/"}
 // for third-party modules), GONOSUMDB covers our path, the third-party
 // hashes come from our go.sum files, and GOSUMDB points at a closed port so
 // that any lookup would fail. A temporary GOMODCACHE keeps the served
-// versions out of the machine's module cache.
-func installCheck(ctx context.Context, s *modset.Set, keep bool) error {
+// versions out of the machine's module cache. With race, everything is
+// built with -race too: make test's other phases build with -race
+// -trimpath, so the standard library, the third-party packages and the
+// sibling modules (which its GOWORK=off phase compiled in the same
+// path@version form) come from the build cache instead of being compiled
+// once more without -race. Module resolution, what this check is about,
+// does not depend on it.
+func installCheck(ctx context.Context, s *modset.Set, keep, race bool) error {
 	start := time.Now()
 	if err := s.Check(); err != nil {
 		return err
@@ -200,9 +206,13 @@ func installCheck(ctx context.Context, s *modset.Set, keep bool) error {
 	if err != nil {
 		return err
 	}
+	goFlags := "GOFLAGS=-mod=mod -trimpath"
+	if race {
+		goFlags += " -race"
+	}
 	env := []string{
 		"GOWORK=off",
-		"GOFLAGS=-mod=mod -trimpath",
+		goFlags,
 		"GOPROXY=file://" + filepath.ToSlash(proxyDir) + ",file://" + filepath.ToSlash(filepath.Join(hostCache, "cache", "download")),
 		"GONOSUMDB=" + ownPrefix,
 		// The checksum database is pointed at a closed port: a lookup of

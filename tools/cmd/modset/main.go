@@ -6,7 +6,7 @@
 //	modset version                      print the set's version (what every go.mod requires its siblings at)
 //	modset check                        report go.mod files that disagree on it, or lack their replace
 //	modset proxy -out DIR               write the published modules at that version as a file GOPROXY
-//	modset install-check [-keep]        build an outside consumer and go install the CLI from such a proxy
+//	modset install-check [-keep] [-race] build an outside consumer and go install the CLI from such a proxy
 //	modset release -version V [-dry-run] bump, commit and tag every published module (pushes nothing)
 //
 // make install-check and make release VERSION=V [DRY_RUN=1] run it.
@@ -33,7 +33,8 @@ commands:
   version                  print the version every go.mod requires its siblings at
   check                    report go.mod files that disagree on it or lack their replace
   proxy -out DIR           write the published modules at that version as a file GOPROXY
-  install-check [-keep]    build an outside consumer and go install the commands from such a proxy
+  install-check [-keep] [-race]
+                           build an outside consumer and go install the commands from such a proxy
   release -version V [-dry-run]
                            bump every intra-repo requirement to V, commit, tag each published
                            module <dir>/V; -dry-run does it in a temporary clone
@@ -85,8 +86,9 @@ func run(ctx context.Context, root, verb string, args []string) error {
 		return writeProxy(s, *out)
 	case "install-check":
 		keep := fs.Bool("keep", false, "keep the temporary directory (proxy, consumer, module cache)")
+		race := fs.Bool("race", false, "build and install with the race detector, as make test's other builds do, so that the build cache's packages are reused")
 		_ = fs.Parse(args)
-		return installCheck(ctx, s, *keep)
+		return installCheck(ctx, s, *keep, *race)
 	case "release":
 		version := fs.String("version", "", "the new version, e.g. v0.2.0 (required)")
 		dry := fs.Bool("dry-run", false, "release in a temporary clone of HEAD and show the result; the repository is left untouched")
