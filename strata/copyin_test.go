@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -108,8 +107,10 @@ func TestSetRefusesReferenceCycle(t *testing.T) {
 // store is ignored.
 func TestSetKeepsDeepAndSharedValues(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	// Each call its own deadline, as in TestSetRefusesReferenceCycle: a
+	// 2,001-node value is slow under -race on a loaded machine (one 10 s
+	// deadline for the whole test ran out at load 27).
+	ctx := func() context.Context { return ctxT(t) }
 	ds := openStore(t, strata.Config{}, strata.Schema{Name: "node", Model: &cycNode{}})
 	if err := ds.Register(strata.Schema{Name: "tree", Model: &cycTree{}}); err != nil {
 		t.Fatal(err)
@@ -120,11 +121,11 @@ func TestSetKeepsDeepAndSharedValues(t *testing.T) {
 		deep = &cycNode{ID: "deep", Next: deep}
 	}
 	deep.Parent = deep // a cycle in a strata:"-" field
-	if err := ds.Set(ctx, "node", "deep", deep); err != nil {
+	if err := ds.Set(ctx(), "node", "deep", deep); err != nil {
 		t.Fatalf("Set of a 2,001-node list: %v", err)
 	}
 	var got cycNode
-	if err := ds.Get(ctx, "node", "deep", &got); err != nil {
+	if err := ds.Get(ctx(), "node", "deep", &got); err != nil {
 		t.Fatal(err)
 	}
 	want := *deep
@@ -135,7 +136,7 @@ func TestSetKeepsDeepAndSharedValues(t *testing.T) {
 
 	shared := []cycTree{{ID: "leaf"}}
 	tr := &cycTree{ID: "shared", Kids: []cycTree{{ID: "l", Kids: shared}, {ID: "r", Kids: shared}}}
-	if err := ds.Set(ctx, "tree", "shared", tr); err != nil {
+	if err := ds.Set(ctx(), "tree", "shared", tr); err != nil {
 		t.Fatalf("Set of a tree sharing a subtree: %v", err)
 	}
 }

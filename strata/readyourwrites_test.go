@@ -38,6 +38,7 @@ type Versioned struct {
 // rest of its request), so that reads begin at all moments rather than all
 // together right after a write.
 func TestReadAfterAcknowledgedSetIsNotOlder(t *testing.T) {
+	t.Parallel() // its hook is its own DataStores', its tables and channels its own
 	sfx := testenv.Suffix()
 	slowRead := func(schema, _ string) {
 		if strings.HasSuffix(schema, sfx) {
@@ -53,6 +54,7 @@ func TestReadAfterAcknowledgedSetIsNotOlder(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			dsn := testenv.PostgresDSN(t)
 			name := fmt.Sprintf("ryw%d_%s", i, sfx)
 			cfg := strata.Config{PostgresDSN: dsn}

@@ -258,10 +258,14 @@ func TestTieredSearchAndCount(t *testing.T) {
 // Facebook": a reader misses L1 and L2 and reads the row from L3; a writer
 // then updates L3 and L2; the reader then fills L2 with what it read. With
 // the lease the fill is refused; with the lease switched off the old value
-// lands in Redis. Not parallel: it sets package-level test hooks.
+// lands in Redis. Its hooks and lease switch are the reader's own (test
+// hooks are per DataStore), and each case has its own schema and channel,
+// so it runs in parallel.
 func TestTieredStaleSetRace(t *testing.T) {
+	t.Parallel()
 	for _, guarded := range []bool{true, false} {
 		t.Run(fmt.Sprintf("lease=%v", guarded), func(t *testing.T) {
+			t.Parallel()
 			tt := newTiered(t)
 			ctx := ctxT(t)
 			if err := tt.ds.Set(ctx, tt.schema, "r1", &Account{ID: "r1", Username: "old", Score: 1}); err != nil {

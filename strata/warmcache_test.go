@@ -17,10 +17,13 @@ import (
 // lands after WarmCache has read a page from L3 and before it fills the
 // caches. The write wins: no tier keeps the page's older value. With the
 // L2 lease switched off the older value does land in Redis, which shows the
-// test catches the race. Not parallel: it sets package-level test hooks.
+// test catches the race. Its hook and lease switch belong to its own
+// DataStore and each case has its own schema, so it runs in parallel.
 func TestWarmCacheWriteDuringWarmWins(t *testing.T) {
+	t.Parallel()
 	for _, guarded := range []bool{true, false} {
 		t.Run(fmt.Sprintf("lease=%v", guarded), func(t *testing.T) {
+			t.Parallel()
 			tt := newTiered(t)
 			ctx := ctxT(t)
 			other := tt.open(t)
