@@ -245,7 +245,11 @@ func runFeedChild() bool {
 	case "consumer": // streams the slot until killed
 		select {}
 	case "ambiguous": // a write whose outcome it cannot know; then killed
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		// 5 s, not 1: the Set first connects through the proxy and
+		// prepares its statement, and at 1 s a loaded machine once ran out
+		// of time before the upsert reached the proxy ("the write never
+		// reached the proxy's hold", 1 of 60 loaded runs).
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err := ds.Set(ctx, e.Schema, "a", &feedRec{ID: "a", V: 2})
 		cancel()
 		fmt.Printf("returned: %v\n", err)
@@ -483,7 +487,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 }
 
 // A writer's PostgreSQL stops answering as its Set reaches it (a proxy
-// holds the bytes, as a frozen server would); the Set fails at its 1s
+// holds the bytes, as a frozen server would); the Set fails at its 5s
 // deadline; the writer is killed; then the server runs the statement. The
 // writer can no longer invalidate, and another instance re-cached the old
 // row meanwhile: the change feed brings it the committed value.
