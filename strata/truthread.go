@@ -215,18 +215,39 @@ func (ds *DataStore) readRow(ctx context.Context, st *schemaState, id string, re
 	return ver, versioned, nil
 }
 
+// fillBackoff is the pause before each retry of a fill that failed: a
+// fill is tried len(fillBackoff)+1 times in all.
+var fillBackoff = [...]time.Duration{100 * time.Millisecond, 400 * time.Millisecond}
+
 // fillL2 stores an L3 read in Redis under its lease, off the caller's path:
 // the reader does not wait for a round trip whose only purpose is to serve
 // later reads. A refused fill means a write or delete came first, which is
-// exactly what the lease is for. Close waits for fills in flight. keeper,
-// which extends the lease meanwhile, is stopped once the fill is answered.
+// exactly what the lease is for. A fill that failed (a timeout, a broken
+// connection) is tried again while keeper still extends the lease, since
+// the other instances waiting on the lease would otherwise wait for it to
+// lapse and then read PostgreSQL themselves; a retry of a fill that did
+// land is refused, as the lease is gone. Not while the circuit breaker is
+// open, nor after Close began. Close waits for fills in flight. keeper is
+// stopped once the fill is answered or given up.
 func (ds *DataStore) fillL2(st *schemaState, lease l2redis.Lease, data []byte, keeper *leaseKeeper) {
 	if !ds.goBackground(func() {
 		defer keeper.stop()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if _, err := ds.l2.Fill(ctx, lease, data, st.l2TTL); err != nil {
+		for try := 0; ; try++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_, err := ds.l2.Fill(ctx, lease, data, st.l2TTL)
+			cancel()
+			if err == nil {
+				return
+			}
 			ds.cfg.Metrics.Error(st.Name, metrics.TierL2, "fill")
+			if try == len(fillBackoff) || errors.Is(err, l2redis.ErrBreakerOpen) {
+				return
+			}
+			select {
+			case <-time.After(fillBackoff[try]):
+			case <-ds.life.stop:
+				return
+			}
 		}
 	}) {
 		keeper.stop() // closed: no fill

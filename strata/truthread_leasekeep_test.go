@@ -1,11 +1,16 @@
 package strata_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/AndrewDonelson/strata/l2redis"
 	"github.com/AndrewDonelson/strata/strata"
 )
 
@@ -91,5 +96,82 @@ func TestSlowFillerKeepsItsLeasePastLeaseTTL(t *testing.T) {
 	}
 	if n := reads.Load(); n != 1 {
 		t.Errorf("PostgreSQL read %d times, want 1", n)
+	}
+}
+
+// TestFailedFillIsRetriedWhileTheLeaseStands: the fill that follows a cold
+// Get's PostgreSQL read fails once (its reply lost, as on a timeout). The
+// reader must try it again while its lease stands, so that Redis holds the
+// row well before the lease could lapse (10 s). Before fills were retried,
+// the lease marker stood until it expired, and every instance that waited
+// on it read PostgreSQL after it — how the fleet test read 37 times for 20
+// keys in one loaded run.
+func TestFailedFillIsRetriedWhileTheLeaseStands(t *testing.T) {
+	t.Parallel()
+	tt := newTiered(t)
+	ctx := ctxT(t)
+	key := "strata:" + tt.schema + ":refill"
+	if err := tt.ds.Set(ctx, tt.schema, "refill", &Account{ID: "refill", Username: "refill", Score: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tt.rdb.Del(ctx, key).Err(); err != nil {
+		t.Fatal(err)
+	}
+	reader := tt.open(t)
+	if err := reader.Migrate(ctx); err != nil { // versioned fills, as tt.ds writes
+		t.Fatal(err)
+	}
+	h := &failScriptOnce{key: key}
+	reader.SetTestHookAfterL3Read(func(schema, id string) {
+		if schema == tt.schema && id == "refill" {
+			h.armed.Store(true) // the next script on the key is the fill
+		}
+	})
+	if !reader.AddRedisHookForTest(h) {
+		t.Fatal("the reader has no Redis")
+	}
+	a, err := strata.GetTyped[Account](ctx, reader, tt.schema, "refill")
+	if err != nil || a.Score != 7 {
+		t.Fatalf("Get = %+v, %v; want score 7", a, err)
+	}
+	start := time.Now()
+	for {
+		b, err := tt.rdb.Get(ctx, key).Bytes()
+		if _, _, ok := l2redis.SplitVersion(b); err == nil && ok {
+			break
+		}
+		if time.Since(start) > 8*time.Second {
+			t.Fatalf("8s after the Get, Redis holds no row for the key (GET: %q, %v; fill failed once: %v): the failed fill was not tried again, and the lease marker stands until it lapses", b, err, h.failed.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !h.failed.Load() {
+		t.Fatal("the fill never failed: the test did not test anything")
+	}
+}
+
+// failScriptOnce is a go-redis hook that fails the first script call on key
+// made after armed is set, as if its reply had been lost.
+type failScriptOnce struct {
+	key           string
+	armed, failed atomic.Bool
+}
+
+func (h *failScriptOnce) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *failScriptOnce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h *failScriptOnce) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		args := cmd.Args()
+		script := cmd.Name() == "evalsha" || cmd.Name() == "eval"
+		if script && len(args) > 3 && fmt.Sprint(args[3]) == h.key && h.armed.Load() && h.failed.CompareAndSwap(false, true) {
+			err := errors.New("injected: the script's reply was lost")
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
 	}
 }
