@@ -62,6 +62,8 @@ import (
 // go-ycsb's pg binding, same runs): one in flight halved PostgreSQL's CPU
 // per operation (about 105 to 56 µs) but gave 0.46-0.68x against the
 // ungrouped 0.61-0.73x; two gave 0.57-0.78x, with PostgreSQL at 70-95 µs.
+// On the same machine idle (A alone, two interleaved runs per build): none
+// 0.72-0.81x, one 0.86-0.91x, two 0.85-0.95x.
 const maxInFlight = 2
 
 // maxGroupRows bounds the rows of one batch (and so its parameters, below
