@@ -19,19 +19,11 @@ import (
 func TestMakeTestRunsEveryModulesTestsWithoutServers(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
-	if _, err := exec.LookPath("make"); err != nil {
-		t.Skip("no make command")
-	}
 	// -n prints the recipes; neither target's recipe runs make itself
 	// (without COVER), so nothing is executed.
-	cmd := exec.Command("make", "-n", "-C", root, "--no-print-directory", "test-unit-local", "test-integration")
-	cmd.Env = append(os.Environ(), "MAKEFLAGS=", "MAKELEVEL=", "COVER=") // not the make that runs this test's
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("make -n: %v\n%s", err, out)
-	}
+	out := makeDryRun(t, root, []string{"COVER="}, "test-unit-local", "test-integration")
 	var unit, integration []string
-	for line := range strings.Lines(string(out)) {
+	for line := range strings.Lines(out) {
 		if !strings.Contains(line, "go test ") {
 			continue
 		}
