@@ -29,6 +29,21 @@ func (c *Cache[K, V]) Epoch(key K) uint64 {
 	return e
 }
 
+// VoidFills advances key's fill-guard epoch and leaves its entry as it is:
+// a fill that took its epoch before the call (SetIfEpoch, GetOrLoad, and
+// the Refresh family's creation) stores nothing, and a load that starts
+// after it does not join a flight begun before. A writer calls it before
+// its write begins, so that no value read before the write can be stored
+// while the write is under way; whatever the entry holds meanwhile stays
+// readable. A remembered miss stays remembered.
+func (c *Cache[K, V]) VoidFills(key K) {
+	h := c.hash(key)
+	s := c.shardOf(h)
+	s.lock()
+	s.bump(h)
+	s.unlock()
+}
+
 // SetIfEpoch stores value under key with the default TTL only if key has
 // not been invalidated since [Cache.Epoch] returned epoch, and reports
 // whether it stored it.

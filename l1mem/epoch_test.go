@@ -21,6 +21,7 @@ func TestSetIfEpoch(t *testing.T) {
 		{"key written then deleted", func(c *l1mem.Cache[string, int]) { c.Set("k", 9); c.Delete("k") }, false},
 		{"cache cleared", func(c *l1mem.Cache[string, int]) { c.Clear() }, false},
 		{"another fill", func(c *l1mem.Cache[string, int]) { c.SetIfEpoch("k", 8, c.Epoch("k")) }, true},
+		{"fills voided", func(c *l1mem.Cache[string, int]) { c.VoidFills("k") }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,5 +96,27 @@ func TestSetIfEpochWithTTL(t *testing.T) {
 	c.Delete("k")
 	if ok, _ := c.SetIfEpochWithTTL("k", 2, 0, e); ok {
 		t.Fatal("stale fill accepted")
+	}
+}
+
+// VoidFills refuses the fills begun before it and keeps the entry: a
+// reader still gets what the key held, and a fill begun after it stores.
+func TestVoidFillsKeepsTheEntry(t *testing.T) {
+	t.Parallel()
+	c := mustNew(t, &l1mem.Options[string, int]{Shards: 1})
+	c.Set("k", 1)
+	before := c.Epoch("k")
+	c.VoidFills("k")
+	if v, ok := c.Get("k"); !ok || v != 1 {
+		t.Fatalf("Get after VoidFills = %v, %v; want the entry it held, 1", v, ok)
+	}
+	if c.SetIfEpoch("k", 2, before) {
+		t.Fatal("a fill begun before VoidFills was stored")
+	}
+	if !c.SetIfEpoch("k", 3, c.Epoch("k")) {
+		t.Fatal("a fill begun after VoidFills was refused")
+	}
+	if v, _ := c.Get("k"); v != 3 {
+		t.Fatalf("Get = %v, want the later fill's 3", v)
 	}
 }

@@ -281,9 +281,22 @@ func TestGetOrLoadBadContext(t *testing.T) {
 // Issue 11 item 29: a read that begins after a Delete (the invalidation a
 // write does) returned must not join a load that began before it, which
 // can only return the value the write replaced. The older load's waiter
-// still gets its result, which is not cached.
+// still gets its result, which is not cached. VoidFills, which a writer
+// calls before its write, has the same effect.
 func TestGetOrLoadAfterInvalidationDoesNotJoinOlderLoad(t *testing.T) {
 	t.Parallel()
+	for name, invalidate := range map[string]func(*l1mem.Cache[string, int]){
+		"Delete":    func(c *l1mem.Cache[string, int]) { c.Delete("k") },
+		"VoidFills": func(c *l1mem.Cache[string, int]) { c.VoidFills("k") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			loadAfterInvalidation(t, invalidate)
+		})
+	}
+}
+
+func loadAfterInvalidation(t *testing.T, invalidate func(*l1mem.Cache[string, int])) {
 	c := mustNew[string, int](t, nil)
 	var source atomic.Int64 // the source of truth
 	source.Store(1)
@@ -306,7 +319,7 @@ func TestGetOrLoadAfterInvalidationDoesNotJoinOlderLoad(t *testing.T) {
 	}()
 	<-startedA
 	source.Store(2) // the write: source first,
-	c.Delete("k")   // then invalidate; the write is acknowledged here
+	invalidate(c)   // then invalidate; the write is acknowledged here
 
 	resB := make(chan int, 1)
 	go func() {

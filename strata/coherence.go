@@ -56,6 +56,7 @@ func (ds *DataStore) invalidateAfterWrite(ctx context.Context, st *schemaState, 
 		dropLocal()
 		return
 	}
+	ds.test.runBeforeInvalidate(st.Name, ids)
 	ctx, cancel := context.WithTimeout(ctx, postCommitTimeout)
 	defer cancel()
 	keys := make([]string, len(ids))

@@ -118,6 +118,16 @@
 // WriteThroughL1Async therefore behave alike; WriteBehind keeps the
 // pending value in the writer's L1.)
 //
+// Between a write's commit and the end of its cache upkeep, PostgreSQL is
+// ahead of Redis. So that one instance's reads never see its own write and
+// then lose it again, a write to PostgreSQL registers its ids before its
+// statement is sent, until its upkeep is done: meanwhile that instance's
+// reads of them that miss L1 read PostgreSQL only and fill nothing, and no
+// fill begun before the write is stored in its L1 (what L1 already held
+// stays readable: it is the old row). The history of one instance that
+// alone writes its ids is then linearizable; reads of other instances are
+// bounded in staleness, not linearizable.
+//
 // Reads collapse concurrent misses of one key into one load. An L2 miss
 // takes a lease before reading L3, and the L2 fill is a compare-and-set that
 // succeeds only while the lease stands, so a reader can never install a row

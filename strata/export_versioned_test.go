@@ -38,3 +38,22 @@ func (ds *DataStore) L1Version(schema, id string) (uint64, bool) {
 	}
 	return st.l1.Version(id)
 }
+
+// SetTestHookBeforeInvalidate installs fn to run in ds's writes after the
+// commit and before invalidateAfterWrite's Redis delete; nil removes it.
+func (ds *DataStore) SetTestHookBeforeInvalidate(fn func(schema string, ids []string)) {
+	if fn == nil {
+		ds.test.beforeInvalidate.Store(nil)
+		return
+	}
+	ds.test.beforeInvalidate.Store(&fn)
+}
+
+// SetInFlightGuardForTest sets how ds's writes of schema guard this
+// instance's reads while under way (inflight.go): "on", "no-void" (ids
+// registered, L1 fills not voided) or "off" (nothing registered).
+func (ds *DataStore) SetInFlightGuardForTest(schema, mode string) {
+	st := (*ds.schemas.Load())[schema]
+	st.inflight.off.Store(mode == "off")
+	st.inflight.noVoid.Store(mode == "no-void")
+}

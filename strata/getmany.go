@@ -144,7 +144,7 @@ func (ds *DataStore) getManyAbove(ctx context.Context, st *schemaState, ids []st
 			found[id] = snap
 			continue
 		}
-		if ds.doubts.has(st, id) { // an ambiguous write of id is unsettled: read through, fill nothing
+		if ds.readThrough(st, id) { // a write of id is under way or unsettled: read through, fill nothing
 			snap, err := st.truth.get(ctx, st, id, time.Time{})
 			switch {
 			case err == nil:

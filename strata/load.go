@@ -53,7 +53,7 @@ func (ds *DataStore) loadThroughL1(ctx context.Context, st *schemaState, id stri
 	if snap, ok := st.pendingSnapshot(id); ok {
 		return snap, nil
 	}
-	if ds.doubts.has(st, id) { // an ambiguous write of id is unsettled: fill nothing
+	if ds.readThrough(st, id) { // a write of id is under way or unsettled: fill nothing
 		return st.truth.get(ctx, st, id, time.Time{})
 	}
 	by, _ := ctx.Deadline() // the load's context has none of its caller's

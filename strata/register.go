@@ -49,6 +49,9 @@ type schemaState struct {
 	key func(id string) string
 	// writes lets Search fill L1 safely (see writeGuard).
 	writes writeGuard
+	// inflight holds the ids of this instance's writes to PostgreSQL
+	// under way, whose reads bypass the caches (see inflight.go).
+	inflight inflight
 	// replica is set when L3 queries (Search, Count) go to a read replica,
 	// which may lag: their rows must not fill any cache.
 	replica bool

@@ -28,6 +28,9 @@ type testHooks struct {
 	// beforeRefresh runs in a versioned Set after its commit, before
 	// its Redis upkeep: tests hold a writer there to reorder writers.
 	beforeRefresh atomic.Pointer[func(schema, id string)]
+	// beforeInvalidate runs after a write's commit, before the Redis
+	// delete of invalidateAfterWrite (a Delete's upkeep, for one).
+	beforeInvalidate atomic.Pointer[func(schema string, ids []string)]
 	// noVersionGuard makes a versioned Set's refresh a plain SET, as a
 	// writer-fills cache without versions would, to prove that the
 	// version guard is what keeps the newer value.
@@ -66,6 +69,12 @@ func (h *testHooks) runL1Dropped(schema string, ids []string) {
 func (h *testHooks) runBeforeRefresh(schema, id string) {
 	if f := h.beforeRefresh.Load(); f != nil {
 		(*f)(schema, id)
+	}
+}
+
+func (h *testHooks) runBeforeInvalidate(schema string, ids []string) {
+	if f := h.beforeInvalidate.Load(); f != nil {
+		(*f)(schema, ids)
 	}
 }
 

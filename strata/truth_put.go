@@ -21,6 +21,7 @@ import (
 // applied is invalidated all the same (see ambiguous.go).
 func (t pgTruth) put(ctx context.Context, st *schemaState, b *writeBatch) error {
 	defer st.writes.enter()()
+	defer st.inflight.enter(st.l1, b.ids)() // before the epochs are taken
 	if b.single() {
 		return t.putOne(ctx, st, b.ids[0], b.recs[0], b.clear(0))
 	}
@@ -108,6 +109,7 @@ func (t pgTruth) upsertMany(ctx context.Context, st *schemaState, b *writeBatch)
 // that failed but may have been applied is invalidated all the same.
 func (t pgTruth) del(ctx context.Context, st *schemaState, id string) error {
 	ds := t.ds
+	defer st.inflight.enter(st.l1, []string{id})()
 	if _, err := st.l3.DeleteByID(ctx, id); err != nil {
 		ds.cfg.Metrics.Error(st.Name, metrics.TierL3, "delete")
 		return ds.afterFailedWrite(ctx, st, l2redis.OpDelete, true, err, id)

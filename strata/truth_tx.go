@@ -41,9 +41,16 @@ func txWriterOf(st *schemaState) (txWriter, error) {
 	return nil, fmt.Errorf("%w: schema %q has no PostgreSQL tier and cannot join a transaction", ErrL3Unavailable, st.Name)
 }
 
-// hold: a schema without write-behind has nothing to hold.
-func (t pgTruth) hold(context.Context, *schemaState, []prepared) (func(string), func(), error) {
-	return func(string) {}, func() {}, nil
+// hold registers the transaction's ids of st as writes in flight (see
+// inflight.go) until its upkeep is done.
+func (t pgTruth) hold(_ context.Context, st *schemaState, ops []prepared) (func(string), func(), error) {
+	var ids []string
+	for _, p := range ops {
+		if p.st == st {
+			ids = append(ids, p.id)
+		}
+	}
+	return func(string) {}, st.inflight.enter(st.l1, ids), nil
 }
 
 // stage upserts or deletes p in the transaction; an upsert reads back what

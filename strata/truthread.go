@@ -50,8 +50,9 @@ func (redisTruth) cachedInL2() bool { return false }
 func (memTruth) cachedInL2() bool   { return false }
 
 // get reads id from Redis, else from PostgreSQL, filling Redis under a
-// lease. A key that may be stale in Redis, or whose ambiguous write is
-// unsettled (see doubts.has), is neither read from Redis nor filled.
+// lease. A key that may be stale in Redis, or that this instance is
+// writing or whose ambiguous write is unsettled (see readThrough), is
+// neither read from Redis nor filled.
 func (t pgTruth) get(ctx context.Context, st *schemaState, id string, by time.Time) (any, error) {
 	snap, _, err := t.getVersion(ctx, st, id, by)
 	return snap, err
@@ -70,7 +71,9 @@ type versionReader interface {
 func (t pgTruth) getVersion(ctx context.Context, st *schemaState, id string, by time.Time) (any, uint64, error) {
 	ds := t.ds
 	var lease l2redis.Lease
-	if ds.l2 != nil && !ds.stale.has(st.key(id)) && !ds.doubts.has(st, id) {
+	if ds.readThrough(st, id) {
+		st.uncached(id) // this read may be the loader of an L1 fill: void it
+	} else if ds.l2 != nil && !ds.stale.has(st.key(id)) {
 		snap, ver, l, done, err := ds.readL2(ctx, st, id, by, false)
 		if done {
 			return snap, ver, err
@@ -102,7 +105,7 @@ func (memTruth) get(_ context.Context, st *schemaState, id string, _ time.Time) 
 // as it answers ErrNotFound to Get.
 func (t pgTruth) exists(ctx context.Context, st *schemaState, id string) (bool, error) {
 	ds := t.ds
-	if ds.l2 != nil && !ds.stale.has(st.key(id)) /* may be stale: not read from Redis */ {
+	if ds.l2 != nil && !ds.stale.has(st.key(id)) /* may be stale: not read from Redis */ && !ds.readThrough(st, id) {
 		if ok, done, err := ds.existsInL2(ctx, st, id, false); done {
 			return ok, err
 		}

@@ -14,13 +14,14 @@ import (
 func (t pgTruth) getMany(ctx context.Context, st *schemaState, ids []string, by time.Time) (map[string]any, error) {
 	ds := t.ds
 	found := make(map[string]any, len(ids))
-	rest := ids
-	if ds.l2 != nil && ds.stale.n.Load() == 0 {
+	direct, rest := st.splitInFlight(ids) // writes under way: PostgreSQL only (inflight.go)
+	if ds.l2 != nil && ds.stale.n.Load() == 0 && len(rest) > 0 {
 		var err error
-		if rest, err = ds.mgetL2(ctx, st, ids, by, found, false); err != nil {
+		if rest, err = ds.mgetL2(ctx, st, rest, by, found, false); err != nil {
 			return nil, err
 		}
 	}
+	rest = append(rest, direct...)
 	if len(rest) == 0 {
 		return found, nil
 	}
