@@ -27,13 +27,14 @@ type BenchRow struct {
 }
 
 type benchEnv struct {
-	ds     *strata.DataStore
-	schema string
-	pool   *pgxpool.Pool
-	rdb    *redis.Client
-	row    BenchRow
-	key    string
-	table  string
+	ds      *strata.DataStore
+	schema  string
+	channel string
+	pool    *pgxpool.Pool
+	rdb     *redis.Client
+	row     BenchRow
+	key     string
+	table   string
 }
 
 func newBenchEnv(b *testing.B) *benchEnv {
@@ -41,9 +42,9 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	dsn, addr := testenv.PostgresDSN(b), testenv.RedisAddr(b)
 	ctx := context.Background()
 	sfx := testenv.Suffix()
-	e := &benchEnv{schema: "bench_" + sfx}
+	e := &benchEnv{schema: "bench_" + sfx, channel: "strata:bench:" + sfx}
 	var err error
-	if e.ds, err = strata.NewDataStore(strata.Config{PostgresDSN: dsn, RedisAddr: addr, InvalidationChannel: "strata:bench:" + sfx}); err != nil {
+	if e.ds, err = strata.NewDataStore(strata.Config{PostgresDSN: dsn, RedisAddr: addr, InvalidationChannel: e.channel}); err != nil {
 		b.Fatal(err)
 	}
 	if err := e.ds.Register(strata.Schema{Name: e.schema, Model: &BenchRow{}}); err != nil {
@@ -70,6 +71,27 @@ func newBenchEnv(b *testing.B) *benchEnv {
 		e.rdb.Close()
 	})
 	return e
+}
+
+// feedStore opens a second instance on e's schema with the change feed on
+// (a slot of its own), migrated.
+func (e *benchEnv) feedStore(b *testing.B) *strata.DataStore {
+	b.Helper()
+	ds, err := strata.NewDataStore(strata.Config{
+		PostgresDSN: testenv.PostgresDSN(b), RedisAddr: testenv.RedisAddr(b), InvalidationChannel: e.channel,
+		ChangeFeed: true, ChangeFeedSlot: testenv.FeedSlot(b),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ds.Close() })
+	if err := ds.Register(strata.Schema{Name: e.schema, Model: &BenchRow{}}); err != nil {
+		b.Fatal(err)
+	}
+	if err := ds.Migrate(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return ds
 }
 
 // upsertSQL is the raw upsert of a BenchRow that BenchmarkSet's
@@ -170,6 +192,19 @@ func BenchmarkSet(b *testing.B) {
 		for b.Loop() {
 			r.Score++
 			if err := e.ds.Set(ctx, e.schema, "b1", &r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// WriteThroughChangeFeed is WriteThrough on an instance with the
+	// change feed on, whose Sets return before their Redis upkeep.
+	b.Run("WriteThroughChangeFeed", func(b *testing.B) {
+		ds := e.feedStore(b)
+		b.ReportAllocs()
+		r := e.row
+		for b.Loop() {
+			r.Score++
+			if err := ds.Set(ctx, e.schema, "b1", &r); err != nil {
 				b.Fatal(err)
 			}
 		}

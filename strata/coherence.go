@@ -27,6 +27,12 @@ import (
 // of a schema this process has not migrated, delete, which commutes and is
 // always safe.
 
+// upkeepBehind reports whether a Set's Redis upkeep may run after Set has
+// returned: with the change feed on, which invalidates every commit even
+// if this process dies before its own upkeep. Until the upkeep is done,
+// this instance's reads of the id bypass Redis (inflight.go).
+func (ds *DataStore) upkeepBehind() bool { return ds.cfg.ChangeFeed }
+
 // postCommitTimeout bounds the cache upkeep after a commit, within the
 // caller's own deadline: a call returns by its context's deadline, and
 // what Redis could not be told by then is handed to the repairer (below),

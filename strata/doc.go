@@ -126,7 +126,10 @@
 // fill begun before the write is stored in its L1 (what L1 already held
 // stays readable: it is the old row). The history of one instance that
 // alone writes its ids is then linearizable; reads of other instances are
-// bounded in staleness, not linearizable.
+// bounded in staleness, not linearizable. With Config.ChangeFeed on, a
+// single-record Set leaves its Redis refresh to the background and returns
+// after the commit (see Config.ChangeFeed): the feed invalidates the commit
+// even if the writer dies before its refresh.
 //
 // Reads collapse concurrent misses of one key into one load. An L2 miss
 // takes a lease before reading L3, and the L2 fill is a compare-and-set that

@@ -79,6 +79,18 @@ func (f *inflight) enter(l1 *l1mem.Cache[string, any], ids []string) func() {
 	}
 }
 
+// enterWrite marks a write of ids to PostgreSQL as running: in the
+// schema's write guard (guard.go), then as in flight (above). Call the
+// returned function once its cache upkeep is done.
+func (st *schemaState) enterWrite(ids []string) func() {
+	running := st.writes.enter()
+	leave := st.inflight.enter(st.l1, ids)
+	return func() {
+		leave()
+		running()
+	}
+}
+
 // has reports whether a write of id is under way. One atomic load when
 // none is.
 func (f *inflight) has(id string) bool {

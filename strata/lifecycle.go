@@ -20,6 +20,9 @@ type lifecycle struct {
 	mu   sync.Mutex   // orders goBackground against wait
 	done bool         // wait has begun: goBackground runs nothing more
 	bg   sync.WaitGroup
+	// upkeep counts the writes' cache upkeep left to run after the write
+	// returned (see goUpkeep); Close waits for it before anything else.
+	upkeep sync.WaitGroup
 
 	// stop is closed when Close stops the background loops.
 	stop              chan struct{}
@@ -58,6 +61,22 @@ func (l *lifecycle) goBackground(fn func()) bool {
 	return true
 }
 
+// goUpkeep runs fn, the cache upkeep of a write that is returning, on a
+// goroutine that Close waits for before it closes anything. The caller
+// holds an op, so Close has not passed its wait for ops yet; once Close
+// has begun, fn is not started and false is returned (the caller runs it).
+func (l *lifecycle) goUpkeep(fn func()) bool {
+	if l.closed.Load() {
+		return false
+	}
+	l.upkeep.Add(1)
+	go func() {
+		defer l.upkeep.Done()
+		fn()
+	}()
+	return true
+}
+
 // close runs shutdown once: it marks the DataStore closed, waits for the
 // writes in flight, then runs shutdown, whose error every call returns.
 func (l *lifecycle) close(shutdown func() error) error {
@@ -66,6 +85,7 @@ func (l *lifecycle) close(shutdown func() error) error {
 		l.ops.Lock() // wait for writes in flight; later ones see closed
 		//lint:ignore SA2001 the empty section is the wait
 		l.ops.Unlock()
+		l.upkeep.Wait()
 		l.err = shutdown()
 	})
 	return l.err

@@ -20,11 +20,11 @@ import (
 // repaired when Redis answers, and an upsert that failed but may have been
 // applied is invalidated all the same (see ambiguous.go).
 func (t pgTruth) put(ctx context.Context, st *schemaState, b *writeBatch) error {
-	defer st.writes.enter()()
-	defer st.inflight.enter(st.l1, b.ids)() // before the epochs are taken
+	leave := st.enterWrite(b.ids) // before the epochs are taken
 	if b.single() {
-		return t.putOne(ctx, st, b.ids[0], b.recs[0], b.clear(0))
+		return t.putOne(ctx, st, b.ids[0], b.recs[0], b.clear(0), leave)
 	}
+	defer leave()
 	var epochs []writerEpoch
 	if !b.flush {
 		epochs = st.writerEpochs(b.ids) // before the write (truth_l1own.go)
@@ -44,8 +44,17 @@ func (t pgTruth) put(ctx context.Context, st *schemaState, b *writeBatch) error 
 // putOne is put for one Set: one upsert that returns what PostgreSQL kept
 // (insert-only times, and the row version of a versioned schema, whose
 // Redis key is then refreshed rather than deleted).
-func (t pgTruth) putOne(ctx context.Context, st *schemaState, id string, rec reflect.Value, clear []bool) error {
+//
+// leave ends the write's registration (enterWrite) once its upkeep is done:
+// here, or in the background when the refresh is left to it.
+func (t pgTruth) putOne(ctx context.Context, st *schemaState, id string, rec reflect.Value, clear []bool, leave func()) error {
 	ds := t.ds
+	handed := false
+	defer func() {
+		if !handed {
+			leave()
+		}
+	}()
 	vals, err := ds.rowValues(st, id, rec, clear)
 	if err != nil {
 		return err
@@ -66,7 +75,7 @@ func (t pgTruth) putOne(ctx context.Context, st *schemaState, id string, rec ref
 		return ds.afterFailedWrite(ctx, st, l2redis.OpSet, true, err, id)
 	}
 	if vt != nil {
-		ds.refreshAfterWrite(ctx, st, id, rec, ver, epoch) // see truth_versioned.go
+		handed = ds.refreshAfterWrite(ctx, st, id, rec, ver, epoch, leave) // see truth_versioned.go
 		return nil
 	}
 	ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, true, id)

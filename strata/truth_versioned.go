@@ -73,6 +73,16 @@ import (
 // measurably faster than the upsert and then the script. BenchmarkSetRatio
 // shows where a Set's time goes.)
 //
+// With the change feed on, the refresh still follows the commit, but the
+// Set does not wait for it (upkeepBehind): nothing is marked in Redis
+// before the commit, so nothing can be lost there, and what the paragraph
+// above feared from a late completion — other instances reading the older
+// row until it lands, or for good if the writer dies first — is what the
+// feed bounds: it invalidates every commit, whoever wrote it and whether
+// or not the writer lives. The writer refreshes its own L1 first and keeps
+// the id registered as in flight until the refresh is done, so its reads
+// that miss L1 read PostgreSQL, never Redis's older row (inflight.go).
+//
 // A schema is versioned once this process's Migrate has installed the
 // column and trigger (schemaState.versioned); a process that did not
 // migrate writes and fills unversioned values, which versioned writers
@@ -100,31 +110,57 @@ func (ds *DataStore) upsertVersioned(ctx context.Context, st *schemaState, tbl l
 // schema: the L2 key is refreshed with rec at version ver (see above)
 // rather than deleted. Should Redis fail, it falls back to the unversioned
 // upkeep's repair, which deletes: always safe.
-func (ds *DataStore) refreshAfterWrite(ctx context.Context, st *schemaState, id string, rec reflect.Value, ver uint64, epoch writerEpoch) {
+//
+// With the change feed on, the Redis part runs after Set has returned
+// (see upkeepBehind): the writer's L1 is refreshed first, and leave, which
+// ends the write's registration (inflight.go), is called once Redis is
+// done; it reports whether it handed leave over.
+func (ds *DataStore) refreshAfterWrite(ctx context.Context, st *schemaState, id string, rec reflect.Value, ver uint64, epoch writerEpoch, leave func()) (handed bool) {
 	data, err := ds.encodeL2(st, rec)
 	if err != nil || ds.l2 == nil {
 		ds.invalidateAfterWrite(ctx, st, l2redis.OpSet, true, id)
-		return
+		return false
 	}
+	change := l2redis.Change{Key: st.key(id), Value: l2redis.Versioned(ver, data), TTL: st.l2TTL, Refresh: !ds.test.noVersionGuard.Load()}
+	if ds.upkeepBehind() {
+		ds.refreshL1(st, id, rec, ver, epoch)
+		if ds.life.goUpkeep(func() {
+			defer leave()
+			ds.refreshL2(context.WithoutCancel(ctx), st, id, change)
+		}) {
+			return true
+		}
+		ds.refreshL2(ctx, st, id, change) // Close has begun
+		return false
+	}
+	if ds.refreshL2(ctx, st, id, change) {
+		ds.refreshL1(st, id, rec, ver, epoch)
+	}
+	return false
+}
+
+// refreshL2 applies a versioned Set's refresh of Redis and tells the other
+// instances; a failure goes to the repairer. It reports whether Redis was
+// told.
+func (ds *DataStore) refreshL2(ctx context.Context, st *schemaState, id string, change l2redis.Change) bool {
 	ds.test.runBeforeRefresh(st.Name, id)
 	ctx, cancel := context.WithTimeout(ctx, postCommitTimeout)
 	defer cancel()
-	change := l2redis.Change{Key: st.key(id), Value: l2redis.Versioned(ver, data), TTL: st.l2TTL, Refresh: !ds.test.noVersionGuard.Load()}
 	start := time.Now()
-	err = ctx.Err()
+	err := ctx.Err()
 	if err == nil {
 		err = ds.l2.Apply(ctx, ds.bus, []l2redis.Change{change}, st.prefix, l2redis.OpSet, st.Name, id)
 	}
 	ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "invalidate", time.Since(start))
 	if err != nil {
 		ds.afterUpkeepFailed(ctx, st, true, err, id)
-		return
+		return false
 	}
 	if ds.bus != nil {
 		ds.invalidationSent(st.Name, l2redis.OpSet, 1)
 	}
-	ds.refreshL1(st, id, rec, ver, epoch)
 	ds.startRepairerIfStale()
+	return true
 }
 
 // refreshL1 is the writer's own L1 after a versioned Set: the entry is

@@ -1,0 +1,112 @@
+package strata_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/AndrewDonelson/strata/strata"
+	"github.com/AndrewDonelson/strata/strata/internal/testenv"
+)
+
+// TestSetWithChangeFeedReturnsBeforeItsRedisUpkeep: with the change feed
+// on, a Set returns once PostgreSQL has committed; its Redis refresh
+// follows. Meanwhile the writer reads its own write, from L1 and, once L1
+// has lost it, from PostgreSQL, even while Redis holds the older value
+// (put back here as another instance's late fill would); Close waits for
+// the refresh. Without the in-flight guard that read returns Redis's older
+// value.
+func TestSetWithChangeFeedReturnsBeforeItsRedisUpkeep(t *testing.T) {
+	t.Parallel()
+	for _, guard := range []string{"on", "off"} {
+		t.Run("guard="+guard, func(t *testing.T) {
+			t.Parallel()
+			e := newFeedEnv(t, testenv.RedisAddr(t))
+			ctx := ctxT(t)
+			w := e.open(t, true)
+			if err := w.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			w.SetInFlightGuardForTest(e.Schema, guard)
+			rdb := redis.NewClient(&redis.Options{Addr: e.Redis})
+			defer rdb.Close()
+			key := "strata:" + e.Schema + ":k"
+			if err := w.Set(ctx, e.Schema, "k", &feedRec{ID: "k", V: 1}); err != nil {
+				t.Fatal(err)
+			}
+			// Another instance's read fills Redis (a Set never creates
+			// the key, and the feed deletes it after each commit).
+			r := e.open(t, true)
+			if err := r.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var old []byte
+			waitFor(t, "redis to hold the first value", func() bool {
+				r.DropL1(e.Schema, "k")
+				if feedValue(ctx, t, r, e.Schema, "k") != 1 {
+					return false
+				}
+				var err error
+				old, err = rdb.Get(ctx, key).Bytes()
+				return err == nil
+			})
+
+			held, unhold := holdBeforeRefresh(w, e.Schema, "k")
+			release := sync.OnceFunc(unhold)
+			defer release()
+			set := make(chan error, 1)
+			go func() { set <- w.Set(ctx, e.Schema, "k", &feedRec{ID: "k", V: 2}) }()
+			<-held
+			select {
+			case err := <-set:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Set did not return while its Redis refresh was held")
+			}
+			if got := feedValue(ctx, t, w, e.Schema, "k"); got != 2 {
+				t.Fatalf("the writer reads %d from L1 after its Set of 2", got)
+			}
+			if err := rdb.Set(ctx, key, old, 0).Err(); err != nil { // a late fill of the older row
+				t.Fatal(err)
+			}
+			w.DropL1(e.Schema, "k")
+			got := feedValue(ctx, t, w, e.Schema, "k")
+			switch {
+			case guard == "on" && got != 2:
+				t.Fatalf("with its refresh under way the writer reads %d, want its own 2 from PostgreSQL", got)
+			case guard == "off" && got != 1:
+				t.Fatalf("without the guard the writer should read Redis's older 1 (proving the test forces it), got %d", got)
+			}
+
+			closed := make(chan error, 1)
+			go func() { closed <- w.Close() }()
+			select {
+			case <-closed:
+				t.Fatal("Close returned while a Set's Redis refresh was still held")
+			case <-time.After(200 * time.Millisecond):
+			}
+			release()
+			if err := <-closed; err != nil {
+				t.Fatal(err)
+			}
+			if data, err := rdb.Get(ctx, key).Bytes(); err == nil && string(data) == string(old) {
+				t.Error("Redis still holds the older value after Close")
+			}
+		})
+	}
+}
+
+// feedValue reads id's V through ds.
+func feedValue(ctx context.Context, t *testing.T, ds *strata.DataStore, schema, id string) int {
+	t.Helper()
+	r, err := strata.GetTyped[feedRec](ctx, ds, schema, id)
+	if err != nil {
+		t.Fatalf("read %s: %v", id, err)
+	}
+	return r.V
+}
