@@ -208,9 +208,9 @@ type Config struct {
 	// REPLICATION attribute; Migrate creates the publication and the slot.
 	// With it on, a single-record WriteThrough Set of a migrated schema
 	// returns once PostgreSQL has committed and the writer's L1 is
-	// refreshed; its Redis refresh and message follow in the background
-	// (Close waits for them), since the feed invalidates the commit even
-	// if this process dies first. Until then this instance reads that id
+	// refreshed; its Redis refresh and message follow in the background,
+	// shared with the Sets of the next 500 µs (Close waits for them), since
+	// the feed invalidates the commit even if this process dies first. Until then this instance reads that id
 	// from PostgreSQL; other instances may read the previous value from
 	// Redis meanwhile, as from their L1 until the message arrives.
 	// See coherence_feed.go and the README. Default: false.

@@ -52,6 +52,9 @@ type schemaState struct {
 	// inflight holds the ids of this instance's writes to PostgreSQL
 	// under way, whose reads bypass the caches (see inflight.go).
 	inflight inflight
+	// behind queues the Set refreshes left to the background
+	// (upkeep_behind.go).
+	behind behindQueue
 	// replica is set when L3 queries (Search, Count) go to a read replica,
 	// which may lag: their rows must not fill any cache.
 	replica bool

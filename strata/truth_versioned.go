@@ -124,16 +124,10 @@ func (ds *DataStore) refreshAfterWrite(ctx context.Context, st *schemaState, id 
 	change := l2redis.Change{Key: st.key(id), Value: l2redis.Versioned(ver, data), TTL: st.l2TTL, Refresh: !ds.test.noVersionGuard.Load()}
 	if ds.upkeepBehind() {
 		ds.refreshL1(st, id, rec, ver, epoch)
-		if ds.life.goUpkeep(func() {
-			defer leave()
-			ds.refreshL2(context.WithoutCancel(ctx), st, id, change)
-		}) {
-			return true
-		}
-		ds.refreshL2(ctx, st, id, change) // Close has begun
-		return false
+		ds.queueRefresh(st, id, change, leave)
+		return true
 	}
-	if ds.refreshL2(ctx, st, id, change) {
+	if ds.refreshL2(ctx, st, []l2redis.Change{change}, []string{id}) {
 		ds.refreshL1(st, id, rec, ver, epoch)
 	}
 	return false
@@ -142,22 +136,24 @@ func (ds *DataStore) refreshAfterWrite(ctx context.Context, st *schemaState, id 
 // refreshL2 applies a versioned Set's refresh of Redis and tells the other
 // instances; a failure goes to the repairer. It reports whether Redis was
 // told.
-func (ds *DataStore) refreshL2(ctx context.Context, st *schemaState, id string, change l2redis.Change) bool {
-	ds.test.runBeforeRefresh(st.Name, id)
+func (ds *DataStore) refreshL2(ctx context.Context, st *schemaState, changes []l2redis.Change, ids []string) bool {
+	for _, id := range ids {
+		ds.test.runBeforeRefresh(st.Name, id)
+	}
 	ctx, cancel := context.WithTimeout(ctx, postCommitTimeout)
 	defer cancel()
 	start := time.Now()
 	err := ctx.Err()
 	if err == nil {
-		err = ds.l2.Apply(ctx, ds.bus, []l2redis.Change{change}, st.prefix, l2redis.OpSet, st.Name, id)
+		err = ds.l2.Apply(ctx, ds.bus, changes, st.prefix, l2redis.OpSet, st.Name, ids...)
 	}
 	ds.cfg.Metrics.Latency(st.Name, metrics.TierL2, "invalidate", time.Since(start))
 	if err != nil {
-		ds.afterUpkeepFailed(ctx, st, true, err, id)
+		ds.afterUpkeepFailed(ctx, st, true, err, ids...)
 		return false
 	}
 	if ds.bus != nil {
-		ds.invalidationSent(st.Name, l2redis.OpSet, 1)
+		ds.invalidationSent(st.Name, l2redis.OpSet, len(ids))
 	}
 	ds.startRepairerIfStale()
 	return true

@@ -3,6 +3,7 @@ package strata_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -109,4 +110,83 @@ func feedValue(ctx context.Context, t *testing.T, ds *strata.DataStore, schema, 
 		t.Fatalf("read %s: %v", id, err)
 	}
 	return r.V
+}
+
+// scriptCounter counts the script calls that carry any of keys.
+type scriptCounter struct {
+	keys map[string]bool
+	n    atomic.Int64
+}
+
+func (s *scriptCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (s *scriptCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		s.count(cmd)
+		return next(ctx, cmd)
+	}
+}
+
+func (s *scriptCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			s.count(c)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+func (s *scriptCounter) count(cmd redis.Cmder) {
+	if n := cmd.Name(); n != "eval" && n != "evalsha" {
+		return
+	}
+	for _, a := range cmd.Args() {
+		if k, ok := a.(string); ok && s.keys[k] {
+			s.n.Add(1)
+			return
+		}
+	}
+}
+
+// TestSetRefreshesLeftToTheBackgroundShareAScriptCall: the Sets made while
+// an earlier Set's background refresh is held go to Redis together, in one
+// script call, once it is released; Close waits for both calls.
+func TestSetRefreshesLeftToTheBackgroundShareAScriptCall(t *testing.T) {
+	t.Parallel()
+	e := newFeedEnv(t, testenv.RedisAddr(t))
+	ctx := ctxT(t)
+	consumer := e.open(t, true) // streams the slot, so that w's own feed work is not counted
+	if err := consumer.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitConsumer(t, consumer)
+	w := e.open(t, true)
+	if err := w.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	later := []string{"b", "c", "d"}
+	calls := &scriptCounter{keys: map[string]bool{}}
+	for _, id := range later {
+		calls.keys["strata:"+e.Schema+":"+id] = true
+	}
+	w.AddRedisHookForTest(calls)
+	held, unhold := holdBeforeRefresh(w, e.Schema, "a")
+	release := sync.OnceFunc(unhold)
+	defer release()
+	if err := w.Set(ctx, e.Schema, "a", &feedRec{ID: "a", V: 1}); err != nil {
+		t.Fatal(err)
+	}
+	<-held
+	for i, id := range later {
+		if err := w.Set(ctx, e.Schema, id, &feedRec{ID: id, V: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	release()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := calls.n.Load(); n != 1 {
+		t.Fatalf("the refreshes of %v went in %d script calls, want 1", later, n)
+	}
 }
