@@ -32,8 +32,13 @@ import (
 //     instance can have returned anything newer, since that read would have
 //     missed L1, and a missing entry cannot come back before the upkeep;
 //   - a read of this instance that misses L1 reads PostgreSQL directly,
-//     neither reading Redis nor taking its lease, and fills nothing (it
-//     voids the key's L1 fills too, so its own result is not cached).
+//     neither reading Redis nor taking its lease, and fills nothing. A read
+//     that found no write registered but then, as L1's loader, finds one
+//     (the write began in between, after the load's epoch may have been
+//     taken) voids the key's L1 fills, so that its result is not cached. A
+//     read that finds the write registered before loading voids nothing
+//     (it never fills), so it does not keep the writer from creating its
+//     L1 entry.
 //
 // Reads of other instances are not held back: across instances, reads are
 // bounded in staleness, not linearizable (README, Consistency).
@@ -110,8 +115,8 @@ func (ds *DataStore) readThrough(st *schemaState, id string) bool {
 	return st.inflight.has(id) || ds.doubts.has(st, id)
 }
 
-// uncached is what a loader that found id read-through does besides: it
-// voids id's L1 fills, so that L1 does not store what it returns.
+// uncached is what an L1 loader that found id read-through does besides:
+// it voids id's L1 fills, so that L1 does not store what it returns.
 func (st *schemaState) uncached(id string) {
 	if !st.inflight.noVoid.Load() {
 		st.l1.VoidFills(id)

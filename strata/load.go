@@ -60,6 +60,9 @@ func (ds *DataStore) loadThroughL1(ctx context.Context, st *schemaState, id stri
 	// The fill records the row version it read, which a writer's L1
 	// refresh compares against (truth_versioned.go).
 	snap, err := st.l1.GetOrLoadVersioned(ctx, id, func(ctx context.Context, id string) (any, uint64, error) {
+		if ds.readThrough(st, id) { // a write began after this load's epoch: cache nothing (inflight.go)
+			st.uncached(id)
+		}
 		var snap any
 		var ver uint64
 		var err error

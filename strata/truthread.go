@@ -71,9 +71,7 @@ type versionReader interface {
 func (t pgTruth) getVersion(ctx context.Context, st *schemaState, id string, by time.Time) (any, uint64, error) {
 	ds := t.ds
 	var lease l2redis.Lease
-	if ds.readThrough(st, id) {
-		st.uncached(id) // this read may be the loader of an L1 fill: void it
-	} else if ds.l2 != nil && !ds.stale.has(st.key(id)) {
+	if ds.l2 != nil && !ds.stale.has(st.key(id)) && !ds.readThrough(st, id) {
 		snap, ver, l, done, err := ds.readL2(ctx, st, id, by, false)
 		if done {
 			return snap, ver, err
