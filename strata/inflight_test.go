@@ -132,6 +132,7 @@ func TestReadsDuringTheWritersUpkeepDoNotGoBack(t *testing.T) {
 			if got := <-filled; got != "zero" {
 				t.Fatalf("the held reader read %q, want the row before the Delete", got)
 			}
+			tt.cachedInRedis(t, id) // its fill runs after its Get returned
 			r2 := readUsername(ctx, t, w, tt.schema, id, c.many)
 			close(release)
 			if err := <-deleted; err != nil {
