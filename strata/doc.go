@@ -213,7 +213,8 @@
 // # Write modes and batches
 //
 // WriteThrough (the default) and WriteThroughL1Async write L3 and invalidate
-// the caches before Set returns (see Consistency). WriteBehind updates L1 at
+// the caches before Set returns (see Consistency; with Config.ChangeFeed on,
+// a single-record Set's Redis refresh follows its return). WriteBehind updates L1 at
 // once and flushes to L3 in batches from a background goroutine
 // (Config.WriteBehindFlushInterval, or sooner at WriteBehindFlushThreshold
 // pending records), coalescing repeated writes of a key, retrying failures

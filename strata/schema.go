@@ -15,8 +15,9 @@ type WriteMode int
 const (
 	// WriteThrough writes the source of truth (L3), then refreshes L2 (on
 	// a migrated schema, guarded by the row version) or invalidates it,
-	// and invalidates L1 and the other instances' L1, before Set returns;
-	// the next read fills L1. It is the default.
+	// and invalidates L1 and the other instances' L1, before Set returns
+	// (with Config.ChangeFeed on, a Set's Redis refresh and message follow
+	// its return; see there); the next read fills L1. It is the default.
 	WriteThrough WriteMode = iota + 1
 	// WriteThroughL1Async behaves as WriteThrough: L1 is filled by the next
 	// read. (A writer refreshes only Redis, where the row version orders
