@@ -99,6 +99,40 @@ func (c *Cache[K, V]) refresh(key K, value V, version, epoch uint64, create bool
 	return stored
 }
 
+// DeleteBelow is Delete for a change of key known to be at version
+// version: it removes key's entry unless that holds an unexpired value of a
+// known version at least as new (a writer's refresh or a fill that read
+// this change or a later one), and, like Delete, always advances key's
+// fill-guard epoch, so that a fill begun before it, which may carry an
+// older value, is not stored. Version 0 removes whatever key holds. It
+// reports whether it removed a value.
+func (c *Cache[K, V]) DeleteBelow(key K, version uint64) bool {
+	h := c.hash(key)
+	s := c.shardOf(h)
+	var ev evictList[K, V]
+	collect := c.onEvict != nil
+	s.lock()
+	s.bump(h)
+	i := s.find(key, h)
+	removed := false
+	if i >= 0 {
+		e := &s.entries[i]
+		live := !e.absent() && (e.expires == 0 || e.expires > c.now())
+		if !live || version == 0 || s.versionAt(i) < version {
+			if s.track {
+				s.drain()
+			}
+			removed = live
+			s.removeAt(i, ReasonDeleted, &ev, collect)
+		}
+	}
+	s.unlock()
+	if collect {
+		ev.fire(c.onEvict)
+	}
+	return removed
+}
+
 // Version returns the version recorded with key's unexpired value (0 when
 // unknown) and whether key holds one.
 func (c *Cache[K, V]) Version(key K) (uint64, bool) {

@@ -141,3 +141,46 @@ func TestVersionsSurviveSlabGrowthAndReuse(t *testing.T) {
 		t.Errorf("after Clear, version %d, want 0", v)
 	}
 }
+
+// DeleteBelow keeps a value of the change's version or a newer one and
+// removes anything older, unknown or absent-marked; it always voids the
+// fills begun before it.
+func TestDeleteBelow(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		held      uint64 // the entry's version; 0: a plain Set (unknown)
+		change    uint64
+		wantKept  bool
+		wantValue int
+	}{
+		{"older entry", 3, 5, false, 0},
+		{"same version", 5, 5, true, 1},
+		{"newer entry", 7, 5, true, 1},
+		{"unknown version", 0, 5, false, 0},
+		{"change of unknown version", 7, 0, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := mustNew(t, &l1mem.Options[string, int]{Shards: 1})
+			if tt.held == 0 {
+				c.Set("k", 1)
+			} else {
+				c.SetIfEpochVersion("k", 1, c.Epoch("k"), tt.held)
+			}
+			before := c.Epoch("k")
+			removed := c.DeleteBelow("k", tt.change)
+			v, ok := c.Get("k")
+			if ok != tt.wantKept || removed == tt.wantKept {
+				t.Fatalf("DeleteBelow(%d) over version %d: removed %v, then Get = %v, %v; want kept %v", tt.change, tt.held, removed, v, ok, tt.wantKept)
+			}
+			if ok && v != tt.wantValue {
+				t.Fatalf("kept value %d, want %d", v, tt.wantValue)
+			}
+			if c.SetIfEpoch("k", 9, before) {
+				t.Fatal("a fill begun before DeleteBelow was stored")
+			}
+		})
+	}
+}

@@ -137,3 +137,45 @@ func TestChangeFeedSeesAVersionBumpedOutsideStrata(t *testing.T) {
 		})
 	}
 }
+
+// TestChangeFeedKeepsTheConsumersNewerL1Entry: on the instance that
+// streams the slot, the feed's invalidation of a Set made there keeps the
+// L1 entry the Set refreshed (it holds the change's own version), so the
+// writer's next read is still an L1 hit; with the version guard off it
+// drops it.
+func TestChangeFeedKeepsTheConsumersNewerL1Entry(t *testing.T) {
+	t.Parallel()
+	for _, guarded := range []bool{true, false} {
+		t.Run(fmt.Sprintf("guard=%v", guarded), func(t *testing.T) {
+			t.Parallel()
+			e := newFeedEnv(t, testenv.RedisAddr(t))
+			ctx := ctxT(t)
+			c := e.open(t, true)
+			if err := c.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			waitConsumer(t, c)
+			c.DisableVersionGuardForTest(!guarded)
+			conn := e.pgx(t)
+			for i := 1; i <= 3; i++ {
+				if err := c.Set(ctx, e.Schema, "k", &feedRec{ID: "k", V: i}); err != nil {
+					t.Fatal(err)
+				}
+				if !guarded {
+					continue // (the refresh itself is a plain store then)
+				}
+				if v, ok := c.L1Version(e.Schema, "k"); !ok || v != rowVersionOf(t, conn, e.Schema, "k") {
+					t.Fatalf("write %d: L1 holds version %d (present %v) after the Set, want the row's", i, v, ok)
+				}
+			}
+			waitFeedChanges(t, c, 3)
+			_, held := c.L1Version(e.Schema, "k")
+			switch {
+			case guarded && !held:
+				t.Error("the feed's invalidation dropped the writer's refreshed L1 entry, which holds the change's version")
+			case !guarded && held:
+				t.Error("without the version guard the feed should drop the entry (proving the test reaches it)")
+			}
+		})
+	}
+}

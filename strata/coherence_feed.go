@@ -288,8 +288,11 @@ func (ds *DataStore) invalidateFromFeed(ctx context.Context, st *schemaState, t 
 			return fmt.Errorf("strata: change feed: %s: invalidate: %w", st.Name, err)
 		}
 	}
-	for _, id := range ids {
-		st.l1.Delete(id)
+	// This instance's L1 follows the same rule (the writer's own refresh
+	// of a Set it made here stays); the other instances drop theirs on the
+	// message, which carries no versions, and refill from Redis.
+	for i, id := range ids {
+		st.l1.DeleteBelow(id, changes[i].Below)
 	}
 	ds.test.runL1Dropped(st.Name, ids)
 	if ds.bus != nil && ds.l2 != nil {

@@ -55,7 +55,7 @@ require (
 
 require (
 	github.com/AndrewDonelson/strata/l2redis v0.1.0
-	github.com/AndrewDonelson/strata/l3postgres v0.1.0 // indirect
+	github.com/AndrewDonelson/strata/l3postgres v0.1.0
 	github.com/AndrewDonelson/strata/migrate v0.1.0 // indirect
 	github.com/AndrewDonelson/strata/testkit v0.1.0
 	github.com/AndrewDonelson/strata/testkit/rediskit v0.1.0

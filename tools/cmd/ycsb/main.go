@@ -45,7 +45,10 @@ import (
 	_ "github.com/pingcap/go-ycsb/pkg/workload"
 )
 
-type benchEnv struct{ dsn, redis string }
+type benchEnv struct {
+	dsn, redis string
+	feed       bool // the Strata binding runs with Config.ChangeFeed on
+}
 
 var workloads = map[string]map[string]string{
 	"load": {},
@@ -88,6 +91,7 @@ func main() {
 	jsonOut := flag.String("json", "", "write the results as JSON to this file")
 	cpuProf := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file (use with -dbs strata); a name with %s gets one profile per Strata phase, %s replaced by round and phase")
 	mutexProf := flag.String("mutexprofile", "", "write a mutex profile of the whole run to this file")
+	feed := flag.Bool("feed", false, "run the Strata binding with Config.ChangeFeed on (its Sets then leave their Redis refresh to the background); needs wal_level=logical")
 	flag.Parse()
 	if *cpuProf != "" && !strings.Contains(*cpuProf, "%s") {
 		f, err := os.Create(*cpuProf)
@@ -109,7 +113,7 @@ func main() {
 			}
 		}()
 	}
-	env := benchEnv{dsn: os.Getenv("STRATA_POSTGRES_DSN"), redis: os.Getenv("STRATA_REDIS_ADDR")}
+	env := benchEnv{dsn: os.Getenv("STRATA_POSTGRES_DSN"), redis: os.Getenv("STRATA_REDIS_ADDR"), feed: *feed}
 	if env.dsn == "" || env.redis == "" {
 		fmt.Fprintln(os.Stderr, "ycsb: set STRATA_POSTGRES_DSN and STRATA_REDIS_ADDR (make stack-up; . .devstack/env)")
 		os.Exit(2)

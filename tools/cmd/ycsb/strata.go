@@ -9,8 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/pingcap/go-ycsb/pkg/ycsb"
 
+	"github.com/AndrewDonelson/strata/l3postgres/changefeed"
 	"github.com/AndrewDonelson/strata/strata"
 )
 
@@ -147,14 +149,20 @@ type strataDB struct {
 	schema string
 	check  *rywCheck
 	tiers  *tierCounts
+	dsn    string
+	slot   string // the change feed's slot and publication (-feed), dropped on Close
 }
 
 func newStrataDB(ctx context.Context, env benchEnv, schema string) (*strataDB, error) {
 	tiers := new(tierCounts)
-	ds, err := strata.NewDataStore(strata.Config{
+	cfg := strata.Config{
 		PostgresDSN: env.dsn, RedisAddr: env.redis, InvalidationChannel: "strata:ycsb:" + schema,
 		Metrics: tiers,
-	})
+	}
+	if env.feed {
+		cfg.ChangeFeed, cfg.ChangeFeedSlot = true, schema // (a table name: a valid slot name)
+	}
+	ds, err := strata.NewDataStore(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -166,10 +174,30 @@ func newStrataDB(ctx context.Context, env benchEnv, schema string) (*strataDB, e
 		ds.Close()
 		return nil, err
 	}
-	return &strataDB{ds: ds, schema: schema, check: &rywCheck{base: time.Now()}, tiers: tiers}, nil
+	d := &strataDB{ds: ds, schema: schema, check: &rywCheck{base: time.Now()}, tiers: tiers, dsn: env.dsn}
+	if env.feed {
+		d.slot = schema
+	}
+	return d, nil
 }
 
-func (d *strataDB) Close() error                                             { return d.ds.Close() }
+// Close closes the DataStore and drops its change feed's slot and
+// publication, if any (a slot left behind would keep WAL forever).
+func (d *strataDB) Close() error {
+	err := d.ds.Close()
+	if d.slot == "" {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, cerr := pgx.Connect(ctx, d.dsn)
+	if cerr != nil {
+		return errors.Join(err, cerr)
+	}
+	defer conn.Close(ctx)
+	return errors.Join(err, changefeed.DropSlot(ctx, conn, d.slot), changefeed.DropPublication(ctx, conn, d.slot))
+}
+
 func (d *strataDB) InitThread(ctx context.Context, _, _ int) context.Context { return ctx }
 func (d *strataDB) CleanupThread(context.Context)                            {}
 
