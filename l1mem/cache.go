@@ -342,6 +342,15 @@ func (s *shard[K, V]) putAbsent(key K, h uint64, now, exp int64, ev *evictList[K
 // invalidates the key's fill-guard epoch, present or not, and ends a
 // remembered miss of key (which does not count as present).
 func (c *Cache[K, V]) Delete(key K) bool {
+	present, _ := c.deleteUnless(key, nil)
+	return present
+}
+
+// deleteUnless advances key's fill-guard epoch and removes its entry
+// unless keep, called with the shard locked and the entry's slot, says to
+// keep it. It reports whether key held a value (a remembered miss is none)
+// and whether the entry was removed.
+func (c *Cache[K, V]) deleteUnless(key K, keep func(s *shard[K, V], i int32) bool) (present, removed bool) {
 	h := c.hash(key)
 	s := c.shardOf(h)
 	var ev evictList[K, V]
@@ -349,18 +358,19 @@ func (c *Cache[K, V]) Delete(key K) bool {
 	s.lock()
 	s.bump(h)
 	i := s.find(key, h)
-	ok := i >= 0 && !s.entries[i].absent()
-	if i >= 0 {
+	present = i >= 0 && !s.entries[i].absent()
+	if i >= 0 && (keep == nil || !keep(s, i)) {
 		if s.track {
 			s.drain()
 		}
 		s.removeAt(i, ReasonDeleted, &ev, collect)
+		removed = true
 	}
 	s.unlock()
 	if collect {
 		ev.fire(c.onEvict)
 	}
-	return ok
+	return present, removed
 }
 
 // Len returns the number of entries held, including expired entries that

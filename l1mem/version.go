@@ -107,30 +107,13 @@ func (c *Cache[K, V]) refresh(key K, value V, version, epoch uint64, create bool
 // older value, is not stored. Version 0 removes whatever key holds. It
 // reports whether it removed a value.
 func (c *Cache[K, V]) DeleteBelow(key K, version uint64) bool {
-	h := c.hash(key)
-	s := c.shardOf(h)
-	var ev evictList[K, V]
-	collect := c.onEvict != nil
-	s.lock()
-	s.bump(h)
-	i := s.find(key, h)
-	removed := false
-	if i >= 0 {
+	live := false
+	_, removed := c.deleteUnless(key, func(s *shard[K, V], i int32) bool {
 		e := &s.entries[i]
-		live := !e.absent() && (e.expires == 0 || e.expires > c.now())
-		if !live || version == 0 || s.versionAt(i) < version {
-			if s.track {
-				s.drain()
-			}
-			removed = live
-			s.removeAt(i, ReasonDeleted, &ev, collect)
-		}
-	}
-	s.unlock()
-	if collect {
-		ev.fire(c.onEvict)
-	}
-	return removed
+		live = !e.absent() && (e.expires == 0 || e.expires > c.now())
+		return live && version != 0 && s.versionAt(i) >= version
+	})
+	return removed && live
 }
 
 // Version returns the version recorded with key's unexpired value (0 when

@@ -37,20 +37,10 @@ func readUsername(ctx context.Context, t *testing.T, ds *strata.DataStore, schem
 // openNoNegative is tt.versioned without negative caching.
 func (tt *tiered) openNoNegative(t *testing.T) *strata.DataStore {
 	t.Helper()
-	ds, err := strata.NewDataStore(strata.Config{
+	ds := openStore(t, strata.Config{
 		PostgresDSN: tt.dsn, RedisAddr: tt.addr, EncryptionKey: testKey,
 		InvalidationChannel: tt.channel, NegativeCacheTTL: -1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ds.Close() })
-	if err := ds.Register(strata.Schema{Name: tt.schema, Model: &Account{}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := ds.WaitSubscribed(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	}, strata.Schema{Name: tt.schema, Model: &Account{}})
 	if err := ds.Migrate(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/AndrewDonelson/strata/strata"
 	"github.com/AndrewDonelson/strata/strata/internal/testenv"
 )
 
@@ -47,7 +46,7 @@ func TestSetWithChangeFeedReturnsBeforeItsRedisUpkeep(t *testing.T) {
 			var old []byte
 			waitFor(t, "redis to hold the first value", func() bool {
 				r.DropL1(e.Schema, "k")
-				if feedValue(ctx, t, r, e.Schema, "k") != 1 {
+				if read(t, r, e.Schema, "k") != 1 {
 					return false
 				}
 				var err error
@@ -72,14 +71,14 @@ func TestSetWithChangeFeedReturnsBeforeItsRedisUpkeep(t *testing.T) {
 			// (Without the guard, this read too may return Redis's 1: the
 			// feed's message for the first Set, arriving late, can drop
 			// the entry the second Set refreshed.)
-			if got := feedValue(ctx, t, w, e.Schema, "k"); guard == "on" && got != 2 {
+			if got := read(t, w, e.Schema, "k"); guard == "on" && got != 2 {
 				t.Fatalf("the writer reads %d after its Set of 2", got)
 			}
 			if err := rdb.Set(ctx, key, old, 0).Err(); err != nil { // a late fill of the older row
 				t.Fatal(err)
 			}
 			w.DropL1(e.Schema, "k")
-			got := feedValue(ctx, t, w, e.Schema, "k")
+			got := read(t, w, e.Schema, "k")
 			switch {
 			case guard == "on" && got != 2:
 				t.Fatalf("with its refresh under way the writer reads %d, want its own 2 from PostgreSQL", got)
@@ -103,16 +102,6 @@ func TestSetWithChangeFeedReturnsBeforeItsRedisUpkeep(t *testing.T) {
 			}
 		})
 	}
-}
-
-// feedValue reads id's V through ds.
-func feedValue(ctx context.Context, t *testing.T, ds *strata.DataStore, schema, id string) int {
-	t.Helper()
-	r, err := strata.GetTyped[feedRec](ctx, ds, schema, id)
-	if err != nil {
-		t.Fatalf("read %s: %v", id, err)
-	}
-	return r.V
 }
 
 // scriptCounter counts the script calls that carry any of keys.
