@@ -51,6 +51,15 @@ GO_TEST_FLAGS ?=
 # compiled-in paths; tools/cmd/strata's test that builds the command passes
 # the same -race and -trimpath as its own binary was built with.
 GO_TEST := go test -trimpath
+
+# A -race binary sleeps atexit_sleep_ms (default 1000) before it exits, so
+# that goroutines still running can finish reporting a race: one second per
+# test binary run, whatever it tests. make test runs about 70 of them (each
+# server package's binary twice), so that was over 20 s of the integration
+# phase's wall on 2 cores and a second per package elsewhere. A race found
+# while a test runs fails that test anyway; 10 ms is left for one reported
+# as the binary ends. Options already in GORACE come after it and win.
+export GORACE := atexit_sleep_ms=10 $(GORACE)
 # The flags every build of make test uses (the go test commands spell them
 # out): the GOWORK=off phase and install-check build with them too, so that
 # they share the build cache's packages with the test phases.
