@@ -19,11 +19,6 @@ LOCAL_MODULES := $(filter-out $(SERVER_MODULES),$(MODULES))
 
 STACK_DIR := $(CURDIR)/.devstack
 STACK_ENV := $(STACK_DIR)/env
-# The helper commands are built with -trimpath, as GO_TEST's tests are, so
-# that go run takes them from the build cache in a fresh clone instead of
-# compiling Strata's packages again (devstack: 3.0 s in a second fresh
-# clone without it, 0.3 s with it).
-DEVSTACK  := go run -trimpath ./tools/cmd/devstack -dir $(STACK_DIR)
 
 # The unit phase hides any server variables so that it needs nothing but Go.
 NO_SERVERS := env -u STRATA_POSTGRES_DSN -u STRATA_REDIS_ADDR -u STRATA_REQUIRE_SERVERS
@@ -60,10 +55,23 @@ GO_TEST := go test -trimpath
 # while a test runs fails that test anyway; 10 ms is left for one reported
 # as the binary ends. Options already in GORACE come after it and win.
 export GORACE := atexit_sleep_ms=10 $(GORACE)
+
 # The flags every build of make test uses (the go test commands spell them
-# out): the GOWORK=off phase and install-check build with them too, so that
-# they share the build cache's packages with the test phases.
+# out): install-check, the helper commands and make test-gowork-off build
+# with them too, so that they share the build cache's packages with the
+# test phases.
 BUILD_FLAGS := -race -trimpath
+
+# The helper commands (devstack, modset) are built with BUILD_FLAGS too.
+# -trimpath lets go run take them from the build cache in a fresh clone
+# instead of compiling Strata's packages again (devstack: 3.0 s in a second
+# fresh clone without it, 0.3 s with it); -race lets their build share the
+# standard library and go-redis compiled for the tests: without it a cold
+# make test compiled both a second time, without the race detector, for
+# devstack alone. Override for a machine without race support, e.g.
+# make stack-up RUN_FLAGS=-trimpath.
+RUN_FLAGS ?= $(BUILD_FLAGS)
+DEVSTACK  = go run $(RUN_FLAGS) ./tools/cmd/devstack -dir $(STACK_DIR)
 
 # COVER=1 (make all sets it) makes the test phases write one coverage profile
 # per module into COVER_DIR, counting every package of the module
@@ -80,11 +88,10 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_%\/-]+:.*## / {printf "  %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: test
-test: ## everything CI runs: unit tests (-race), l1mem on 32-bit ARM, each module alone (GOWORK=off), the install check, then the local stack and the server modules' tests, without and with servers; each phase prints its wall and CPU seconds
+test: ## everything CI runs: unit tests (-race), l1mem on 32-bit ARM, the install check, then the local stack and the server modules' tests, without and with servers; each phase prints its wall and CPU seconds
 	@start=$$(date +%s); \
 	$(call timed,test-unit-local); \
 	$(call timed,test-arm32); \
-	$(call timed,test-gowork-off); \
 	$(call timed,install-check); \
 	$(call timed,test-integration); \
 	echo "make test: every phase passed in $$(( $$(date +%s) - start )) s"
@@ -135,34 +142,26 @@ test-arm32: ## l1mem's unit tests built for 32-bit ARM and run under qemu-user (
 	cd l1mem && $(NO_SERVERS) GOARCH=arm GOARM=7 $(GO_TEST) -count=1 -exec qemu-arm $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-gowork-off
-test-gowork-off: $(addprefix gowork-off/,$(MODULES)) ## each module alone (GOWORK=off): its packages build, and every import of its packages and tests resolves, from its own go.mod and go.sum
+test-gowork-off: $(addprefix gowork-off/,$(MODULES)) ## each module alone (GOWORK=off): its packages build, and every import of its packages and tests resolves, from its own go.mod and go.sum (not part of make test: see below)
 
-# With GOWORK=off each module selects its own dependency versions. Every
-# go.mod requires the versions the workspace selects (x/text, x/sync,
-# x/sys, klauspost/compress, lib/pq were lower in some: TestEveryModule-
-# AloneSelectsTheWorkspacesVersions), so a module alone compiles the same
-# third-party packages as the workspace does, and this phase builds with the
-# flags the tests build with (BUILD_FLAGS: -race -trimpath): pgx, go-redis,
-# OpenTelemetry, Prometheus, Docker's client, go-ycsb and the rest are
-# compiled once for the whole of make test instead of once more without
-# -race (and, before the alignment, once per set of versions). Strata's own
-# packages are still compiled again here: a sibling module reached through
-# a replace directive is recorded as path@v0.1.0 by -trimpath, a workspace
-# module as its path. The packages are built; the tests' imports are
-# resolved (go list -deps -test fails on a package no requirement provides
-# or a missing go.sum entry) but not linked and run: the tests ran in the
-# unit and integration phases on the same sources. Linking and starting
-# the race test binaries was most of this phase's time: 551 s wall / 230 s
-# CPU with its packages already in the build cache, against 218 s / 93 s
-# with none of them there and 22 s / 22 s with all (2 cores, load 10-13).
-# install-check builds with the same flags (modset install-check -race;
-# -trimpath it needs anyway, its module cache being a new temporary
-# directory each time), so it takes the standard library, the third-party
-# packages and the sibling modules this phase compiled from the build cache.
+# make test no longer runs this phase: what it proved is proved without
+# compiling anything a second time. With GOWORK=off each module selects its
+# own dependency versions; TestEveryModuleAloneSelectsTheWorkspacesVersions
+# (tools, run by make test) runs go list -deps -test on every module alone,
+# which fails on an import no requirement of the module provides or a
+# missing go.sum entry, and checks that the versions it selects are the
+# workspace's. A module alone then compiles the same sources (its own and
+# its replaced siblings') at the same versions, language version (its
+# go.mod's go line in both modes) and flags as the test phases' workspace
+# build did, so building it again here could only fail where they fail.
+# That second build was not free: a sibling module reached through a
+# replace directive is recorded as path@v0.1.0 by -trimpath and a
+# workspace module as its path, so every Strata package was compiled twice
+# (the phase took 163 s wall, 263 s CPU, of a cold make test on 2 cores).
 gowork-off/%:
 	cd $* && GOWORK=off go build $(BUILD_FLAGS) ./... && GOWORK=off go list -deps -test ./... >/dev/null
 
-MODSET := go run -trimpath ./tools/cmd/modset
+MODSET = go run $(RUN_FLAGS) ./tools/cmd/modset
 
 .PHONY: install-check
 install-check: ## build an outside module that requires only strata@<current version>, and go install the CLI, from a file GOPROXY made of the working tree (GOWORK=off, no replace, nothing asked of a public proxy or checksum database)

@@ -10,20 +10,23 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestGoworkOffAndInstallCheckBuildWithTheTestsFlags: the GOWORK=off phase
-// and install-check build with -race -trimpath, the flags of make test's
-// go test commands, so that they take the standard library and the
-// third-party packages from the build cache instead of compiling them once
-// more without -race.
-func TestGoworkOffAndInstallCheckBuildWithTheTestsFlags(t *testing.T) {
+// TestHelpersAndInstallCheckBuildWithTheTestsFlags: the helper commands
+// make runs (devstack, modset), install-check and the GOWORK=off check
+// build with -race -trimpath, the flags of make test's go test commands,
+// so that they take the standard library and the third-party packages from
+// the build cache instead of compiling them once more without -race.
+func TestHelpersAndInstallCheckBuildWithTheTestsFlags(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
-	out := makeDryRun(t, root, nil, "gowork-off/codec", "install-check")
-	if !strings.Contains(out, "GOWORK=off go build -race -trimpath ") {
-		t.Errorf("the GOWORK=off phase does not build with -race -trimpath, as the tests do:\n%s", out)
-	}
-	if !strings.Contains(out, "install-check -race") {
-		t.Errorf("install-check does not build with -race, as the tests do:\n%s", out)
+	out := makeDryRun(t, root, nil, "gowork-off/codec", "install-check", "stack-status")
+	for _, want := range []string{
+		"GOWORK=off go build -race -trimpath ",
+		"go run -race -trimpath ./tools/cmd/modset install-check -race",
+		"go run -race -trimpath ./tools/cmd/devstack ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("make -n does not run %q: a build without the tests' flags -race -trimpath compiles the standard library and its dependencies once more:\n%s", want, out)
+		}
 	}
 	src, err := os.ReadFile(filepath.Join(root, "tools", "cmd", "modset", "installcheck.go"))
 	if err != nil {

@@ -151,11 +151,9 @@ var adapterDeps = []string{"go.opentelemetry.io/", "github.com/prometheus/"}
 // that any lookup would fail. A temporary GOMODCACHE keeps the served
 // versions out of the machine's module cache. With race, everything is
 // built with -race too: make test's other phases build with -race
-// -trimpath, so the standard library, the third-party packages and the
-// sibling modules (which its GOWORK=off phase compiled in the same
-// path@version form) come from the build cache instead of being compiled
-// once more without -race. Module resolution, what this check is about,
-// does not depend on it.
+// -trimpath, so the standard library and the third-party packages come from
+// the build cache instead of being compiled once more without -race.
+// Module resolution, what this check is about, does not depend on it.
 func installCheck(ctx context.Context, s *modset.Set, keep, race bool) error {
 	start := time.Now()
 	if err := s.Check(); err != nil {
