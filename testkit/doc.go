@@ -3,7 +3,9 @@
 // loopback ports (below the ephemeral range, so a server restarted in place
 // gets its port back), random name suffixes, the PostgreSQL cluster
 // launcher (initdb + pg_ctl) that the tests, the fault suite and
-// tools/devstack use, and signals to a server's whole process tree
+// tools/devstack use, the devstack's redis-server daemon ([RedisDaemon],
+// with a PING that needs no client library, so that devstack compiles no
+// go-redis), and signals to a server's whole process tree
 // ([SignalTree], [KillTree]: PostgreSQL's backends leave the postmaster's
 // session, so freezing or killing a server means reaching each of them).
 // Package pgkit adds what needs pgx (throw-away servers, streaming

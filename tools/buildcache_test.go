@@ -101,3 +101,27 @@ func stderrOf(err error) string {
 	}
 	return ""
 }
+
+// TestDevstackNeedsNoGoRedis: make test builds devstack (go run) before
+// the integration phase's go test starts. Were go-redis among its
+// dependencies, a cold make test would compile that package alone (35 s
+// of wall on 2 cores, one core mostly idle) before anything else, instead
+// of beside the rest of the build.
+func TestDevstackNeedsNoGoRedis(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	cmd := exec.Command("go", "list", "-deps", "./tools/cmd/devstack")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps ./tools/cmd/devstack: %v\n%s", err, stderrOf(err))
+	}
+	for pkg := range strings.Lines(string(out)) {
+		if strings.Contains(pkg, "/go-redis/") {
+			t.Errorf("devstack depends on %s", strings.TrimSpace(pkg))
+		}
+	}
+}

@@ -77,15 +77,9 @@ func StartWith(tb testing.TB, ready *redis.Options, args ...string) *Server {
 }
 
 // BaseArgs are the arguments every redis-server of the kit and of the
-// devstack gets: port, loopback only, no persistence, log file in dir.
-func BaseArgs(port int, dir string) []string {
-	return []string{
-		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--dir", dir, "--save", "", "--appendonly", "no",
-		"--protected-mode", "no",
-		"--logfile", filepath.Join(dir, "redis-"+strconv.Itoa(port)+".log"),
-	}
-}
+// devstack gets: port, loopback only, no persistence, log file in dir
+// ([testkit.RedisArgs]).
+func BaseArgs(port int, dir string) []string { return testkit.RedisArgs(port, dir) }
 
 // Launch starts redis-server in dir with extra arguments, retrying on
 // another port if the one it picked was taken meanwhile. A non-empty conf

@@ -1,7 +1,6 @@
 package devstack
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -13,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/AndrewDonelson/strata/testkit/rediskit"
+	"github.com/AndrewDonelson/strata/testkit"
 )
 
 // startRedis starts redis-server on a free loopback port with no persistence.
@@ -33,7 +32,7 @@ func (s *Stack) startRedis(ctx context.Context) (*Server, error) {
 	}
 	// The kit's launcher: its arguments (loopback, no persistence, log in
 	// root), as a daemon that outlives this process.
-	addr, pid, err := rediskit.Daemon(ctx, bin, root)
+	addr, pid, err := testkit.RedisDaemon(ctx, bin, root)
 	if err != nil {
 		os.RemoveAll(root)
 		return nil, err
@@ -48,29 +47,7 @@ func checkRedis(ctx context.Context, srv *Server) error {
 	if !running(srv.PID, "redis-server") {
 		return fmt.Errorf("redis-server (pid %d) is not running", srv.PID)
 	}
-	return pingRedis(ctx, srv.Addr)
-}
-
-// pingRedis sends an inline PING and expects +PONG.
-func pingRedis(ctx context.Context, addr string) error {
-	d := net.Dialer{Timeout: 2 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if strings.TrimSpace(line) != "+PONG" {
-		return fmt.Errorf("redis at %s answered %q to PING", addr, strings.TrimSpace(line))
-	}
-	return nil
+	return testkit.PingRedis(ctx, srv.Addr)
 }
 
 func (s *Stack) stopRedis(srv *Server) error {
