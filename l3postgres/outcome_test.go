@@ -19,18 +19,33 @@ import (
 // reached the COMMIT first) would: the write is applied after the caller
 // gave up. 3 s leaves a wide window for checking that the backend still
 // runs after the caller's 200 ms deadline, even on a loaded machine.
+//
+// The whole wait, its loop test included, runs inside the block that
+// catches the cancel, and a caught cancel starts the rest of the wait in a
+// new such block: a backend checks for a cancel between any two PL/pgSQL
+// statements, and with the loop test outside the block a cancel that
+// arrived while the backend was descheduled there ended the statement (CI
+// run 46: "right after the deadline backend 7154 is not listed").
 func slowWrites(t *testing.T, f *fixture, atCommit bool) {
 	t.Helper()
 	ctx := testCtx(t)
+	wait := pgx.Identifier{f.schema, "slow_wait"}.Sanitize()
 	fn := pgx.Identifier{f.schema, "slow"}.Sanitize()
 	tbl := pgx.Identifier{f.schema, "players"}.Sanitize()
 	stmts := []string{
-		`CREATE FUNCTION ` + fn + `() RETURNS trigger LANGUAGE plpgsql AS $$
-			DECLARE until timestamptz := clock_timestamp() + interval '3 s';
+		`CREATE FUNCTION ` + wait + `(until timestamptz) RETURNS void LANGUAGE plpgsql AS $$
 			BEGIN
-				WHILE clock_timestamp() < until LOOP
-					BEGIN PERFORM pg_sleep(0.02); EXCEPTION WHEN query_canceled THEN NULL; END;
-				END LOOP;
+				BEGIN
+					WHILE clock_timestamp() < until LOOP
+						PERFORM pg_sleep(0.02);
+					END LOOP;
+				EXCEPTION WHEN query_canceled THEN
+					PERFORM ` + wait + `(until);
+				END;
+			END $$`,
+		`CREATE FUNCTION ` + fn + `() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				PERFORM ` + wait + `(clock_timestamp() + interval '3 s');
 				RETURN NULL;
 			END $$`,
 	}
