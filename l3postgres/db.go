@@ -20,7 +20,7 @@ type DB struct {
 	ownReplica bool
 	opts       Options
 
-	groups upsertGroups   // Table.UpsertGrouped's groups (group.go)
+	groups *upsertGroups  // Table.UpsertGrouped's groups (group.go); a pointer keeps DB comparable
 	drains sync.WaitGroup // their goroutines
 
 	closed           atomic.Bool
@@ -48,7 +48,7 @@ func New(pool *pgxpool.Pool, opts *Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{primary: pool, opts: o}
+	db := &DB{primary: pool, opts: o, groups: new(upsertGroups)}
 	if err := db.openReplica(); err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func Open(ctx context.Context, dsn string, opts *Options) (*DB, error) {
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	db := &DB{primary: pool, ownPrimary: true, opts: o}
+	db := &DB{primary: pool, ownPrimary: true, opts: o, groups: new(upsertGroups)}
 	if err := db.openReplica(); err != nil {
 		pool.Close()
 		return nil, err
@@ -96,7 +96,7 @@ func (db *DB) WithReplica(dsn string) (*DB, error) {
 	}
 	o := db.opts
 	o.ReplicaDSN, o.Replica = dsn, nil
-	r := &DB{primary: db.primary, opts: o}
+	r := &DB{primary: db.primary, opts: o, groups: new(upsertGroups)}
 	if err := r.openReplica(); err != nil {
 		return nil, err
 	}
