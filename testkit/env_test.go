@@ -88,22 +88,22 @@ func TestSuffixIsHexAndFresh(t *testing.T) {
 // could be bound.
 func TestFreePortsCanBeBound(t *testing.T) {
 	t.Parallel()
-	var errs []error
-	for range 3 {
+	bind := func() error {
 		p, err := testkit.FreePort()
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-		if err == nil {
-			l.Close()
-			errs = nil
-			break
+		if err != nil {
+			return fmt.Errorf("FreePort() = %d, which cannot be bound: %w", p, err)
 		}
-		errs = append(errs, fmt.Errorf("FreePort() = %d, which cannot be bound: %w", p, err))
+		return l.Close()
 	}
-	if len(errs) > 0 {
-		t.Fatalf("no port FreePort returned could be bound:\n%v", errors.Join(errs...))
+	var errs []error
+	for err := bind(); err != nil; err = bind() {
+		if errs = append(errs, err); len(errs) == 3 {
+			t.Fatalf("no port FreePort returned could be bound:\n%v", errors.Join(errs...))
+		}
 	}
 	c, err := testkit.FreeClusterPort()
 	if err != nil {
